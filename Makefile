@@ -1,0 +1,31 @@
+# Two entry points: `make demo` and `make test`. Both build .venv on a fresh machine first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= runs/demo
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first, pinned: the local CPU wheel, never a CUDA download.
+	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/motionprobe demo --out $(OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check motionprobe tests benchmarks
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q -x tests
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) runs
