@@ -1,0 +1,58 @@
+"""The `motionprobe` command: a thin layer that parses, builds configs and calls the library.
+
+Each verb lives in its own module here and exposes `add(subparsers)`; the parser it registers sets
+`run=<function(args) -> int>`. User errors print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import UserError
+from .common import apply_config_file
+
+# Module name per verb, in the order `--help` lists them.
+VERBS = ("demo", "train_model", "evaluate", "train_generator", "analyze", "report", "invert", "data")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="motionprobe",
+        description="Measure how much a trained video classifier relies on motion "
+                    "(the method of 'What Makes a Video a Video', Huang et al., CVPR 2018).",
+        epilog="Run 'motionprobe VERB --help' for a verb's options. Every option can also come from "
+               "--config FILE (YAML or TOML).")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb in VERBS:
+        try:
+            module = importlib.import_module(f"{__name__}.{verb}")
+        except ModuleNotFoundError as e:
+            if e.name == f"{__name__}.{verb}":
+                continue  # verb not built yet
+            raise
+        module.add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        apply_config_file(parser, argv)
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 2
+        return int(args.run(args) or 0)
+    except UserError as e:
+        print(f"motionprobe: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("motionprobe: interrupted; finished work is saved, rerun with --resume to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

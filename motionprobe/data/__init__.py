@@ -1,0 +1,46 @@
+"""Datasets by name. Each layout is one module that registers a builder here.
+
+`build_dataset(cfg, split, training)` returns a ClipDataset; `split` is "train" or "test".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..config import Config
+from ..errors import UserError
+from .base import ClipDataset, clips_only, to_float
+
+Builder = Callable[[Config, str, bool], ClipDataset]
+_LAYOUTS: dict[str, Builder] = {}
+DATASETS = ("synthetic", "ucf101", "hmdb51", "kinetics", "list", "folder")
+
+
+def register_layout(name: str) -> Callable[[Builder], Builder]:
+    def deco(fn: Builder) -> Builder:
+        _LAYOUTS[name] = fn
+        return fn
+
+    return deco
+
+
+def build_dataset(cfg: Config, split: str = "test", training: bool = False) -> ClipDataset:
+    name = cfg.data.dataset
+    _import_layouts()
+    if name not in _LAYOUTS:
+        raise UserError(f"--dataset: {name!r} is not available; expected one of {', '.join(sorted(_LAYOUTS))}")
+    return _LAYOUTS[name](cfg, split, training)
+
+
+def _import_layouts() -> None:
+    import importlib
+
+    for module in ("synthetic", "layouts"):
+        try:
+            importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{module}":
+                raise
+
+
+__all__ = ["DATASETS", "ClipDataset", "build_dataset", "clips_only", "register_layout", "to_float"]

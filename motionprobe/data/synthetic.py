@@ -1,0 +1,171 @@
+"""The embedded motion benchmark: procedurally drawn clips whose planted truth is known per class.
+
+Three kinds of class, all on a textured background that pans with a random, class-independent
+camera motion, with pixel noise:
+
+- *appearance* (disk, square, triangle): the object's shape decides; it drifts in a random direction
+  at a random speed that does not depend on the class. Any single frame shows the class.
+- *motion* (drift_right, drift_left, drift_up, drift_down): every class draws the same object (a cross,
+  4-fold symmetric) at a uniformly random position of random colour. Positions wrap around the frame
+  (a torus), so every frame's position is uniform whatever the direction: a single frame is at chance
+  inside the group; only how the cross moves decides.
+- *key-frame* (stripes_h, stripes_v, checker): a ring drifts at random; in 2 consecutive frames at a
+  random place in the clip the ring becomes a class-specific patterned patch. Which frame is kept
+  matters; motion does not.
+
+Clip `i` of a split is drawn from its own generator seeded by (seed, split, i): deterministic, and
+any clip can be drawn alone. Classes are interleaved (clip i has class i mod C), so any prefix is
+balanced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..config import Config
+from . import register_layout
+from .base import ClipDataset
+
+APPEARANCE = ("disk", "square", "triangle")
+MOTION = ("drift_right", "drift_left", "drift_up", "drift_down")
+KEYFRAME = ("stripes_h", "stripes_v", "checker")
+CLASSES = APPEARANCE + MOTION + KEYFRAME
+KIND = {**{c: "appearance" for c in APPEARANCE}, **{c: "motion" for c in MOTION},
+        **{c: "keyframe" for c in KEYFRAME}}
+DIRECTIONS = {"drift_right": (1.0, 0.0), "drift_left": (-1.0, 0.0), "drift_up": (0.0, -1.0), "drift_down": (0.0, 1.0)}
+KEY_FRAMES_PER_CLIP = 2
+_SPLIT_CODE = {"train": 1, "test": 2}
+
+TRUTH = {
+    "appearance": "the object's shape decides; any single frame shows the class; motion is class-independent",
+    "motion": "same appearance distribution within the group; only the direction of motion decides; "
+              "a single frame is at chance inside the group",
+    "keyframe": f"the class shows in only {KEY_FRAMES_PER_CLIP} consecutive frames of 16; "
+                "which frame is kept matters, motion does not",
+}
+
+
+@dataclass
+class ClipInfo:
+    """What was planted in one clip (for tests and pictures)."""
+
+    label: int
+    kind: str
+    velocity: tuple[float, float]
+    key_frames: tuple[int, ...]
+
+
+def _shape_mask(name: str, dx: np.ndarray, dy: np.ndarray, r: float) -> np.ndarray:
+    if name == "disk":
+        return dx**2 + dy**2 <= r**2
+    if name == "square":
+        return np.maximum(np.abs(dx), np.abs(dy)) <= 0.82 * r
+    if name == "triangle":
+        return (dy >= -r) & (dy <= 0.8 * r) & (np.abs(dx) <= (dy + r) * 0.55)
+    if name == "cross":
+        return ((np.abs(dx) <= r / 3) & (np.abs(dy) <= r)) | ((np.abs(dy) <= r / 3) & (np.abs(dx) <= r))
+    if name == "ring":
+        d2 = dx**2 + dy**2
+        return (d2 <= r**2) & (d2 >= (0.55 * r) ** 2)
+    raise ValueError(name)
+
+
+def _pattern(name: str, dx: np.ndarray, dy: np.ndarray, r: float, cell: int) -> tuple[np.ndarray, np.ndarray]:
+    """A square patch of side ~2.4r; returns (patch mask, bright-cell mask)."""
+    patch = np.maximum(np.abs(dx), np.abs(dy)) <= 1.2 * r
+    ix, iy = np.floor(dx / cell).astype(int), np.floor(dy / cell).astype(int)
+    bright = {"stripes_h": iy % 2 == 0, "stripes_v": ix % 2 == 0, "checker": (ix + iy) % 2 == 0}[name]
+    return patch, bright
+
+
+def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Smooth low-contrast background, twice the frame size so it can pan (wrapping)."""
+    coarse = rng.uniform(0.15, 0.45, size=(3, 8, 8)).astype(np.float32)
+    big = torch.nn.functional.interpolate(torch.from_numpy(coarse)[None], size=(2 * size, 2 * size),
+                                          mode="bicubic", align_corners=False)[0]
+    return big.clamp(0, 1).numpy()
+
+
+def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames: int = 16) -> tuple[np.ndarray, ClipInfo]:
+    """Draw one clip as float32 (3, T, size, size) in [0, 1]."""
+    name = CLASSES[label]
+    kind = KIND[name]
+    scale = size / 32.0
+    r = 6.0 * scale
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+
+    background = _texture(rng, size)
+    pan_angle = rng.uniform(0, 2 * np.pi)
+    pan = rng.uniform(0.0, 1.0) * scale * np.array([np.cos(pan_angle), np.sin(pan_angle)])
+    bx0, by0 = rng.uniform(0, size, 2)
+
+    x0, y0 = rng.uniform(0, size, 2)
+    if kind == "motion":
+        speed = rng.uniform(1.5, 2.5) * scale
+        velocity = speed * np.array(DIRECTIONS[name])
+    else:
+        angle = rng.uniform(0, 2 * np.pi)
+        velocity = rng.uniform(0.0, 1.5) * scale * np.array([np.cos(angle), np.sin(angle)])
+    color = rng.uniform(0.55, 1.0, 3).astype(np.float32)
+    key_start = int(rng.integers(0, num_frames - KEY_FRAMES_PER_CLIP + 1)) if kind == "keyframe" else -1
+    key_frames = tuple(range(key_start, key_start + KEY_FRAMES_PER_CLIP)) if kind == "keyframe" else ()
+    shape = {"appearance": name, "motion": "cross", "keyframe": "ring"}[kind]
+    cell = max(2, round(2 * scale))
+
+    clip = np.empty((3, num_frames, size, size), dtype=np.float32)
+    for t in range(num_frames):
+        bx, by = (np.array([bx0, by0]) + pan * t) % size
+        ix, iy = int(bx), int(by)
+        frame = background[:, iy:iy + size, ix:ix + size].copy()
+        cx, cy = (np.array([x0, y0]) + velocity * t) % size
+        # Offsets on the torus: the object wraps around the edges instead of leaving the frame.
+        dx = (xx - cx + size / 2) % size - size / 2
+        dy = (yy - cy + size / 2) % size - size / 2
+        if t in key_frames:
+            patch, bright = _pattern(name, dx, dy, r, cell)
+            frame[:, patch & bright] = color[:, None]
+            frame[:, patch & ~bright] = 0.05
+        else:
+            frame[:, _shape_mask(shape, dx, dy, r)] = color[:, None]
+        clip[:, t] = frame
+    clip += rng.normal(0.0, 0.03, clip.shape).astype(np.float32)
+    info = ClipInfo(label=label, kind=kind, velocity=(float(velocity[0]), float(velocity[1])), key_frames=key_frames)
+    return np.clip(clip, 0.0, 1.0), info
+
+
+class SyntheticMotionDataset(ClipDataset):
+    """The embedded benchmark; `metadata["kinds"]` maps each class to its planted kind."""
+
+    def __init__(self, split: str = "train", per_class: int = 60, size: int = 32, num_frames: int = 16, seed: int = 0):
+        if split not in _SPLIT_CODE:
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        self.split, self.size, self.num_frames, self.seed = split, size, num_frames, seed
+        self.classes = list(CLASSES)
+        n = per_class * len(CLASSES)
+        self.labels = [i % len(CLASSES) for i in range(n)]
+        self.ids = [f"synthetic/{split}/{i:06d}" for i in range(n)]
+        self.metadata = {"dataset": "synthetic", "split": split, "seed": seed, "size": size,
+                         "kinds": dict(KIND), "truth": dict(TRUTH), "key_frames_per_clip": KEY_FRAMES_PER_CLIP}
+
+    def _rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, _SPLIT_CODE[self.split], index])
+
+    def render(self, index: int) -> tuple[np.ndarray, ClipInfo]:
+        return render_clip(self.labels[index], self._rng(index), self.size, self.num_frames)
+
+    def info(self, index: int) -> ClipInfo:
+        return self.render(index)[1]
+
+    def load(self, index: int) -> torch.Tensor:
+        clip, _ = self.render(index)
+        return torch.from_numpy(np.round(clip * 255.0).astype(np.uint8))
+
+
+@register_layout("synthetic")
+def _build(cfg: Config, split: str, training: bool) -> SyntheticMotionDataset:
+    per_class = cfg.data.train_per_class if split == "train" else cfg.data.test_per_class
+    return SyntheticMotionDataset(split, per_class=per_class, size=cfg.data.crop_size,
+                                  num_frames=cfg.data.num_frames, seed=cfg.seed)

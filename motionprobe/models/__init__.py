@@ -1,0 +1,8 @@
+"""Video models: architectures, the [0, 1]-RGB wrapper with feature taps, checkpoints, the registry."""
+
+from .checkpoint import load_model, save_model
+from .registry import architectures, build_model, register
+from .wrapper import ModelSpec, Preprocessing, VideoModel, wrap
+
+__all__ = ["ModelSpec", "Preprocessing", "VideoModel", "architectures", "build_model", "load_model",
+           "register", "save_model", "wrap"]

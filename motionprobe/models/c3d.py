@@ -1,0 +1,72 @@
+"""C3D (Tran et al., ICCV 2015), in the paper's order and with its layer names.
+
+    input 3×16×112×112
+    conv1  64  → pool1 1×2×2  → 64×16×56×56
+    conv2  128 → pool2 2×2×2  → 128×8×28×28
+    conv3a 256, conv3b 256 → pool3 → 256×4×14×14
+    conv4a 512, conv4b 512 → pool4 → 512×2×7×7
+    conv5a 512, conv5b 512 → pool5 (padded 0×1×1) → 512×1×4×4 = 8192
+    fc6 4096, fc7 4096 (ReLU + dropout), fc8 classes
+
+All convolutions are 3×3×3 with padding 1. Parameter names match the common PyTorch port of the
+Sports-1M weights (conv1.weight … fc8.bias). ReLUs are modules (relu1 … relu7) so their outputs can
+be tapped by name; they hold no parameters, so the state dict is unchanged.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+WIDTHS = {"conv1": 64, "conv2": 128, "conv3a": 256, "conv3b": 256, "conv4a": 512, "conv4b": 512,
+          "conv5a": 512, "conv5b": 512}
+PERCEPTUAL_LAYERS = ("relu1", "relu2", "relu3b", "relu4b", "relu5b")
+
+
+def _pooled(n: int, pools: int, pad_last: bool) -> int:
+    for _ in range(pools - 1):
+        n //= 2
+    return n // 2 + 1 if pad_last else n // 2
+
+
+def c3d_feature_dim(channels: int, num_frames: int, height: int, width: int) -> int:
+    """Size of flattened pool5: time pooled 4× (pool1 keeps time), space 5× with pool5 padded."""
+    return channels * _pooled(num_frames, 4, False) * _pooled(height, 5, True) * _pooled(width, 5, True)
+
+
+class C3D(nn.Module):
+    def __init__(self, num_classes: int, width: float = 1.0, fc_dim: int = 4096, dropout: float = 0.5,
+                 num_frames: int = 16, input_size: tuple[int, int] = (112, 112)):
+        super().__init__()
+        ch = {name: max(1, round(c * width)) for name, c in WIDTHS.items()}
+
+        def conv(cin: int, cout: int) -> nn.Conv3d:
+            return nn.Conv3d(cin, cout, kernel_size=3, padding=1)
+
+        self.conv1, self.relu1 = conv(3, ch["conv1"]), nn.ReLU()
+        self.pool1 = nn.MaxPool3d((1, 2, 2), (1, 2, 2))
+        self.conv2, self.relu2 = conv(ch["conv1"], ch["conv2"]), nn.ReLU()
+        self.pool2 = nn.MaxPool3d(2, 2)
+        self.conv3a, self.relu3a = conv(ch["conv2"], ch["conv3a"]), nn.ReLU()
+        self.conv3b, self.relu3b = conv(ch["conv3a"], ch["conv3b"]), nn.ReLU()
+        self.pool3 = nn.MaxPool3d(2, 2)
+        self.conv4a, self.relu4a = conv(ch["conv3b"], ch["conv4a"]), nn.ReLU()
+        self.conv4b, self.relu4b = conv(ch["conv4a"], ch["conv4b"]), nn.ReLU()
+        self.pool4 = nn.MaxPool3d(2, 2)
+        self.conv5a, self.relu5a = conv(ch["conv4b"], ch["conv5a"]), nn.ReLU()
+        self.conv5b, self.relu5b = conv(ch["conv5a"], ch["conv5b"]), nn.ReLU()
+        self.pool5 = nn.MaxPool3d(2, 2, padding=(0, 1, 1))
+        self.flatten = nn.Flatten()
+        self.fc6, self.relu6, self.drop6 = nn.Linear(c3d_feature_dim(ch["conv5b"], num_frames, *input_size), fc_dim), \
+            nn.ReLU(), nn.Dropout(dropout)
+        self.fc7, self.relu7, self.drop7 = nn.Linear(fc_dim, fc_dim), nn.ReLU(), nn.Dropout(dropout)
+        self.fc8 = nn.Linear(fc_dim, num_classes)
+
+    def forward(self, x):
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        x = self.pool3(self.relu3b(self.conv3b(self.relu3a(self.conv3a(x)))))
+        x = self.pool4(self.relu4b(self.conv4b(self.relu4a(self.conv4a(x)))))
+        x = self.pool5(self.relu5b(self.conv5b(self.relu5a(self.conv5a(x)))))
+        x = self.drop6(self.relu6(self.fc6(self.flatten(x))))
+        x = self.drop7(self.relu7(self.fc7(x)))
+        return self.fc8(x)
