@@ -67,12 +67,17 @@ class GeneratorConfig:
     use_indices: bool = True
     loss: str = "perceptual"
     perceptual_layers: tuple[str, ...] | None = None  # None: the architecture's default
+    perceptual_weights: tuple[float, ...] | None = None  # one per layer; None: all 1
+    residual: bool = True  # predict a change on top of nearest-kept-frame replication
+    copy_given: bool = True  # the given frames pass through unchanged at their positions
     epochs: int = 10
     batch_size: int = 8
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
     sample_every: int = 200
+    checkpoint_every: int = 500  # steps; a checkpoint is also written at the end of every epoch
+    log_every: int = 10  # steps per row of losses.csv
 
 
 @dataclass
