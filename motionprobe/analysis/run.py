@@ -1,0 +1,117 @@
+"""`analyze`: the whole analysis from Python — engine, selectors, statistics, output files.
+
+>>> results = analyze(model, dataset, "runs/analysis", generators={1: gen1, 4: gen4})  # doctest: +SKIP
+>>> results["motion_bound"]["1"]["value"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import Config
+from ..io import code_version
+from ..selection import DEFAULT_POOL
+from ..selection import candidates as candidate_pool
+from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
+from .results import SCHEMA, write_per_class_csv, write_per_clip_csv, write_results
+from .stats import CI_LEVEL
+from .summary import collect_outcomes, summarize
+from .table import TABLE_DIR, write_csv_gz
+
+FILES = {"per_class": "per_class.csv", "per_clip": "per_clip.csv", "table": TABLE_DIR,
+         "candidates_csv": "candidates.csv.gz", "config": "config.json"}
+
+
+def dataset_identity(dataset: Any) -> dict[str, Any]:
+    """What identifies the clips analysed: their ids (hashed), count and the dataset's metadata."""
+    ids = list(getattr(dataset, "ids", []))
+    metadata = getattr(dataset, "metadata", {}) or {}
+    return {"name": metadata.get("dataset"), "split": metadata.get("split"), "num_items": len(dataset),
+            "ids_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
+            "metadata_sha256": hashlib.sha256(json.dumps(metadata, sort_keys=True, default=str).encode()).hexdigest()}
+
+
+def _model_identity(model: Model) -> str:
+    ident = fingerprint_object(model)
+    prep = getattr(model, "preprocessing", None)
+    if prep is not None and hasattr(prep, "to_dict"):  # normalization changes outputs as much as weights do
+        ident += ":" + hashlib.sha256(json.dumps(prep.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+    return ident
+
+
+def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int, Generator] | None = None,
+            pixel_generators: dict[int, Generator] | None = None, ks: Sequence[int] = (1, 2, 4, 8),
+            candidates: int | str = DEFAULT_POOL, seed: int = 0, num_frames: int | None = None, batch_size: int = 64,
+            shard_size: int = 256, bootstrap: int = 1000, level: float = CI_LEVEL, device: str | torch.device = "cpu",
+            resume: bool = False, config: Config | None = None, provenance: dict[str, Any] | None = None,
+            write_csv: bool = True, progress: bool = True) -> dict:
+    """Run the analysis into `out` and return results.json's content.
+
+    `model` maps (B, 3, T, H, W) clips in [0, 1] to logits; `generators`/`pixel_generators` map k to a
+    callable (frames (B, 3, k, H, W), indices (B, k)) → (B, 3, T, H, W). k's without a generator get
+    `original` and `uniform` only. `candidates` is the pool size (seeded) or "all".
+    """
+    started = _now()
+    out = Path(out)
+    generators, pixel_generators = dict(generators or {}), dict(pixel_generators or {})
+    if num_frames is None:
+        num_frames = getattr(getattr(model, "spec", None), "num_frames", 16)
+    if isinstance(model, nn.Module):
+        model = model.to(device)
+    for gen in list(generators.values()) + list(pixel_generators.values()):
+        if isinstance(gen, nn.Module):
+            gen.to(device)
+
+    ks = sorted(set(int(k) for k in ks))
+    identity = {"model": _model_identity(model),
+                "generators": {str(k): fingerprint_object(g) for k, g in sorted(generators.items())},
+                "pixel_generators": {str(k): fingerprint_object(g) for k, g in sorted(pixel_generators.items())},
+                "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(candidates)}
+    pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in sorted(generators) if k in ks}
+    plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, pixel_ks=sorted(pixel_generators),
+                      num_clips=len(dataset), shard_size=shard_size, identity=identity)
+    open_table(out, plan, resume)  # refuses a folder holding another analysis before anything is written
+    if config is not None:
+        config.save(out / FILES["config"])
+    table_dir = run_engine(model, dataset, out, plan, generators, pixel_generators, batch_size=batch_size,
+                           device=device, resume=True, progress=progress)
+
+    outcomes = collect_outcomes(table_dir, plan, seed)
+    classes = list(dataset.classes)
+    kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
+    results: dict[str, Any] = {"schema": SCHEMA, "classes": classes}
+    results.update(summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level))
+    results["skipped"] = {"count": len(outcomes.skipped),
+                          "items": [{"id": i, "reason": r} for i, r in outcomes.skipped]}
+    files = dict(FILES)
+    if not write_csv:
+        files.pop("candidates_csv")
+    if config is None:
+        files.pop("config")
+    results["files"] = files
+    results["config"] = config.to_dict() if config is not None else None
+    results["provenance"] = {**(provenance or {}), "identity": identity, "seed": seed, "code_version": code_version(),
+                             "torch": torch.__version__, "numpy": np.__version__,
+                             "python": platform.python_version(), "fingerprint": plan.fingerprint()}
+
+    write_per_class_csv(out / FILES["per_class"], results)
+    write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
+    if write_csv:
+        write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames)
+    results["timestamps"] = {"started": started, "finished": _now()}
+    write_results(out / "results.json", results)
+    return results
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

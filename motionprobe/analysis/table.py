@@ -1,0 +1,175 @@
+"""The candidate table: one row per (clip, evaluated input), stored as one .npz file per shard of clips.
+
+Every number in results.json is derived from these rows, so a new selector needs no model run. Shards
+hold plain numpy arrays (no pickles) and are written atomically; a shard file that exists is complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..io import atomic_write_bytes
+from ..selection import ScoreTable, mask_subset
+
+ORIGINAL, REPLICATE, GENERATOR, PIXEL_GENERATOR = 0, 1, 2, 3
+SOURCES = ("original", "replicate", "generator", "pixel_generator")
+TABLE_DIR = "table"
+
+
+@dataclass
+class CandidateRows:
+    """Columns of the candidate table (see docs/results-schema.md)."""
+
+    clip: np.ndarray       # int64, the clip's position in the dataset
+    label: np.ndarray      # int32, the clip's true class
+    source: np.ndarray     # int8, ORIGINAL | REPLICATE | GENERATOR | PIXEL_GENERATOR
+    k: np.ndarray          # int16, kept frames (T for original)
+    mask: np.ndarray       # int64, bit i = frame i kept
+    in_pool: np.ndarray    # bool, row is one of the selector's candidates
+    pred: np.ndarray       # int32
+    max_prob: np.ndarray   # float32
+    true_prob: np.ndarray  # float32
+
+    DTYPES = {"clip": np.int64, "label": np.int32, "source": np.int8, "k": np.int16, "mask": np.int64,
+              "in_pool": np.bool_, "pred": np.int32, "max_prob": np.float32, "true_prob": np.float32}
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, np.asarray(getattr(self, f.name), dtype=self.DTYPES[f.name]))
+        n = len(self.clip)
+        if any(len(getattr(self, f.name)) != n for f in fields(self)):
+            raise ValueError("CandidateRows: columns of different lengths")
+
+    def __len__(self) -> int:
+        return len(self.clip)
+
+    @classmethod
+    def empty(cls) -> CandidateRows:
+        return cls(**{name: np.zeros(0, dtype=dt) for name, dt in cls.DTYPES.items()})
+
+    @classmethod
+    def concat(cls, parts: list[CandidateRows]) -> CandidateRows:
+        if not parts:
+            return cls.empty()
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+    def where(self, rows: np.ndarray) -> CandidateRows:
+        return CandidateRows(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    def scores(self, source: int, k: int | None = None, pool_only: bool = False, num_frames: int = 16) -> ScoreTable:
+        """The rows of one source (and k) as a ScoreTable the selectors understand."""
+        keep = self.source == source
+        if k is not None:
+            keep &= self.k == k
+        if pool_only:
+            keep &= self.in_pool
+        r = self.where(keep)
+        return ScoreTable(r.clip, r.mask, r.pred.astype(np.int64), r.max_prob.astype(np.float64),
+                          r.true_prob.astype(np.float64), r.label.astype(np.int64), num_frames)
+
+
+@dataclass
+class Shard:
+    """One shard of clips: the dataset positions it covers, what was evaluated, what was skipped."""
+
+    index: int
+    clip_index: np.ndarray  # int64, evaluated clips in dataset order
+    ids: list[str]
+    labels: np.ndarray      # int32, per evaluated clip
+    rows: CandidateRows
+    fingerprint: str
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
+
+
+def shard_path(table_dir: str | Path, index: int) -> Path:
+    return Path(table_dir) / f"shard-{index:05d}.npz"
+
+
+def write_shard(table_dir: str | Path, shard: Shard) -> Path:
+    arrays = {f.name: getattr(shard.rows, f.name) for f in fields(shard.rows)}
+    arrays.update(
+        shard_index=np.asarray(shard.index, dtype=np.int64),
+        clip_index=np.asarray(shard.clip_index, dtype=np.int64),
+        ids=np.asarray(shard.ids, dtype=np.str_) if shard.ids else np.zeros(0, dtype="<U1"),
+        labels=np.asarray(shard.labels, dtype=np.int32),
+        fingerprint=np.asarray(shard.fingerprint, dtype=np.str_),
+        skipped_ids=np.asarray([s[0] for s in shard.skipped] or [""], dtype=np.str_)[: len(shard.skipped)],
+        skipped_reasons=np.asarray([s[1] for s in shard.skipped] or [""], dtype=np.str_)[: len(shard.skipped)],
+    )
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path = shard_path(table_dir, shard.index)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def read_shard(path: str | Path) -> Shard:
+    """Load a shard; UserError when the file is not a readable shard."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {name: z[name] for name in z.files}
+        rows = CandidateRows(**{name: data[name] for name in CandidateRows.DTYPES})
+        return Shard(index=int(data["shard_index"]), clip_index=data["clip_index"], ids=[str(s) for s in data["ids"]],
+                     labels=data["labels"], rows=rows, fingerprint=str(data["fingerprint"]),
+                     skipped=list(zip((str(s) for s in data["skipped_ids"]), (str(s) for s in data["skipped_reasons"]),
+                                      strict=True)))
+    except (OSError, ValueError, KeyError, EOFError) as e:
+        raise UserError(f"{path}: not a readable analysis shard ({e})") from None
+
+
+def iter_shards(table_dir: str | Path, num_shards: int) -> Iterator[Shard]:
+    for i in range(num_shards):
+        yield read_shard(shard_path(table_dir, i))
+
+
+def read_table(table_dir: str | Path, num_shards: int) -> tuple[CandidateRows, list[str]]:
+    """The whole candidate table in memory (rows, clip ids by dataset position order) — for small runs."""
+    shards = list(iter_shards(table_dir, num_shards))
+    return CandidateRows.concat([s.rows for s in shards]), [i for s in shards for i in s.ids]
+
+
+def write_csv_gz(table_dir: str | Path, num_shards: int, path: str | Path, num_frames: int = 16) -> None:
+    """Stream every shard into one gzipped CSV (deterministic bytes: no timestamp in the gzip header)."""
+    with _atomic_stream(Path(path)) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz:
+        text = io.TextIOWrapper(gz, encoding="utf-8", newline="")
+        out = csv.writer(text, lineterminator="\n")
+        out.writerow(["clip_id", "label", "source", "k", "frames", "in_pool", "pred", "max_prob", "true_prob"])
+        for shard in iter_shards(table_dir, num_shards):
+            id_of = dict(zip(shard.clip_index.tolist(), shard.ids, strict=True))
+            r = shard.rows
+            frames_of = {m: " ".join(map(str, mask_subset(m, num_frames))) for m in np.unique(r.mask).tolist()}
+            for i in range(len(r)):
+                out.writerow([id_of[int(r.clip[i])], int(r.label[i]), SOURCES[r.source[i]], int(r.k[i]),
+                              frames_of[int(r.mask[i])], int(r.in_pool[i]), int(r.pred[i]),
+                              f"{r.max_prob[i]:.6g}", f"{r.true_prob[i]:.6g}"])
+        text.flush()
+        text.detach()
+
+
+@contextmanager
+def _atomic_stream(path: Path) -> Iterator[io.BufferedWriter]:
+    """Like io.atomic_write_bytes for output too large to hold in memory: temp file, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
