@@ -33,8 +33,13 @@ class DataConfig:
     train_per_class: int = 60
     test_per_class: int = 20
     clips_per_video: int = 1
-    short_video_policy: str = "loop"
+    short_video_policy: str = "loop"  # videos shorter than a clip: loop | pad | skip (data/sampling.py)
     cache: str | None = None
+    # "fixed": every frame to `resize` (C3D); "short_side": short side to resize[0], aspect kept (ResNets).
+    resize_mode: str = "fixed"
+    hflip: bool = False  # training flip; off because it swaps direction-defined classes (left/right)
+    annotations: str | None = None  # split/annotation files; default: looked for inside and beside --root
+    test_fraction: float = 0.3  # 'folder' layout: seeded share of each class's videos held out for test
 
 
 @dataclass
@@ -43,6 +48,7 @@ class ModelConfig:
     width: float = 1.0  # channel multiplier on the paper's widths
     fc_dim: int = 4096
     dropout: float = 0.5
+    batch_norm: bool = False  # BatchNorm after each conv: not the paper's C3D, but trains fast from scratch
     weights: str | None = None
     model_factory: str | None = None
 
@@ -119,7 +125,7 @@ def _tiny() -> Config:
     return Config(
         preset="tiny",
         data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=60, test_per_class=20),
-        model=ModelConfig(width=0.125, fc_dim=128, dropout=0.3),
+        model=ModelConfig(width=0.125, fc_dim=128, dropout=0.3, batch_norm=True),
         train=TrainConfig(epochs=12, batch_size=16, optimizer="adamw", lr=2e-3, weight_decay=1e-2,
                           lr_step_epochs=5, lr_gamma=0.3),
         generator=GeneratorConfig(ngf=16, n_blocks=2, epochs=6, batch_size=16, lr=1e-3, sample_every=100),

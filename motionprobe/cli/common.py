@@ -16,6 +16,8 @@ OPTION_PATHS = {
     "dataset": "data.dataset", "root": "data.root", "split": "data.split", "cache": "data.cache",
     "clips_per_video": "data.clips_per_video", "train_per_class": "data.train_per_class",
     "test_per_class": "data.test_per_class", "short_video_policy": "data.short_video_policy",
+    "annotations": "data.annotations", "frame_stride": "data.frame_stride", "resize_mode": "data.resize_mode",
+    "test_fraction": "data.test_fraction",
     "arch": "model.arch", "weights": "model.weights", "model_factory": "model.model_factory",
     "epochs": "train.epochs", "batch_size": "train.batch_size", "lr": "train.lr",
 }

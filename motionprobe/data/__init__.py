@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from ..config import Config
 from ..errors import UserError
-from .base import ClipDataset, clips_only, to_float
+from .base import ClipDataset, SkipClip, clips_only, collate_clips, is_skipped, to_float
 
 Builder = Callable[[Config, str, bool], ClipDataset]
 _LAYOUTS: dict[str, Builder] = {}
@@ -43,4 +43,5 @@ def _import_layouts() -> None:
                 raise
 
 
-__all__ = ["DATASETS", "ClipDataset", "build_dataset", "clips_only", "register_layout", "to_float"]
+__all__ = ["DATASETS", "ClipDataset", "SkipClip", "build_dataset", "clips_only", "collate_clips", "is_skipped",
+           "register_layout", "to_float"]

@@ -3,6 +3,13 @@
 An item is a dict: `clip` uint8 tensor (3, T, H, W) RGB, `label` int, `id` str (unique per clip,
 stable across runs: the analysis keys its results by it). Datasets hold uint8 so batches stay small;
 `to_float` turns a batch into the [0, 1] floats models expect.
+
+Skipping bad items: `load(i)` raises `SkipClip(reason)` for an item it cannot produce (an unreadable
+video, one too short under the ``skip`` policy). `__getitem__` then records `dataset.skipped[id] =
+reason` and returns a *skipped item* `{"clip": None, "label", "id", "skipped": reason}` instead of
+failing the job. Loaders drop those with `collate_clips` (which also reports them in
+`batch["skipped"]`, so a loop with worker processes still learns what was skipped) or `clips_only`.
+A batch can come out empty (every item skipped): loops skip batches whose `id` list is empty.
 """
 
 from __future__ import annotations
@@ -13,6 +20,10 @@ import torch
 from torch.utils.data import Dataset
 
 
+class SkipClip(Exception):
+    """Raised by `load(i)` for an item that cannot be produced; the message says why."""
+
+
 class ClipDataset(Dataset):
     """Base class: subclasses set `classes`, `labels`, `ids`, `metadata` and implement `load(i)`."""
 
@@ -21,6 +32,11 @@ class ClipDataset(Dataset):
     ids: list[str]
     metadata: dict[str, Any]
 
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Items skipped so far in this process: id → reason."""
+        return self.__dict__.setdefault("_skipped", {})
+
     def __len__(self) -> int:
         return len(self.labels)
 
@@ -28,7 +44,12 @@ class ClipDataset(Dataset):
         raise NotImplementedError
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        return {"clip": self.load(index), "label": self.labels[index], "id": self.ids[index]}
+        try:
+            clip = self.load(index)
+        except SkipClip as e:
+            self.skipped[self.ids[index]] = str(e)
+            return {"clip": None, "label": self.labels[index], "id": self.ids[index], "skipped": str(e)}
+        return {"clip": clip, "label": self.labels[index], "id": self.ids[index]}
 
 
 def to_float(clip: torch.Tensor) -> torch.Tensor:
@@ -36,6 +57,23 @@ def to_float(clip: torch.Tensor) -> torch.Tensor:
     return clip.float().div_(255.0) if clip.dtype == torch.uint8 else clip.float()
 
 
+def is_skipped(item: dict[str, Any]) -> bool:
+    return item.get("clip") is None
+
+
 def clips_only(batch: list[dict[str, Any]]) -> torch.Tensor:
-    """Collate that drops labels and ids: what the label-free generator training loads."""
-    return torch.stack([item["clip"] for item in batch])
+    """Collate that drops labels, ids and skipped items: what the label-free generator training loads."""
+    clips = [item["clip"] for item in batch if not is_skipped(item)]
+    return torch.stack(clips) if clips else torch.empty(0, dtype=torch.uint8)
+
+
+def collate_clips(batch: list[dict[str, Any]]) -> dict[str, Any]:
+    """Collate dict items, dropping skipped ones: {"clip" (B,3,T,H,W), "label" (B,), "id", "skipped"}.
+
+    `skipped` lists {"id", "reason"} for the items dropped from this batch; B may be 0.
+    """
+    kept = [item for item in batch if not is_skipped(item)]
+    skipped = [{"id": item["id"], "reason": item.get("skipped", "")} for item in batch if is_skipped(item)]
+    clips = torch.stack([item["clip"] for item in kept]) if kept else torch.empty(0, dtype=torch.uint8)
+    labels = torch.tensor([item["label"] for item in kept], dtype=torch.long)
+    return {"clip": clips, "label": labels, "id": [item["id"] for item in kept], "skipped": skipped}

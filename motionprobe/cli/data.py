@@ -1,0 +1,192 @@
+"""`motionprobe data info | cache | export-synthetic`: look at a dataset, pre-decode it, or export the benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..config import Config
+from ..errors import UserError
+from ..io import atomic_write_json
+from .common import add_common, out_dir, resolve_config
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="dataset tools: info, frame cache, export of the embedded benchmark",
+                       description="Inspect a dataset in any layout, pre-decode its frames into a cache that every "
+                                   "verb uses with --cache DIR, or write the embedded benchmark as UCF101-style videos.")
+    commands = p.add_subparsers(dest="data_command", metavar="COMMAND")
+
+    info = commands.add_parser("info", help="classes, videos per split, missing and unreadable files",
+                               description="Print the classes and the videos per split of a dataset; list the videos "
+                                           "its annotations name but the disk lacks. --check also opens every video "
+                                           "and lists the unreadable ones. --out DIR writes it all to info.json.")
+    info.add_argument("--check", action="store_true", help="open every video and report the unreadable ones")
+    _add_dataset_options(info)
+    add_common(info)
+    info.set_defaults(run=run_info)
+
+    cache = commands.add_parser("cache", help="decode and resize every video once into --out DIR",
+                                description="Decode every video of both splits once, resize it as the data config "
+                                            "says (C3D: 128×171), and store uint8 frames in --out DIR (one .npy per "
+                                            "video, memory-mapped when read). Give --cache DIR to any verb to load "
+                                            "clips from it. Rerunning resumes and refreshes only changed videos.")
+    cache.add_argument("--workers", type=int, default=0, help="decoding processes (default: one per CPU)")
+    cache.add_argument("--subset", choices=["train", "test", "both"], default="both", help="splits to cache")
+    _add_dataset_options(cache)
+    add_common(cache)
+    cache.set_defaults(run=run_cache)
+
+    export = commands.add_parser("export-synthetic", help="write the embedded benchmark as UCF101-style .avi files",
+                                 description="Render the embedded benchmark (--preset, --train-per-class, "
+                                             "--test-per-class, --seed) as MPEG-4 .avi files in UCF101's layout "
+                                             "(UCF-101/<Class>/v_<Class>_gGG_cCC.avi, ucfTrainTestlist/) plus "
+                                             "truth.json, loadable with --dataset ucf101 --root OUT.")
+    add_common(export, data=False)
+    g = export.add_argument_group("benchmark")
+    g.add_argument("--train-per-class", type=int, help="training clips per class")
+    g.add_argument("--test-per-class", type=int, help="test clips per class")
+    export.set_defaults(run=run_export)
+
+    p.set_defaults(run=lambda args: _usage(p))
+
+
+def _add_dataset_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("layout")
+    g.add_argument("--annotations", metavar="PATH", help="folder (or file) of split/annotation files, when they are "
+                                                         "neither inside nor beside --root")
+    g.add_argument("--short-video-policy", choices=["loop", "pad", "skip"], help="videos shorter than a clip")
+    g.add_argument("--frame-stride", type=int, help="take every N-th frame (default 1)")
+    g.add_argument("--resize-mode", choices=["fixed", "short_side"], help="fixed: C3D's 128×171; short_side: keep aspect")
+    g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return 2
+
+
+def _splits(cfg: Config, subset: str = "both") -> dict:
+    """Each requested split's dataset, or the UserError that building it raised."""
+    from ..data import build_dataset
+
+    out = {}
+    for split in (("train", "test") if subset == "both" else (subset,)):
+        try:
+            out[split] = build_dataset(cfg, split, training=False)
+        except UserError as e:
+            out[split] = e
+    return out
+
+
+def run_info(args: argparse.Namespace) -> int:
+    cfg = resolve_config(args)
+    datasets = _splits(cfg)
+    built = {s: d for s, d in datasets.items() if not isinstance(d, UserError)}
+    if not built:
+        raise UserError(str(datasets["train"]))
+    first = next(iter(built.values()))
+    report = {"dataset": cfg.data.dataset, "root": cfg.data.root, "split_number": cfg.data.split,
+              "classes": first.classes, "splits": {}}
+    print(f"dataset {cfg.data.dataset}" + (f" at {cfg.data.root}" if cfg.data.root else "") +
+          (f", split {cfg.data.split}" if cfg.data.dataset in ("ucf101", "hmdb51") else ""))
+    print(f"{len(first.classes)} classes: {', '.join(first.classes)}")
+    if "kinds" in first.metadata:
+        print("kinds: " + ", ".join(f"{c}={k}" for c, k in first.metadata["kinds"].items()))
+    for split, dataset in datasets.items():
+        if isinstance(dataset, UserError):
+            print(f"{split}: not available ({dataset})")
+            report["splits"][split] = {"error": str(dataset)}
+            continue
+        report["splits"][split] = _split_info(split, dataset, args.check)
+    if args.out:
+        folder = out_dir(args, args.out)
+        atomic_write_json(folder / "info.json", report)
+        cfg.save(folder / "config.json")
+        print(f"wrote {folder / 'info.json'}")
+    return 0
+
+
+def _split_info(split: str, dataset, check: bool) -> dict:
+    records = getattr(dataset, "records", None)
+    videos = len(records) if records is not None else len(dataset)
+    per_class = [0] * len(dataset.classes)
+    for label in (r.label for r in records) if records is not None else dataset.labels:
+        per_class[label] += 1
+    missing = dataset.metadata.get("missing", [])
+    print(f"{split}: {videos} videos, {len(dataset)} clips; per class min {min(per_class)}, max {max(per_class)}"
+          + (f"; {len(missing)} listed but missing" if missing else ""))
+    for path in missing[:5]:
+        print(f"  missing: {path}")
+    if len(missing) > 5:
+        print(f"  ... and {len(missing) - 5} more")
+    info = {"videos": videos, "clips": len(dataset), "per_class": dict(zip(dataset.classes, per_class, strict=True)),
+            "missing": missing}
+    if check and records is not None:
+        info["unreadable"] = _check(dataset)
+        print(f"  {len(info['unreadable'])} unreadable of {videos}")
+        for path, reason in list(info["unreadable"].items())[:5]:
+            print(f"  unreadable: {path}: {reason}")
+    return info
+
+
+def _check(dataset) -> dict[str, str]:
+    from tqdm import tqdm
+
+    from ..data.video import VideoError, VideoFile
+
+    bad = {}
+    for record in tqdm(dataset.records, desc="checking videos", unit="video"):
+        try:
+            with VideoFile(dataset.root / record.path) as video:
+                video.read([video.num_frames - 1])
+        except VideoError as e:
+            bad[record.path] = e.reason
+    return bad
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    from ..data.cache import CacheTask, build_cache
+    from ..data.layouts.dataset import transform_for
+
+    if not args.out:
+        raise UserError("data cache: --out DIR is required (the cache folder to create or resume)")
+    cfg = resolve_config(args)
+    if cfg.data.dataset == "synthetic":
+        raise UserError("--dataset synthetic is rendered in memory; there is nothing to cache")
+    cfg.data.cache = None  # build from the videos, not from an older cache
+    datasets = _splits(cfg, args.subset)
+    for dataset in datasets.values():
+        if isinstance(dataset, UserError):
+            raise dataset
+    tasks = [CacheTask(str(d.root / r.path), r.path) for d in datasets.values() for r in d.records]
+    root = str(next(iter(datasets.values())).root)
+    folder = out_dir(args, args.out)
+    summary = build_cache(tasks, folder, transform_for(cfg, training=False), root=root, workers=args.workers)
+    cfg.save(folder / "config.json")
+    atomic_write_json(folder / "skipped.json", [{"path": p, "reason": r} for p, r in sorted(summary.failed.items())])
+    rate = summary.cached / summary.seconds if summary.seconds > 0 else 0.0
+    print(f"cached {summary.cached} videos ({summary.frames} frames) in {summary.seconds:.1f} s "
+          f"({rate:.1f} videos/s, {summary.frames / max(summary.seconds, 1e-9):.0f} frames/s); "
+          f"{summary.reused} already cached; {len(summary.failed)} unreadable"
+          + (f" (listed in {folder / 'skipped.json'})" if summary.failed else ""))
+    print(f"use it with: --cache {folder}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..data.export import export_synthetic
+
+    if not args.out:
+        raise UserError("data export-synthetic: --out DIR is required")
+    cfg = resolve_config(args)
+    for name in ("train_per_class", "test_per_class"):
+        if getattr(cfg.data, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')}: expected a positive number of clips")
+    folder = out_dir(args, args.out)
+    summary = export_synthetic(folder, train_per_class=cfg.data.train_per_class, test_per_class=cfg.data.test_per_class,
+                               size=cfg.data.crop_size, num_frames=cfg.data.num_frames, seed=cfg.seed)
+    print(f"wrote {summary.videos['train']} train and {summary.videos['test']} test videos "
+          f"({summary.bytes / 1e6:.1f} MB) to {folder} in {summary.seconds:.1f} s")
+    print(f"load them with: --dataset ucf101 --root {folder} --preset {cfg.preset}")
+    return 0
