@@ -1,0 +1,172 @@
+"""Does the temporal generator give a video model back what one frame lacks? (synthetic benchmark, `tiny`)
+
+Trains (or reuses) the tiny C3D, then k=1 generators — perceptual, pixel, and the ablations — and
+measures the model's test clip accuracy on the uniform single kept frame (index T//2 = 8):
+
+    original      the real 16-frame clip
+    replicate     frame 8 repeated 16 times (the paper's one-frame baseline)
+    <generator>   frame 8 and its index through the generator
+
+overall and per planted kind (appearance / motion / keyframe), with each generator's training time.
+
+    python -m benchmarks.generator_quality                       # everything, into runs/bench/generator_quality
+    python -m benchmarks.generator_quality --model runs/model    # reuse a trained model folder
+
+Finished model and generator folders in --out are reused, interrupted ones resumed: rerunning is cheap.
+Writes results.json and results.md into --out and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from motionprobe.config import Config, preset
+from motionprobe.data import ClipDataset, build_dataset, to_float
+from motionprobe.evaluation import Evaluation
+from motionprobe.generator import load_generator, take_frames
+from motionprobe.io import atomic_write_json, atomic_write_text, read_json
+from motionprobe.models import load_model
+from motionprobe.selection import uniform_subset
+from motionprobe.training.generator import train_generator
+from motionprobe.training.state import has_train_state
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    loss: str
+    use_indices: bool = True
+    residual: bool = True
+    copy_given: bool = True
+
+    def config(self, base: Config) -> Config:
+        from motionprobe.config import from_dict
+
+        cfg = from_dict(base.to_dict())
+        cfg.generator.use_indices, cfg.generator.residual, cfg.generator.copy_given = \
+            self.use_indices, self.residual, self.copy_given
+        return cfg
+
+
+VARIANTS = {v.name: v for v in [
+    Variant("perceptual", "perceptual"),
+    Variant("pixel", "pixel"),
+    Variant("perceptual_no_indices", "perceptual", use_indices=False),
+    Variant("perceptual_no_residual", "perceptual", residual=False),
+    Variant("perceptual_no_copy", "perceptual", copy_given=False),
+]}
+DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
+
+
+class InMemory(ClipDataset):
+    """A dataset's clips decoded once and held as uint8 (600 tiny clips ≈ 30 MB)."""
+
+    def __init__(self, dataset: ClipDataset):
+        self.classes, self.labels, self.ids = list(dataset.classes), list(dataset.labels), list(dataset.ids)
+        self.metadata = dict(dataset.metadata)
+        self.clips = [dataset.load(i) for i in range(len(dataset))]
+
+    def load(self, index: int) -> torch.Tensor:
+        return self.clips[index]
+
+
+def trained_model(cfg: Config, folder: Path) -> Path:
+    from motionprobe.training.model import train_model
+
+    meta = folder / "meta.json"
+    if meta.is_file() and read_json(meta).get("epochs_done") == cfg.train.epochs:
+        return folder
+    start = time.perf_counter()
+    train_model(cfg, folder, resume=has_train_state(folder))
+    print(f"model trained in {time.perf_counter() - start:.0f} s", flush=True)
+    return folder
+
+
+def trained_generator(cfg: Config, model: Path, variant: Variant, folder: Path, data: ClipDataset) -> Path:
+    meta = folder / "meta.json"
+    if meta.is_file() and read_json(meta)["metrics"]["epochs"] == cfg.generator.epochs:
+        return folder  # finished earlier (an unfinished run's meta.json names fewer epochs)
+    train_generator(variant.config(cfg), model, 1, folder, loss=variant.loss, resume=has_train_state(folder), dataset=data)
+    return folder
+
+
+@torch.inference_mode()
+def accuracies(model, generators: dict[str, torch.nn.Module], test: ClipDataset, num_frames: int = 16,
+               batch_size: int = 50) -> dict[str, dict]:
+    """Clip accuracy per condition (overall and per kind) on the uniform single kept frame."""
+    t = num_frames
+    kept = torch.tensor(uniform_subset(1, t))
+    n = len(test.classes)
+    confusion = {name: torch.zeros(n, n, dtype=torch.long) for name in ["original", "replicate", *generators]}
+    for start in range(0, len(test), batch_size):
+        ids = range(start, min(len(test), start + batch_size))
+        clips = to_float(torch.stack([test.load(i) for i in ids]))
+        labels = torch.tensor([test.labels[i] for i in ids])
+        indices = kept.view(1, 1).expand(len(ids), 1)
+        frames = take_frames(clips, indices)
+        inputs = {"original": clips, "replicate": frames.expand(-1, -1, t, -1, -1)}
+        inputs.update({name: g(frames, indices) for name, g in generators.items()})
+        for name, clip in inputs.items():
+            pred = model(clip).argmax(1)
+            confusion[name].index_put_((labels, pred), torch.ones_like(pred), accumulate=True)
+    kinds = dict(test.metadata.get("kinds", {}))
+    result = {}
+    for name, c in confusion.items():
+        ev = Evaluation(list(test.classes), c.tolist(), kinds)
+        result[name] = {"overall": ev.accuracy, **ev.per_kind()}
+    return result
+
+
+def table(results: dict[str, dict], times: dict[str, float], n_clips: int, kind_counts: dict[str, int]) -> str:
+    kinds = ["appearance", "motion", "keyframe"]
+    head = "| condition (k=1, frame 8) | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds) + \
+        " | train s |"
+    lines = [head, "|" + "---|" * (len(kinds) + 3)]
+    for name, acc in results.items():
+        cells = [f"{acc['overall']:.3f}"] + [f"{acc.get(k, float('nan')):.3f}" for k in kinds]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {times.get(name, '')} |")
+    return "\n".join(lines) + f"\n\n{n_clips} test clips; accuracy is top-1 clip accuracy of the tiny C3D.\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.generator_quality", description=__doc__.split("\n")[0])
+    p.add_argument("--out", default="runs/bench/generator_quality", help="working folder (reused on reruns)")
+    p.add_argument("--model", help="trained model folder (default: train the tiny C3D into OUT/model)")
+    p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                   help=f"comma-separated, from: {', '.join(VARIANTS)}")
+    p.add_argument("--epochs", type=int, help="generator epochs (default: the tiny preset's)")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    cfg = preset("tiny")
+    if args.epochs:
+        cfg.generator.epochs = args.epochs
+    variants = [VARIANTS[name] for name in args.variants.split(",")]
+
+    model_dir = Path(args.model) if args.model else trained_model(cfg, out / "model")
+    train = InMemory(build_dataset(cfg, "train", training=True))
+    test = InMemory(build_dataset(cfg, "test"))
+    model = load_model(model_dir)[0]
+    generators, times = {}, {}
+    for v in variants:
+        folder = trained_generator(cfg, model_dir, v, out / f"k1_{v.name}", train)
+        generators[v.name], meta = load_generator(folder)
+        times[v.name] = meta["metrics"]["train_seconds"]
+    results = accuracies(model, generators, test, cfg.data.num_frames)
+    kinds = test.metadata.get("kinds", {})
+    kind_counts = {k: sum(kinds.get(test.classes[label]) == k for label in test.labels) for k in set(kinds.values())}
+    text = table(results, times, len(test), kind_counts)
+    print(text)
+    atomic_write_json(out / "results.json", {"model": str(model_dir), "kept_frame": list(uniform_subset(1)),
+                                             "generator_epochs": cfg.generator.epochs, "accuracy": results,
+                                             "train_seconds": times, "test_clips": len(test)})
+    atomic_write_text(out / "results.md", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

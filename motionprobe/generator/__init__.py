@@ -1,0 +1,16 @@
+"""The class-agnostic temporal generator (k frames + their indices → a 16-frame clip) and its losses.
+
+>>> import torch
+>>> from motionprobe.config import preset
+>>> g = build_generator(1, preset("tiny"))
+>>> g(torch.rand(2, 3, 1, 32, 32), torch.tensor([[8], [3]])).shape
+torch.Size([2, 3, 16, 32, 32])
+"""
+
+from .checkpoint import load_generator, save_generator
+from .losses import PerceptualLoss, PixelLoss, build_loss, normalized_sq_distance
+from .network import ResnetGenerator, TemporalGenerator, build_generator
+from .subsets import take_frames, training_subsets
+
+__all__ = ["PerceptualLoss", "PixelLoss", "ResnetGenerator", "TemporalGenerator", "build_generator", "build_loss",
+           "load_generator", "normalized_sq_distance", "save_generator", "take_frames", "training_subsets"]

@@ -1,0 +1,188 @@
+"""Label-free training of the temporal generator, in one explicit loop.
+
+Each step: a batch of clips (clips only — the loader's collate drops labels and ids, so no label can
+reach the generator or its loss), k random distinct sorted positions per clip (drawn as the analysis
+draws candidates), the frames at those positions through the generator, the loss against the real
+clip, an Adam step (CycleGAN's optimizer; learning rate and betas from `cfg.generator`).
+
+Randomness is keyed, not carried: epoch e shuffles with a generator seeded by (seed, e) and batch b of
+it draws its subsets from (seed, e, b). A run resumed from any checkpoint (written every
+`checkpoint_every` steps and at every epoch's end) therefore ends exactly where an uninterrupted one
+does.
+
+Writes into `out`: generator.safetensors + config.json + meta.json (the folder `load_generator`
+reads; refreshed at every epoch's end), train_state.* (for resume), losses.csv (one row per
+`log_every` steps, per-layer terms included), samples/step_NNNNNN.png (given / generated / real).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .. import config as config_mod
+from ..config import Config
+from ..data import ClipDataset, build_dataset, clips_only, to_float
+from ..errors import UserError
+from ..generator import build_generator, build_loss, save_generator, take_frames, training_subsets
+from ..generator.losses import LOSSES
+from ..generator.strips import png_bytes, strip_image
+from ..io import atomic_write_bytes
+from ..models import load_model
+from .state import MetricsLog, TrainState, has_train_state, load_train_state, save_train_state, seed_everything
+
+SAMPLE_CLIPS = 4
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffled clip order of one epoch, a pure function of (seed, epoch)."""
+    return np.random.default_rng([seed, 1, epoch]).permutation(n)
+
+
+def batch_subsets(k: int, n: int, seed: int, epoch: int, batch: int, num_frames: int) -> torch.Tensor:
+    """The k-frame subsets given to the generator in one batch, a pure function of (seed, epoch, batch)."""
+    return training_subsets(k, n, np.random.default_rng([seed, 2, epoch, batch]), num_frames)
+
+
+def clip_loader(dataset: ClipDataset, batches: list[list[int]]) -> DataLoader:
+    """Yields uint8 clip tensors (B, 3, T, H, W) and nothing else: labels never leave the dataset."""
+    return DataLoader(dataset, batch_sampler=batches, collate_fn=clips_only, num_workers=0)
+
+
+def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str | Path, loss: str = "perceptual",
+                    resume: bool = False, *, dataset: ClipDataset | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train one generator for `k` given frames; returns its metrics.
+
+    `model_dir` is the trained video model whose features define the perceptual loss (the pixel loss
+    does not use it; it may then be None). `dataset` (default: `cfg.data`'s training split) may differ
+    from the one the model was trained on.
+    """
+    out = Path(out)
+    t = cfg.data.num_frames
+    if not 1 <= k <= t:
+        raise UserError(f"--frames: expected a number of given frames in 1..{t}, got {k}")
+    if loss not in LOSSES:
+        raise UserError(f"--loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
+    if not resume and has_train_state(out):
+        raise UserError(f"--out: {out} already holds a generator run; pass --resume to continue it or choose another folder")
+    _check_schedule(cfg)
+    cfg = config_mod.from_dict(cfg.to_dict())  # a private copy: recording the loss must not touch the caller's
+    cfg.generator.loss = loss
+    g = cfg.generator
+    out.mkdir(parents=True, exist_ok=True)
+    seed_everything(cfg.seed)
+
+    model = load_model(model_dir, cfg.device)[0] if model_dir is not None and loss == "perceptual" else None
+    criterion = build_loss(loss, model, cfg)
+    data = dataset if dataset is not None else build_dataset(cfg, "train", training=True)
+    if len(data) == 0:
+        raise UserError(f"--dataset: the training split of {cfg.data.dataset!r} holds no clips")
+    generator = build_generator(k, cfg).to(cfg.device)
+    optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
+    state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0})
+    if resume:
+        state = load_train_state(out, generator, optimizer, None)
+    cfg.save(out / "config.json")
+    log = MetricsLog(out, "losses.csv")
+
+    n, bs = len(data), g.batch_size
+    steps_per_epoch = math.ceil(n / bs)
+    samples = _sample_batch(data, k, cfg)
+    step, seconds = int(state.extra["step"]), float(state.extra["seconds"])
+    window: dict[str, float] = {}
+    window_steps, window_clips, window_start = 0, 0, time.perf_counter()
+    meta = {"k": k, "loss": loss, "model": None if model_dir is None else str(Path(model_dir).resolve()),
+            "dataset": dict(data.metadata)}
+    bar = tqdm(total=g.epochs * steps_per_epoch, initial=step, desc=f"generator k={k} {loss}", unit="step",
+               disable=not progress)
+    for epoch in range(state.epoch, g.epochs):
+        first = int(state.extra["batch"]) if epoch == state.epoch else 0
+        order = epoch_order(n, cfg.seed, epoch)
+        batches = [order[i:i + bs].tolist() for i in range(first * bs, n, bs)]
+        for b, clips in enumerate(clip_loader(data, batches), start=first):
+            tick = time.perf_counter()
+            clips = to_float(clips).to(cfg.device)
+            indices = batch_subsets(k, clips.shape[0], cfg.seed, epoch, b, t).to(cfg.device)
+            generated = generator(take_frames(clips, indices), indices)
+            terms = criterion.terms(generated, clips)
+            total = criterion.combine(terms)
+            if not torch.isfinite(total):
+                raise UserError(f"generator training diverged at step {step + 1} (loss {total.item()}); lower "
+                                f"generator.lr (now {g.lr}); the last checkpoint in {out} is intact")
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            optimizer.step()
+            step += 1
+            seconds += time.perf_counter() - tick
+            for name, value in {"loss": total, **terms}.items():
+                window[name] = window.get(name, 0.0) + float(value.detach())
+            window_steps, window_clips = window_steps + 1, window_clips + clips.shape[0]
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(total.detach()):.4g}")
+            end_of_epoch = b == steps_per_epoch - 1
+            if step % g.log_every == 0 or end_of_epoch:
+                state.history.append({"step": step, "epoch_progress": round(epoch + (b + 1) / steps_per_epoch, 4),
+                                      **{name: v / window_steps for name, v in window.items()},
+                                      "clips_per_s": window_clips / max(1e-9, time.perf_counter() - window_start),
+                                      "seconds": seconds})
+                window, window_steps, window_clips, window_start = {}, 0, 0, time.perf_counter()
+            if step % g.sample_every == 0:
+                _write_samples(out, step, generator, samples)
+            if end_of_epoch:
+                state = TrainState(epoch + 1, state.history, {"batch": 0, "step": step, "seconds": seconds})
+                _checkpoint(out, generator, optimizer, state, log)
+                save_generator(out, generator, cfg, **meta, metrics=_metrics(state.history, step, seconds, epoch + 1))
+            elif step % g.checkpoint_every == 0:
+                state = TrainState(epoch, state.history, {"batch": b + 1, "step": step, "seconds": seconds})
+                _checkpoint(out, generator, optimizer, state, log)
+    bar.close()
+    _write_samples(out, step, generator, samples)
+    metrics = _metrics(state.history, step, seconds, g.epochs)
+    save_generator(out, generator, cfg, **meta, metrics=metrics)
+    return {"out": str(out), "k": k, "loss": loss, **metrics}
+
+
+def _check_schedule(cfg: Config) -> None:
+    g = cfg.generator
+    for name in ("batch_size", "sample_every", "checkpoint_every", "log_every"):
+        if getattr(g, name) < 1:
+            raise UserError(f"generator.{name}: expected a positive integer, got {getattr(g, name)}")
+    if g.epochs < 1:
+        raise UserError(f"--epochs: expected at least 1 generator epoch, got {g.epochs}")
+
+
+def _checkpoint(out: Path, generator: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState,
+                log: MetricsLog) -> None:
+    log.write(state.history)
+    save_train_state(out, generator, optimizer, None, state)
+
+
+def _metrics(history: list[dict[str, Any]], steps: int, seconds: float, epochs: int) -> dict[str, Any]:
+    """First logged loss, mean loss over the last epoch's rows, steps, epochs, training seconds."""
+    last_epoch = [row["loss"] for row in history if row["epoch_progress"] > epochs - 1]
+    return {"loss_first": history[0]["loss"] if history else None,
+            "loss_last_epoch": float(np.mean(last_epoch)) if last_epoch else None,
+            "steps": steps, "epochs": epochs, "train_seconds": round(seconds, 2)}
+
+
+def _sample_batch(data: ClipDataset, k: int, cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed batch of clips spread over the dataset and fixed subsets, so strips compare across steps."""
+    ids = sorted({i * len(data) // SAMPLE_CLIPS for i in range(min(SAMPLE_CLIPS, len(data)))})
+    clips = to_float(clips_only([data[i] for i in ids])).to(cfg.device)
+    indices = training_subsets(k, len(ids), np.random.default_rng([cfg.seed, 3]), cfg.data.num_frames).to(cfg.device)
+    return clips, indices
+
+
+@torch.no_grad()
+def _write_samples(out: Path, step: int, generator: torch.nn.Module, samples: tuple[torch.Tensor, torch.Tensor]) -> None:
+    clips, indices = samples
+    given = take_frames(clips, indices)
+    image = strip_image(given, indices, generator(given, indices), clips)
+    atomic_write_bytes(out / "samples" / f"step_{step:06d}.png", png_bytes(image))

@@ -1,0 +1,163 @@
+"""Generator training: no labels on its path, the loss goes down, checkpoints round-trip, resume is exact."""
+
+import json
+
+import pytest
+import torch
+
+from motionprobe.cli import main
+from motionprobe.config import preset
+from motionprobe.data.base import ClipDataset
+from motionprobe.data.synthetic import SyntheticMotionDataset
+from motionprobe.errors import UserError
+from motionprobe.generator import build_generator, build_loss, load_generator, save_generator, take_frames
+from motionprobe.io import load_tensors
+from motionprobe.models import build_model, save_model
+from motionprobe.training.generator import train_generator
+
+
+def small_cfg():
+    cfg = preset("tiny")
+    cfg.data.crop_size, cfg.data.resize, cfg.data.train_per_class = 16, (16, 16), 1
+    g = cfg.generator
+    g.ngf, g.n_blocks, g.batch_size, g.epochs, g.sample_every, g.log_every = 4, 1, 4, 1, 2, 1
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    cfg = small_cfg()
+    folder = tmp_path_factory.mktemp("model")
+    save_model(folder, build_model(cfg, 10), cfg, [f"c{i}" for i in range(10)])
+    return folder
+
+
+class _NoLabel(dict):
+    def __getitem__(self, key):
+        if key == "label":
+            raise AssertionError("a label reached the generator's data path")
+        return super().__getitem__(key)
+
+
+class LabelsRaise(ClipDataset):
+    """Synthetic clips whose labels raise on every kind of access."""
+
+    def __init__(self, n: int = 6):
+        self.inner = SyntheticMotionDataset("train", per_class=1, size=16)
+        self.n, self.ids, self.classes, self.metadata = n, self.inner.ids[:n], self.inner.classes, {}
+
+    @property
+    def labels(self):
+        raise AssertionError("a label reached the generator's data path")
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return _NoLabel(clip=self.inner.load(i), label=None, id=self.ids[i])
+
+
+def test_training_never_reads_a_label(model_dir, tmp_path):
+    result = train_generator(small_cfg(), model_dir, 2, tmp_path / "g", dataset=LabelsRaise(), progress=False)
+    assert result["steps"] == 2 and result["loss_first"] > 0
+
+
+def test_training_writes_a_complete_folder(model_dir, tmp_path):
+    out = tmp_path / "g"
+    result = train_generator(small_cfg(), model_dir, 1, out, loss="pixel", progress=False)
+    generator, meta = load_generator(out)
+    assert generator.k == 1 and meta["loss"] == "pixel" and meta["use_indices"] is True
+    assert meta["metrics"]["steps"] == result["steps"] == 3 and meta["code_version"]
+    rows = (out / "losses.csv").read_text().splitlines()
+    assert rows[0].startswith("step,epoch_progress,loss,pixel") and len(rows) == 1 + 3
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000002.png", "step_000003.png"]
+    assert json.loads((out / "config.json").read_text())["generator"]["loss"] == "pixel"
+
+
+@pytest.mark.parametrize("loss", ["perceptual", "pixel"])
+def test_a_few_steps_lower_the_loss_on_a_fixed_batch(model_dir, loss):
+    from motionprobe.models import load_model
+
+    torch.manual_seed(0)
+    cfg = small_cfg()
+    model = load_model(model_dir)[0]
+    criterion = build_loss(loss, model, cfg)
+    generator = build_generator(2, cfg)
+    optimizer = torch.optim.Adam(generator.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    clips = torch.stack([SyntheticMotionDataset("train", per_class=1, size=16).load(i) for i in range(4)]).float() / 255
+    indices = torch.tensor([[0, 5], [3, 4], [7, 15], [1, 10]])
+    losses = []
+    for _ in range(12):
+        loss_value = criterion(generator(take_frames(clips, indices), indices), clips)
+        optimizer.zero_grad()
+        loss_value.backward()
+        optimizer.step()
+        losses.append(loss_value.item())
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    cfg = small_cfg()
+    cfg.generator.use_indices = False
+    generator = build_generator(4, cfg)
+    save_generator(tmp_path, generator, cfg, loss="pixel", model="m", metrics={"loss": 0.5})
+    loaded, meta = load_generator(tmp_path)
+    frames, indices = torch.rand(2, 3, 4, 16, 16), torch.tensor([[0, 1, 2, 3], [4, 8, 12, 15]])
+    assert torch.equal(loaded(frames, indices), generator(frames, indices))
+    assert (meta["k"], meta["use_indices"], meta["loss"], meta["model"]) == (4, False, "pixel", "m")
+    assert not loaded.training
+
+
+def test_loading_a_folder_that_is_not_a_generator(tmp_path):
+    with pytest.raises(UserError, match="not a trained generator folder"):
+        load_generator(tmp_path)
+
+
+class Interrupting(SyntheticMotionDataset):
+    """Raises KeyboardInterrupt at the `stop_at`-th clip load, once."""
+
+    def __init__(self, stop_at: int):
+        super().__init__("train", per_class=1, size=16)
+        self.calls, self.stop_at = 0, stop_at
+
+    def load(self, index):
+        self.calls += 1
+        if self.calls == self.stop_at:
+            raise KeyboardInterrupt
+        return super().load(index)
+
+
+def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model_dir, tmp_path):
+    cfg = small_cfg()
+    cfg.generator.epochs, cfg.generator.checkpoint_every = 2, 2  # 3 steps per epoch: checkpoints at 2, 3, 4, 6
+    train_generator(cfg, model_dir, 2, tmp_path / "straight", loss="pixel", progress=False)
+    # 4 sample clips are loaded first; then batch b of the run loads clips 4b+1..: the 19th load is in step 5.
+    with pytest.raises(KeyboardInterrupt):
+        train_generator(cfg, model_dir, 2, tmp_path / "resumed", loss="pixel", dataset=Interrupting(4 + 18 + 1),
+                        progress=False)
+    assert json.loads((tmp_path / "resumed" / "train_state.json").read_text())["extra"]["step"] == 4
+    with pytest.raises(UserError, match="--resume"):
+        train_generator(cfg, model_dir, 2, tmp_path / "resumed", loss="pixel", progress=False)
+    result = train_generator(cfg, model_dir, 2, tmp_path / "resumed", loss="pixel", resume=True, progress=False)
+    assert result["steps"] == 6
+    weights = {run: load_tensors(tmp_path / run / "generator.safetensors") for run in ("straight", "resumed")}
+    assert all(torch.equal(weights["straight"][name], weights["resumed"][name]) for name in weights["straight"])
+
+    def losses(run):  # step, epoch_progress, loss, pixel; timings differ between runs
+        return [line.split(",")[:4] for line in (tmp_path / run / "losses.csv").read_text().splitlines()]
+
+    assert losses("straight") == losses("resumed") and len(losses("resumed")) == 1 + 6
+
+
+def test_cli_trains_and_refuses_bad_frames(model_dir, tmp_path, capsys):
+    out = tmp_path / "cli"
+    args = ["train-generator", "--model", str(model_dir), "--frames", "1", "--loss", "pixel", "--epochs", "1",
+            "--train-per-class", "1", "--out", str(out)]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 3  # 10 clips in batches of 4: the model's config is the base
+    assert load_generator(out)[1]["k"] == 1
+    assert main([*args[:4], "17", *args[5:-1], str(tmp_path / "bad")]) == 2
+    assert "--frames: expected a number of given frames in 1..16" in capsys.readouterr().err
+    assert main(["train-generator", "--model", str(tmp_path / "nowhere"), "--frames", "1"]) == 2
