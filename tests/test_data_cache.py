@@ -1,0 +1,109 @@
+"""The frame cache: clips equal to decoding, invalidated by source or preprocessing changes, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from test_data_helpers import frame_numbers, video_cfg, write_video
+
+from motionprobe.data import build_dataset
+from motionprobe.data.cache import CacheTask, FrameCache, build_cache
+from motionprobe.data.layouts.dataset import transform_for
+from motionprobe.errors import UserError
+
+
+def make_folder_dataset(root, n=3):
+    for j in range(n):
+        write_video(root / "jump" / f"v{j}.avi", frames=20 + j)
+    write_video(root / "run" / "w.mp4", frames=12)
+    (root / "run" / "broken.avi").write_text("not a video")
+
+
+def tasks_of(cfg):
+    ds = build_dataset(cfg, "test")
+    return [CacheTask(str(ds.root / r.path), r.path) for r in ds.records]
+
+
+def test_cached_clips_equal_decoded_clips(tmp_path):
+    make_folder_dataset(tmp_path / "videos")
+    cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0, resize=(20, 28), crop_size=16)
+    summary = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    assert (summary.cached, summary.reused) == (4, 0)
+    assert list(summary.failed) == ["run/broken.avi"] and "not a readable video" in summary.failed["run/broken.avi"]
+    index = json.loads((tmp_path / "cache" / "index.json").read_text())
+    assert index["preprocessing"] == {"resize": [20, 28], "resize_mode": "fixed"}
+    assert index["entries"]["jump/v2.avi"]["num_frames"] == 22
+    stored = np.load(tmp_path / "cache" / index["entries"]["jump/v2.avi"]["file"], mmap_mode="r")
+    assert stored.shape == (22, 20, 28, 3) and stored.dtype == np.uint8
+
+    decoded = build_dataset(cfg, "test")
+    cfg.data.cache = str(tmp_path / "cache")
+    cached = build_dataset(cfg, "test")
+    assert cached.ids == decoded.ids
+    for i in range(len(decoded)):
+        a, b = decoded[i], cached[i]
+        if a["clip"] is None:
+            assert b["clip"] is None  # the broken file is skipped either way
+            continue
+        assert torch.equal(a["clip"], b["clip"]), a["id"]
+    assert frame_numbers(cached[cached.ids.index("jump/v2.avi#0")]["clip"], "CTHW") == list(range(7, 15))
+
+
+def test_changed_source_is_decoded_again_and_rebuilt(tmp_path):
+    make_folder_dataset(tmp_path / "videos", n=2)
+    cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
+    transform = transform_for(cfg, False)
+    build_cache(tasks_of(cfg), tmp_path / "cache", transform, progress=False, workers=1)
+    cache = FrameCache(tmp_path / "cache", transform)
+    source = tmp_path / "videos" / "jump" / "v0.avi"
+    assert cache.get(source, "jump/v0.avi") is not None
+
+    write_video(source, frames=9)  # same name, new content
+    st = source.stat()
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert cache.get(source, "jump/v0.avi") is None  # stale: not used
+    cfg.data.cache = str(tmp_path / "cache")
+    item = build_dataset(cfg, "test")[0]
+    assert item["id"] == "jump/v0.avi#0" and frame_numbers(item["clip"], "CTHW") == list(range(8))  # 20 frames cached: 6..13
+
+    again = build_cache(tasks_of(cfg), tmp_path / "cache", transform, progress=False, workers=1)
+    assert (again.cached, again.reused) == (1, 2)  # resumed: only the changed video is decoded
+    assert FrameCache(tmp_path / "cache", transform).get(source, "jump/v0.avi").shape[0] == 9
+
+
+def test_other_preprocessing_ignores_the_cache(tmp_path, caplog):
+    make_folder_dataset(tmp_path / "videos", n=1)
+    cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
+    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    other = video_cfg("folder", tmp_path / "videos", test_fraction=0.0, resize=(26, 34), cache=str(tmp_path / "cache"))
+    with caplog.at_level("WARNING", logger="motionprobe.data"):
+        ds = build_dataset(other, "test")
+    assert "decoding instead" in caplog.text
+    assert ds[0]["clip"].shape == (3, 8, 24, 24)
+    rebuilt = build_cache(tasks_of(other), tmp_path / "cache", transform_for(other, False), progress=False, workers=1)
+    assert rebuilt.reused == 0 and rebuilt.cached == 2
+
+
+def test_parallel_build_matches_serial(tmp_path):
+    make_folder_dataset(tmp_path / "videos", n=3)
+    cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
+    transform = transform_for(cfg, False)
+    build_cache(tasks_of(cfg), tmp_path / "serial", transform, progress=False, workers=1)
+    parallel = build_cache(tasks_of(cfg), tmp_path / "parallel", transform, progress=False, workers=2)
+    assert parallel.cached == 4 and list(parallel.failed) == ["run/broken.avi"]
+    serial_index = json.loads((tmp_path / "serial" / "index.json").read_text())["entries"]
+    for rel, entry in serial_index.items():
+        a = np.load(tmp_path / "serial" / entry["file"])
+        b = np.load(tmp_path / "parallel" / entry["file"])
+        assert np.array_equal(a, b), rel
+
+
+def test_bad_cache_folder(tmp_path):
+    make_folder_dataset(tmp_path / "videos", n=1)
+    cfg = video_cfg("folder", tmp_path / "videos", cache=str(tmp_path / "nothing"))
+    with pytest.raises(UserError, match="holds no index.json; make one with 'motionprobe data cache'"):
+        build_dataset(cfg, "test")
