@@ -1,0 +1,304 @@
+"""The analysis engine on a tiny random-init C3D with a deterministic stand-in generator."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from motionprobe.analysis import Plan, analyze, evaluate_clips, replicate
+from motionprobe.analysis.engine import load_items
+from motionprobe.analysis.table import GENERATOR, ORIGINAL, PIXEL_GENERATOR, REPLICATE, read_table, shard_path
+from motionprobe.config import preset
+from motionprobe.data.base import to_float
+from motionprobe.data.synthetic import SyntheticMotionDataset
+from motionprobe.errors import UserError
+from motionprobe.models.registry import build_model
+from motionprobe.models.wrapper import wrap
+from motionprobe.selection import candidates, subset_mask, uniform_subset
+
+
+def tiny_c3d():
+    """build_model(preset("tiny"), 10), re-initialised (Kaiming) so its outputs differ from clip to clip."""
+    torch.manual_seed(0)
+    model = build_model(preset("tiny"), 10).eval()
+    with torch.no_grad():
+        for m in model.net.modules():
+            if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):
+                torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                torch.nn.init.zeros_(m.bias)
+    return model
+
+
+def small_net():
+    """A much cheaper video model for tests that need many candidates."""
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Conv3d(3, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool3d((4, 2, 2)),
+                              torch.nn.Flatten(), torch.nn.Linear(96, 10))
+    with torch.no_grad():
+        net[-1].weight.mul_(20)
+    return wrap(net, input_size=(32, 32)).eval()
+
+
+class WaveGenerator:
+    """Deterministic stand-in for a trained generator: it sees only the kept frames and their indices.
+
+    Output frame t is the nearest kept frame modulated by a wave whose phase depends on the indices, so
+    the clip depends on which frames were kept and where. `fail_after` simulates a crash.
+    """
+
+    def __init__(self, k: int, num_frames: int = 16, strength: float = 0.3):
+        self.k, self.num_frames, self.strength = k, num_frames, strength
+        self.calls, self.fail_after = 0, None
+
+    def __call__(self, frames: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise RuntimeError("simulated crash")
+        clip = replicate(frames, indices, self.num_frames)
+        t = torch.arange(self.num_frames, dtype=torch.float32).view(1, 1, -1, 1, 1)
+        phase = indices.float().mean(dim=1).view(-1, 1, 1, 1, 1)
+        return (clip * (1 - self.strength + self.strength * torch.cos(0.4 * t + phase))).clamp(0, 1)
+
+
+class Wrapped(torch.utils.data.Dataset):
+    """The first `n` items of a dataset; item `bad` raises as a corrupt video would; optional video-style ids."""
+
+    def __init__(self, base, n=None, bad=None, videos=False):
+        self.base, self.bad, self.n = base, bad, n or len(base)
+        self.classes, self.metadata = base.classes, base.metadata
+        self.ids = [f"v{i // 2}#{i % 2}" for i in range(self.n)] if videos else base.ids[: self.n]
+        # Both clips of a video share the first clip's label.
+        self.labels = [base.labels[i - i % 2] for i in range(self.n)] if videos else base.labels[: self.n]
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if i == self.bad:
+            raise OSError("truncated file")
+        return {"clip": self.base[i]["clip"], "label": self.labels[i], "id": self.ids[i]}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return SyntheticMotionDataset("test", per_class=1, size=32)
+
+
+@pytest.fixture(scope="module")
+def c3d():
+    return tiny_c3d()
+
+
+@pytest.fixture(scope="module")
+def model():
+    return small_net()
+
+
+def naive_rows(model, dataset, plan, generators, pixel_generators):
+    """The reference: every (clip, input) built one at a time in the most literal way, then scored.
+
+    Inputs are generated one pair at a time; only the model's forward is batched (in order), because a
+    C3D forward at batch 1 costs ~20x more per clip on a CPU than in a batch.
+    """
+    keys, inputs, labels = [], [], []
+    for i in range(len(dataset)):
+        item = dataset[i]
+        clip = to_float(item["clip"])[None]
+
+        def add(x, key, label=item["label"]):
+            keys.append(key)
+            inputs.append(x)
+            labels.append(label)
+
+        add(clip, (i, ORIGINAL, 16, (1 << 16) - 1))
+        for k in plan.ks:
+            sources = [(REPLICATE, lambda f, s, k=k: replicate(f, s, 16), [uniform_subset(k)])]
+            if k in plan.pools:
+                sources.append((GENERATOR, generators[k], sorted(set(plan.pools[k]) | {uniform_subset(k)})))
+            if k in plan.pixel_ks:
+                sources.append((PIXEL_GENERATOR, pixel_generators[k], [uniform_subset(k)]))
+            for source, gen, subsets in sources:
+                for s in subsets:
+                    with torch.inference_mode():
+                        add(gen(clip[:, :, list(s)], torch.tensor([s])), (i, source, k, subset_mask(s)))
+    rows = {}
+    with torch.inference_mode():
+        probs = torch.cat([torch.softmax(model(torch.cat(inputs[lo:lo + 32])).float(), dim=-1)
+                           for lo in range(0, len(inputs), 32)])
+    for key, p, label in zip(keys, probs, labels, strict=True):
+        top2 = torch.topk(p, 2).values
+        rows[key] = (int(p.argmax()), float(p.max()), float(p[label]), float(top2[0] - top2[1]))
+    return rows
+
+
+def test_table_equals_a_naive_loop(c3d):
+    dataset = Wrapped(SyntheticMotionDataset("test", per_class=1, size=32), n=5)
+    gens = {1: WaveGenerator(1), 2: WaveGenerator(2)}
+    pixel = {1: WaveGenerator(1, strength=0.1)}
+    plan = Plan.build(num_frames=16, ks=(1, 2, 4), pools={1: candidates(1, 6, 16, seed=0), 2: candidates(2, 4, 16, seed=0)},
+                      pixel_ks=(1,), num_clips=len(dataset), shard_size=64)
+    pos, _ids, labels, clips, _ = load_items(dataset, range(len(dataset)))
+    table = evaluate_clips(c3d, torch.stack(clips), labels, pos, plan, gens, pixel, batch_size=16)
+    reference = naive_rows(c3d, dataset, plan, gens, pixel)
+
+    got = {(int(table.clip[r]), int(table.source[r]), int(table.k[r]), int(table.mask[r])): r for r in range(len(table))}
+    assert set(got) == set(reference)  # every (clip, input) once, nothing else
+    assert len(got) == len(table) == len(dataset) * plan.inputs_per_clip()
+    preds = set()
+    for key, (pred, max_prob, true_prob, margin) in reference.items():
+        r = got[key]
+        assert table.max_prob[r] == pytest.approx(max_prob, abs=2e-5)
+        assert table.true_prob[r] == pytest.approx(true_prob, abs=2e-5)
+        if margin > 1e-4:
+            assert table.pred[r] == pred
+        assert table.label[r] == dataset.labels[key[0]]
+        preds.add(pred)
+    assert len(preds) > 1  # the model's outputs vary, so the comparison means something
+    pool1 = table.in_pool & (table.source == GENERATOR) & (table.k == 1)
+    assert pool1.sum() == 6 * len(dataset)
+    pool2 = table.in_pool & (table.source == GENERATOR) & (table.k == 2)
+    assert pool2.sum() == 4 * len(dataset)
+
+
+def test_a_candidates_score_ignores_frames_it_does_not_contain(c3d, dataset):
+    clip = dataset[3]["clip"]
+    subset = (2, 11)
+    changed = clip.clone()
+    others = [t for t in range(16) if t not in subset]
+    changed[:, others] = torch.randint(0, 256, changed[:, others].shape, dtype=torch.uint8)
+    plan = Plan.build(num_frames=16, ks=(2,), pools={2: [subset, (0, 1)]}, pixel_ks=(), num_clips=2, shard_size=8)
+    table = evaluate_clips(c3d, torch.stack([clip, changed]), [3, 3], [0, 1], plan, {2: WaveGenerator(2)}, batch_size=3)
+
+    def row(clip_index, source, mask):
+        r = np.flatnonzero((table.clip == clip_index) & (table.source == source) & (table.mask == mask))
+        assert len(r) == 1
+        return table.max_prob[r[0]], table.true_prob[r[0]], table.pred[r[0]]
+
+    a, b = row(0, GENERATOR, subset_mask(subset)), row(1, GENERATOR, subset_mask(subset))
+    assert a[2] == b[2] and a[0] == pytest.approx(b[0], abs=1e-6) and a[1] == pytest.approx(b[1], abs=1e-6)
+    # The frames did change what the model sees elsewhere: the original clips and the other candidate differ.
+    assert row(0, ORIGINAL, (1 << 16) - 1)[0] != pytest.approx(row(1, ORIGINAL, (1 << 16) - 1)[0], abs=1e-6)
+    assert row(0, GENERATOR, subset_mask((0, 1)))[0] != pytest.approx(row(1, GENERATOR, subset_mask((0, 1)))[0], abs=1e-6)
+
+
+def run(model, dataset, out, **kw):
+    args = dict(generators={1: WaveGenerator(1), 2: WaveGenerator(2)}, pixel_generators={1: WaveGenerator(1, strength=0.1)},
+                ks=(1, 2), candidates=4, shard_size=3, bootstrap=200, batch_size=32, progress=False)
+    args.update(kw)
+    return analyze(model, dataset, out, **args)
+
+
+def without_timestamps(results):
+    return {k: v for k, v in results.items() if k != "timestamps"}
+
+
+def test_outputs_and_schema(model, dataset, tmp_path):
+    results = run(model, dataset, tmp_path / "a")
+    out = tmp_path / "a"
+    on_disk = json.loads((out / "results.json").read_text())
+    assert on_disk["schema"] == "motionprobe.results/1" and on_disk == json.loads(json.dumps(results))
+    assert results["num_clips"] == len(dataset) and results["frames"] == [1, 2]
+    assert set(results["accuracy"]) == {"original", "uniform", "generator", "full", "oracle", "random", "pixel_generator"}
+    assert set(results["accuracy"]["pixel_generator"]) == {"1"} and set(results["motion_bound"]) == {"1", "2"}
+    assert results["candidates"] == {"1": 4, "2": 4}
+    for k in ("1", "2"):
+        full, orig = results["accuracy"]["full"][k], results["accuracy"]["original"]
+        bound = results["motion_bound"][k]
+        assert bound["value"] == pytest.approx(orig["value"] - full["value"], abs=1e-6)
+        assert bound["ci"][0] <= bound["value"] <= bound["ci"][1]
+        # The oracle is right whenever max response is: it can only be better.
+        assert results["accuracy"]["oracle"][k]["value"] >= full["value"]
+    assert set(results["per_class"]) == set(dataset.classes)
+    assert results["per_kind"]["motion"]["n"] == 4 and results["planted_truth"]["positive_kind"] == "motion"
+    header = (out / "per_class.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["class", "kind", "n", "original"] and "full@1" in header and "motion_bound@2_hi" in header
+    rows, ids = read_table(out / "table", 4)
+    assert ids == dataset.ids and len(rows) == len(dataset) * (1 + 2 + 5 + 5 + 1)
+
+
+def test_resume_after_losing_a_shard_or_a_crash_is_exact(model, dataset, tmp_path):
+    reference = run(model, dataset, tmp_path / "ref")
+    ref_table = read_table(tmp_path / "ref" / "table", 4)[0]
+
+    # A lost shard is recomputed; the others are kept.
+    shard_path(tmp_path / "ref" / "table", 1).unlink()
+    kept = shard_path(tmp_path / "ref" / "table", 2).stat().st_mtime_ns
+    again = run(model, dataset, tmp_path / "ref", resume=True)
+    assert without_timestamps(again) == without_timestamps(reference)
+    assert shard_path(tmp_path / "ref" / "table", 2).stat().st_mtime_ns == kept
+
+    # A crash mid-run (the generator raises on its 3rd call, in the third shard), then --resume with a working one.
+    crashing = WaveGenerator(2)
+    crashing.fail_after = 2
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run(model, dataset, tmp_path / "crash", generators={1: WaveGenerator(1), 2: crashing})
+    assert not (tmp_path / "crash" / "results.json").exists()
+    done = sorted(p.name for p in (tmp_path / "crash" / "table").glob("shard-*.npz"))
+    assert 0 < len(done) < 4
+    resumed = run(model, dataset, tmp_path / "crash", resume=True)
+    assert without_timestamps(resumed) == without_timestamps(reference)
+    table = read_table(tmp_path / "crash" / "table", 4)[0]
+    for name in ("clip", "source", "k", "mask", "in_pool", "pred", "max_prob", "true_prob"):
+        assert np.array_equal(getattr(table, name), getattr(ref_table, name))
+
+
+def test_existing_folder_needs_resume_and_the_same_plan(model, dataset, tmp_path):
+    run(model, dataset, tmp_path / "a")
+    with pytest.raises(UserError, match="--resume"):
+        run(model, dataset, tmp_path / "a")
+    with pytest.raises(UserError, match="different"):
+        run(model, dataset, tmp_path / "a", resume=True, candidates=5)
+    with pytest.raises(UserError, match="different"):
+        run(model, dataset, tmp_path / "a", resume=True, seed=1)
+
+
+def test_fresh_runs_are_deterministic(model, dataset, tmp_path):
+    a = run(model, dataset, tmp_path / "a")
+    b = run(model, dataset, tmp_path / "b")
+    assert without_timestamps(a) == without_timestamps(b)
+    assert (tmp_path / "a" / "candidates.csv.gz").read_bytes() == (tmp_path / "b" / "candidates.csv.gz").read_bytes()
+    assert (tmp_path / "a" / "per_class.csv").read_bytes() == (tmp_path / "b" / "per_class.csv").read_bytes()
+
+
+def test_a_bad_item_is_skipped_and_counted(model, dataset, tmp_path):
+    results = run(model, Wrapped(dataset, bad=4), tmp_path / "a")
+    assert results["num_clips"] == len(dataset) - 1
+    assert results["skipped"] == {"count": 1, "items": [{"id": dataset.ids[4], "reason": "OSError: truncated file"}]}
+    assert results["per_class"][dataset.classes[4]]["n"] == 0
+    assert results["per_class"][dataset.classes[4]]["original"] is None
+
+
+def test_video_level_majority_vote(tmp_path):
+    data = Wrapped(SyntheticMotionDataset("test", per_class=1, size=32), videos=True)
+    results = run(small_net(), data, tmp_path / "v", pixel_generators={})
+    lines = (tmp_path / "v" / "per_clip.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    col = header.index("uniform@2")
+    preds = [int(line.split(",")[col]) for line in lines[1:]]
+    expected = []
+    for v in range(len(data) // 2):
+        a, b = preds[2 * v], preds[2 * v + 1]
+        vote = a if a == b else min(a, b)  # two clips that disagree: a tie, the lower class wins
+        expected.append(vote == data.labels[2 * v])
+    assert results["video"]["num_videos"] == len(data) // 2
+    assert results["video"]["accuracy"]["uniform"]["2"]["value"] == pytest.approx(np.mean(expected))
+
+
+def test_all_candidates_contain_the_48_candidate_run(tmp_path):
+    data = SyntheticMotionDataset("test", per_class=1, size=32)
+    net = small_net()
+    kw = dict(generators={2: WaveGenerator(2)}, pixel_generators={}, ks=(2,), shard_size=4)
+    everything = run(net, data, tmp_path / "all", candidates="all", **kw)
+    sampled = run(net, data, tmp_path / "48", candidates=48, **kw)
+    gap = everything["candidate_gap"]["2"]
+    assert everything["candidates"]["2"] == 120 and sampled["candidates"]["2"] == 48
+    assert gap["sampled"] == sampled["accuracy"]["full"]["2"]["value"]
+    assert gap["all"] == everything["accuracy"]["full"]["2"]["value"]
+    assert gap["gap"]["value"] == pytest.approx(gap["all"] - gap["sampled"], abs=1e-6)
+    assert everything["accuracy"]["oracle"]["2"]["value"] >= sampled["accuracy"]["oracle"]["2"]["value"]
+    assert sampled["candidate_gap"] == {}
+    shutil.rmtree(tmp_path / "all")
