@@ -62,3 +62,36 @@ def write_per_clip_csv(path: str | Path, outcomes: Outcomes, classes: list[str],
 
 def write_results(path: str | Path, results: dict) -> None:
     atomic_write_json(path, results)
+
+
+def _cell(est: dict | None) -> str:
+    if not est or est.get("value") is None:
+        return "—"
+    lo, hi = est["ci"]
+    return f"{100 * est['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def format_table(results: dict) -> str:
+    """The Figure-3 table as text: clip accuracy (%) with 95% intervals per method and k, and the motion bound.
+
+    >>> est = {"value": 0.5, "ci": [0.4, 0.6], "n": 10}
+    >>> print(format_table({"frames": [1], "num_clips": 10, "accuracy": {"original": est, "uniform": {"1": est}},
+    ...                     "motion_bound": {}}))  # doctest: +NORMALIZE_WHITESPACE
+    clip accuracy % [95% CI] on 10 clips; original (all 16 frames): 50.0 [40.0, 60.0]
+    k  uniform
+    1  50.0 [40.0, 60.0]
+    """
+    acc = results["accuracy"]
+    methods = [m for m in METHODS[1:] if acc.get(m)]
+    columns = methods + (["motion_bound"] if results.get("motion_bound") else [])
+    lines = [f"clip accuracy % [95% CI] on {results['num_clips']} clips; original (all 16 frames): "
+             f"{_cell(acc['original'])}"]
+    table = [["k"] + columns]
+    for k in map(str, results["frames"]):
+        row = [k] + [_cell(acc[m].get(k)) for m in methods]
+        if "motion_bound" in columns:
+            row.append(_cell(results["motion_bound"].get(k)))
+        table.append(row)
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    return "\n".join(lines)
