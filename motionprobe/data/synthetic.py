@@ -3,15 +3,16 @@
 Three kinds of class, all on a textured background that pans with a random, class-independent
 camera motion, with pixel noise:
 
-- *appearance* (disk, square, triangle): the object's shape decides; it drifts in a random direction
-  at a random speed that does not depend on the class. Any single frame shows the class.
-- *motion* (drift_right, drift_left, drift_up, drift_down): every class draws the same object (a cross,
-  4-fold symmetric) at a uniformly random position of random colour. Positions wrap around the frame
-  (a torus), so every frame's position is uniform whatever the direction: a single frame is at chance
-  inside the group; only how the cross moves decides.
-- *key-frame* (stripes_h, stripes_v, checker): a ring drifts at random; in 2 consecutive frames at a
-  random place in the clip the ring becomes a class-specific patterned patch. Which frame is kept
-  matters; motion does not.
+- *appearance* (red, green, blue): the object's colour decides (its shape is random: disk, square or
+  triangle); it drifts in a random direction at a random speed that does not depend on the class.
+  Any single frame shows the class.
+- *motion* (drift_right, drift_left, drift_up, drift_down): every class draws the same object (a grey
+  cross, 4-fold symmetric) at a uniformly random position. Positions wrap around the frame (a torus),
+  so every frame's position is uniform whatever the direction: a single frame is at chance inside the
+  group; only how the cross moves decides.
+- *key-frame* (flash_yellow, flash_cyan, flash_magenta): a grey ring drifts at random; in 2 consecutive
+  frames at a random place in the clip it becomes a large square of the class's colour. Which frame is
+  kept matters; motion does not.
 
 Clip `i` of a split is drawn from its own generator seeded by (seed, split, i): deterministic, and
 any clip can be drawn alone. Classes are interleaved (clip i has class i mod C), so any prefix is
@@ -29,18 +30,22 @@ from ..config import Config
 from . import register_layout
 from .base import ClipDataset
 
-APPEARANCE = ("disk", "square", "triangle")
+APPEARANCE = ("red", "green", "blue")
 MOTION = ("drift_right", "drift_left", "drift_up", "drift_down")
-KEYFRAME = ("stripes_h", "stripes_v", "checker")
+KEYFRAME = ("flash_yellow", "flash_cyan", "flash_magenta")
+COLORS = {"red": (1.0, 0.15, 0.15), "green": (0.15, 1.0, 0.15), "blue": (0.2, 0.3, 1.0),
+          "flash_yellow": (1.0, 1.0, 0.1), "flash_cyan": (0.1, 1.0, 1.0), "flash_magenta": (1.0, 0.1, 1.0)}
+SHAPES = ("disk", "square", "triangle")
 CLASSES = APPEARANCE + MOTION + KEYFRAME
 KIND = {**{c: "appearance" for c in APPEARANCE}, **{c: "motion" for c in MOTION},
         **{c: "keyframe" for c in KEYFRAME}}
 DIRECTIONS = {"drift_right": (1.0, 0.0), "drift_left": (-1.0, 0.0), "drift_up": (0.0, -1.0), "drift_down": (0.0, 1.0)}
 KEY_FRAMES_PER_CLIP = 2
 _SPLIT_CODE = {"train": 1, "test": 2}
+MEMO_BYTES = 256 * 2**20
 
 TRUTH = {
-    "appearance": "the object's shape decides; any single frame shows the class; motion is class-independent",
+    "appearance": "the object's colour decides; any single frame shows the class; motion is class-independent",
     "motion": "same appearance distribution within the group; only the direction of motion decides; "
               "a single frame is at chance inside the group",
     "keyframe": f"the class shows in only {KEY_FRAMES_PER_CLIP} consecutive frames of 16; "
@@ -73,17 +78,10 @@ def _shape_mask(name: str, dx: np.ndarray, dy: np.ndarray, r: float) -> np.ndarr
     raise ValueError(name)
 
 
-def _pattern(name: str, dx: np.ndarray, dy: np.ndarray, r: float, cell: int) -> tuple[np.ndarray, np.ndarray]:
-    """A square patch of side ~2.4r; returns (patch mask, bright-cell mask)."""
-    patch = np.maximum(np.abs(dx), np.abs(dy)) <= 1.2 * r
-    ix, iy = np.floor(dx / cell).astype(int), np.floor(dy / cell).astype(int)
-    bright = {"stripes_h": iy % 2 == 0, "stripes_v": ix % 2 == 0, "checker": (ix + iy) % 2 == 0}[name]
-    return patch, bright
-
-
 def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
     """Smooth low-contrast background, twice the frame size so it can pan (wrapping)."""
-    coarse = rng.uniform(0.15, 0.45, size=(3, 8, 8)).astype(np.float32)
+    grey = rng.uniform(0.2, 0.45, size=(1, 8, 8))
+    coarse = (grey + rng.uniform(-0.04, 0.04, size=(3, 8, 8))).astype(np.float32)
     big = torch.nn.functional.interpolate(torch.from_numpy(coarse)[None], size=(2 * size, 2 * size),
                                           mode="bicubic", align_corners=False)[0]
     return big.clamp(0, 1).numpy()
@@ -109,11 +107,13 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
     else:
         angle = rng.uniform(0, 2 * np.pi)
         velocity = rng.uniform(0.0, 1.5) * scale * np.array([np.cos(angle), np.sin(angle)])
-    color = rng.uniform(0.55, 1.0, 3).astype(np.float32)
+    if kind == "appearance":
+        color = np.array(COLORS[name], dtype=np.float32) * rng.uniform(0.8, 1.0)
+    else:
+        color = np.full(3, rng.uniform(0.6, 0.95), dtype=np.float32)
     key_start = int(rng.integers(0, num_frames - KEY_FRAMES_PER_CLIP + 1)) if kind == "keyframe" else -1
     key_frames = tuple(range(key_start, key_start + KEY_FRAMES_PER_CLIP)) if kind == "keyframe" else ()
-    shape = {"appearance": name, "motion": "cross", "keyframe": "ring"}[kind]
-    cell = max(2, round(2 * scale))
+    shape = {"appearance": SHAPES[int(rng.integers(len(SHAPES)))], "motion": "cross", "keyframe": "ring"}[kind]
 
     clip = np.empty((3, num_frames, size, size), dtype=np.float32)
     for t in range(num_frames):
@@ -125,9 +125,8 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
         dx = (xx - cx + size / 2) % size - size / 2
         dy = (yy - cy + size / 2) % size - size / 2
         if t in key_frames:
-            patch, bright = _pattern(name, dx, dy, r, cell)
-            frame[:, patch & bright] = color[:, None]
-            frame[:, patch & ~bright] = 0.05
+            flash = np.maximum(np.abs(dx), np.abs(dy)) <= 1.4 * r
+            frame[:, flash] = np.array(COLORS[name], dtype=np.float32)[:, None]
         else:
             frame[:, _shape_mask(shape, dx, dy, r)] = color[:, None]
         clip[:, t] = frame
@@ -147,6 +146,10 @@ class SyntheticMotionDataset(ClipDataset):
         n = per_class * len(CLASSES)
         self.labels = [i % len(CLASSES) for i in range(n)]
         self.ids = [f"synthetic/{split}/{i:06d}" for i in range(n)]
+        # Small clips are kept once drawn (the tiny preset's training set is ~30 MB): epochs after the
+        # first cost no drawing. Large ones are redrawn, which keeps memory flat.
+        self._memoize = n * 3 * num_frames * size * size <= MEMO_BYTES
+        self._memo: dict[int, torch.Tensor] = {}
         self.metadata = {"dataset": "synthetic", "split": split, "seed": seed, "size": size,
                          "kinds": dict(KIND), "truth": dict(TRUTH), "key_frames_per_clip": KEY_FRAMES_PER_CLIP}
 
@@ -160,8 +163,13 @@ class SyntheticMotionDataset(ClipDataset):
         return self.render(index)[1]
 
     def load(self, index: int) -> torch.Tensor:
-        clip, _ = self.render(index)
-        return torch.from_numpy(np.round(clip * 255.0).astype(np.uint8))
+        cached = self._memo.get(index)
+        if cached is None:
+            clip, _ = self.render(index)
+            cached = torch.from_numpy(np.round(clip * 255.0).astype(np.uint8))
+            if self._memoize:
+                self._memo[index] = cached
+        return cached
 
 
 @register_layout("synthetic")

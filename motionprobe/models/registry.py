@@ -34,7 +34,7 @@ def architectures() -> list[str]:
 def c3d(num_classes: int, cfg: Config) -> VideoModel:
     size = (cfg.data.crop_size, cfg.data.crop_size)
     net = C3D(num_classes, width=cfg.model.width, fc_dim=cfg.model.fc_dim, dropout=cfg.model.dropout,
-              num_frames=cfg.data.num_frames, input_size=size)
+              num_frames=cfg.data.num_frames, input_size=size, batch_norm=cfg.model.batch_norm)
     return VideoModel(net, Preprocessing(mean=DEFAULT_MEAN, std=DEFAULT_STD),
                       ModelSpec(num_frames=cfg.data.num_frames, input_size=size, perceptual_layers=PERCEPTUAL_LAYERS))
 

@@ -1,0 +1,1 @@
+"""The two training loops (video model: supervised; generator: label-free) and their shared helpers."""
