@@ -8,11 +8,13 @@
     conv5a 512, conv5b 512 → pool5 (padded 0×1×1) → 512×1×4×4 = 8192
     fc6 4096, fc7 4096 (ReLU + dropout), fc8 classes
 
-All convolutions are 3×3×3 with padding 1. `batch_norm=True` adds a BatchNorm3d after each convolution
-(conv1 becomes conv1.0 convolution + conv1.1 BatchNorm, and so on), a common variant that trains from scratch far faster; the `tiny` preset uses it, the
-paper's C3D does not. Parameter names match the common PyTorch port of the
+All convolutions are 3×3×3 with padding 1. Parameter names match the common PyTorch port of the
 Sports-1M weights (conv1.weight … fc8.bias). ReLUs are modules (relu1 … relu7) so their outputs can
 be tapped by name; they hold no parameters, so the state dict is unchanged.
+
+`batch_norm=True` adds a BatchNorm3d after each convolution (conv1 becomes conv1.0 convolution +
+conv1.1 BatchNorm, and so on): a common variant that trains from scratch far faster. The `tiny`
+preset uses it; the paper's C3D does not.
 """
 
 from __future__ import annotations
