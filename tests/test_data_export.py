@@ -67,6 +67,7 @@ def test_ucf101_loads_the_export_back_close_to_the_rendered_clips(exported):
     test = build_dataset(_ucf_cfg(exported), "test")
     memory = SyntheticMotionDataset("test", per_class=2, size=32, seed=5)
     assert test.classes == list(CLASSES) and len(test) == len(memory)
+    assert test.metadata["kinds"] == KIND  # truth.json travels with the export
     errors, chroma_only = [], []
     for i in range(len(test)):
         item = test[i]
@@ -140,3 +141,12 @@ def test_cli_errors_are_one_line(argv, message, capsys, tmp_path, monkeypatch):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_data_commands_read_a_config_file(exported, tmp_path, capsys):
+    config = tmp_path / "data.yaml"
+    config.write_text(f"dataset: ucf101\nroot: {exported}\npreset: tiny\nsubset: test\nworkers: 1\n")
+    assert main(["data", "info", "--config", str(config)]) == 0
+    assert "test: 20 videos" in capsys.readouterr().out
+    assert main(["data", "cache", "--config", str(config), "--out", str(tmp_path / "cache")]) == 0
+    assert "cached 20 videos" in capsys.readouterr().out  # subset: test from the file

@@ -10,6 +10,8 @@ from ..errors import UserError
 from ..io import atomic_write_json
 from .common import add_common, out_dir, resolve_config
 
+COMMAND_OPTIONS = {"check", "workers", "subset"}  # options of one data command or another
+
 
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="dataset tools: info, frame cache, export of the embedded benchmark",
@@ -31,8 +33,8 @@ def add(sub: argparse._SubParsersAction) -> None:
                                             "says (C3D: 128×171), and store uint8 frames in --out DIR (one .npy per "
                                             "video, memory-mapped when read). Give --cache DIR to any verb to load "
                                             "clips from it. Rerunning resumes and refreshes only changed videos.")
-    cache.add_argument("--workers", type=int, default=0, help="decoding processes (default: one per CPU)")
-    cache.add_argument("--subset", choices=["train", "test", "both"], default="both", help="splits to cache")
+    cache.add_argument("--workers", type=int, help="decoding processes (default: one per CPU)")
+    cache.add_argument("--subset", choices=["train", "test", "both"], help="splits to cache (default both)")
     _add_dataset_options(cache)
     add_common(cache)
     cache.set_defaults(run=run_cache)
@@ -66,6 +68,26 @@ def _usage(p: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _adopt_config_file(args: argparse.Namespace) -> None:
+    """Move --config FILE values that name this command's options onto `args` (flags still win).
+
+    The CLI hands a config file's values to the verb's parser; 'data' has its options one level down,
+    so its commands pick theirs up here and leave only Config fields for `resolve_config`.
+    """
+    overrides = dict(getattr(args, "_config_overrides", None) or {})
+    for key in list(overrides):
+        dest = key.replace("-", "_")
+        if dest in COMMAND_OPTIONS and dest not in vars(args):
+            overrides.pop(key)  # another data command's option (one file can serve them all)
+            continue
+        if dest not in vars(args) or dest in ("run", "data_command"):
+            continue
+        value = overrides.pop(key)
+        if getattr(args, dest) in (None, False):
+            setattr(args, dest, value)
+    args._config_overrides = overrides
+
+
 def _splits(cfg: Config, subset: str = "both") -> dict:
     """Each requested split's dataset, or the UserError that building it raised."""
     from ..data import build_dataset
@@ -80,6 +102,7 @@ def _splits(cfg: Config, subset: str = "both") -> dict:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    _adopt_config_file(args)
     cfg = resolve_config(args)
     datasets = _splits(cfg)
     built = {s: d for s, d in datasets.items() if not isinstance(d, UserError)}
@@ -114,7 +137,8 @@ def _split_info(split: str, dataset, check: bool) -> dict:
     for label in (r.label for r in records) if records is not None else dataset.labels:
         per_class[label] += 1
     missing = dataset.metadata.get("missing", [])
-    print(f"{split}: {videos} videos, {len(dataset)} clips; per class min {min(per_class)}, max {max(per_class)}"
+    counted = f"{videos} videos, {len(dataset)} clips" if records is not None else f"{len(dataset)} clips"
+    print(f"{split}: {counted}; per class min {min(per_class)}, max {max(per_class)}"
           + (f"; {len(missing)} listed but missing" if missing else ""))
     for path in missing[:5]:
         print(f"  missing: {path}")
@@ -149,20 +173,21 @@ def run_cache(args: argparse.Namespace) -> int:
     from ..data.cache import CacheTask, build_cache
     from ..data.layouts.dataset import transform_for
 
+    _adopt_config_file(args)
     if not args.out:
         raise UserError("data cache: --out DIR is required (the cache folder to create or resume)")
     cfg = resolve_config(args)
     if cfg.data.dataset == "synthetic":
         raise UserError("--dataset synthetic is rendered in memory; there is nothing to cache")
     cfg.data.cache = None  # build from the videos, not from an older cache
-    datasets = _splits(cfg, args.subset)
+    datasets = _splits(cfg, args.subset or "both")
     for dataset in datasets.values():
         if isinstance(dataset, UserError):
             raise dataset
     tasks = [CacheTask(str(d.root / r.path), r.path) for d in datasets.values() for r in d.records]
     root = str(next(iter(datasets.values())).root)
     folder = out_dir(args, args.out)
-    summary = build_cache(tasks, folder, transform_for(cfg, training=False), root=root, workers=args.workers)
+    summary = build_cache(tasks, folder, transform_for(cfg, training=False), root=root, workers=args.workers or 0)
     cfg.save(folder / "config.json")
     atomic_write_json(folder / "skipped.json", [{"path": p, "reason": r} for p, r in sorted(summary.failed.items())])
     rate = summary.cached / summary.seconds if summary.seconds > 0 else 0.0
@@ -177,6 +202,7 @@ def run_cache(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from ..data.export import export_synthetic
 
+    _adopt_config_file(args)
     if not args.out:
         raise UserError("data export-synthetic: --out DIR is required")
     cfg = resolve_config(args)

@@ -99,8 +99,7 @@ def _decode_to_array(task: CacheTask, folder: str, transform: ClipTransform) -> 
     try:
         key = _file_key(source)
         with VideoFile(source) as video:
-            frames = video.read_all()
-        resized = transform.resize_frames(torch.from_numpy(frames)).numpy()
+            resized = video.read_all(transform.target_size(*video.size))
     except VideoError as e:
         return task.rel, None, e.reason
     except OSError as e:

@@ -5,9 +5,11 @@ crops 112×112: at the center for evaluation, at random for training. ``resize_m
 the variant of ResNet-style video models: scale so the short side is ``resize[0]``, keeping the
 aspect, then crop.
 
-The transform works in two steps so the frame cache can store the first: `resize` (deterministic, per
-frame, what `motionprobe data cache` writes) and `finish` (crop, optional flip, channels first). A
-clip read from the cache and one decoded on the fly therefore come out equal.
+The transform works in two steps so the frame cache can store the first: the resize to
+`target_size` (deterministic, per frame, what `motionprobe data cache` writes) and `finish` (crop,
+optional flip, channels first). A clip read from the cache and one decoded on the fly therefore come
+out equal. Videos are resized by the decoder while it converts to RGB (data/video.py: ~20× faster than
+resizing afterwards); `resize_frames` / `resize` do the same job for frames that are already tensors.
 
 Horizontal flipping is off by default: it turns "moves right" into "moves left", and classes defined
 by a direction (the embedded benchmark has four) would be mislabelled.

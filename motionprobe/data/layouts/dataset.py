@@ -75,7 +75,8 @@ class VideoClipDataset(ClipDataset):
             else:
                 with VideoFile(source) as video:
                     indices = self._clip(video.num_frames, k)
-                    frames = self.transform.resize_frames(torch.from_numpy(video.read(indices)))
+                    size = self.transform.target_size(*video.size)
+                    frames = torch.from_numpy(video.read(indices, size))
         except VideoError as e:
             raise SkipClip(f"{record.path}: {e.reason}") from None
         except TooShort as e:
@@ -107,8 +108,11 @@ def check_split(split: str) -> None:
 
 
 def make_dataset(cfg: Config, split: str, training: bool, *, root: Path, records: Sequence[VideoRecord],
-                 classes: Sequence[str], missing: Sequence[str] = (), sources: Sequence[Path] = ()) -> VideoClipDataset:
-    """Wrap a layout's records: the sampler and transform from `cfg.data`, the cache when `cfg.data.cache`."""
+                 classes: Sequence[str], missing: Sequence[str] = (), sources: Sequence[Path] = (),
+                 extra: dict[str, Any] | None = None) -> VideoClipDataset:
+    """Wrap a layout's records: the sampler and transform from `cfg.data`, the cache when `cfg.data.cache`.
+
+    `extra` adds to the metadata (e.g. the planted kinds of an exported benchmark)."""
     name = cfg.data.dataset
     if missing:
         log.warning("%s %s: %d of %d listed videos are missing under %s (first: %s); they are left out",
@@ -119,6 +123,7 @@ def make_dataset(cfg: Config, split: str, training: bool, *, root: Path, records
     transform = transform_for(cfg, training)
     cache = FrameCache(cfg.data.cache, transform) if cfg.data.cache else None
     metadata = {"dataset": name, "root": str(root), "split": split, "split_number": cfg.data.split,
-                "videos": len(records), "missing": list(missing), "annotations": [str(s) for s in sources]}
+                "videos": len(records), "missing": list(missing), "annotations": [str(s) for s in sources],
+                **(extra or {})}
     return VideoClipDataset(root, records, classes, sampling=sampling_for(cfg), transform=transform, cache=cache,
                             metadata=metadata)
