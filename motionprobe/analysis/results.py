@@ -20,7 +20,7 @@ def per_class_rows(results: dict) -> tuple[list[str], list[list]]:
     bound_ks = [k for k in ks if k in results["motion_bound"]]
     header = ["class", "kind", "n", "original"] + [f"{m}@{k}" for m, k in ran]
     header += [c for k in bound_ks for c in (f"motion_bound@{k}", f"motion_bound@{k}_lo", f"motion_bound@{k}_hi")]
-    header += [f"uniform_gap@{k}" for k in ks]
+    header += [f"uniform_gap@{k}" for k in ks] + [f"motion_bound_f1@{k}" for k in bound_ks]
     rows = []
     for name, entry in results["per_class"].items():
         row = [name, entry.get("kind") or "", entry["n"], entry["original"]]
@@ -28,7 +28,7 @@ def per_class_rows(results: dict) -> tuple[list[str], list[list]]:
         for k in bound_ks:
             ci = entry["motion_bound_ci"].get(k) or [None, None]
             row += [entry["motion_bound"].get(k), ci[0], ci[1]]
-        row += [entry["uniform_gap"].get(k) for k in ks]
+        row += [entry["uniform_gap"].get(k) for k in ks] + [entry["motion_bound_f1"].get(k) for k in bound_ks]
         rows.append(["" if v is None else v for v in row])
     return header, rows
 

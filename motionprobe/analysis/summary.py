@@ -194,6 +194,8 @@ def summarize(outcomes: Outcomes, classes: Sequence[str], plan: Plan, *, kinds: 
 def _per_class(outcomes: Outcomes, classes: Sequence[str], stats: dict[Key, np.ndarray], ks: Sequence[int],
                kinds: dict[str, str] | None, n_boot: int, seed: int, level: float) -> tuple[dict, dict]:
     table, means = {}, {}
+    f1 = {key: per_class_f1(outcomes.labels, outcomes.pred[key], len(classes))
+          for key in outcomes.keys() if key[0] in ("original", "full")}
     for c, name in enumerate(classes):
         rows = np.flatnonzero(outcomes.labels == c)
         entry: dict = {"n": int(len(rows))}
@@ -214,8 +216,28 @@ def _per_class(outcomes: Outcomes, classes: Sequence[str], stats: dict[Key, np.n
         entry["motion_bound_ci"] = {str(k): est[("motion_bound", k)].to_dict()["ci"] if est else None
                                     for k in ks if ("motion_bound", k) in stats}
         entry["uniform_gap"] = {str(k): _value(est[("uniform_gap", k)].value) if est else None for k in ks}
+        entry["motion_bound_f1"] = {str(k): _value(f1[("original", None)][c] - f1[("full", k)][c]) if est else None
+                                    for k in ks if ("full", k) in f1}
         table[name] = entry
     return table, means
+
+
+def per_class_f1(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """F1 of each class: 2·TP / (2·TP + FP + FN); NaN for a class never present nor predicted.
+
+    Unlike per-class accuracy (recall), F1 also counts the clips of *other* classes predicted as this one.
+    That matters for the motion bound: when motion is removed, a model often sends every motionless
+    clip of a group to one default class, whose recall stays high for the wrong reason.
+
+    >>> per_class_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 0, 0]), 2).round(3).tolist()
+    [0.667, 0.0]
+    """
+    tp = np.bincount(labels[pred == labels], minlength=num_classes).astype(float)
+    fp = np.bincount(pred[pred != labels], minlength=num_classes).astype(float)
+    fn = np.bincount(labels[pred != labels], minlength=num_classes).astype(float)
+    denom = 2 * tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, 2 * tp / denom, np.nan)
 
 
 def _class_summary(means: dict[str, dict[Key, float]], ks: Sequence[int]) -> dict:
@@ -265,7 +287,7 @@ def _per_kind(outcomes: Outcomes, classes: Sequence[str], stats: dict[Key, np.nd
         return res
 
     truth = {"positive_kind": "motion", "motion_bound_auroc": auroc_of("motion_bound"),
-             "uniform_gap_auroc": auroc_of("uniform_gap"),
+             "motion_bound_f1_auroc": auroc_of("motion_bound_f1"), "uniform_gap_auroc": auroc_of("uniform_gap"),
              "keyframe_full_minus_uniform": out.get("keyframe", {}).get("full_minus_uniform", {})}
     return out, truth
 

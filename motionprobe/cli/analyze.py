@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import config as config_mod
 from ..errors import UserError
 from ..io import read_json
+from ..selection import check_k
 from .common import add_common, out_dir, resolve_config
 
 # Verb options → AnalysisConfig fields (kept here: they mean nothing to the other verbs).
@@ -94,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
 
     model, model_meta = load_model(model_dir, cfg.device)
     num_frames = model.spec.num_frames
+    for k in ks:
+        check_k(k, num_frames)
     generators, gen_prov = _load_generators(parse_assignments(args.generator, "--generator"), "--generator", ks,
                                             num_frames, cfg.device, pixel=False)
     pixel, pixel_prov = _load_generators(parse_assignments(args.pixel_generator, "--pixel-generator"),
