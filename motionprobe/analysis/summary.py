@@ -293,10 +293,13 @@ def _per_kind(outcomes: Outcomes, classes: Sequence[str], stats: dict[Key, np.nd
 
 
 def _video(outcomes: Outcomes, ks: Sequence[int], n_boot: int, seed: int, level: float) -> dict | None:
-    """Video-level accuracy when clip ids are "<video>#<n>": the majority vote of a video's clips (ties: lowest class)."""
+    """Video-level accuracy when clip ids are "<video>#<n>" and some video has several clips: the majority vote
+    of a video's clips (ties: lowest class)."""
     if not outcomes.ids or not all("#" in i for i in outcomes.ids):
         return None
     videos, inverse = np.unique([i.rsplit("#", 1)[0] for i in outcomes.ids], return_inverse=True)
+    if len(videos) == len(outcomes.ids):
+        return None  # one clip per video: video accuracy is clip accuracy
     num_classes = int(max([outcomes.labels.max()] + [p.max() for p in outcomes.pred.values()])) + 1
     labels = np.zeros(len(videos), dtype=np.int64)
     labels[inverse] = outcomes.labels
