@@ -302,3 +302,10 @@ def test_all_candidates_contain_the_48_candidate_run(tmp_path):
     assert everything["accuracy"]["oracle"]["2"]["value"] >= sampled["accuracy"]["oracle"]["2"]["value"]
     assert sampled["candidate_gap"] == {}
     shutil.rmtree(tmp_path / "all")
+
+
+def test_generators_must_match_the_ks(model, dataset, tmp_path):
+    with pytest.raises(UserError, match="not among"):
+        run(model, dataset, tmp_path / "a", generators={4: WaveGenerator(4)}, pixel_generators={}, ks=(1,))
+    with pytest.raises(UserError, match="trained for k=2"):
+        run(model, dataset, tmp_path / "b", generators={1: WaveGenerator(2)}, pixel_generators={}, ks=(1,))

@@ -86,7 +86,7 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
                 "generators": {str(k): fingerprint_object(g) for k, g in sorted(generators.items())},
                 "pixel_generators": {str(k): fingerprint_object(g) for k, g in sorted(pixel_generators.items())},
                 "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(candidates)}
-    pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in sorted(generators) if k in ks}
+    pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in sorted(generators)}
     plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, pixel_ks=sorted(pixel_generators),
                       num_clips=len(dataset), shard_size=shard_size, identity=identity)
     open_table(out, plan, resume)  # refuses a folder holding another analysis before anything is written
