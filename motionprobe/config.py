@@ -186,7 +186,7 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], prefix: str = "") ->
             continue
         names = {f.name for f in fields(cfg)}
         if key not in names:
-            raise UserError(f"config: unknown option {prefix}{key!r}; known: {', '.join(sorted(names))}")
+            raise UserError(f"config: unknown option '{prefix}{key}'; known: {', '.join(sorted(names))}")
         current = getattr(cfg, key)
         if is_dataclass(current):
             if not isinstance(value, dict):
