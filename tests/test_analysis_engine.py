@@ -289,7 +289,7 @@ def test_video_level_majority_vote(tmp_path):
 
 
 def test_all_candidates_contain_the_48_candidate_run(tmp_path):
-    data = SyntheticMotionDataset("test", per_class=1, size=32)
+    data = Wrapped(SyntheticMotionDataset("test", per_class=1, size=32), n=6)
     net = small_net()
     kw = dict(generators={2: WaveGenerator(2)}, pixel_generators={}, ks=(2,), shard_size=4)
     everything = run(net, data, tmp_path / "all", candidates="all", **kw)
