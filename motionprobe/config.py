@@ -121,13 +121,16 @@ def _paper() -> Config:
 
 
 def _tiny() -> Config:
-    """Trains on 2 CPU cores in minutes: 32×32×16 synthetic clips, C3D at 1/8 width."""
+    """Trains on 2 CPU cores in minutes: 32×32×16 synthetic clips, C3D at 1/8 width with BatchNorm.
+
+    The schedule (AdamW 1e-3, ×0.3 after 12 epochs, 24 epochs) is the shortest measured to bring the
+    synthetic test split to ≥ 0.95 clip accuracy and ≥ 0.9 on every kind of class."""
     return Config(
         preset="tiny",
         data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=60, test_per_class=20),
-        model=ModelConfig(width=0.125, fc_dim=128, dropout=0.3, batch_norm=True),
-        train=TrainConfig(epochs=12, batch_size=16, optimizer="adamw", lr=2e-3, weight_decay=1e-2,
-                          lr_step_epochs=5, lr_gamma=0.3),
+        model=ModelConfig(width=0.125, fc_dim=128, dropout=0.1, batch_norm=True),
+        train=TrainConfig(epochs=24, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-2,
+                          lr_step_epochs=12, lr_gamma=0.3),
         generator=GeneratorConfig(ngf=16, n_blocks=2, epochs=6, batch_size=16, lr=1e-3, sample_every=100),
         analysis=AnalysisConfig(candidates=48, batch_size=128, bootstrap=500, shard_size=64),
     )
