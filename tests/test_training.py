@@ -1,0 +1,65 @@
+"""Model training: checkpoints round-trip, --resume ends exactly where an uninterrupted run does."""
+
+import json
+
+import pytest
+import torch
+
+from motionprobe.cli import main
+from motionprobe.config import preset
+from motionprobe.errors import UserError
+from motionprobe.io import load_tensors
+from motionprobe.models import load_model
+from motionprobe.training.model import train_model
+
+
+def small(epochs: int):
+    cfg = preset("tiny")
+    cfg.data.train_per_class, cfg.data.test_per_class = 2, 1
+    cfg.train.epochs, cfg.train.batch_size = epochs, 8
+    return cfg
+
+
+def test_resume_ends_exactly_like_an_uninterrupted_run(tmp_path):
+    straight = train_model(small(2), tmp_path / "a", progress=False)
+    train_model(small(1), tmp_path / "b", progress=False)
+    resumed = train_model(small(2), tmp_path / "b", resume=True, progress=False)
+    drop = ("seconds",)
+    assert {k: v for k, v in straight.items() if k not in drop} == {k: v for k, v in resumed.items() if k not in drop}
+    a, b = load_tensors(tmp_path / "a" / "model.safetensors"), load_tensors(tmp_path / "b" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    log = (tmp_path / "b" / "log.csv").read_text().splitlines()
+    assert len(log) == 3 and log[0].startswith("epoch,train_loss")
+
+
+def test_checkpoint_round_trip_and_self_description(tmp_path):
+    train_model(small(1), tmp_path, progress=False)
+    model, meta = load_model(tmp_path)
+    assert meta["classes"][0] == "red" and meta["seed"] == 0 and meta["epochs_done"] == 1
+    assert meta["preprocessing"]["mean"] == [0.45, 0.45, 0.45] and "code_version" in meta
+    assert json.loads((tmp_path / "config.json").read_text())["preset"] == "tiny"
+    for name in ("eval.json", "per_class.csv", "confusion.csv", "log.csv"):
+        assert (tmp_path / name).stat().st_size > 0
+    # the reloaded model computes what the saved weights say
+    again, _ = load_model(tmp_path)
+    clip = torch.rand(2, 3, 16, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(model(clip), again(clip))
+    confusion = json.loads((tmp_path / "eval.json").read_text())["confusion"]
+    assert sum(map(sum, confusion)) == 10
+
+
+def test_a_finished_run_is_not_overwritten_without_resume(tmp_path):
+    train_model(small(1), tmp_path, progress=False)
+    with pytest.raises(UserError, match="already holds a training run; pass --resume"):
+        train_model(small(1), tmp_path, progress=False)
+
+
+def test_train_model_and_evaluate_verbs(tmp_path, capsys):
+    out = tmp_path / "m"
+    assert main(["train-model", "--out", str(out), "--epochs", "1", "--train-per-class", "1",
+                 "--test-per-class", "1"]) == 0
+    assert "test clip accuracy" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(out), "--out", str(tmp_path / "ev"), "--test-per-class", "2"]) == 0
+    ev = json.loads((tmp_path / "ev" / "eval.json").read_text())
+    assert ev["n_clips"] == 20 and set(ev["per_kind"]) == {"appearance", "motion", "keyframe"}
