@@ -309,3 +309,12 @@ def test_generators_must_match_the_ks(model, dataset, tmp_path):
         run(model, dataset, tmp_path / "a", generators={4: WaveGenerator(4)}, pixel_generators={}, ks=(1,))
     with pytest.raises(UserError, match="trained for k=2"):
         run(model, dataset, tmp_path / "b", generators={1: WaveGenerator(2)}, pixel_generators={}, ks=(1,))
+
+
+def test_pool_order_does_not_change_the_plan():
+    pool = candidates(2, 6, 16, seed=0)
+    plans = [Plan.build(num_frames=16, ks=(2,), pools={2: p}, pixel_ks=(), num_clips=5, shard_size=4)
+             for p in (pool, pool[::-1], [pool[i] for i in np.random.default_rng(0).permutation(6)])]
+    assert len({p.fingerprint() for p in plans}) == 1
+    subsets, in_pool = plans[0].generator_inputs(2)
+    assert subsets == sorted(set(pool) | {uniform_subset(2)}) and in_pool.sum() == 6
