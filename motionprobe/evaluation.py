@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .data import ClipDataset, to_float
+from .data.base import collate_clips
 from .io import atomic_write_json, atomic_write_text
 from .models import VideoModel
 
@@ -21,6 +22,7 @@ class Evaluation:
     classes: list[str]
     confusion: list[list[int]]  # rows: true class, columns: predicted class
     kinds: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # clip id → why it could not be read
 
     @property
     def n(self) -> int:
@@ -50,12 +52,14 @@ class Evaluation:
         return {k: c / t for k, (c, t) in hits.items() if t}
 
     def to_dict(self) -> dict:
-        return {"n_clips": self.n, "clip_accuracy": self.accuracy, "per_kind": self.per_kind(),
+        return {"n_clips": self.n, "skipped": {"count": len(self.skipped), "items": self.skipped},
+                "clip_accuracy": self.accuracy, "per_kind": self.per_kind(),
                 "per_class": self.per_class(), "classes": self.classes, "confusion": self.confusion}
 
 
 def batches(dataset: ClipDataset, batch_size: int) -> DataLoader:
-    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+    """Batches in order; unreadable clips are dropped from their batch and recorded in `dataset.skipped`."""
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0, collate_fn=collate_clips)
 
 
 @torch.inference_mode()
@@ -65,10 +69,13 @@ def evaluate(model: VideoModel, dataset: ClipDataset, batch_size: int = 32, devi
     n = len(dataset.classes)
     confusion = torch.zeros(n, n, dtype=torch.long)
     for batch in tqdm(batches(dataset, batch_size), desc="evaluate", unit="batch", disable=not progress, leave=False):
+        if not batch["id"]:
+            continue
         logits = model(to_float(batch["clip"].to(device)))
         pred = logits.argmax(1).cpu()
         confusion.index_put_((batch["label"], pred), torch.ones_like(pred), accumulate=True)
-    return Evaluation(list(dataset.classes), confusion.tolist(), dict(dataset.metadata.get("kinds", {})))
+    return Evaluation(list(dataset.classes), confusion.tolist(), dict(dataset.metadata.get("kinds", {})),
+                      skipped=dict(dataset.skipped))
 
 
 def write_evaluation(folder: Path, ev: Evaluation, **provenance) -> None:

@@ -63,3 +63,20 @@ def test_train_model_and_evaluate_verbs(tmp_path, capsys):
     assert main(["evaluate", "--model", str(out), "--out", str(tmp_path / "ev"), "--test-per-class", "2"]) == 0
     ev = json.loads((tmp_path / "ev" / "eval.json").read_text())
     assert ev["n_clips"] == 20 and set(ev["per_kind"]) == {"appearance", "motion", "keyframe"}
+
+
+def test_unreadable_clips_are_skipped_and_counted(tmp_path):
+    from motionprobe.data.base import SkipClip
+    from motionprobe.data.synthetic import SyntheticMotionDataset
+
+    class Damaged(SyntheticMotionDataset):
+        def load(self, index):
+            if index in (0, 3):
+                raise SkipClip(f"clip {index}: truncated file")
+            return super().load(index)
+
+    metrics = train_model(small(1), tmp_path, progress=False, train_set=Damaged("train", per_class=2),
+                          test_set=Damaged("test", per_class=1))
+    assert metrics["skipped_clips"] == 4  # two in each split
+    ev = json.loads((tmp_path / "eval.json").read_text())
+    assert ev["n_clips"] == 8 and ev["skipped"]["count"] == 2

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from ..config import Config
 from ..data import ClipDataset, build_dataset, to_float
+from ..data.base import collate_clips
 from ..errors import UserError
 from ..evaluation import evaluate, write_evaluation
 from ..models import VideoModel, build_model, save_model
@@ -81,11 +82,13 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
         torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout noise
         loader = DataLoader(train_set, batch_size=cfg.train.batch_size, shuffle=True, generator=rng,
-                            num_workers=0, drop_last=len(train_set) > cfg.train.batch_size)
+                            num_workers=0, drop_last=len(train_set) > cfg.train.batch_size, collate_fn=collate_clips)
         model.train()
         start, seen, correct, loss_sum = time.perf_counter(), 0, 0, 0.0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", unit="batch", disable=not progress, leave=False)
         for batch in bar:
+            if not batch["id"]:  # every clip of the batch was unreadable (recorded in train_set.skipped)
+                continue
             clip = augment(to_float(batch["clip"]), rng).to(cfg.device)
             label = batch["label"].to(cfg.device)
             logits = model(clip)
@@ -104,7 +107,8 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         ev = evaluate(model, test_set, batch_size=max(32, cfg.train.batch_size), device=cfg.device, progress=progress)
         metrics = {"epoch": epoch + 1, "train_loss": loss_sum / max(1, seen), "train_acc": correct / max(1, seen),
                    "test_acc": ev.accuracy, **{f"test_acc_{k}": v for k, v in ev.per_kind().items()},
-                   "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
+                   "lr": optimizer.param_groups[0]["lr"], "skipped_clips": len(train_set.skipped) + len(test_set.skipped),
+                   "seconds": time.perf_counter() - start}
         state = TrainState(epoch=epoch + 1, history=[*state.history, metrics], extra={})
         log.write(state.history)
         save_model(out, model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
