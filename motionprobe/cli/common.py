@@ -45,6 +45,12 @@ def add_data(p: argparse.ArgumentParser) -> None:
     g.add_argument("--clips-per-video", type=int, help="evaluation clips per video (default 1, centered)")
     g.add_argument("--train-per-class", type=int, help="synthetic: training clips per class")
     g.add_argument("--test-per-class", type=int, help="synthetic: test clips per class")
+    g.add_argument("--annotations", metavar="PATH", help="folder (or file) of split/annotation files, when they are "
+                                                         "neither inside nor beside --root")
+    g.add_argument("--short-video-policy", choices=["loop", "pad", "skip"], help="videos shorter than a clip (default loop)")
+    g.add_argument("--frame-stride", type=int, help="take every N-th frame (default 1)")
+    g.add_argument("--resize-mode", choices=["fixed", "short_side"], help="fixed: C3D's 128×171; short_side: keep aspect")
+    g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
 
 
 def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> None:

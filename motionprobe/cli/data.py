@@ -24,7 +24,6 @@ def add(sub: argparse._SubParsersAction) -> None:
                                            "its annotations name but the disk lacks. --check also opens every video "
                                            "and lists the unreadable ones. --out DIR writes it all to info.json.")
     info.add_argument("--check", action="store_true", help="open every video and report the unreadable ones")
-    _add_dataset_options(info)
     add_common(info)
     info.set_defaults(run=run_info)
 
@@ -35,7 +34,6 @@ def add(sub: argparse._SubParsersAction) -> None:
                                             "clips from it. Rerunning resumes and refreshes only changed videos.")
     cache.add_argument("--workers", type=int, help="decoding processes (default: one per CPU)")
     cache.add_argument("--subset", choices=["train", "test", "both"], help="splits to cache (default both)")
-    _add_dataset_options(cache)
     add_common(cache)
     cache.set_defaults(run=run_cache)
 
@@ -51,16 +49,6 @@ def add(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(run=run_export)
 
     p.set_defaults(run=lambda args: _usage(p))
-
-
-def _add_dataset_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("layout")
-    g.add_argument("--annotations", metavar="PATH", help="folder (or file) of split/annotation files, when they are "
-                                                         "neither inside nor beside --root")
-    g.add_argument("--short-video-policy", choices=["loop", "pad", "skip"], help="videos shorter than a clip")
-    g.add_argument("--frame-stride", type=int, help="take every N-th frame (default 1)")
-    g.add_argument("--resize-mode", choices=["fixed", "short_side"], help="fixed: C3D's 128×171; short_side: keep aspect")
-    g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
 
 
 def _usage(p: argparse.ArgumentParser) -> int:
