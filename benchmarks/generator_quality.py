@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from motionprobe.config import Config, preset
+from motionprobe.config import Config, from_dict, preset
 from motionprobe.data import ClipDataset, build_dataset, to_float
 from motionprobe.evaluation import Evaluation
 from motionprobe.generator import load_generator, take_frames
@@ -45,8 +45,6 @@ class Variant:
     copy_given: bool = True
 
     def config(self, base: Config) -> Config:
-        from motionprobe.config import from_dict
-
         cfg = from_dict(base.to_dict())
         cfg.generator.use_indices, cfg.generator.residual, cfg.generator.copy_given = \
             self.use_indices, self.residual, self.copy_given
@@ -140,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
                    help=f"comma-separated, from: {', '.join(VARIANTS)}")
     p.add_argument("--epochs", type=int, help="generator epochs (default: the tiny preset's)")
+    p.add_argument("--test-per-class", type=int, default=100,
+                   help="test clips per class for the accuracies (default 100; the model's own test split is 20)")
+    p.add_argument("--threads", type=int, help="torch threads (on a shared machine 1 is often faster than all cores)")
     args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     out = Path(args.out)
     cfg = preset("tiny")
     if args.epochs:
@@ -149,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
 
     model_dir = Path(args.model) if args.model else trained_model(cfg, out / "model")
     train = InMemory(build_dataset(cfg, "train", training=True))
-    test = InMemory(build_dataset(cfg, "test"))
+    test_cfg = from_dict(cfg.to_dict())
+    test_cfg.data.test_per_class = args.test_per_class  # the model's test split is a prefix: more clips, tighter figures
+    test = InMemory(build_dataset(test_cfg, "test"))
     model = load_model(model_dir)[0]
     generators, times = {}, {}
     for v in variants:

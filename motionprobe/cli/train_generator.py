@@ -27,9 +27,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="trained video model folder (from train-model)")
     p.add_argument("--frames", "-k", type=int, required=True, metavar="K", help="number of given frames (1, 2, 4, 8)")
     p.add_argument("--loss", choices=LOSSES, help="perceptual (the model's features; default) or pixel")
-    p.add_argument("--epochs", dest="generator_epochs", type=int, help="training epochs (tiny 6, paper 10)")
-    p.add_argument("--batch-size", dest="generator_batch_size", type=int, help="clips per step")
-    p.add_argument("--lr", dest="generator_lr", type=float, help="Adam learning rate")
+    p.add_argument("--epochs", dest="generator_epochs", type=int, metavar="N", help="training epochs (tiny 6, paper 10)")
+    p.add_argument("--batch-size", dest="generator_batch_size", type=int, metavar="B", help="clips per step")
+    p.add_argument("--lr", dest="generator_lr", type=float, metavar="LR", help="Adam learning rate")
     p.add_argument("--no-indices", dest="use_indices", action="store_const", const=False,
                    help="ablation: do not tell the generator where the given frames sit")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")

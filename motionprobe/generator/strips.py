@@ -28,7 +28,7 @@ def strip_image(given: Tensor, indices: Tensor, generated: Tensor, real: Tensor)
             row = np.ones((h, t * (w + GAP) - GAP, 3), dtype=np.float32)
             for j in range(t):
                 row[:, j * (w + GAP): j * (w + GAP) + w] = frames[j]
-            rows.append(row)
+            rows += [row, np.ones((GAP // 2, row.shape[1], 3), dtype=np.float32)]
         rows.append(np.ones((GAP * 2, rows[-1].shape[1], 3), dtype=np.float32))
     image = np.concatenate(rows[:-1], axis=0)
     scale = max(1, 64 // h)  # small benchmark frames are enlarged so they can be seen

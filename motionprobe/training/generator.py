@@ -174,7 +174,8 @@ def _metrics(history: list[dict[str, Any]], steps: int, seconds: float, epochs: 
 
 def _sample_batch(data: ClipDataset, k: int, cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed batch of clips spread over the dataset and fixed subsets, so strips compare across steps."""
-    ids = sorted({i * len(data) // SAMPLE_CLIPS for i in range(min(SAMPLE_CLIPS, len(data)))})
+    # Spread over the dataset, nudged by 3·i so that class-interleaved layouts show different classes.
+    ids = sorted({(i * len(data) // SAMPLE_CLIPS + 3 * i) % len(data) for i in range(min(SAMPLE_CLIPS, len(data)))})
     clips = to_float(clips_only([data[i] for i in ids])).to(cfg.device)
     indices = training_subsets(k, len(ids), np.random.default_rng([cfg.seed, 3]), cfg.data.num_frames).to(cfg.device)
     return clips, indices
