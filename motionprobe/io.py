@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 
 from .errors import UserError
@@ -53,7 +53,12 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    atomic_write_text(path, json_text(obj) + "\n")
+
+
+def json_text(obj: Any) -> str:
+    """The JSON text motionprobe writes: indented, keys in insertion order, tuples/Paths/numpy scalars allowed."""
+    return json.dumps(obj, indent=2, sort_keys=False, default=_json_default)
 
 
 def _json_default(o: Any) -> Any:
@@ -87,6 +92,18 @@ def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
         raise UserError(f"{path}: checkpoint not found")
     try:
         return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UserError(f"{path}: not a readable safetensors file ({e})") from None
+
+
+def load_tensors_and_metadata(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Tensors and the string metadata stored in the same safetensors header."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: checkpoint not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {name: f.get_tensor(name) for name in f.keys()}, dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError) as e:
         raise UserError(f"{path}: not a readable safetensors file ({e})") from None
 

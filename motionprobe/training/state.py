@@ -1,11 +1,16 @@
 """Resumable training state shared by both loops: weights, optimizer, scheduler, epoch, in one place.
 
-`train_state.safetensors` holds every tensor (model and optimizer); `train_state.json` holds the rest
-and is written last, so its presence means the pair is complete. Resuming reads only these two files.
+`train_state.safetensors` is the whole checkpoint in one atomically written file: every tensor (model
+and optimizer) plus, in its header's metadata, the rest (epoch, history, optimizer scalars, scheduler).
+`train_state.json` is a readable copy of that rest, written after it. Two separate files could not be
+replaced together: a kill between the two writes would pair new weights with the old epoch counter,
+and a resumed run would train that epoch twice.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +20,11 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from ..io import atomic_write_json, load_tensors, read_json, save_tensors
+from ..io import atomic_write_json, json_text, load_tensors_and_metadata, read_json, save_tensors
 
 STATE_TENSORS = "train_state.safetensors"
 STATE_JSON = "train_state.json"
+STATE_KEY = "motionprobe.train_state"  # safetensors metadata entry holding STATE_JSON's content
 
 
 @dataclass
@@ -45,12 +51,38 @@ def save_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.opti
                 tensors[f"optim.{pid}.{key}"] = value
                 slots.setdefault(str(pid), []).append(key)
     scalars = {str(pid): {k: v for k, v in ps.items() if not torch.is_tensor(v)} for pid, ps in opt["state"].items()}
-    save_tensors(folder / STATE_TENSORS, tensors)
-    atomic_write_json(folder / STATE_JSON, {
+    record = {
         "epoch": state.epoch, "history": state.history, "extra": state.extra,
         "optimizer": {"param_groups": opt["param_groups"], "tensor_slots": slots, "scalars": scalars},
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
-    })
+    }
+    save_tensors(folder / STATE_TENSORS, tensors, metadata={STATE_KEY: json_text(record)})
+    atomic_write_json(folder / STATE_JSON, record)
+
+
+def check_learning_rate(lr: float, option: str) -> None:
+    """A learning rate must be a positive finite number (torch raises a bare ValueError otherwise)."""
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise UserError(f"{option}: expected a positive learning rate, got {lr}")
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, diverged: str) -> None:
+    """`optimizer.step()`; a learning rate too large for float32 makes torch raise an overflow, which is
+    a diverged run like a NaN loss: `diverged` is the one-line message to raise instead."""
+    try:
+        optimizer.step()
+    except RuntimeError as e:
+        if "overflow" not in str(e):
+            raise
+        raise UserError(diverged) from None
+
+
+def check_finite(module: torch.nn.Module, diverged: str) -> None:
+    """Refuse to checkpoint non-finite weights: a step after the last finite loss can still produce them,
+    and writing them would replace the last good checkpoint."""
+    for tensor in module.state_dict().values():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise UserError(diverged)
 
 
 def has_train_state(folder: Path) -> bool:
@@ -59,10 +91,11 @@ def has_train_state(folder: Path) -> bool:
 
 def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                      scheduler: Any | None) -> TrainState:
-    if not has_train_state(folder):
-        raise UserError(f"--resume: {folder} holds no training state ({STATE_JSON}); start without --resume")
-    meta = read_json(folder / STATE_JSON)
-    tensors = load_tensors(folder / STATE_TENSORS)
+    if not (folder / STATE_TENSORS).is_file():
+        raise UserError(f"--resume: {folder} holds no training state ({STATE_TENSORS}); start without --resume")
+    tensors, header = load_tensors_and_metadata(folder / STATE_TENSORS)
+    # Files written before the state moved into the tensors file keep it in the JSON only.
+    meta = json.loads(header[STATE_KEY]) if STATE_KEY in header else read_json(folder / STATE_JSON)
     model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
     opt_meta = meta["optimizer"]
     opt_state: dict[int, dict[str, Any]] = {}
