@@ -36,7 +36,17 @@ from ..generator.losses import LOSSES
 from ..generator.strips import png_bytes, strip_image
 from ..io import atomic_write_bytes
 from ..models import load_model
-from .state import MetricsLog, TrainState, has_train_state, load_train_state, save_train_state, seed_everything
+from .state import (
+    MetricsLog,
+    TrainState,
+    check_finite,
+    check_learning_rate,
+    has_train_state,
+    load_train_state,
+    optimizer_step,
+    save_train_state,
+    seed_everything,
+)
 
 SAMPLE_CLIPS = 4
 
@@ -96,6 +106,8 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     steps_per_epoch = math.ceil(n / bs)
     samples = _sample_batch(data, k, cfg)
     step, seconds = int(state.extra["step"]), float(state.extra["seconds"])
+    skipped = getattr(data, "skipped", {})  # unreadable clips (id → reason); carried in checkpoints across resumes
+    skipped.update(state.extra.get("skipped", {}))
     window: dict[str, float] = {}
     window_steps, window_clips, window_start = 0, 0, time.perf_counter()
     meta = {"k": k, "loss": loss, "model": None if model_dir is None else str(Path(model_dir).resolve()),
@@ -107,50 +119,62 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
         order = epoch_order(n, cfg.seed, epoch)
         batches = [order[i:i + bs].tolist() for i in range(first * bs, n, bs)]
         for b, clips in enumerate(clip_loader(data, batches), start=first):
-            tick = time.perf_counter()
-            clips = to_float(clips).to(cfg.device)
-            indices = batch_subsets(k, clips.shape[0], cfg.seed, epoch, b, t).to(cfg.device)
-            generated = generator(take_frames(clips, indices), indices)
-            terms = criterion.terms(generated, clips)
-            total = criterion.combine(terms)
-            if not torch.isfinite(total):
-                raise UserError(f"generator training diverged at step {step + 1} (loss {total.item()}); lower "
-                                f"generator.lr (now {g.lr}); the last checkpoint in {out} is intact")
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            optimizer.step()
-            step += 1
-            seconds += time.perf_counter() - tick
-            for name, value in {"loss": total, **terms}.items():
-                window[name] = window.get(name, 0.0) + float(value.detach())
-            window_steps, window_clips = window_steps + 1, window_clips + clips.shape[0]
+            stepped = clips.numel() > 0  # a batch whose clips were all unreadable (skipped and counted) is no step
+            if stepped:
+                tick = time.perf_counter()
+                clips = to_float(clips).to(cfg.device)
+                indices = batch_subsets(k, clips.shape[0], cfg.seed, epoch, b, t).to(cfg.device)
+                generated = generator(take_frames(clips, indices), indices)
+                terms = criterion.terms(generated, clips)
+                total = criterion.combine(terms)
+                if not torch.isfinite(total):
+                    raise UserError(_diverged(step, f"loss {total.item()}", g.lr, out))
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                optimizer_step(optimizer, _diverged(step, "the update overflowed float32", g.lr, out))
+                step += 1
+                seconds += time.perf_counter() - tick
+                for name, value in {"loss": total, **terms}.items():
+                    window[name] = window.get(name, 0.0) + float(value.detach())
+                window_steps, window_clips = window_steps + 1, window_clips + clips.shape[0]
+                bar.set_postfix(loss=f"{float(total.detach()):.4g}")
             bar.update(1)
-            bar.set_postfix(loss=f"{float(total.detach()):.4g}")
             end_of_epoch = b == steps_per_epoch - 1
-            if step % g.log_every == 0 or end_of_epoch:
+            if window_steps and (step % g.log_every == 0 or end_of_epoch):
                 state.history.append({"step": step, "epoch_progress": round(epoch + (b + 1) / steps_per_epoch, 4),
                                       **{name: v / window_steps for name, v in window.items()},
                                       "clips_per_s": window_clips / max(1e-9, time.perf_counter() - window_start),
                                       "seconds": seconds})
                 window, window_steps, window_clips, window_start = {}, 0, 0, time.perf_counter()
-            if step % g.sample_every == 0:
+            if stepped and step % g.sample_every == 0:
                 _write_samples(out, step, generator, samples)
+            if end_of_epoch or (stepped and step % g.checkpoint_every == 0):
+                check_finite(generator, _diverged(step - 1, "non-finite weights after it", g.lr, out))
             if end_of_epoch:
-                state = TrainState(epoch + 1, state.history, {"batch": 0, "step": step, "seconds": seconds})
+                state = TrainState(epoch + 1, state.history, {"batch": 0, "step": step, "seconds": seconds,
+                                                              "skipped": dict(sorted(skipped.items()))})
                 _checkpoint(out, generator, optimizer, state, log)
-                save_generator(out, generator, cfg, **meta, metrics=_metrics(state.history, step, seconds, epoch + 1))
-            elif step % g.checkpoint_every == 0:
-                state = TrainState(epoch, state.history, {"batch": b + 1, "step": step, "seconds": seconds})
+                save_generator(out, generator, cfg, **meta,
+                               metrics=_metrics(state.history, step, seconds, epoch + 1, skipped))
+            elif stepped and step % g.checkpoint_every == 0:
+                state = TrainState(epoch, state.history, {"batch": b + 1, "step": step, "seconds": seconds,
+                                                          "skipped": dict(sorted(skipped.items()))})
                 _checkpoint(out, generator, optimizer, state, log)
     bar.close()
     _write_samples(out, step, generator, samples)
-    metrics = _metrics(state.history, step, seconds, g.epochs)
+    metrics = _metrics(state.history, step, seconds, g.epochs, skipped)
     save_generator(out, generator, cfg, **meta, metrics=metrics)
     return {"out": str(out), "k": k, "loss": loss, **metrics}
 
 
+def _diverged(step: int, why: str, lr: float, out: Path) -> str:
+    return (f"generator training diverged at step {step + 1} ({why}); lower generator.lr (now {lr}); "
+            f"the last checkpoint in {out} is intact")
+
+
 def _check_schedule(cfg: Config) -> None:
     g = cfg.generator
+    check_learning_rate(g.lr, "--lr")
     for name in ("batch_size", "sample_every", "checkpoint_every", "log_every"):
         if getattr(g, name) < 1:
             raise UserError(f"generator.{name}: expected a positive integer, got {getattr(g, name)}")
@@ -164,25 +188,31 @@ def _checkpoint(out: Path, generator: torch.nn.Module, optimizer: torch.optim.Op
     save_train_state(out, generator, optimizer, None, state)
 
 
-def _metrics(history: list[dict[str, Any]], steps: int, seconds: float, epochs: int) -> dict[str, Any]:
-    """First logged loss, mean loss over the last epoch's rows, steps, epochs, training seconds."""
+def _metrics(history: list[dict[str, Any]], steps: int, seconds: float, epochs: int,
+             skipped: dict[str, str]) -> dict[str, Any]:
+    """First logged loss, mean loss over the last epoch's rows, steps, epochs, training seconds, unreadable clips."""
     last_epoch = [row["loss"] for row in history if row["epoch_progress"] > epochs - 1]
     return {"loss_first": history[0]["loss"] if history else None,
             "loss_last_epoch": float(np.mean(last_epoch)) if last_epoch else None,
-            "steps": steps, "epochs": epochs, "train_seconds": round(seconds, 2)}
+            "steps": steps, "epochs": epochs, "train_seconds": round(seconds, 2), "skipped_clips": len(skipped)}
 
 
-def _sample_batch(data: ClipDataset, k: int, cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
+def _sample_batch(data: ClipDataset, k: int, cfg: Config) -> tuple[torch.Tensor, torch.Tensor] | None:
     """A fixed batch of clips spread over the dataset and fixed subsets, so strips compare across steps."""
     # Spread over the dataset, nudged by 3·i so that class-interleaved layouts show different classes.
     ids = sorted({(i * len(data) // SAMPLE_CLIPS + 3 * i) % len(data) for i in range(min(SAMPLE_CLIPS, len(data)))})
-    clips = to_float(clips_only([data[i] for i in ids])).to(cfg.device)
-    indices = training_subsets(k, len(ids), np.random.default_rng([cfg.seed, 3]), cfg.data.num_frames).to(cfg.device)
-    return clips, indices
+    clips = to_float(clips_only([data[i] for i in ids])).to(cfg.device)  # unreadable clips drop out
+    if clips.numel() == 0:
+        return None
+    indices = training_subsets(k, clips.shape[0], np.random.default_rng([cfg.seed, 3]), cfg.data.num_frames)
+    return clips, indices.to(cfg.device)
 
 
 @torch.no_grad()
-def _write_samples(out: Path, step: int, generator: torch.nn.Module, samples: tuple[torch.Tensor, torch.Tensor]) -> None:
+def _write_samples(out: Path, step: int, generator: torch.nn.Module,
+                   samples: tuple[torch.Tensor, torch.Tensor] | None) -> None:
+    if samples is None:  # every sample clip was unreadable
+        return
     clips, indices = samples
     given = take_frames(clips, indices)
     image = strip_image(given, indices, generator(given, indices), clips)

@@ -23,11 +23,26 @@ from ..data.base import collate_clips
 from ..errors import UserError
 from ..evaluation import evaluate, write_evaluation
 from ..models import VideoModel, build_model, save_model
-from .state import MetricsLog, TrainState, has_train_state, load_train_state, save_train_state, seed_everything
+from .state import (
+    MetricsLog,
+    TrainState,
+    check_finite,
+    check_learning_rate,
+    has_train_state,
+    load_train_state,
+    optimizer_step,
+    save_train_state,
+    seed_everything,
+)
 
 
 def make_optimizer(cfg: Config, model: torch.nn.Module) -> tuple[torch.optim.Optimizer, Any]:
     t = cfg.train
+    check_learning_rate(t.lr, "--lr")
+    for option, value in (("--epochs", t.epochs), ("--batch-size", t.batch_size),
+                          ("train.lr_step_epochs", t.lr_step_epochs)):
+        if value < 1:
+            raise UserError(f"{option}: expected a positive integer, got {value}")
     if t.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
     elif t.optimizer == "adamw":
@@ -94,16 +109,16 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
             logits = model(clip)
             loss = F.cross_entropy(logits, label)
             if not torch.isfinite(loss):
-                raise UserError(f"training diverged at epoch {epoch + 1} (loss {loss.item()}); "
-                                f"lower --lr (now {cfg.train.lr}); the last good checkpoint in {out} is intact")
+                raise UserError(_diverged(cfg, out, epoch, f"loss {loss.item()}"))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
+            optimizer_step(optimizer, _diverged(cfg, out, epoch, "the update overflowed float32"))
             seen += len(label)
             correct += int((logits.argmax(1) == label).sum())
             loss_sum += loss.item() * len(label)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
         scheduler.step()
+        check_finite(model, _diverged(cfg, out, epoch, "non-finite weights after the last step"))
         ev = evaluate(model, test_set, batch_size=max(32, cfg.train.batch_size), device=cfg.device, progress=progress)
         metrics = {"epoch": epoch + 1, "train_loss": loss_sum / max(1, seen), "train_acc": correct / max(1, seen),
                    "test_acc": ev.accuracy, **{f"test_acc_{k}": v for k, v in ev.per_kind().items()},
@@ -119,3 +134,8 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
             kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
             tqdm.write(f"epoch {epoch + 1}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")
     return metrics
+
+
+def _diverged(cfg: Config, out: Path, epoch: int, why: str) -> str:
+    return (f"training diverged at epoch {epoch + 1} ({why}); lower --lr (now {cfg.train.lr}); "
+            f"the last good checkpoint in {out} is intact")
