@@ -227,6 +227,9 @@ def load_items(dataset: Any, positions: Iterable[int]) -> tuple[list[int], list[
             ident = dataset.ids[i] if hasattr(dataset, "ids") else str(i)
             skipped.append((ident, f"{type(e).__name__}: {e}".splitlines()[0][:300]))
             continue
+        if item.get("clip") is None:  # a ClipDataset reports an unreadable video as a skipped item (data/base.py)
+            skipped.append((str(item["id"]), str(item.get("skipped") or "unreadable").splitlines()[0][:300]))
+            continue
         pos.append(i)
         ids.append(str(item["id"]))
         labels.append(int(item["label"]))

@@ -116,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
         "model": {"path": str(model_dir.resolve()), "sha256": file_sha256(model_dir / "model.safetensors")},
         "generators": gen_prov, "pixel_generators": pixel_prov,
         "dataset": {"name": cfg.data.dataset, "root": cfg.data.root, "split": "test", "official_split": cfg.data.split,
-                    "clips_per_video": cfg.data.clips_per_video, "num_items": len(dataset)},
+                    "clips_per_video": cfg.data.clips_per_video, "num_items": len(dataset),
+                    # videos the annotations list but the disk lacks: left out of num_items, so say which
+                    "missing": list(dataset.metadata.get("missing", []))},
     }
     results = analyze(model, dataset, out, generators=generators, pixel_generators=pixel, ks=ks,
                       candidates=cfg.analysis.candidates, seed=cfg.seed, num_frames=num_frames,
