@@ -1,0 +1,67 @@
+"""`motionprobe invert`: reconstruct a clip from the model's features at one layer (feature inversion)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import config as config_mod
+from ..errors import UserError
+from ..io import read_json
+from .common import add_common, out_dir, resolve_config
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    from ..report.inversion import INITS, InversionSettings
+
+    d = InversionSettings()
+    p = sub.add_parser(
+        "invert", help="show what a layer keeps: optimise a clip whose features match a real clip's",
+        description="Feature inversion: starting from noise (or the model's mean colour), optimise a clip with "
+                    "Adam so the model's features at --layer match those of test clip --clip, under a smoothness "
+                    "prior (spatial and temporal total variation). Writes inversion.png (original, reconstruction "
+                    "and their motion), inversion.gif (side by side) and inversion.json (final feature loss) into "
+                    "--out. Put --out inside an analysis folder (DIR/inversion) and 'motionprobe report' shows it.")
+    p.add_argument("--model", required=True, metavar="DIR", help="trained video model folder")
+    p.add_argument("--layer", default="pool5", help="layer whose features are matched (default pool5)")
+    p.add_argument("--clip", type=int, default=0, metavar="N", help="index of the clip in the test split (default 0)")
+    p.add_argument("--steps", type=int, default=d.steps, metavar="S", help=f"Adam steps (default {d.steps})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate on pixels in [0, 1] (default {d.lr})")
+    p.add_argument("--init", choices=INITS, default=d.init, help="starting clip: noise around grey, or the model's "
+                   f"mean colour (default {d.init})")
+    p.add_argument("--tv", type=float, default=d.tv_space, help=f"spatial smoothness weight (default {d.tv_space})")
+    p.add_argument("--tv-time", type=float, default=d.tv_time, help=f"temporal smoothness weight (default {d.tv_time})")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_common(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data import build_dataset
+    from ..data.base import is_skipped
+    from ..models.checkpoint import load_model
+    from ..report.inversion import InversionSettings, check_layer, invert_features, write_inversion
+
+    model_dir = Path(args.model)
+    if not (model_dir / "config.json").is_file():
+        raise UserError(f"--model: {model_dir} is not a trained model folder (no config.json)")
+    cfg = resolve_config(args, base=config_mod.from_dict(read_json(model_dir / "config.json")))
+    model, meta = load_model(model_dir, cfg.device)
+    check_layer(model, args.layer)
+    dataset = build_dataset(cfg, "test", training=False)
+    if not 0 <= args.clip < len(dataset):
+        raise UserError(f"--clip: {args.clip} is outside the test split's clips 0..{len(dataset) - 1}")
+    item = dataset[args.clip]
+    if is_skipped(item):
+        raise UserError(f"--clip: clip {args.clip} ({item['id']}) cannot be loaded: {item.get('skipped')}")
+    settings = InversionSettings(steps=args.steps, lr=args.lr, init=args.init, tv_space=args.tv, tv_time=args.tv_time,
+                                 seed=cfg.seed)
+    inversion = invert_features(model, item["clip"], args.layer, settings, progress=not args.no_progress)
+    out = out_dir(args, "runs/inversion")
+    info = {"model": str(model_dir.resolve()), "clip": args.clip, "clip_id": str(item["id"]),
+            "class": dataset.classes[int(item["label"])], "steps": settings.steps, "lr": settings.lr,
+            "init": settings.init, "tv_space": settings.tv_space, "tv_time": settings.tv_time, "seed": settings.seed}
+    files = write_inversion(inversion, out, info)
+    print(f"layer {args.layer}: relative feature loss {inversion.initial_loss:.4f} -> {inversion.final_loss:.4f}")
+    print(f"inversion: {files.png} {files.gif} {files.json}")
+    return 0

@@ -1,0 +1,49 @@
+"""`motionprobe report`: figures, pictures and report.html from an analysis folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import config as config_mod
+from .analyze import parse_assignments
+from .common import add_data, resolve_config
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report", help="draw the figures and write report.html for an analysis folder",
+        description="Reads DIR/results.json (from 'motionprobe analyze') and writes, beside it, figures/ (accuracy "
+                    "vs frames, per class, pixel vs perceptual generator, generator gain, per kind), and report.html: "
+                    "the motion bound headline, the tables, the figures and provenance. With --model (and the "
+                    "generator folders, taken from results.json when omitted) it also draws pictures/: the classes "
+                    "needing the least and the most motion, their selected frames, generated clips and motion. "
+                    "The page has no external resources: open it offline.")
+    p.add_argument("analysis", metavar="DIR", help="analysis folder holding results.json")
+    p.add_argument("--model", metavar="DIR", help="the analysed model folder: adds the qualitative pictures")
+    p.add_argument("--generator", action="extend", nargs="+", default=[], metavar="K=DIR",
+                   help="generator folder for K (default: the folders recorded in results.json, if they exist)")
+    p.add_argument("--out", metavar="DIR", help="where report.html, figures/ and pictures/ go (default DIR)")
+    p.add_argument("--device", choices=["cpu", "cuda"], help="where to regenerate the pictures' clips (default cpu)")
+    add_data(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data import build_dataset
+    from ..report import headline, write_report
+    from ..report.build import load_results
+
+    analysis = Path(args.analysis)
+    results = load_results(analysis)
+    dataset = None
+    if args.model:  # the pictures' clips: the analysis' dataset unless data flags say otherwise
+        base = config_mod.from_dict(results["config"]) if results.get("config") else None
+        cfg = resolve_config(args, base=base)
+        dataset = build_dataset(cfg, "test", training=False)
+    generators = parse_assignments(args.generator, "--generator") if args.generator else None
+    page = write_report(analysis, model_dir=args.model, generator_dirs=generators, dataset=dataset,
+                        out_dir=args.out, device=args.device or "cpu")
+    print(headline(results))
+    print(f"report: {page}")
+    return 0

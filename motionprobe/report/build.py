@@ -1,0 +1,123 @@
+"""`write_report`: an analysis folder → figures/, pictures/ and report.html beside them.
+
+>>> write_report("runs/analysis")                                   # doctest: +SKIP  (figures and tables)
+>>> write_report("runs/analysis", model_dir="runs/model",           # doctest: +SKIP  (+ pictures)
+...              generator_dirs={1: "runs/gen_k1"})
+
+The page links its images relatively, so the folder can be moved, zipped or opened offline. A
+`motionprobe invert ... --out DIR/inversion` result in the folder is shown too.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .. import config as config_mod
+from ..analysis.results import SCHEMA
+from ..analysis.run import file_sha256
+from ..errors import UserError
+from ..io import atomic_write_text, read_json
+from .figures import make_figures
+from .html import Inputs, render_report
+from .pictures import draw_pictures
+from .view import headline_k
+
+REPORT = "report.html"
+FIGURES, PICTURES, INVERSION = "figures", "pictures", "inversion"
+
+
+def load_results(analysis_dir: str | Path) -> dict:
+    path = Path(analysis_dir) / "results.json"
+    if not path.is_file():
+        raise UserError(f"{analysis_dir}: no results.json; run 'motionprobe analyze --out {analysis_dir}' first")
+    results = read_json(path)
+    if not isinstance(results, dict) or results.get("schema") != SCHEMA:
+        raise UserError(f"{path}: not a motionprobe results file (expected schema {SCHEMA!r})")
+    return results
+
+
+def _link(path: Path, page_dir: Path) -> str:
+    return Path(os.path.relpath(path, page_dir)).as_posix()
+
+
+def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
+                 generator_dirs: dict[int, str | Path] | None = None, dataset: Any = None, *,
+                 out_dir: str | Path | None = None, device: str = "cpu") -> Path:
+    """Draw the figures (always) and the pictures (when `model_dir` is given), write report.html; return its path.
+
+    `generator_dirs` ({k: folder}) defaults to the generator folders recorded in results.json when they
+    still exist; `dataset` defaults to the test split of the configuration the analysis ran with.
+    """
+    analysis_dir = Path(analysis_dir)
+    results = load_results(analysis_dir)
+    out = Path(out_dir) if out_dir is not None else analysis_dir
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = Inputs()
+
+    inputs.figures = make_figures(results, out / FIGURES)
+    inputs.figure_links = {f.name: _link(f.path, out) for f in inputs.figures if f.path is not None}
+
+    if model_dir is None:
+        inputs.notes.append("No pictures: give the model and generator folders to draw them "
+                            f"(motionprobe report {analysis_dir} --model DIR --generator K=DIR).")
+    else:
+        _add_pictures(results, analysis_dir, out, Path(model_dir), generator_dirs, dataset, device, inputs)
+
+    inversion = out / INVERSION / "inversion.json"
+    if inversion.is_file():
+        info = read_json(inversion)
+        files = info.get("files", {})
+        inputs.inversion = {**info, "png": _link(inversion.parent / files.get("strip", "inversion.png"), out),
+                            "gif": _link(inversion.parent / files.get("gif", "inversion.gif"), out)}
+
+    names = {"results.json": "results.json", "per-class table (CSV)": "per_class.csv",
+             "per-clip choices (CSV)": "per_clip.csv", "candidate table (CSV)": "candidates.csv.gz"}
+    inputs.files = {label: _link(analysis_dir / name, out) for label, name in names.items()
+                    if (analysis_dir / name).is_file()}
+    page = out / REPORT
+    atomic_write_text(page, render_report(results, inputs))
+    return page
+
+
+def _add_pictures(results: dict, analysis_dir: Path, out: Path, model_dir: Path,
+                  generator_dirs: dict[int, str | Path] | None, dataset: Any, device: str, inputs: Inputs) -> None:
+    from ..data import build_dataset
+    from ..generator import load_generator
+    from ..models.checkpoint import load_model
+
+    k = headline_k(results)
+    if k is None:
+        inputs.notes.append("No pictures: the analysis ran without a generator, so no frames were selected.")
+        return
+    prov = results.get("provenance") or {}
+    if generator_dirs is None:
+        recorded = (prov.get("generators") or {}).get(str(k), {}).get("path")
+        generator_dirs = {k: recorded} if recorded and Path(recorded).is_dir() else {}
+    folders = {int(key): Path(folder) for key, folder in generator_dirs.items()}
+    if k not in folders:
+        inputs.notes.append(f"No pictures: they are drawn at k = {k}; give --generator {k}=DIR "
+                            "(the perceptual generator the analysis used).")
+        return
+    model, meta = load_model(model_dir, device)
+    if list(meta["classes"]) != list(results["classes"]):
+        raise UserError(f"--model: {model_dir} has other classes than the analysis in {analysis_dir}")
+    generator, gen_meta = load_generator(folders[k], device)
+    if int(gen_meta["k"]) != k:
+        raise UserError(f"--generator {k}={folders[k]}: this generator was trained for k={gen_meta['k']}")
+    for label, weights, recorded in (
+            ("model", model_dir / "model.safetensors", (prov.get("model") or {}).get("sha256")),
+            (f"generator k={k}", folders[k] / "generator.safetensors",
+             (prov.get("generators") or {}).get(str(k), {}).get("sha256"))):
+        if recorded and weights.is_file() and file_sha256(weights) != recorded:
+            inputs.notes.append(f"The {label} folder given ({weights.parent}) is not the one analysed (its weights "
+                                "differ): the pictures may not match the numbers.")
+    if dataset is None:
+        if not results.get("config"):
+            raise UserError(f"{analysis_dir}/results.json records no configuration; pass the dataset explicitly")
+        dataset = build_dataset(config_mod.from_dict(results["config"]), "test", training=False)
+    inputs.pictures = draw_pictures(results, analysis_dir, out / PICTURES, model=model, generators={k: generator},
+                                    dataset=dataset, k=k, device=device)
+    inputs.picture_links = {p.name: (_link(p.png, out), _link(p.gif, out)) for p in inputs.pictures}
+    inputs.pictures_from = {"model": str(model_dir), f"generator k={k}": str(folders[k])}

@@ -1,0 +1,88 @@
+"""Real analysis folders for the report tests: a tiny C3D and tiny generators (random init, saved as
+folders), analysed on a few synthetic clips — seconds on a CPU, every output file the engine writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from motionprobe.analysis import analyze
+from motionprobe.analysis.run import file_sha256
+from motionprobe.config import preset
+from motionprobe.data import build_dataset
+from motionprobe.data.synthetic import CLASSES
+from motionprobe.generator import build_generator, load_generator, save_generator
+from motionprobe.models.checkpoint import load_model, save_model
+from motionprobe.models.registry import build_model
+
+# Strings a dataset can carry into the page and the figures (class names are folder names).
+SCRIPT_CLASS = "<script>alert(1)</script>"
+DOLLAR_CLASS = 'price $5 & "$6"'
+
+
+def tiny_config(test_per_class: int = 1):
+    cfg = preset("tiny")
+    cfg.data.test_per_class = test_per_class
+    cfg.analysis.ks = (1, 2)
+    cfg.analysis.candidates = 4
+    cfg.analysis.bootstrap = 50
+    return cfg
+
+
+def save_folders(root: Path) -> dict[str, Path]:
+    """model/, gen_k1/, gen_k2/, pixel_k1/ under root: a tiny C3D whose outputs differ from clip to clip
+    (Kaiming re-initialised) and random-init generators."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    model = build_model(cfg, len(CLASSES)).eval()
+    with torch.no_grad():
+        for m in model.net.modules():
+            if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):
+                torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                torch.nn.init.zeros_(m.bias)
+    folders = {"model": root / "model", "gen_k1": root / "gen_k1", "gen_k2": root / "gen_k2",
+               "pixel_k1": root / "pixel_k1"}
+    save_model(folders["model"], model, cfg, list(CLASSES))
+    save_generator(folders["gen_k1"], build_generator(1, cfg), cfg, loss="perceptual")
+    save_generator(folders["gen_k2"], build_generator(2, cfg), cfg, loss="perceptual")
+    save_generator(folders["pixel_k1"], build_generator(1, cfg), cfg, loss="pixel")
+    return folders
+
+
+class Renamed(torch.utils.data.Dataset):
+    """A dataset whose first classes carry hostile names (with the planted kinds renamed alike)."""
+
+    def __init__(self, base, names: dict[int, str]):
+        self.base = base
+        self.classes = [names.get(i, c) for i, c in enumerate(base.classes)]
+        self.ids, self.labels = base.ids, base.labels
+        kinds = base.metadata.get("kinds", {})
+        self.metadata = {**base.metadata, "kinds": {new: kinds[old] for old, new in zip(base.classes, self.classes,
+                                                                                     strict=True)}}
+
+    def __len__(self):
+        return len(self.base)
+
+    def __getitem__(self, i):
+        return self.base[i]
+
+
+def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True, pixel: bool = True,
+                 dataset=None, test_per_class: int = 1) -> dict:
+    """Analyse with the saved folders as `motionprobe analyze` would (config and provenance recorded)."""
+    cfg = tiny_config(test_per_class)
+    dataset = dataset if dataset is not None else build_dataset(cfg, "test")
+    model, _ = load_model(folders["model"])
+    gens = {k: load_generator(folders[f"gen_k{k}"])[0] for k in (1, 2)} if generators else {}
+    pixels = {1: load_generator(folders["pixel_k1"])[0]} if pixel and generators else {}
+    provenance = {
+        "model": {"path": str(folders["model"]), "sha256": file_sha256(folders["model"] / "model.safetensors")},
+        "generators": {str(k): {"path": str(folders[f"gen_k{k}"]), "loss": "perceptual",
+                                "sha256": file_sha256(folders[f"gen_k{k}"] / "generator.safetensors")} for k in gens},
+        "pixel_generators": {"1": {"path": str(folders["pixel_k1"]), "loss": "pixel"}} if pixels else {},
+        "dataset": {"name": "synthetic", "split": "test", "num_items": len(dataset)},
+    }
+    return analyze(model, dataset, out, generators=gens, pixel_generators=pixels, ks=cfg.analysis.ks,
+                   candidates=cfg.analysis.candidates, bootstrap=cfg.analysis.bootstrap, config=cfg,
+                   provenance=provenance, progress=False)
