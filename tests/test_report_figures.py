@@ -132,7 +132,9 @@ def test_report_escapes_dataset_strings_and_links_only_relative_files(full_run):
 def test_report_verb_writes_the_page_and_prints_the_headline(bare_run, tmp_path, capsys):
     out, results = bare_run
     assert main(["report", str(out), "--out", str(tmp_path / "page")]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "fig5_per_class not drawn: needs the full analysis" in captured.err and "No pictures" in captured.err
     assert headline(results) in printed and str(tmp_path / "page" / "report.html") in printed
     page = (tmp_path / "page" / "report.html").read_text(encoding="utf-8")
     assert 'src="figures/fig3_accuracy_vs_frames.png"' in page and 'href="../' not in page.split("Files:")[0]

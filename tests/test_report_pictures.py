@@ -15,7 +15,7 @@ from motionprobe.data import build_dataset
 from motionprobe.errors import UserError
 from motionprobe.generator import load_generator
 from motionprobe.models.checkpoint import load_model
-from motionprobe.report import InversionSettings, draw_pictures, invert_features
+from motionprobe.report import InversionSettings, draw_pictures, invert_features, write_report
 from motionprobe.report.canvas import GAP, LABEL_WIDTH, RIGHT, SELECTED, WRONG, enlargement, motion_magnitude
 from motionprobe.report.pictures import ClipRecord, choose_clip, read_per_clip
 from motionprobe.report.view import motion_extremes
@@ -107,9 +107,9 @@ def test_inversion_lowers_the_feature_loss(analysed):
         invert_features(model, clip, "pool9", progress=False)
 
 
-def test_invert_verb_writes_strip_gif_and_loss(analysed, tmp_path, capsys):
-    folders, _, _ = analysed
-    out = tmp_path / "inv"
+def test_invert_verb_writes_strip_gif_and_loss_and_the_report_shows_them(analysed, tmp_path, capsys):
+    folders, analysis, _ = analysed
+    out = analysis / "inversion"
     assert main(["invert", "--model", str(folders["model"]), "--layer", "relu2", "--clip", "3", "--steps", "4",
                  "--test-per-class", "1", "--no-progress", "--out", str(out)]) == 0
     assert "relative feature loss" in capsys.readouterr().out
@@ -120,6 +120,8 @@ def test_invert_verb_writes_strip_gif_and_loss(analysed, tmp_path, capsys):
         assert gif.n_frames == 16
     with Image.open(out / "inversion.png") as png:
         assert png.width == LABEL_WIDTH + 16 * (32 * enlargement(32, 32) + GAP)
+    page = write_report(analysis, out_dir=analysis.parent / "page").read_text(encoding="utf-8")
+    assert 'src="../analysis/inversion/inversion.png"' in page and "Feature inversion at relu2" in page
 
     assert main(["invert", "--model", str(folders["model"]), "--layer", "nope", "--out", str(out)]) == 2
     err = capsys.readouterr().err

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         dataset = build_dataset(cfg, "test", training=False)
     generators = parse_assignments(args.generator, "--generator") if args.generator else None
     page = write_report(analysis, model_dir=args.model, generator_dirs=generators, dataset=dataset,
-                        out_dir=args.out, device=args.device or "cpu")
+                        out_dir=args.out, device=args.device or "cpu", verbose=True)
     print(headline(results))
     print(f"report: {page}")
     return 0

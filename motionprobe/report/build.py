@@ -11,6 +11,7 @@ The page links its images relatively, so the folder can be moved, zipped or open
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,12 @@ def _link(path: Path, page_dir: Path) -> str:
 
 def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
                  generator_dirs: dict[int, str | Path] | None = None, dataset: Any = None, *,
-                 out_dir: str | Path | None = None, device: str = "cpu") -> Path:
+                 out_dir: str | Path | None = None, device: str = "cpu", verbose: bool = False) -> Path:
     """Draw the figures (always) and the pictures (when `model_dir` is given), write report.html; return its path.
 
     `generator_dirs` ({k: folder}) defaults to the generator folders recorded in results.json when they
     still exist; `dataset` defaults to the test split of the configuration the analysis ran with.
+    `verbose` prints, on stderr, each figure not drawn and why, and the notes about the pictures.
     """
     analysis_dir = Path(analysis_dir)
     results = load_results(analysis_dir)
@@ -65,7 +67,7 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
     else:
         _add_pictures(results, analysis_dir, out, Path(model_dir), generator_dirs, dataset, device, inputs)
 
-    inversion = out / INVERSION / "inversion.json"
+    inversion = analysis_dir / INVERSION / "inversion.json"
     if inversion.is_file():
         info = read_json(inversion)
         files = info.get("files", {})
@@ -78,6 +80,12 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
                     if (analysis_dir / name).is_file()}
     page = out / REPORT
     atomic_write_text(page, render_report(results, inputs))
+    if verbose:
+        for fig in inputs.figures:
+            if fig.path is None:
+                print(f"motionprobe report: {fig.name} not drawn: {fig.skipped}", file=sys.stderr)
+        for note in inputs.notes:
+            print(f"motionprobe report: {note}", file=sys.stderr)
     return page
 
 

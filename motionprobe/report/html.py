@@ -66,21 +66,21 @@ def headline(results: dict) -> str:
     reports the replicated-frame gap (original − uniform) instead, and says so.
     """
     acc = results["accuracy"]
-    original = acc["original"]
+    original = acc.get("original") or {}
     k = headline_k(results)
     if k is not None:
         bound = results["motion_bound"][str(k)]
         full = acc["full"].get(str(k))
         text = (f"Motion upper bound at k = {k}: {percent(bound['value'])} points "
                 f"[{percent(bound['ci'][0])}, {percent(bound['ci'][1])}] "
-                f"(original {percent(original['value'])}% − full analysis {percent(full['value'] if full else None)}%)")
+                f"(original {percent(original.get('value'))}% − full analysis {percent(full['value'] if full else None)}%)")
         if k != 1:
             text = (f"No generator at k = 1; the bound is available at k = "
                     f"{', '.join(map(str, ks_with(results, 'full')))}. ") + text
         return text + "."
     gap_ks = sorted(int(key) for key in results.get("uniform_gap", {}))
     if not gap_ks:
-        return f"Original clip accuracy {percent(original['value'])}%; no k was analysed."
+        return f"Original clip accuracy {percent(original.get('value'))}%; no k was analysed."
     g = 1 if 1 in gap_ks else gap_ks[0]
     gap = results["uniform_gap"][str(g)]
     return (f"No generator was given, so the motion bound (original − full analysis) was not measured. "
