@@ -99,22 +99,18 @@ def run(args: argparse.Namespace) -> int:
     timings["analysis"] = time.perf_counter() - t0
 
     t0 = _stage("4/4 report")
-    report = _report(analysis, model, generators, pixel)
+    report = _report(analysis, model, generators)
     timings["report"] = time.perf_counter() - t0
 
     print("\n" + "  ".join(f"{name} {sec:.0f}s" for name, sec in timings.items()), file=sys.stderr)
-    if report is not None:
-        print(f"open {report}")
+    print(f"open {report}")
     return 0
 
 
-def _report(analysis: Path, model: Path, generators: dict[int, Path], pixel: dict[int, Path]) -> Path | None:
-    try:
-        from ..report.html import write_report
-    except ImportError:
-        print("   report module not available; results are in", analysis, file=sys.stderr)
-        return None
-    return write_report(analysis, model_dir=model, generator_dirs=generators, pixel_generator_dirs=pixel)
+def _report(analysis: Path, model: Path, generators: dict[int, Path]) -> Path:
+    from ..report.build import write_report
+
+    return write_report(analysis, model_dir=model, generator_dirs=generators, verbose=True)
 
 
 def _ok(status: int) -> None:
