@@ -30,12 +30,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:
+    except BaseException as e:  # Ctrl-C included: never leave the temporary file behind
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
-        if e.errno == errno.ENOSPC:
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
             raise UserError(f"{path}: no space left on device; the previous version is intact") from None
         raise
     try:  # make the rename itself durable

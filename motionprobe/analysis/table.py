@@ -7,6 +7,7 @@ hold plain numpy arrays (no pickles) and are written atomically; a shard file th
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
 import io
 import os
@@ -169,7 +170,9 @@ def _atomic_stream(path: Path) -> Iterator[io.BufferedWriter]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            raise UserError(f"{path}: no space left on device; the previous version is intact") from None
         raise
