@@ -96,7 +96,14 @@ def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.opti
     tensors, header = load_tensors_and_metadata(folder / STATE_TENSORS)
     # Files written before the state moved into the tensors file keep it in the JSON only.
     meta = json.loads(header[STATE_KEY]) if STATE_KEY in header else read_json(folder / STATE_JSON)
-    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    from ..models.checkpoint import load_state_strict
+
+    try:  # another dataset (class count), architecture or k: name the keys instead of torch's traceback
+        load_state_strict(model, {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")},
+                          str(folder / STATE_TENSORS))
+    except UserError as e:
+        raise UserError(f"--resume: {folder} holds a run with other settings; resume it with the settings it "
+                        f"was started with, or choose another --out ({e})") from None
     opt_meta = meta["optimizer"]
     opt_state: dict[int, dict[str, Any]] = {}
     for pid, keys in opt_meta["tensor_slots"].items():
