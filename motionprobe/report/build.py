@@ -128,4 +128,4 @@ def _add_pictures(results: dict, analysis_dir: Path, out: Path, model_dir: Path,
     inputs.pictures = draw_pictures(results, analysis_dir, out / PICTURES, model=model, generators={k: generator},
                                     dataset=dataset, k=k, device=device)
     inputs.picture_links = {p.name: (_link(p.png, out), _link(p.gif, out)) for p in inputs.pictures}
-    inputs.pictures_from = {"model": str(model_dir), f"generator k={k}": str(folders[k])}
+    inputs.pictures_from = {"model": str(model_dir.resolve()), f"generator k={k}": str(folders[k].resolve())}

@@ -142,7 +142,7 @@ def animation(rows: list[Row], title: str = "") -> list[Image.Image]:
             x = GAP + i * (cell + GAP)
             _text_lines(draw, (x, title_h + 2), row.label, 11, cell)
             image.paste(_frame_image(row.frames[j], factor, row.boxes.get(j)), (x + (cell - fw) // 2, title_h + label_h))
-        draw.text((width // 2, height - 4), f"frame {j} of 0–{t - 1}", fill=INK, font=font(11), anchor="mb")
+        draw.text((width // 2, height - 4), f"frame {j}", fill=INK, font=font(11), anchor="mb")
         images.append(image)
     return images
 
