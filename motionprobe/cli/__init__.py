@@ -10,11 +10,12 @@ import argparse
 import importlib
 import sys
 
+from .. import distributed
 from ..errors import UserError
 from .common import apply_config_file
 
 # Module name per verb, in the order `--help` lists them.
-VERBS = ("demo", "train_model", "evaluate", "train_generator", "analyze", "report", "invert", "data")
+VERBS = ("demo", "pipeline", "train_model", "evaluate", "train_generator", "analyze", "report", "invert", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,18 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        apply_config_file(parser, argv)
-        args = parser.parse_args(argv)
-        if not getattr(args, "run", None):
-            parser.print_help()
-            return 2
-        return int(args.run(args) or 0)
+        # Under torchrun (see motionprobe/distributed.py) only rank 0 prints the report; the group is left at the end.
+        with distributed.quiet_unless_main():
+            apply_config_file(parser, argv)
+            args = parser.parse_args(argv)
+            if not getattr(args, "run", None):
+                parser.print_help()
+                return 2
+            return int(args.run(args) or 0)
     except UserError as e:
         print(f"motionprobe: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("motionprobe: interrupted; finished work is saved, rerun with --resume to continue", file=sys.stderr)
         return 130
+    finally:
+        distributed.shutdown()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,11 @@ def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         return
     dests = {a.dest for a in sub._actions}
     defaults, config_keys = {}, {}
+    sections = {f.name for f in dataclasses.fields(config_mod.Config) if dataclasses.is_dataclass(f.default_factory)}
     for key, value in data.items():
         dest = key.replace("-", "_")
-        if dest in dests:
+        # A mapping under a section name ("model:", "generator:") is config, not the option of that name.
+        if dest in dests and not (key in sections and isinstance(value, dict)):
             defaults[dest] = value
         else:
             config_keys[key] = value
