@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import distributed
 from ..config import Config
-from ..io import code_version
+from ..io import code_version, read_json
 from ..selection import DEFAULT_POOL
 from ..selection import candidates as candidate_pool
 from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
@@ -72,6 +73,7 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
     """
     started = _now()
     out = Path(out)
+    world = distributed.init(device)  # a no-op unless launched by torchrun; pins this rank's GPU first
     generators, pixel_generators = dict(generators or {}), dict(pixel_generators or {})
     if num_frames is None:
         num_frames = getattr(getattr(model, "spec", None), "num_frames", 16)
@@ -89,37 +91,48 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
     pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in sorted(generators)}
     plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, pixel_ks=sorted(pixel_generators),
                       num_clips=len(dataset), shard_size=shard_size, identity=identity)
-    open_table(out, plan, resume)  # refuses a folder holding another analysis before anything is written
-    if config is not None:
-        config.save(out / FILES["config"])
+    def prepare() -> None:
+        open_table(out, plan, resume)  # refuses a folder holding another analysis before anything is written
+        if config is not None:
+            config.save(out / FILES["config"])
+
+    # Under torchrun rank r evaluates shards r, r + N, ... and rank 0 alone writes the shared files: the
+    # table is the same whoever computed each shard, so results.json is the single-process one.
+    distributed.run_on_main(prepare)
     table_dir = run_engine(model, dataset, out, plan, generators, pixel_generators, batch_size=batch_size,
-                           device=device, resume=True, progress=progress)
+                           device=device, resume=True, shards=distributed.owned_shards(plan.num_shards, world),
+                           progress=progress and world.is_main)
+    distributed.barrier()  # every shard is on disk before rank 0 reads the table
 
-    outcomes = collect_outcomes(table_dir, plan, seed)
-    classes = list(dataset.classes)
-    kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
-    results: dict[str, Any] = {"schema": SCHEMA, "classes": classes}
-    results.update(summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level))
-    results["skipped"] = {"count": len(outcomes.skipped),
-                          "items": [{"id": i, "reason": r} for i, r in outcomes.skipped]}
-    files = dict(FILES)
-    if not write_csv:
-        files.pop("candidates_csv")
-    if config is None:
-        files.pop("config")
-    results["files"] = files
-    results["config"] = config.to_dict() if config is not None else None
-    results["provenance"] = {**(provenance or {}), "identity": identity, "seed": seed, "code_version": code_version(),
-                             "torch": torch.__version__, "numpy": np.__version__,
-                             "python": platform.python_version(), "fingerprint": plan.fingerprint()}
+    def merge() -> dict:
+        outcomes = collect_outcomes(table_dir, plan, seed)
+        classes = list(dataset.classes)
+        kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
+        results: dict[str, Any] = {"schema": SCHEMA, "classes": classes}
+        results.update(summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level))
+        results["skipped"] = {"count": len(outcomes.skipped),
+                              "items": [{"id": i, "reason": r} for i, r in outcomes.skipped]}
+        files = dict(FILES)
+        if not write_csv:
+            files.pop("candidates_csv")
+        if config is None:
+            files.pop("config")
+        results["files"] = files
+        results["config"] = config.to_dict() if config is not None else None
+        results["provenance"] = {**(provenance or {}), "identity": identity, "seed": seed, "code_version": code_version(),
+                                 "torch": torch.__version__, "numpy": np.__version__,
+                                 "python": platform.python_version(), "fingerprint": plan.fingerprint()}
 
-    write_per_class_csv(out / FILES["per_class"], results)
-    write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
-    if write_csv:
-        write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames)
-    results["timestamps"] = {"started": started, "finished": _now()}
-    write_results(out / "results.json", results)
-    return results
+        write_per_class_csv(out / FILES["per_class"], results)
+        write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
+        if write_csv:
+            write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames)
+        results["timestamps"] = {"started": started, "finished": _now()}
+        write_results(out / "results.json", results)
+        return results
+
+    results = distributed.run_on_main(merge)
+    return results if world.is_main else read_json(out / "results.json")
 
 
 def _now() -> str:

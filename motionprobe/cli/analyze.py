@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .. import config as config_mod
+from .. import distributed
 from ..errors import UserError
 from ..io import read_json
 from ..selection import check_k
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     config_mod.apply_overrides(cfg, overrides)
     ks = sorted(set(cfg.analysis.ks))
 
+    distributed.init(cfg.device)  # under torchrun: join the group and pin this rank's GPU before loading onto it
     model, model_meta = load_model(model_dir, cfg.device)
     num_frames = model.spec.num_frames
     for k in ks:

@@ -10,6 +10,12 @@ it draws its subsets from (seed, e, b). A run resumed from any checkpoint (writt
 `checkpoint_every` steps and at every epoch's end) therefore ends exactly where an uninterrupted one
 does.
 
+Under torchrun (motionprobe/distributed.py) the generator trains in DDP: each rank takes every N-th
+clip of each global batch and the matching rows of that batch's subsets, so the ranks together train
+on exactly the single-process batches; rank 0 alone writes checkpoints, logs and samples. The loss
+stays fp32 on every device: it is a small difference of two feature maps, which bf16 rounding (~0.4%
+per value) would swamp once the generator is good.
+
 Writes into `out`: generator.safetensors + config.json + meta.json (the folder `load_generator`
 reads; refreshed at every epoch's end), train_state.* (for resume), losses.csv (one row per
 `log_every` steps, per-layer terms included), samples/step_NNNNNN.png (given / generated / real).
@@ -28,6 +34,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .. import config as config_mod
+from .. import distributed
 from ..config import Config
 from ..data import ClipDataset, build_dataset, clips_only, to_float
 from ..errors import UserError
@@ -80,8 +87,11 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
         raise UserError(f"--frames: expected a number of given frames in 1..{t}, got {k}")
     if loss not in LOSSES:
         raise UserError(f"--loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
+    world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
     if not resume and has_train_state(out):
         raise UserError(f"--out: {out} already holds a generator run; pass --resume to continue it or choose another folder")
+    distributed.barrier()  # every rank has looked at --out before rank 0 writes into it
+    progress = progress and world.is_main
     _check_schedule(cfg)
     cfg = config_mod.from_dict(cfg.to_dict())  # a private copy: recording the loss must not touch the caller's
     cfg.generator.loss = loss
@@ -95,12 +105,14 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     if len(data) == 0:
         raise UserError(f"--dataset: the training split of {cfg.data.dataset!r} holds no clips")
     generator = build_generator(k, cfg).to(cfg.device)
+    trained = distributed.wrap_ddp(generator)  # DDP under torchrun; `generator` is what is saved and sampled
     optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
     state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0})
     if resume:
         state = load_train_state(out, generator, optimizer, None)
-    cfg.save(out / "config.json")
-    log = MetricsLog(out, "losses.csv")
+    if world.is_main:
+        cfg.save(out / "config.json")
+    log = MetricsLog(out, "losses.csv") if world.is_main else None
 
     n, bs = len(data), g.batch_size
     steps_per_epoch = math.ceil(n / bs)
@@ -118,13 +130,19 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
         first = int(state.extra["batch"]) if epoch == state.epoch else 0
         order = epoch_order(n, cfg.seed, epoch)
         batches = [order[i:i + bs].tolist() for i in range(first * bs, n, bs)]
-        for b, clips in enumerate(clip_loader(data, batches), start=first):
-            stepped = clips.numel() > 0  # a batch whose clips were all unreadable (skipped and counted) is no step
+        positions = [distributed.batch_positions(len(batch), world) for batch in batches]  # this rank's share
+        mine = [[batch[i] for i in pos] for batch, pos in zip(batches, positions, strict=True)]
+        for b, (clips, pos) in enumerate(zip(clip_loader(data, mine), positions, strict=True), start=first):
+            # A batch whose clips were all unreadable (skipped and counted) is no step, on any rank.
+            stepped = not distributed.any_rank(clips.numel() == 0)
             if stepped:
                 tick = time.perf_counter()
                 clips = to_float(clips).to(cfg.device)
-                indices = batch_subsets(k, clips.shape[0], cfg.seed, epoch, b, t).to(cfg.device)
-                generated = generator(take_frames(clips, indices), indices)
+                # The global batch's subsets, this rank's rows; subsets are drawn one row at a time, so
+                # the first rows are what a draw for fewer clips (some unreadable) would give.
+                indices = batch_subsets(k, len(batches[b - first]), cfg.seed, epoch, b, t)[pos][: clips.shape[0]]
+                indices = indices.to(cfg.device)
+                generated = trained(take_frames(clips, indices), indices)
                 terms = criterion.terms(generated, clips)
                 total = criterion.combine(terms)
                 if not torch.isfinite(total):
@@ -141,29 +159,38 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
             bar.update(1)
             end_of_epoch = b == steps_per_epoch - 1
             if window_steps and (step % g.log_every == 0 or end_of_epoch):
+                names = list(window)  # losses averaged over ranks, clips summed
+                sums = distributed.all_reduce_sum([window[name] for name in names] + [window_clips])
+                window, window_clips = {name: v / world.size for name, v in zip(names, sums, strict=False)}, sums[-1]
                 state.history.append({"step": step, "epoch_progress": round(epoch + (b + 1) / steps_per_epoch, 4),
                                       **{name: v / window_steps for name, v in window.items()},
                                       "clips_per_s": window_clips / max(1e-9, time.perf_counter() - window_start),
                                       "seconds": seconds})
                 window, window_steps, window_clips, window_start = {}, 0, 0, time.perf_counter()
-            if stepped and step % g.sample_every == 0:
+            if world.is_main and stepped and step % g.sample_every == 0:
                 _write_samples(out, step, generator, samples)
             if end_of_epoch or (stepped and step % g.checkpoint_every == 0):
                 check_finite(generator, _diverged(step - 1, "non-finite weights after it", g.lr, out))
+            if end_of_epoch or (stepped and step % g.checkpoint_every == 0):
+                skipped.update(distributed.merged(skipped))  # every rank's unreadable clips
             if end_of_epoch:
                 state = TrainState(epoch + 1, state.history, {"batch": 0, "step": step, "seconds": seconds,
                                                               "skipped": dict(sorted(skipped.items()))})
-                _checkpoint(out, generator, optimizer, state, log)
-                save_generator(out, generator, cfg, **meta,
-                               metrics=_metrics(state.history, step, seconds, epoch + 1, skipped))
+                if world.is_main:
+                    _checkpoint(out, generator, optimizer, state, log)
+                    save_generator(out, generator, cfg, **meta,
+                                   metrics=_metrics(state.history, step, seconds, epoch + 1, skipped))
             elif stepped and step % g.checkpoint_every == 0:
                 state = TrainState(epoch, state.history, {"batch": b + 1, "step": step, "seconds": seconds,
                                                           "skipped": dict(sorted(skipped.items()))})
-                _checkpoint(out, generator, optimizer, state, log)
+                if world.is_main:
+                    _checkpoint(out, generator, optimizer, state, log)
     bar.close()
-    _write_samples(out, step, generator, samples)
     metrics = _metrics(state.history, step, seconds, g.epochs, skipped)
-    save_generator(out, generator, cfg, **meta, metrics=metrics)
+    if world.is_main:
+        _write_samples(out, step, generator, samples)
+        save_generator(out, generator, cfg, **meta, metrics=metrics)
+    distributed.barrier()  # when any rank returns, the generator folder is complete
     return {"out": str(out), "k": k, "loss": loss, **metrics}
 
 

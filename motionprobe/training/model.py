@@ -4,6 +4,10 @@ Recipes: `paper` follows C3D (SGD, momentum 0.9, weight decay 5e-4, learning rat
 4 epochs); `tiny` uses AdamW with a step decay, which trains the 1/8-width C3D on the synthetic
 benchmark in a couple of CPU minutes. Each epoch draws its shuffle order and dropout noise from
 (seed, epoch), so a run resumed from an epoch checkpoint ends exactly where an uninterrupted one does.
+
+Under torchrun (motionprobe/distributed.py) the model trains in DDP: `train.batch_size` stays the
+global batch, each of N ranks takes every N-th clip of it (`epoch_loader`), gradients are averaged,
+and rank 0 alone writes the model folder and logs. On CUDA the forward and loss run under bf16 autocast.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
+from .. import distributed
 from ..config import Config
 from ..data import ClipDataset, build_dataset, to_float
 from ..data.base import collate_clips
@@ -34,6 +39,8 @@ from .state import (
     save_train_state,
     seed_everything,
 )
+
+RANK_SEED_STRIDE = 1_000_003  # keeps the ranks' noise seeds apart from every (seed, epoch) of rank 0
 
 
 def make_optimizer(cfg: Config, model: torch.nn.Module) -> tuple[torch.optim.Optimizer, Any]:
@@ -61,6 +68,27 @@ def augment(clip: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return (clip * gain + bias).clamp_(0.0, 1.0)
 
 
+def epoch_loader(train_set: ClipDataset, cfg: Config, epoch: int, world: distributed.World,
+                 rng: torch.Generator) -> DataLoader:
+    """This rank's batches of one epoch, shuffled by a seed of (seed, epoch).
+
+    One process: a DataLoader shuffled by `rng`. N processes (torchrun): DistributedSampler seeded with
+    the same seed * 100003 + epoch, so every rank draws the same permutation p and rank r takes p[r],
+    p[r + N], ...; batches of `train.batch_size` / N per rank keep the global batch size (with N = 3
+    and batch size 6, the first step trains on p[0..5]: rank 0 p[0], p[3], rank 1 p[1], p[4], rank 2
+    p[2], p[5]). The sampler pads p by repeating its start so that every rank has as many batches.
+    """
+    if not world.distributed:
+        return DataLoader(train_set, batch_size=cfg.train.batch_size, shuffle=True, generator=rng, num_workers=0,
+                          drop_last=len(train_set) > cfg.train.batch_size, collate_fn=collate_clips)
+    per_rank = max(1, cfg.train.batch_size // world.size)
+    sampler = DistributedSampler(train_set, num_replicas=world.size, rank=world.rank, shuffle=True,
+                                 seed=cfg.seed * 100_003)
+    sampler.set_epoch(epoch)
+    return DataLoader(train_set, batch_size=per_rank, sampler=sampler, num_workers=0,
+                      drop_last=len(sampler) > per_rank, collate_fn=collate_clips)
+
+
 def build_for_training(cfg: Config, num_classes: int) -> VideoModel:
     model = build_model(cfg, num_classes)
     if cfg.model.weights:
@@ -78,36 +106,44 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     train_state.* (for --resume), log.csv, eval.json, per_class.csv, confusion.csv.
     """
     out = Path(out)
+    world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
     out.mkdir(parents=True, exist_ok=True)
     if not resume and has_train_state(out):
         raise UserError(f"--out: {out} already holds a training run; pass --resume to continue it or choose another folder")
+    distributed.barrier()  # every rank has looked at --out before rank 0 writes into it
+    progress = progress and world.is_main
     seed_everything(cfg.seed)
     train_set = train_set or build_dataset(cfg, "train", training=True)
     test_set = test_set or build_dataset(cfg, "test", training=False)
     model = build_for_training(cfg, len(train_set.classes)).to(cfg.device)
+    trained = distributed.wrap_ddp(model)  # DDP under torchrun; `model` is what is saved and evaluated
     optimizer, scheduler = make_optimizer(cfg, model)
     state = TrainState(epoch=0, history=[], extra={})
     if resume:
         state = load_train_state(out, model, optimizer, scheduler)
-    cfg.save(out / "config.json")
-    log = MetricsLog(out)
+    if world.is_main:
+        cfg.save(out / "config.json")
+    log = MetricsLog(out) if world.is_main else None
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=torch.device(cfg.device).type == "cuda")
 
     metrics: dict[str, Any] = state.history[-1] if state.history else {}
     for epoch in range(state.epoch, cfg.train.epochs):
-        rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-        torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout noise
-        loader = DataLoader(train_set, batch_size=cfg.train.batch_size, shuffle=True, generator=rng,
-                            num_workers=0, drop_last=len(train_set) > cfg.train.batch_size, collate_fn=collate_clips)
+        # Augmentation and dropout noise from (seed, epoch, rank): ranks see different clips, so different noise.
+        rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
+        torch.manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
+        loader = epoch_loader(train_set, cfg, epoch, world, rng)
         model.train()
         start, seen, correct, loss_sum = time.perf_counter(), 0, 0, 0.0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", unit="batch", disable=not progress, leave=False)
         for batch in bar:
-            if not batch["id"]:  # every clip of the batch was unreadable (recorded in train_set.skipped)
+            # A batch whose clips were all unreadable (recorded in train_set.skipped) is no step, on any rank.
+            if distributed.any_rank(not batch["id"]):
                 continue
             clip = augment(to_float(batch["clip"]), rng).to(cfg.device)
             label = batch["label"].to(cfg.device)
-            logits = model(clip)
-            loss = F.cross_entropy(logits, label)
+            with autocast:
+                logits = trained(clip)
+                loss = F.cross_entropy(logits, label)
             if not torch.isfinite(loss):
                 raise UserError(_diverged(cfg, out, epoch, f"loss {loss.item()}"))
             optimizer.zero_grad(set_to_none=True)
@@ -118,13 +154,17 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
             loss_sum += loss.item() * len(label)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
         scheduler.step()
+        seen, correct, loss_sum = distributed.all_reduce_sum([seen, correct, loss_sum])  # over every rank's clips
+        skipped_train = distributed.merged(train_set.skipped)  # each rank saw its own clips; all evaluate every test clip
         check_finite(model, _diverged(cfg, out, epoch, "non-finite weights after the last step"))
         ev = evaluate(model, test_set, batch_size=max(32, cfg.train.batch_size), device=cfg.device, progress=progress)
         metrics = {"epoch": epoch + 1, "train_loss": loss_sum / max(1, seen), "train_acc": correct / max(1, seen),
                    "test_acc": ev.accuracy, **{f"test_acc_{k}": v for k, v in ev.per_kind().items()},
-                   "lr": optimizer.param_groups[0]["lr"], "skipped_clips": len(train_set.skipped) + len(test_set.skipped),
+                   "lr": optimizer.param_groups[0]["lr"], "skipped_clips": len(skipped_train) + len(test_set.skipped),
                    "seconds": time.perf_counter() - start}
         state = TrainState(epoch=epoch + 1, history=[*state.history, metrics], extra={})
+        if not world.is_main:
+            continue
         log.write(state.history)
         save_model(out, model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
                    dataset=dict(train_set.metadata), epochs_done=epoch + 1)
@@ -133,6 +173,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         if progress:
             kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
             tqdm.write(f"epoch {epoch + 1}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")
+    distributed.barrier()  # when any rank returns, the model folder is complete
     return metrics
 
 
