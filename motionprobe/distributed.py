@@ -23,6 +23,7 @@ JSON in uint8 tensors.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -97,13 +98,15 @@ def init(device: str | torch.device = "cpu") -> World:
         # "cpu:gloo,cuda:nccl": CPU tensors (barriers, small exchanges) over gloo, CUDA tensors over nccl.
         dist.init_process_group("cpu:gloo,cuda:nccl" if cuda else "gloo", timeout=TIMEOUT)
         _joined = True
+        # Left at exit, not after each verb: `pipeline` runs several verbs in one process group.
+        atexit.register(shutdown)
         if env.is_main:
             print(f"motionprobe: {env.size} processes (torch.distributed, {dist.get_backend()})", file=sys.stderr)
     return world()
 
 
 def shutdown() -> None:
-    """Leave the process group `init` joined (at the end of a command); a group the caller made is left alone."""
+    """Leave the process group `init` joined (registered to run at exit); a group the caller made is left alone."""
     global _joined
     if _joined and dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        # Under torchrun (see motionprobe/distributed.py) only rank 0 prints the report; the group is left at the end.
+        # Under torchrun (see motionprobe/distributed.py) only rank 0 prints the report.
         with distributed.quiet_unless_main():
             apply_config_file(parser, argv)
             args = parser.parse_args(argv)
@@ -55,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("motionprobe: interrupted; finished work is saved, rerun with --resume to continue", file=sys.stderr)
         return 130
-    finally:
-        distributed.shutdown()
 
 
 if __name__ == "__main__":
