@@ -1,0 +1,104 @@
+"""What every benchmark shares: side-by-side timing and the record of one figure.
+
+Absolute times on a shared machine are noise (other processes come and go), so every figure is a
+ratio of two things measured in the same run, alternately (A B A B ...), several times; the figure
+is the ratio of the medians, and the spread of the per-round ratios is kept beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+@dataclass
+class Figure:
+    """One benchmark figure: a ratio, its target and whether it is met.
+
+    `rule` is "at_least" (ratio ≥ target), "at_most" (ratio ≤ target) or "within" (|ratio / target − 1| ≤
+    tolerance).
+    """
+
+    key: str
+    title: str
+    ratio: float
+    target: float
+    rule: str
+    tolerance: float = 0.0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool:
+        if self.rule == "at_least":
+            return self.ratio >= self.target
+        if self.rule == "at_most":
+            return self.ratio <= self.target
+        return abs(self.ratio / self.target - 1) <= self.tolerance
+
+    @property
+    def target_text(self) -> str:
+        if self.rule == "at_least":
+            return f">= {self.target:g}"
+        if self.rule == "at_most":
+            return f"<= {self.target:g}"
+        return f"{self.target:.2f} ± {self.tolerance:.0%}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "ratio": round(self.ratio, 4), "target": round(self.target, 4), "rule": self.rule,
+                "tolerance": self.tolerance, "target_text": self.target_text, "met": self.met, "detail": self.detail}
+
+
+def seconds(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def alternate(fns: dict[str, Callable[[], Any]], rounds: int, warmup: bool = True) -> dict[str, list[float]]:
+    """Seconds per call of each function, `rounds` times, calling them in turn within each round.
+
+    With `warmup`, each is called once first (untimed): first calls pay for allocation and kernel choice.
+    """
+    if warmup:
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(seconds(fn))
+    return times
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def spread(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Per-round ratios (min, max) of paired measurements: how much one round's ratio can move."""
+    ratios = [a / b for a, b in zip(numerators, denominators, strict=True)]
+    return [round(min(ratios), 4), round(max(ratios), 4)]
+
+
+def matmul(n: int = 2048, dtype: torch.dtype = torch.float32) -> tuple[Callable[[], Any], float]:
+    """A dense n×n matrix multiply to time and its FLOPs (2·n³): the machine's practical peak."""
+    a, b = torch.rand(n, n, dtype=dtype), torch.rand(n, n, dtype=dtype)
+    return (lambda: a @ b), 2.0 * n ** 3
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "python": platform.python_version(), "gpu": gpu}

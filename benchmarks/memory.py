@@ -1,0 +1,104 @@
+"""(d) Peak memory of an analysis of N clips vs of 4N clips (tiny preset).
+
+Each analysis runs in a fresh Python process (`python -m benchmarks.memory --worker ...`) whose peak
+resident set size is read from the kernel (`ru_maxrss`) twice: after imports, model, generator and
+dataset are built (the baseline), and after `analyze` has run to results.json. The figure is the
+ratio of what the analysis adds above that baseline, 4N over N: the engine streams shards of clips,
+so it should stay near 1. The whole-process peaks are reported too.
+
+Python's tracemalloc cannot see tensor memory (torch allocates outside Python's allocator), hence RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .common import Figure
+
+TARGET = 1.2
+
+
+class FirstClips:
+    """The first `n` clips of a dataset, with the attributes `analyze` reads."""
+
+    def __init__(self, base, n: int):
+        self.base, self.n = base, n
+        self.classes, self.metadata = base.classes, base.metadata
+        self.ids, self.labels = base.ids[:n], base.labels[:n]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        return self.base[i]
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+
+
+def worker(clips: int, shard_size: int, candidates: int, out: str) -> dict:
+    """One analysis; returns peak RSS before and after it."""
+    import torch
+
+    from motionprobe.analysis import analyze
+    from motionprobe.config import preset
+    from motionprobe.data.synthetic import SyntheticMotionDataset
+    from motionprobe.generator import build_generator
+    from motionprobe.models.registry import build_model
+
+    cfg = preset("tiny")
+    torch.manual_seed(0)
+    model = build_model(cfg, 10).eval()
+    generators = {k: build_generator(k, cfg).eval() for k in (1, 4)}
+    per_class = -(-clips // 10)
+    dataset = FirstClips(SyntheticMotionDataset("test", per_class=per_class, size=cfg.data.crop_size), clips)
+    baseline = peak_rss_bytes()
+    analyze(model, dataset, out, generators=generators, ks=(1, 4), candidates=candidates, shard_size=shard_size,
+            batch_size=cfg.analysis.batch_size, bootstrap=cfg.analysis.bootstrap, progress=False)
+    return {"clips": clips, "baseline_bytes": baseline, "peak_bytes": peak_rss_bytes()}
+
+
+def _spawn(clips: int, shard_size: int, candidates: int, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.memory", "--worker", "--clips", str(clips),
+                             "--shard-size", str(shard_size), "--candidates", str(candidates), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+
+
+def run(quick: bool = False) -> Figure:
+    n, shard_size, candidates = (2, 1, 2) if quick else (10, 5, 8)
+    with tempfile.TemporaryDirectory(prefix="motionprobe-bench-") as tmp:
+        # The two processes run at once: they are measured for memory, not time.
+        procs = {clips: _spawn(clips, shard_size, candidates, Path(tmp) / f"n{clips}") for clips in (n, 4 * n)}
+        runs = {}
+        for clips, proc in procs.items():
+            stdout, stderr = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"memory worker ({clips} clips) failed:\n{stderr[-2000:]}")
+            runs[clips] = json.loads(stdout.strip().splitlines()[-1])
+    added = {c: r["peak_bytes"] - r["baseline_bytes"] for c, r in runs.items()}
+    mib = 1 << 20
+    return Figure(key="memory_4n_vs_n", title="peak memory added by an analysis: 4N vs N clips (tiny)",
+                  ratio=added[4 * n] / max(added[n], 1), target=TARGET, rule="at_most",
+                  detail={"n": n, "shard_size": shard_size, "candidates": candidates,
+                          "added_mib": {str(c): round(a / mib, 1) for c, a in added.items()},
+                          "process_peak_mib": {str(c): round(r["peak_bytes"] / mib, 1) for c, r in runs.items()},
+                          "process_peak_ratio": round(runs[4 * n]["peak_bytes"] / runs[n]["peak_bytes"], 4)})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="one analysis in this process; prints its peak memory as JSON")
+    parser.add_argument("--worker", action="store_true", required=True)
+    parser.add_argument("--clips", type=int, required=True)
+    parser.add_argument("--shard-size", type=int, required=True)
+    parser.add_argument("--candidates", type=int, required=True)
+    parser.add_argument("--out", required=True)
+    a = parser.parse_args()
+    print(json.dumps(worker(a.clips, a.shard_size, a.candidates, a.out)))

@@ -1,0 +1,64 @@
+"""(b) Achieved FLOP/s of the engine's model forward at the paper preset vs this machine's dense matmul FLOP/s.
+
+The engine evaluates a few C3D clips at 112×112×16 (each clip: the original and the uniform k = 1
+input, so two C3D forwards per clip, in one batch each), timed alternately with an n×n fp32 matrix
+multiply. FLOPs are counted from C3D's layer shapes (benchmarks/flops.py: 77.1 GFLOP per clip) and
+checked against torch's FlopCounterMode. Both sides run in this process with the same threads and
+dtype (fp32: the engine's CPU precision).
+
+Also measured side by side: the same forward with contiguous inputs vs the channels_last_3d inputs
+the engine uses (the choice made in motionprobe/analysis/engine.py).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from motionprobe.analysis import Plan, evaluate_clips
+from motionprobe.analysis.engine import _Batcher
+
+from .common import Figure, alternate, matmul, median, spread
+from .flops import model_flops, paper_models, torch_counts_for_paper_models
+
+TARGET = 0.7
+SIZE, FRAMES = 112, 16
+
+
+def run(quick: bool = False) -> Figure:
+    torch.manual_seed(0)
+    model, _ = paper_models()
+    n_clips, rounds = (1, 1) if quick else (2, 2)
+    clips = torch.randint(0, 256, (n_clips, 3, FRAMES, SIZE, SIZE), dtype=torch.uint8)
+    ks = () if quick else (1,)  # quick: the original clip only, one forward
+    plan = Plan.build(num_frames=FRAMES, ks=ks, pools={}, pixel_ks=(), num_clips=n_clips, shard_size=n_clips)
+    forwards = n_clips * plan.inputs_per_clip()
+    analytic = model_flops(model, FRAMES, SIZE, SIZE)
+    by_torch = torch_counts_for_paper_models()[0]
+
+    def engine():
+        evaluate_clips(model, clips, [0] * n_clips, range(n_clips), plan, {}, batch_size=64)
+
+    mm, mm_flops = matmul()
+    # No untimed warm-up: a paper-size forward takes seconds, its first-call overhead milliseconds.
+    times = alternate({"engine": engine, "matmul": mm}, rounds, warmup=False)
+    engine_flops = forwards * analytic.total / median(times["engine"])
+    peak = mm_flops / median(times["matmul"])
+
+    detail = {"engine_gflop_per_s": round(engine_flops / 1e9, 2), "matmul_gflop_per_s": round(peak / 1e9, 2),
+              "round_ratios": spread([forwards * analytic.total / t for t in times["engine"]],
+                                     [mm_flops / t for t in times["matmul"]]),
+              "rounds": rounds, "clips": n_clips, "forwards": forwards, "dtype": "float32",
+              "c3d_gflop_per_clip_analytic": round(analytic.total / 1e9, 4),
+              "c3d_gflop_per_clip_flop_counter": round(by_torch / 1e9, 4),
+              "analytic_vs_flop_counter": round(analytic.total / by_torch, 6)}
+    if not quick:
+        x = torch.rand(1, 3, FRAMES, SIZE, SIZE)
+        layouts = {"contiguous": _Batcher(model, torch.device("cpu"), channels_last=False),
+                   "channels_last_3d": _Batcher(model, torch.device("cpu"), channels_last=True)}
+        with torch.inference_mode():
+            layout_times = alternate({name: (lambda b=b: b.forward(x)) for name, b in layouts.items()}, 3, warmup=False)
+        detail["channels_last_3d_speedup"] = round(median(layout_times["contiguous"]) /
+                                                   median(layout_times["channels_last_3d"]), 3)
+        detail["channels_last_3d_round_speedups"] = spread(layout_times["contiguous"], layout_times["channels_last_3d"])
+    return Figure(key="model_flops_vs_matmul", title="engine C3D forward FLOP/s / dense matmul FLOP/s (paper, 112x112x16)",
+                  ratio=engine_flops / peak, target=TARGET, rule="at_least", detail=detail)
