@@ -1,7 +1,7 @@
 """(d) Peak memory of an analysis of N clips vs of 4N clips (tiny preset).
 
 Each analysis runs in a fresh Python process (`python -m benchmarks.memory --worker ...`) whose peak
-resident set size is read from the kernel (`ru_maxrss`) twice: after imports, model, generator and
+resident set size is read from the kernel (VmHWM in /proc/self/status) twice: after imports, model, generator and
 dataset are built (the baseline), and after `analyze` has run to results.json. The figure is the
 ratio of what the analysis adds above that baseline, 4N over N: the engine streams shards of clips,
 so it should stay near 1. The whole-process peaks are reported too.
@@ -40,7 +40,19 @@ class FirstClips:
 
 
 def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    """This process's peak resident set size so far (VmHWM).
+
+    Not `ru_maxrss`: Linux carries the parent's peak into a child across fork and exec, so a worker
+    started by a big parent would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # elsewhere: kilobytes (Linux) or bytes (macOS)
 
 
 def worker(clips: int, shard_size: int, candidates: int, out: str) -> dict:

@@ -8,6 +8,10 @@ dtype (fp32: the engine's CPU precision).
 
 Also measured side by side: the same forward with contiguous inputs vs the channels_last_3d inputs
 the engine uses (the choice made in motionprobe/analysis/engine.py).
+
+With `--device cuda` (python -m benchmarks.run --device cuda) the engine runs on the GPU under bf16
+autocast, 32 clips at a time, against bf16 8192×8192 matrix multiplies; this path has not been run
+on a GPU yet.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ TARGET = 0.7
 SIZE, FRAMES = 112, 16
 
 
-def run(quick: bool = False) -> Figure:
+def run(quick: bool = False, device: str = "cpu") -> Figure:
     torch.manual_seed(0)
     model, _ = paper_models()
-    n_clips, rounds = (1, 1) if quick else (2, 2)
+    cuda = torch.device(device).type == "cuda"
+    model = model.to(device)
+    n_clips, rounds = (1, 1) if quick else (32, 5) if cuda else (2, 2)
     clips = torch.randint(0, 256, (n_clips, 3, FRAMES, SIZE, SIZE), dtype=torch.uint8)
     ks = () if quick else (1,)  # quick: the original clip only, one forward
     plan = Plan.build(num_frames=FRAMES, ks=ks, pools={}, pixel_ks=(), num_clips=n_clips, shard_size=n_clips)
@@ -36,22 +42,24 @@ def run(quick: bool = False) -> Figure:
     by_torch = torch_counts_for_paper_models()[0]
 
     def engine():
-        evaluate_clips(model, clips, [0] * n_clips, range(n_clips), plan, {}, batch_size=64)
+        evaluate_clips(model, clips, [0] * n_clips, range(n_clips), plan, {}, batch_size=64, device=device)
 
-    mm, mm_flops = matmul()
-    # No untimed warm-up: a paper-size forward takes seconds, its first-call overhead milliseconds.
-    times = alternate({"engine": engine, "matmul": mm}, rounds, warmup=False)
+    mm, mm_flops = matmul(device)
+    # No untimed warm-up on a CPU: a paper-size forward takes seconds, its first-call overhead milliseconds.
+    times = alternate({"engine": engine, "matmul": mm}, rounds, warmup=cuda)
     engine_flops = forwards * analytic.total / median(times["engine"])
     peak = mm_flops / median(times["matmul"])
 
     detail = {"engine_gflop_per_s": round(engine_flops / 1e9, 2), "matmul_gflop_per_s": round(peak / 1e9, 2),
               "round_ratios": spread([forwards * analytic.total / t for t in times["engine"]],
                                      [mm_flops / t for t in times["matmul"]]),
-              "rounds": rounds, "clips": n_clips, "forwards": forwards, "dtype": "float32",
+              "rounds": rounds, "clips": n_clips, "forwards": forwards, "device": device,
+              "dtype": "bfloat16 autocast" if cuda else "float32",
+              "c3d_forwards_per_s": round(forwards / median(times["engine"]), 2),
               "c3d_gflop_per_clip_analytic": round(analytic.total / 1e9, 4),
               "c3d_gflop_per_clip_flop_counter": round(by_torch / 1e9, 4),
               "analytic_vs_flop_counter": round(analytic.total / by_torch, 6)}
-    if not quick:
+    if not quick and not cuda:
         x = torch.rand(1, 3, FRAMES, SIZE, SIZE)
         layouts = {"contiguous": _Batcher(model, torch.device("cpu"), channels_last=False),
                    "channels_last_3d": _Batcher(model, torch.device("cpu"), channels_last=True)}
@@ -60,5 +68,6 @@ def run(quick: bool = False) -> Figure:
         detail["channels_last_3d_speedup"] = round(median(layout_times["contiguous"]) /
                                                    median(layout_times["channels_last_3d"]), 3)
         detail["channels_last_3d_round_speedups"] = spread(layout_times["contiguous"], layout_times["channels_last_3d"])
-    return Figure(key="model_flops_vs_matmul", title="engine C3D forward FLOP/s / dense matmul FLOP/s (paper, 112x112x16)",
+    where = "paper, 112x112x16" + (", CUDA bf16" if cuda else "")
+    return Figure(key="model_flops_vs_matmul", title=f"engine C3D forward FLOP/s / dense matmul FLOP/s ({where})",
                   ratio=engine_flops / peak, target=TARGET, rule="at_least", detail=detail)

@@ -69,11 +69,14 @@ def wall_seconds(w: Workload, flops_per_s: float, devices: int) -> float:
     return math.ceil(w.shards / devices) * shard_time
 
 
-def estimate(cpu_flops_per_s: float | None) -> dict:
-    """The table README.md quotes: per pool size, the work and the wall time on this CPU, 1 and 8 GPUs."""
+def estimate(cpu_flops_per_s: float | None, gpu_flops_per_s: float | None = None) -> dict:
+    """The table README.md quotes: per pool size, the work and the wall time on this CPU, 1 and 8 GPUs.
+
+    GPU FLOP/s: measured when given (`python -m benchmarks.run --device cuda`), else the assumption above.
+    """
     model, generator = paper_models()
     c3d, gen = model_flops(model, 16, 112, 112).total, generator_flops(generator, 112, 112).total
-    gpu = H100_BF16_DENSE_PEAK * ASSUMED_FRACTION
+    gpu = gpu_flops_per_s or H100_BF16_DENSE_PEAK * ASSUMED_FRACTION
     rows = []
     for pool in (48, "all"):
         w = workload(pool, c3d, gen)
@@ -83,15 +86,16 @@ def estimate(cpu_flops_per_s: float | None) -> dict:
         rows.append(row)
     return {"clips": UCF101_TEST_CLIPS, "ks": list(KS), "pixel_ks": list(PIXEL_KS), "c3d_gflop": c3d / 1e9,
             "generator_gflop": gen / 1e9, "assumed_gpu_peak_tflops": H100_BF16_DENSE_PEAK / 1e12,
-            "assumed_fraction": ASSUMED_FRACTION, "assumed_gpu_tflops": gpu / 1e12,
+            "assumed_fraction": ASSUMED_FRACTION, "gpu_tflops": gpu / 1e12, "gpu_measured": gpu_flops_per_s is not None,
             "cpu_gflops_measured": None if cpu_flops_per_s is None else cpu_flops_per_s / 1e9, "rows": rows}
 
 
 def format_estimate(e: dict) -> list[str]:
     lines = [f"paper-scale estimate: UCF101 split-1 test ({e['clips']} clips), k = {','.join(map(str, e['ks']))}, "
              f"C3D {e['c3d_gflop']:.2f} GFLOP + generator {e['generator_gflop']:.2f} GFLOP per input",
+             f"  GPU measured: {e['gpu_tflops']:.0f} TFLOP/s per GPU (engine C3D forward, bf16)" if e["gpu_measured"] else
              f"  GPU assumed: {e['assumed_gpu_peak_tflops']:.0f} TFLOP/s bf16 peak x {e['assumed_fraction']:.2f} "
-             f"= {e['assumed_gpu_tflops']:.0f} TFLOP/s per GPU (assumption, not measured)",
+             f"= {e['gpu_tflops']:.0f} TFLOP/s per GPU (assumption, not measured)",
              f"  {'candidates':>10} {'C3D fwd/clip':>12} {'gen/clip':>9} {'PFLOP':>9} {'shards':>6} "
              f"{'1 GPU':>9} {'8 GPUs':>9} {'this CPU':>14}"]
     for r in e["rows"]:

@@ -3,6 +3,7 @@
     python -m benchmarks.run                 # full sizes, a few minutes; writes benchmarks/results.json
     python -m benchmarks.run --quick --out /tmp/bench.json     # minimal sizes (the smoke test)
     python -m benchmarks.run --only a,c      # some of them
+    python -m benchmarks.run --only b --device cuda   # (b) and the estimate from a GPU's measured FLOP/s
 
 Figures (targets are goals, not test assertions; see benchmarks/README.md for what each measures):
     a  engine vs naive batch-1 loop, candidate evaluations/s (tiny)        >= 10
@@ -20,6 +21,8 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import torch
 
 from motionprobe.io import atomic_write_json, code_version
 
@@ -42,11 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="minimal sizes: checks that every benchmark runs")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT})")
     parser.add_argument("--only", help="comma-separated letters of the benchmarks to run (default all)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="where (b) runs; the others measure CPU-side work (default cpu)")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",")] if args.only else list(BENCHMARKS)
     unknown = [c for c in chosen if c not in BENCHMARKS]
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is available here")
 
     info = machine()
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -56,20 +63,25 @@ def main(argv: list[str] | None = None) -> int:
     for letter in chosen:
         start = time.perf_counter()
         print(f"[{letter}] {BENCHMARKS[letter].__name__.rsplit('.', 1)[-1]} ...", file=sys.stderr, flush=True)
-        figure = BENCHMARKS[letter].run(quick=args.quick)
+        extra = {"device": args.device} if letter == "b" else {}
+        figure = BENCHMARKS[letter].run(quick=args.quick, **extra)
         figures[letter] = figure
         print(f"[{letter}] {figure.title}: {figure.ratio:.3f} (target {figure.target_text}, "
               f"{'met' if figure.met else 'NOT met'}) in {time.perf_counter() - start:.0f} s", flush=True)
 
-    cpu = figures["b"].detail["engine_gflop_per_s"] * 1e9 if "b" in figures else None
-    estimate = paper_estimate.estimate(cpu)
+    measured = figures["b"].detail["engine_gflop_per_s"] * 1e9 if "b" in figures else None
+    if args.device == "cuda":
+        estimate = paper_estimate.estimate(None, gpu_flops_per_s=measured)
+    else:
+        estimate = paper_estimate.estimate(measured)
     print()
     print("\n".join(table(figures)))
     print()
     print("\n".join(paper_estimate.format_estimate(estimate)))
     results = {"schema": "motionprobe.bench/1", "quick": args.quick, "started": started,
                "finished": datetime.now(UTC).isoformat(timespec="seconds"), "code_version": code_version(),
-               "machine": info, "command": "python -m benchmarks.run" + (" --quick" if args.quick else ""),
+               "machine": info, "command": "python -m benchmarks.run" + (" --quick" if args.quick else "")
+               + (f" --only {args.only}" if args.only else "") + (" --device cuda" if args.device == "cuda" else ""),
                "figures": {f.key: {"letter": letter, **f.to_dict()} for letter, f in figures.items()},
                "paper_estimate": estimate}
     atomic_write_json(args.out, results)
