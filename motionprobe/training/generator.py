@@ -107,9 +107,11 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     generator = build_generator(k, cfg).to(cfg.device)
     trained = distributed.wrap_ddp(generator)  # DDP under torchrun; `generator` is what is saved and sampled
     optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
-    state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0})
+    run = {"k": k, "loss": loss}  # what the checkpoints are of: a resumed run must not change it
+    state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0, **run})
     if resume:
         state = load_train_state(out, generator, optimizer, None)
+        _check_same_run(out, state, run)
     if world.is_main:
         cfg.save(out / "config.json")
     log = MetricsLog(out, "losses.csv") if world.is_main else None
@@ -175,14 +177,14 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
                 skipped.update(distributed.merged(skipped))  # every rank's unreadable clips
             if end_of_epoch:
                 state = TrainState(epoch + 1, state.history, {"batch": 0, "step": step, "seconds": seconds,
-                                                              "skipped": dict(sorted(skipped.items()))})
+                                                              "skipped": dict(sorted(skipped.items())), **run})
                 if world.is_main:
                     _checkpoint(out, generator, optimizer, state, log)
                     save_generator(out, generator, cfg, **meta,
                                    metrics=_metrics(state.history, step, seconds, epoch + 1, skipped))
             elif stepped and step % g.checkpoint_every == 0:
                 state = TrainState(epoch, state.history, {"batch": b + 1, "step": step, "seconds": seconds,
-                                                          "skipped": dict(sorted(skipped.items()))})
+                                                          "skipped": dict(sorted(skipped.items())), **run})
                 if world.is_main:
                     _checkpoint(out, generator, optimizer, state, log)
     bar.close()
@@ -192,6 +194,17 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
         save_generator(out, generator, cfg, **meta, metrics=metrics)
     distributed.barrier()  # when any rank returns, the generator folder is complete
     return {"out": str(out), "k": k, "loss": loss, **metrics}
+
+
+def _check_same_run(out: Path, state: TrainState, run: dict[str, Any]) -> None:
+    """The generator network has the same weights for every k, so only the checkpoint can tell a k=1 run
+    from a k=4 one: resuming it with another k (or loss) would silently mix the two."""
+    for key, value in run.items():
+        saved = state.extra.get(key, value)  # checkpoints written before this check do not say
+        if saved != value:
+            option = "--frames" if key == "k" else "--loss"
+            raise UserError(f"--resume: {out} holds a generator run for {key}={saved}, not {key}={value}; resume it "
+                            f"with {option} {saved} or choose another --out")
 
 
 def _diverged(step: int, why: str, lr: float, out: Path) -> str:
