@@ -260,3 +260,19 @@ def test_generator_that_diverges_keeps_its_last_checkpoint(synthetic, tmp_path, 
     code, _, err = cli(capsys, "train-generator", "--model", synthetic.model, "--frames", "1", "--lr", "1e300",
                        "--train-per-class", "1", "--out", tmp_path / "g2")
     assert code == 2 and "generator training diverged at step 1 (the update overflowed float32)" in error_line(err)
+
+
+def test_resuming_a_generator_run_with_another_k_or_loss_is_refused(synthetic, tmp_path, capsys):
+    """The generator's weights have the same shapes for every k: only the checkpoint can tell the runs apart."""
+    out = tmp_path / "g"
+    args = ["train-generator", "--model", synthetic.model, "--loss", "pixel", "--train-per-class", "1",
+            "--batch-size", "8", "--out", out]
+    code, _, _ = cli(capsys, *args, "--frames", "1", "--epochs", "1")
+    assert code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    code, _, err = cli(capsys, *args, "--frames", "2", "--epochs", "2", "--resume")
+    assert code == 2 and "holds a generator run for k=1, not k=2; resume it with --frames 1" in error_line(err)
+    code, _, err = cli(capsys, *[a if a != "pixel" else "perceptual" for a in args], "--frames", "1", "--epochs", "2",
+                       "--resume")
+    assert code == 2 and "holds a generator run for loss=pixel, not loss=perceptual" in error_line(err)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

@@ -24,14 +24,10 @@ def test_two_analyses_write_the_same_bytes(folders, tmp_path):
         assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
     results = [json.loads((out / "results.json").read_text()) for out in runs]
     assert set(results[0]["timestamps"]) == {"started", "finished"}  # the one field allowed to differ
-    # The seed is an input like any other: another seed draws other candidate subsets.
-    quiet(folders.analyze_argv(tmp_path / "seed1", "--seed", "1"))
-    other = json.loads((tmp_path / "seed1" / "results.json").read_text())
-    assert other["provenance"]["fingerprint"] != results[0]["provenance"]["fingerprint"]
 
 
 def test_two_trainings_write_the_same_weights(folders, tmp_path):
-    model_args = ["train-model", "--epochs", "2", "--train-per-class", "2", "--test-per-class", "1", "--batch-size", "8"]
+    model_args = ["train-model", "--epochs", "1", "--train-per-class", "2", "--test-per-class", "1", "--batch-size", "8"]
     generator_args = ["train-generator", "--model", str(folders.model), "--frames", "1", "--epochs", "1",
                       "--batch-size", "4", "--train-per-class", "1"]
     for run in ("first", "second"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 
 import pytest
 import torch
@@ -83,7 +84,7 @@ def straight(folders, tmp_path_factory):
 def test_full_disk_while_writing_the_outputs_keeps_the_previous_ones(folders, straight, tmp_path, capsys,
                                                                      monkeypatch, name):
     out = tmp_path / "analysis"
-    quiet(folders.analyze_argv(out))
+    shutil.copytree(straight, out)  # a complete analysis
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "config.json"}
     seen = fill_disk(monkeypatch, name)
     code = main(folders.analyze_argv(out, "--resume"))
