@@ -6,8 +6,7 @@ multiply. FLOPs are counted from C3D's layer shapes (benchmarks/flops.py: 77.1 G
 checked against torch's FlopCounterMode. Both sides run in this process with the same threads and
 dtype (fp32: the engine's CPU precision).
 
-Also measured side by side: the same forward with contiguous inputs vs the channels_last_3d inputs
-the engine uses (the choice made in motionprobe/analysis/engine.py).
+The engine's channels_last_3d inputs (vs contiguous) are measured apart: `python -m benchmarks.layout`.
 
 With `--device cuda` (python -m benchmarks.run --device cuda) the engine runs on the GPU under bf16
 autocast, 32 clips at a time, against bf16 8192×8192 matrix multiplies; this path has not been run
@@ -19,7 +18,6 @@ from __future__ import annotations
 import torch
 
 from motionprobe.analysis import Plan, evaluate_clips
-from motionprobe.analysis.engine import _Batcher
 
 from .common import Figure, alternate, matmul, median, spread
 from .flops import model_flops, paper_models, torch_counts_for_paper_models
@@ -59,15 +57,6 @@ def run(quick: bool = False, device: str = "cpu") -> Figure:
               "c3d_gflop_per_clip_analytic": round(analytic.total / 1e9, 4),
               "c3d_gflop_per_clip_flop_counter": round(by_torch / 1e9, 4),
               "analytic_vs_flop_counter": round(analytic.total / by_torch, 6)}
-    if not quick and not cuda:
-        x = torch.rand(1, 3, FRAMES, SIZE, SIZE)
-        layouts = {"contiguous": _Batcher(model, torch.device("cpu"), channels_last=False),
-                   "channels_last_3d": _Batcher(model, torch.device("cpu"), channels_last=True)}
-        with torch.inference_mode():
-            layout_times = alternate({name: (lambda b=b: b.forward(x)) for name, b in layouts.items()}, 3, warmup=False)
-        detail["channels_last_3d_speedup"] = round(median(layout_times["contiguous"]) /
-                                                   median(layout_times["channels_last_3d"]), 3)
-        detail["channels_last_3d_round_speedups"] = spread(layout_times["contiguous"], layout_times["channels_last_3d"])
     where = "paper, 112x112x16" + (", CUDA bf16" if cuda else "")
     return Figure(key="model_flops_vs_matmul", title=f"engine C3D forward FLOP/s / dense matmul FLOP/s ({where})",
                   ratio=engine_flops / peak, target=TARGET, rule="at_least", detail=detail)

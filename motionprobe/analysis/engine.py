@@ -131,10 +131,10 @@ class _Batcher:
     """Runs inputs through the model in inference mode and turns logits into the table's columns.
 
     Inputs go in as channels_last_3d (N, T, H, W, C in memory): oneDNN's and cuDNN's 3-D convolutions
-    are faster on that layout (on a 2-core CPU, medians of alternating rounds: 1.14× for C3D at
-    112×112×16, 1.18× for the tiny C3D; `make bench` re-measures the first). A model that cannot take
-    it (e.g. a `.view()` of strided features) gets contiguous inputs from its first failure on; an
-    error that has nothing to do with layout fails again there and is raised.
+    are faster on that layout (on a shared 2-core CPU, medians of 5 alternating rounds, two runs:
+    1.06-1.14× for C3D at 112×112×16, 1.18-1.20× for the tiny C3D; `python -m benchmarks.layout`). A
+    model that cannot take it (e.g. a `.view()` of strided features) gets contiguous inputs from its
+    first failure on; an error that has nothing to do with layout fails again there and is raised.
     """
 
     model: Model
