@@ -1,18 +1,20 @@
-"""Does the temporal generator give a video model back what one frame lacks? (synthetic benchmark, `tiny`)
+"""Does the temporal generator give a video model back what a few frames lack? (synthetic benchmark, `tiny`)
 
-Trains (or reuses) the tiny C3D, then k=1 generators — perceptual, pixel, and the ablations — and
-measures the model's test clip accuracy on the uniform single kept frame (index T//2 = 8):
+Trains (or reuses) the tiny C3D, then, for each k, generators — perceptual, pixel, and the ablations —
+and measures the model's test clip accuracy on the uniform k kept frames (k=1: the middle frame, 8;
+k=4: frames 2, 6, 10, 14):
 
     original      the real 16-frame clip
-    replicate     frame 8 repeated 16 times (the paper's one-frame baseline)
-    <generator>   frame 8 and its index through the generator
+    replicate     each slot repeats the nearest kept frame (k=1: the paper's one-frame baseline)
+    <generator>   the kept frames and their indices through the generator
 
 overall and per planted kind (appearance / motion / keyframe), with each generator's training time.
 
-    python -m benchmarks.generator_quality                       # everything, into runs/bench/generator_quality
+    python -m benchmarks.generator_quality --threads 1           # everything, into runs/bench/generator_quality
     python -m benchmarks.generator_quality --model runs/model    # reuse a trained model folder
 
-Finished model and generator folders in --out are reused, interrupted ones resumed: rerunning is cheap.
+Finished model and generator folders in --out are reused, interrupted ones resumed: rerunning is cheap,
+and separate invocations with different --variants/--frames can train in parallel into one --out.
 Writes results.json and results.md into --out and prints the table.
 """
 
@@ -28,7 +30,7 @@ import torch
 from motionprobe.config import Config, from_dict, preset
 from motionprobe.data import ClipDataset, build_dataset, to_float
 from motionprobe.evaluation import Evaluation
-from motionprobe.generator import load_generator, take_frames
+from motionprobe.generator import load_generator, replicate_nearest, take_frames
 from motionprobe.io import atomic_write_json, atomic_write_text, read_json
 from motionprobe.models import load_model
 from motionprobe.selection import uniform_subset
@@ -85,30 +87,33 @@ def trained_model(cfg: Config, folder: Path) -> Path:
     return folder
 
 
-def trained_generator(cfg: Config, model: Path, variant: Variant, folder: Path, data: ClipDataset) -> Path:
+def trained_generator(cfg: Config, model: Path, k: int, variant: Variant, folder: Path, data: ClipDataset) -> Path:
     meta = folder / "meta.json"
     if meta.is_file() and read_json(meta)["metrics"]["epochs"] == cfg.generator.epochs:
         return folder  # finished earlier (an unfinished run's meta.json names fewer epochs)
-    train_generator(variant.config(cfg), model, 1, folder, loss=variant.loss, resume=has_train_state(folder), dataset=data)
+    train_generator(variant.config(cfg), model, k, folder, loss=variant.loss, resume=has_train_state(folder), dataset=data)
     return folder
 
 
 @torch.inference_mode()
-def accuracies(model, generators: dict[str, torch.nn.Module], test: ClipDataset, num_frames: int = 16,
+def accuracies(model, generators: dict[tuple[int, str], torch.nn.Module], test: ClipDataset, num_frames: int = 16,
                batch_size: int = 50) -> dict[str, dict]:
-    """Clip accuracy per condition (overall and per kind) on the uniform single kept frame."""
-    t = num_frames
-    kept = torch.tensor(uniform_subset(1, t))
+    """Clip accuracy per condition (overall and per kind): the original clip, then for every k the
+    replicate baseline and each generator, all on the uniform k-frame subset."""
+    ks = sorted({k for k, _ in generators})
+    names = ["original"] + [f"k={k} {name}" for k in ks for name in ["replicate"] + [n for kk, n in generators if kk == k]]
     n = len(test.classes)
-    confusion = {name: torch.zeros(n, n, dtype=torch.long) for name in ["original", "replicate", *generators]}
+    confusion = {name: torch.zeros(n, n, dtype=torch.long) for name in names}
     for start in range(0, len(test), batch_size):
         ids = range(start, min(len(test), start + batch_size))
         clips = to_float(torch.stack([test.load(i) for i in ids]))
         labels = torch.tensor([test.labels[i] for i in ids])
-        indices = kept.view(1, 1).expand(len(ids), 1)
-        frames = take_frames(clips, indices)
-        inputs = {"original": clips, "replicate": frames.expand(-1, -1, t, -1, -1)}
-        inputs.update({name: g(frames, indices) for name, g in generators.items()})
+        inputs = {"original": clips}
+        for k in ks:
+            indices = torch.tensor(uniform_subset(k, num_frames)).view(1, k).expand(len(ids), k)
+            frames = take_frames(clips, indices)
+            inputs[f"k={k} replicate"] = replicate_nearest(frames, indices, num_frames)
+            inputs.update({f"k={k} {name}": g(frames, indices) for (kk, name), g in generators.items() if kk == k})
         for name, clip in inputs.items():
             pred = model(clip).argmax(1)
             confusion[name].index_put_((labels, pred), torch.ones_like(pred), accumulate=True)
@@ -122,13 +127,14 @@ def accuracies(model, generators: dict[str, torch.nn.Module], test: ClipDataset,
 
 def table(results: dict[str, dict], times: dict[str, float], n_clips: int, kind_counts: dict[str, int]) -> str:
     kinds = ["appearance", "motion", "keyframe"]
-    head = "| condition (k=1, frame 8) | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds) + \
-        " | train s |"
+    head = "| condition | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds) + " | train s |"
     lines = [head, "|" + "---|" * (len(kinds) + 3)]
     for name, acc in results.items():
         cells = [f"{acc['overall']:.3f}"] + [f"{acc.get(k, float('nan')):.3f}" for k in kinds]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {times.get(name, '')} |")
-    return "\n".join(lines) + f"\n\n{n_clips} test clips; accuracy is top-1 clip accuracy of the tiny C3D.\n"
+    se = 0.5 / n_clips ** 0.5
+    return "\n".join(lines) + (f"\n\n{n_clips} test clips (standard error of an overall accuracy ≤ {se:.3f}); "
+                               "top-1 clip accuracy of the tiny C3D; kept frames: the uniform subset of each k.\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="trained model folder (default: train the tiny C3D into OUT/model)")
     p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
                    help=f"comma-separated, from: {', '.join(VARIANTS)}")
+    p.add_argument("--frames", default="1,4", help="comma-separated k values (default 1,4)")
     p.add_argument("--epochs", type=int, help="generator epochs (default: the tiny preset's)")
     p.add_argument("--test-per-class", type=int, default=100,
                    help="test clips per class for the accuracies (default 100; the model's own test split is 20)")
@@ -148,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = preset("tiny")
     if args.epochs:
         cfg.generator.epochs = args.epochs
+    unknown = set(args.variants.split(",")) - set(VARIANTS)
+    if unknown:
+        p.error(f"--variants: unknown {', '.join(sorted(unknown))}; expected some of {', '.join(VARIANTS)}")
     variants = [VARIANTS[name] for name in args.variants.split(",")]
+    ks = [int(k) for k in args.frames.split(",")]
 
     model_dir = Path(args.model) if args.model else trained_model(cfg, out / "model")
     train = InMemory(build_dataset(cfg, "train", training=True))
@@ -157,16 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     test = InMemory(build_dataset(test_cfg, "test"))
     model = load_model(model_dir)[0]
     generators, times = {}, {}
-    for v in variants:
-        folder = trained_generator(cfg, model_dir, v, out / f"k1_{v.name}", train)
-        generators[v.name], meta = load_generator(folder)
-        times[v.name] = meta["metrics"]["train_seconds"]
+    for k in ks:
+        for v in variants:
+            folder = trained_generator(cfg, model_dir, k, v, out / f"k{k}_{v.name}", train)
+            generators[k, v.name], meta = load_generator(folder)
+            times[f"k={k} {v.name}"] = meta["metrics"]["train_seconds"]
     results = accuracies(model, generators, test, cfg.data.num_frames)
     kinds = test.metadata.get("kinds", {})
     kind_counts = {k: sum(kinds.get(test.classes[label]) == k for label in test.labels) for k in set(kinds.values())}
     text = table(results, times, len(test), kind_counts)
     print(text)
-    atomic_write_json(out / "results.json", {"model": str(model_dir), "kept_frame": list(uniform_subset(1)),
+    atomic_write_json(out / "results.json", {"model": str(model_dir),
+                                             "kept_frames": {k: list(uniform_subset(k)) for k in ks},
                                              "generator_epochs": cfg.generator.epochs, "accuracy": results,
                                              "train_seconds": times, "test_clips": len(test)})
     atomic_write_text(out / "results.md", text)

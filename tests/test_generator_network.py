@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from motionprobe.config import preset
-from motionprobe.generator import ResnetGenerator, TemporalGenerator, build_generator
+from motionprobe.generator import ResnetGenerator, TemporalGenerator, build_generator, replicate_nearest
 
 
 def resnet_generator_params(cin: int, cout: int, ngf: int, n_blocks: int) -> int:
@@ -94,6 +94,12 @@ def test_k1_replication_is_the_replicate_baseline():
     frames = torch.rand(2, 3, 1, 8, 8)
     base = g.replicate(frames, torch.tensor([[8], [0]]))
     assert torch.equal(base, frames.expand(-1, -1, 16, -1, -1))
+
+
+def test_replicate_nearest_breaks_ties_toward_the_earlier_frame():
+    frames = torch.arange(3.0).view(1, 1, 3, 1, 1).expand(1, 3, 3, 8, 8)  # frame j is filled with the value j
+    clip = replicate_nearest(frames, torch.tensor([[1, 4, 10]]), num_frames=12)
+    assert clip[0, 0, :, 0, 0].tolist() == [0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2]  # slot 7: 3 from 4 and 10 → 4
 
 
 def test_without_indices_the_output_ignores_positions():

@@ -9,8 +9,9 @@ torch.Size([2, 3, 16, 32, 32])
 
 from .checkpoint import load_generator, save_generator
 from .losses import PerceptualLoss, PixelLoss, build_loss, normalized_sq_distance
-from .network import ResnetGenerator, TemporalGenerator, build_generator
+from .network import ResnetGenerator, TemporalGenerator, build_generator, replicate_nearest
 from .subsets import take_frames, training_subsets
 
 __all__ = ["PerceptualLoss", "PixelLoss", "ResnetGenerator", "TemporalGenerator", "build_generator", "build_loss",
-           "load_generator", "normalized_sq_distance", "save_generator", "take_frames", "training_subsets"]
+           "load_generator", "normalized_sq_distance", "replicate_nearest", "save_generator", "take_frames",
+           "training_subsets"]
