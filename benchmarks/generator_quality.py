@@ -125,6 +125,39 @@ def accuracies(model, generators: dict[tuple[int, str], torch.nn.Module], test: 
     return result
 
 
+@torch.inference_mode()
+def k1_motion_ceiling(model, test: ClipDataset, num_frames: int = 16, speed: int = 2) -> dict[str, dict]:
+    """What any k=1 generator could reach on the motion classes, whose direction one frame cannot show.
+
+    From the middle frame of each motion-kind test clip, hand-made clips: the whole frame translated
+    by `speed` px per frame (wrapping, like the benchmark's torus) in one fixed direction ("commit
+    right"), and the average of the four directions ("mean of 4" — what a squared-error loss prefers
+    when the direction is unknown). For each: the model's accuracy on those clips, and the
+    perceptual and pixel losses against the real clips (lower is what training seeks).
+    """
+    from motionprobe.generator import PerceptualLoss, PixelLoss
+
+    kinds = test.metadata.get("kinds", {})
+    ids = [i for i in range(len(test)) if kinds.get(test.classes[test.labels[i]]) == "motion"]
+    if not ids:
+        return {}
+    clips = to_float(torch.stack([test.load(i) for i in ids]))
+    labels = torch.tensor([test.labels[i] for i in ids])
+    middle = clips[:, :, num_frames // 2]
+
+    def translated(dx: int, dy: int) -> torch.Tensor:
+        return torch.stack([torch.roll(middle, (dy * speed * (t - num_frames // 2), dx * speed * (t - num_frames // 2)),
+                                       dims=(2, 3)) for t in range(num_frames)], 2)
+
+    directions = [(1, 0), (-1, 0), (0, -1), (0, 1)]
+    conditions = {"replicate": middle.unsqueeze(2).expand(-1, -1, num_frames, -1, -1), "commit right": translated(1, 0),
+                  "mean of 4": sum(translated(*d) for d in directions) / 4}
+    perceptual, pixel = PerceptualLoss(model), PixelLoss()
+    return {name: {"motion_accuracy": (model(x).argmax(1) == labels).float().mean().item(),
+                   "perceptual_loss": perceptual(x, clips).item(), "pixel_loss": pixel(x, clips).item()}
+            for name, x in conditions.items()}
+
+
 def table(results: dict[str, dict], times: dict[str, float], n_clips: int, kind_counts: dict[str, int]) -> str:
     kinds = ["appearance", "motion", "keyframe"]
     head = "| condition | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds) + " | train s |"
@@ -177,11 +210,18 @@ def main(argv: list[str] | None = None) -> int:
     kinds = test.metadata.get("kinds", {})
     kind_counts = {k: sum(kinds.get(test.classes[label]) == k for label in test.labels) for k in set(kinds.values())}
     text = table(results, times, len(test), kind_counts)
+    ceiling = k1_motion_ceiling(model, test, cfg.data.num_frames) if 1 in ks else {}
+    if ceiling:
+        text += ("\nk=1 ceiling on the motion classes (hand-made clips from the middle frame):\n\n"
+                 "| clip | motion accuracy | perceptual loss | pixel loss |\n|---|---|---|---|\n")
+        text += "".join(f"| {name} | {c['motion_accuracy']:.3f} | {c['perceptual_loss']:.3f} | {c['pixel_loss']:.4f} |\n"
+                        for name, c in ceiling.items())
     print(text)
     atomic_write_json(out / "results.json", {"model": str(model_dir),
                                              "kept_frames": {k: list(uniform_subset(k)) for k in ks},
                                              "generator_epochs": cfg.generator.epochs, "accuracy": results,
-                                             "train_seconds": times, "test_clips": len(test)})
+                                             "train_seconds": times, "test_clips": len(test),
+                                             "k1_motion_ceiling": ceiling})
     atomic_write_text(out / "results.md", text)
     return 0
 
