@@ -9,9 +9,8 @@ from pathlib import Path
 from .. import config as config_mod
 from .. import distributed
 from ..errors import UserError
-from ..io import read_json
 from ..selection import check_k
-from .common import add_common, out_dir, resolve_config
+from .common import add_common, model_config, out_dir, resolve_config
 
 # Verb options → AnalysisConfig fields (kept here: they mean nothing to the other verbs).
 ANALYSIS_OPTIONS = {"frames": "analysis.ks", "candidates": "analysis.candidates", "bootstrap": "analysis.bootstrap",
@@ -83,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from ..models.checkpoint import load_model
 
     model_dir = Path(args.model)
-    if not (model_dir / "config.json").is_file():
-        raise UserError(f"--model: {model_dir} is not a trained model folder (no config.json)")
-    cfg = resolve_config(args, base=config_mod.from_dict(read_json(model_dir / "config.json")))
+    cfg = resolve_config(args, base=model_config(model_dir))
     overrides = {path: getattr(args, dest) for dest, path in ANALYSIS_OPTIONS.items()
                  if getattr(args, dest, None) is not None}
     if "analysis.ks" in overrides:  # "--frames 1,2 4" → [[1, 2], [4]]; a config file may give [1, 2, 4]

@@ -125,3 +125,13 @@ def out_dir(args: argparse.Namespace, default: str) -> Path:
         raise UserError(f"--out: {path} exists and is not a folder")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def model_config(folder: str | Path) -> config_mod.Config:
+    """The resolved config a trained model folder was made with: the base other verbs start from."""
+    from ..io import read_json
+
+    path = Path(folder) / "config.json"
+    if not path.is_file():
+        raise UserError(f"--model: {folder} is not a trained model folder (no config.json)")
+    return config_mod.from_dict(read_json(path))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import config as config_mod
-from ..io import read_json
-from .common import add_common, out_dir, resolve_config
+from .common import add_common, model_config, out_dir, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -24,10 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data import build_dataset
     from ..evaluation import evaluate, write_evaluation
     from ..models import load_model
-    from .train_generator import _model_config
-
-    base = config_mod.from_dict(read_json(_model_config(args.model)))
-    cfg = resolve_config(args, base=base)
+    cfg = resolve_config(args, base=model_config(args.model))
     model, meta = load_model(args.model, cfg.device)
     dataset = build_dataset(cfg, "test", training=False)
     if list(dataset.classes) != list(meta["classes"]):

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import config as config_mod
 from ..errors import UserError
-from ..io import read_json
-from .common import add_common, out_dir, resolve_config
+from .common import add_common, model_config, out_dir, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -43,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ..report.inversion import InversionSettings, check_layer, invert_features, write_inversion
 
     model_dir = Path(args.model)
-    if not (model_dir / "config.json").is_file():
-        raise UserError(f"--model: {model_dir} is not a trained model folder (no config.json)")
-    cfg = resolve_config(args, base=config_mod.from_dict(read_json(model_dir / "config.json")))
+    cfg = resolve_config(args, base=model_config(model_dir))
     model, meta = load_model(model_dir, cfg.device)
     check_layer(model, args.layer)
     dataset = build_dataset(cfg, "test", training=False)

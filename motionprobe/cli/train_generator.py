@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from .. import config as config_mod
-from ..errors import UserError
 from ..generator.losses import LOSSES
-from ..io import read_json
-from .common import add_common, out_dir, resolve_config
+from .common import add_common, model_config, out_dir, resolve_config
 
 # Verb options → GeneratorConfig fields (kept here: they mean nothing to the other verbs).
 GENERATOR_OPTIONS = {"generator_epochs": "generator.epochs", "generator_batch_size": "generator.batch_size",
@@ -40,7 +37,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..training.generator import train_generator
 
-    model_cfg = config_mod.from_dict(read_json(_model_config(args.model)))
+    model_cfg = model_config(args.model)
     cfg = resolve_config(args, base=model_cfg)
     config_mod.apply_overrides(cfg, {path: getattr(args, dest) for dest, path in GENERATOR_OPTIONS.items()
                                      if getattr(args, dest, None) is not None})
@@ -49,10 +46,3 @@ def run(args: argparse.Namespace) -> int:
     result = train_generator(cfg, args.model, args.frames, out, loss=loss, resume=args.resume)
     print(json.dumps(result, indent=2))
     return 0
-
-
-def _model_config(folder: str) -> Path:
-    path = Path(folder) / "config.json"
-    if not path.is_file():
-        raise UserError(f"--model: {folder} is not a trained model folder (no config.json)")
-    return path
