@@ -21,16 +21,18 @@ Writes results.json and results.md into --out and prints the table.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from motionprobe.config import Config, from_dict, preset
 from motionprobe.data import ClipDataset, build_dataset, to_float
 from motionprobe.evaluation import Evaluation
-from motionprobe.generator import load_generator, replicate_nearest, take_frames
+from motionprobe.generator import load_generator, replicate_nearest, take_frames, training_subsets
 from motionprobe.io import atomic_write_json, atomic_write_text, read_json
 from motionprobe.models import load_model
 from motionprobe.selection import uniform_subset
@@ -95,34 +97,62 @@ def trained_generator(cfg: Config, model: Path, k: int, variant: Variant, folder
     return folder
 
 
+SUBSETS = ("uniform", "random")
+
+
 @torch.inference_mode()
 def accuracies(model, generators: dict[tuple[int, str], torch.nn.Module], test: ClipDataset, num_frames: int = 16,
-               batch_size: int = 50) -> dict[str, dict]:
-    """Clip accuracy per condition (overall and per kind): the original clip, then for every k the
-    replicate baseline and each generator, all on the uniform k-frame subset."""
+               batch_size: int = 50, seed: int = 0) -> dict[str, dict]:
+    """Clip accuracy per condition (overall and per kind) and, against replicate, a paired sign test.
+
+    Conditions: the original clip, then for every k and each way of keeping k frames — the uniform
+    subset, and one random subset per clip (seeded; what the analysis' candidates look like) — the
+    replicate baseline and each generator on the same kept frames.
+    """
     ks = sorted({k for k, _ in generators})
-    names = ["original"] + [f"k={k} {name}" for k in ks for name in ["replicate"] + [n for kk, n in generators if kk == k]]
     n = len(test.classes)
-    confusion = {name: torch.zeros(n, n, dtype=torch.long) for name in names}
+    confusion: dict[str, torch.Tensor] = {}
+    correct: dict[str, list[torch.Tensor]] = {}
+    rng = np.random.default_rng([seed, 7])
     for start in range(0, len(test), batch_size):
         ids = range(start, min(len(test), start + batch_size))
         clips = to_float(torch.stack([test.load(i) for i in ids]))
         labels = torch.tensor([test.labels[i] for i in ids])
         inputs = {"original": clips}
         for k in ks:
-            indices = torch.tensor(uniform_subset(k, num_frames)).view(1, k).expand(len(ids), k)
-            frames = take_frames(clips, indices)
-            inputs[f"k={k} replicate"] = replicate_nearest(frames, indices, num_frames)
-            inputs.update({f"k={k} {name}": g(frames, indices) for (kk, name), g in generators.items() if kk == k})
+            for subset in SUBSETS:
+                if subset == "uniform":
+                    indices = torch.tensor(uniform_subset(k, num_frames)).view(1, k).expand(len(ids), k)
+                else:
+                    indices = training_subsets(k, len(ids), rng, num_frames)
+                frames = take_frames(clips, indices)
+                inputs[f"k={k} {subset} replicate"] = replicate_nearest(frames, indices, num_frames)
+                inputs.update({f"k={k} {subset} {name}": g(frames, indices)
+                               for (kk, name), g in generators.items() if kk == k})
         for name, clip in inputs.items():
             pred = model(clip).argmax(1)
+            confusion.setdefault(name, torch.zeros(n, n, dtype=torch.long))
             confusion[name].index_put_((labels, pred), torch.ones_like(pred), accumulate=True)
+            correct.setdefault(name, []).append(pred == labels)
     kinds = dict(test.metadata.get("kinds", {}))
+    right = {name: torch.cat(v) for name, v in correct.items()}
     result = {}
     for name, c in confusion.items():
         ev = Evaluation(list(test.classes), c.tolist(), kinds)
         result[name] = {"overall": ev.accuracy, **ev.per_kind()}
+        if not name.endswith(" replicate") and name != "original":
+            baseline = right[name.rsplit(" ", 1)[0] + " replicate"]
+            result[name]["vs_replicate"] = sign_test(right[name], baseline)
     return result
+
+
+def sign_test(a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+    """Paired comparison of two per-clip correctness vectors: clips only `a` gets right, only `b` gets
+    right, and the exact two-sided sign-test p-value (McNemar's exact test)."""
+    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
+    m, low = only_a + only_b, min(only_a, only_b)
+    p = min(1.0, 2 * sum(math.comb(m, i) for i in range(low + 1)) / 2**m) if m else 1.0
+    return {"only_this": only_a, "only_replicate": only_b, "p": p}
 
 
 @torch.inference_mode()
@@ -160,14 +190,20 @@ def k1_motion_ceiling(model, test: ClipDataset, num_frames: int = 16, speed: int
 
 def table(results: dict[str, dict], times: dict[str, float], n_clips: int, kind_counts: dict[str, int]) -> str:
     kinds = ["appearance", "motion", "keyframe"]
-    head = "| condition | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds) + " | train s |"
-    lines = [head, "|" + "---|" * (len(kinds) + 3)]
+    head = ("| condition | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds)
+            + " | vs replicate: only this / only replicate, p | train s |")
+    lines = [head, "|" + "---|" * (len(kinds) + 4)]
     for name, acc in results.items():
         cells = [f"{acc['overall']:.3f}"] + [f"{acc.get(k, float('nan')):.3f}" for k in kinds]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {times.get(name, '')} |")
+        vs = acc.get("vs_replicate")
+        cells.append(f"{vs['only_this']} / {vs['only_replicate']}, p={vs['p']:.2g}" if vs else "")
+        variant = name.split(" ", 2)[-1] if name != "original" else ""
+        k = name.split(" ", 1)[0]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {times.get(f'{k} {variant}', '')} |")
     se = 0.5 / n_clips ** 0.5
-    return "\n".join(lines) + (f"\n\n{n_clips} test clips (standard error of an overall accuracy ≤ {se:.3f}); "
-                               "top-1 clip accuracy of the tiny C3D; kept frames: the uniform subset of each k.\n")
+    return "\n".join(lines) + (f"\n\n{n_clips} test clips (standard error of an overall accuracy ≤ {se:.3f}); top-1 "
+                               "clip accuracy of the tiny C3D; 'uniform': the evenly spaced k frames (k=1: frame 8), "
+                               "'random': one random k-subset per clip, the same for every condition.\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = trained_generator(cfg, model_dir, k, v, out / f"k{k}_{v.name}", train)
             generators[k, v.name], meta = load_generator(folder)
             times[f"k={k} {v.name}"] = meta["metrics"]["train_seconds"]
-    results = accuracies(model, generators, test, cfg.data.num_frames)
+    results = accuracies(model, generators, test, cfg.data.num_frames, seed=cfg.seed)
     kinds = test.metadata.get("kinds", {})
     kind_counts = {k: sum(kinds.get(test.classes[label]) == k for label in test.labels) for k in set(kinds.values())}
     text = table(results, times, len(test), kind_counts)
