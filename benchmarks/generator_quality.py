@@ -47,11 +47,13 @@ class Variant:
     use_indices: bool = True
     residual: bool = True
     copy_given: bool = True
+    index_encoding: str = "slots"
 
     def config(self, base: Config) -> Config:
         cfg = from_dict(base.to_dict())
-        cfg.generator.use_indices, cfg.generator.residual, cfg.generator.copy_given = \
-            self.use_indices, self.residual, self.copy_given
+        g = cfg.generator
+        g.use_indices, g.residual, g.copy_given, g.index_encoding = \
+            self.use_indices, self.residual, self.copy_given, self.index_encoding
         return cfg
 
 
@@ -61,6 +63,7 @@ VARIANTS = {v.name: v for v in [
     Variant("perceptual_no_indices", "perceptual", use_indices=False),
     Variant("perceptual_no_residual", "perceptual", residual=False),
     Variant("perceptual_no_copy", "perceptual", copy_given=False),
+    Variant("perceptual_stacked", "perceptual", index_encoding="stacked"),
 ]}
 DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
 

@@ -76,6 +76,7 @@ class GeneratorConfig:
     perceptual_weights: tuple[float, ...] | None = None  # one per layer; None: all 1
     residual: bool = True  # predict a change on top of nearest-kept-frame replication
     copy_given: bool = True  # the given frames pass through unchanged at their positions
+    index_encoding: str = "slots"  # "slots": frames at their positions among T slots; "stacked": in order, network blind
     epochs: int = 10
     batch_size: int = 8
     lr: float = 2e-4

@@ -44,20 +44,26 @@ def test_weights_are_drawn_from_normal_0_002():
     assert abs(w.mean().item()) < 1e-3 and abs(w.std().item() - 0.02) < 1e-3
 
 
-@pytest.mark.parametrize("use_indices", [True, False])
-def test_video_generator_parameter_count_follows_the_input_layout(use_indices):
+# (use_indices, index_encoding) → input channels for k = 4, T = 16
+LAYOUTS = {(True, "slots"): 3 * 16,  # 3T channels: the frames at their slots
+           (True, "stacked"): 3 * 4,  # the k frames stacked in order; positions only place base and copies
+           (False, "slots"): 3 * 4}  # the k frames stacked, no positions anywhere
+
+
+@pytest.mark.parametrize("use_indices, encoding", list(LAYOUTS))
+def test_video_generator_parameter_count_follows_the_input_layout(use_indices, encoding):
     cfg = preset("tiny")
-    cfg.generator.use_indices = use_indices
+    cfg.generator.use_indices, cfg.generator.index_encoding = use_indices, encoding
     g = build_generator(4, cfg)
-    cin = 4 * 16 if use_indices else 3 * 4  # 3T frame slots + T masks, or the k frames stacked
+    cin = LAYOUTS[use_indices, encoding]
     assert count(g) == resnet_generator_params(cin, 3 * 16, cfg.generator.ngf, cfg.generator.n_blocks)
 
 
 @pytest.mark.parametrize("k", [1, 2, 4, 8])
-@pytest.mark.parametrize("use_indices", [True, False])
-def test_shape_and_range_for_every_k(k, use_indices):
+@pytest.mark.parametrize("use_indices, encoding", list(LAYOUTS))
+def test_shape_and_range_for_every_k(k, use_indices, encoding):
     torch.manual_seed(k)
-    g = TemporalGenerator(k, num_frames=16, ngf=4, n_blocks=1, use_indices=use_indices)
+    g = TemporalGenerator(k, num_frames=16, ngf=4, n_blocks=1, use_indices=use_indices, index_encoding=encoding)
     frames = torch.rand(2, 3, k, 16, 24)
     indices = torch.stack([torch.randperm(16)[:k].sort().values for _ in range(2)])
     with torch.no_grad():
@@ -69,8 +75,9 @@ def test_shape_and_range_for_every_k(k, use_indices):
 
 
 @pytest.mark.parametrize("k", [1, 2, 4, 8])
-def test_given_frames_pass_through_at_their_positions(k):
-    g = TemporalGenerator(k, ngf=4, n_blocks=1)
+@pytest.mark.parametrize("encoding", ["slots", "stacked"])
+def test_given_frames_pass_through_at_their_positions(k, encoding):
+    g = TemporalGenerator(k, ngf=4, n_blocks=1, index_encoding=encoding)
     frames = torch.rand(3, 3, k, 8, 8)
     indices = torch.stack([torch.randperm(16)[:k].sort().values for _ in range(3)])
     clip = g(frames, indices)
@@ -111,13 +118,33 @@ def test_without_indices_the_output_ignores_positions():
     assert g.net.model[1].in_channels == 6
 
 
-def test_with_indices_the_output_depends_on_positions():
+def test_with_slots_the_network_itself_depends_on_positions():
     torch.manual_seed(0)
-    g = TemporalGenerator(2, ngf=4, n_blocks=1)
+    g = TemporalGenerator(2, ngf=4, n_blocks=1, copy_given=False, residual=False)
     frames = torch.rand(1, 3, 2, 8, 8)
     a, b = g(frames, torch.tensor([[0, 1]])), g(frames, torch.tensor([[7, 15]]))
-    assert not torch.allclose(a, b)
-    assert g.net.model[1].in_channels == 64
+    assert not torch.allclose(a, b)  # not only the base and the copies: the network's input moved
+    assert g.net.model[1].in_channels == 48
+
+
+def test_stacked_encoding_hides_positions_from_the_network_only():
+    torch.manual_seed(0)
+    frames = torch.rand(1, 3, 2, 8, 8)
+    blind = TemporalGenerator(2, ngf=4, n_blocks=1, index_encoding="stacked", copy_given=False, residual=False)
+    assert torch.equal(blind(frames, torch.tensor([[0, 1]])), blind(frames, torch.tensor([[7, 15]])))
+    placed = TemporalGenerator(2, ngf=4, n_blocks=1, index_encoding="stacked")
+    clip = placed(frames, torch.tensor([[7, 15]]))
+    assert torch.equal(clip[0][:, [7, 15]], frames[0])
+
+
+def test_constant_input_planes_are_erased_by_the_first_instance_norm():
+    """Why positions are fed by layout, not as constant mask or index planes."""
+    g = ResnetGenerator(4, 3, ngf=4, n_blocks=1)
+    x = torch.rand(1, 4, 8, 8)
+    shifted = x.clone()
+    shifted[:, 3] = 0.7  # a constant plane, whatever its value
+    x[:, 3] = 0.2
+    assert torch.allclose(g(x), g(shifted), atol=1e-5)
 
 
 def test_mask_and_slot_layout():

@@ -18,10 +18,12 @@ H/4 needs two rows).
 
 How the given frames and their indices are fed (``use_indices=True``, the default)
 ----------------------------------------------------------------------------------
-The k frames are written into a T-slot clip at their positions, zeros in the other slots, and T
-mask channels say which slots are given. Input channels: 3·T (slot-major RGB: slot t occupies
-channels 3t, 3t+1, 3t+2) followed by T masks, 4·T in all (64 for T = 16). Example with T = 4, k = 1,
-indices = [2]: slots (0, 0, x, 0), masks (0, 0, 1, 0), each mask a constant H×W plane.
+``index_encoding="slots"`` (default): the k frames are written into a T-slot clip at their
+positions, zeros in the other slots, and the network reads the 3·T channels slot-major (slot t
+occupies channels 3t, 3t+1, 3t+2). The position is *which channels* hold a frame: example with T = 4,
+k = 1, indices = [2]: channels 6–8 hold the frame, channels 0–5 and 9–11 are zero. (Constant mask
+planes would tell the network nothing: the instance norm after the first convolution removes any
+per-channel constant, so a constant input plane is erased. Positions must live in the layout.)
 
 The network's 3·T output channels are read slot-major the same way and become (3, T, H, W). They are
 a residual on top of *nearest-kept-frame replication*: slot t starts from the given frame whose index
@@ -33,11 +35,14 @@ so an untrained generator (raw ≈ 0) reproduces replication — at k = 1 the pa
 baseline — and training only has to learn what changes over time; the output stays in [0, 1].
 The given frames are then copied through unchanged at their own positions. Both choices
 (``residual``, ``copy_given`` in `GeneratorConfig`) were measured on the synthetic benchmark
-(benchmarks/generator_quality.py).
+(benchmarks/generator_quality.py): without the residual, accuracy falls far below replication;
+copying through changes accuracy within noise and guarantees the given frames exactly.
 
-Ablation, ``use_indices=False``: the k frames are stacked in order (3·k channels) with no positions,
-the residual base spreads them evenly (slot t takes frame ⌊t·k/T⌋), and nothing is copied through,
-since the generator does not know where the given frames belong.
+``index_encoding="stacked"``: the network sees the k frames stacked in order (3·k channels) and not
+their positions; the positions still place the replication base and the copied-through frames.
+
+Ablation, ``use_indices=False``: nothing uses the positions. The frames are stacked in order, the
+residual base spreads them evenly (slot t takes frame ⌊t·k/T⌋), and nothing is copied through.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from torch import Tensor, nn
 
 from ..config import Config
 
+INDEX_ENCODINGS = ("slots", "stacked")
 _BASE_CLAMP = 0.01  # keeps atanh finite; 1 % of the range costs little and keeps gradients alive
 
 
@@ -107,22 +113,25 @@ class TemporalGenerator(nn.Module):
     """
 
     def __init__(self, k: int, num_frames: int = 16, ngf: int = 64, n_blocks: int = 9, use_indices: bool = True,
-                 residual: bool = True, copy_given: bool = True):
+                 residual: bool = True, copy_given: bool = True, index_encoding: str = "slots"):
         super().__init__()
         if not 1 <= k <= num_frames:
             raise ValueError(f"k must be in 1..{num_frames}, got {k}")
+        if index_encoding not in INDEX_ENCODINGS:
+            raise ValueError(f"index_encoding must be one of {', '.join(INDEX_ENCODINGS)}, got {index_encoding!r}")
         self.k, self.num_frames = k, num_frames
-        self.use_indices, self.residual = use_indices, residual
+        self.use_indices, self.residual, self.index_encoding = use_indices, residual, index_encoding
         self.copy_given = copy_given and use_indices  # without positions there is nowhere to copy to
-        in_channels = 4 * num_frames if use_indices else 3 * k
+        self.sees_positions = use_indices and index_encoding == "slots"
+        in_channels = 3 * num_frames if self.sees_positions else 3 * k
         self.net = ResnetGenerator(in_channels, 3 * num_frames, ngf=ngf, n_blocks=n_blocks)
 
     def forward(self, frames: Tensor, indices: Tensor) -> Tensor:
         b, _, k, h, w = self._check(frames, indices)
         t = self.num_frames
         slots, mask = self.place(frames, indices)
-        if self.use_indices:
-            x = torch.cat([slots.transpose(1, 2).reshape(b, 3 * t, h, w), mask.view(b, t, 1, 1).expand(b, t, h, w)], 1)
+        if self.sees_positions:
+            x = slots.transpose(1, 2).reshape(b, 3 * t, h, w)
         else:
             x = frames.transpose(1, 2).reshape(b, 3 * k, h, w)
         raw = self.net(x).view(b, t, 3, h, w).transpose(1, 2)
@@ -180,7 +189,9 @@ def replicate_nearest(frames: Tensor, indices: Tensor, num_frames: int = 16) -> 
 
 
 def build_generator(k: int, cfg: Config) -> TemporalGenerator:
-    """One generator per k, sized by `cfg.generator` (ngf, n_blocks, use_indices, residual, copy_given)."""
+    """One generator per k, sized by `cfg.generator` (ngf, n_blocks, use_indices, index_encoding, residual,
+    copy_given)."""
     g = cfg.generator
     return TemporalGenerator(k, num_frames=cfg.data.num_frames, ngf=g.ngf, n_blocks=g.n_blocks,
-                             use_indices=g.use_indices, residual=g.residual, copy_given=g.copy_given)
+                             use_indices=g.use_indices, residual=g.residual, copy_given=g.copy_given,
+                             index_encoding=g.index_encoding)
