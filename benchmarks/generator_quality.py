@@ -93,10 +93,19 @@ def trained_model(cfg: Config, folder: Path) -> Path:
 
 
 def trained_generator(cfg: Config, model: Path, k: int, variant: Variant, folder: Path, data: ClipDataset) -> Path:
+    wanted = variant.config(cfg)
+    if (folder / "config.json").is_file():
+        saved = read_json(folder / "config.json")["generator"]
+        differs = sorted(key for key, value in wanted.to_dict()["generator"].items()
+                         if key not in ("epochs", "loss")
+                         and saved.get(key) != (list(value) if isinstance(value, tuple) else value))
+        if differs:
+            raise SystemExit(f"{folder} holds a generator trained with other settings ({', '.join(differs)}); "
+                             "move it away or choose another --out")
     meta = folder / "meta.json"
     if meta.is_file() and read_json(meta)["metrics"]["epochs"] == cfg.generator.epochs:
         return folder  # finished earlier (an unfinished run's meta.json names fewer epochs)
-    train_generator(variant.config(cfg), model, k, folder, loss=variant.loss, resume=has_train_state(folder), dataset=data)
+    train_generator(wanted, model, k, folder, loss=variant.loss, resume=has_train_state(folder), dataset=data)
     return folder
 
 
