@@ -120,7 +120,7 @@ def counted_by_torch(fn, *inputs: torch.Tensor) -> int:
 
 def paper_models(num_classes: int = 101) -> tuple[nn.Module, nn.Module]:
     """The paper preset's C3D (as the analysis runs it) and its temporal generator (k = 4; every k costs
-    the same: the generator always sees 16 frame slots and 16 masks)."""
+    the same: the generator always sees all 16 frame slots, 48 channels)."""
     from motionprobe.config import preset
     from motionprobe.generator import build_generator
     from motionprobe.models.registry import build_model
@@ -136,7 +136,7 @@ def torch_counts_for_paper_models(num_classes: int = 101) -> tuple[int, int]:
         model, generator = paper_models(num_classes)
         t = generator.num_frames
         return (counted_by_torch(model, torch.empty(1, 3, t, 112, 112)),
-                counted_by_torch(generator.net, torch.empty(1, 4 * t, 112, 112)))
+                counted_by_torch(generator.net, torch.empty(1, generator.in_channels, 112, 112)))
 
 
 def model_flops(model: nn.Module, num_frames: int, height: int, width: int) -> FlopCount:
@@ -145,8 +145,6 @@ def model_flops(model: nn.Module, num_frames: int, height: int, width: int) -> F
 
 
 def generator_flops(generator: nn.Module, height: int, width: int) -> FlopCount:
-    """A TemporalGenerator's ResNet per generated clip: its input is 4·T channels (slots and masks)
-    with indices, 3·k without; placing frames and the residual base are elementwise."""
-    t = generator.num_frames
-    channels = 4 * t if generator.use_indices else 3 * generator.k
-    return count_flops(generator.net, (channels, height, width))
+    """A TemporalGenerator's ResNet per generated clip: its input is 3·T channels (frame slots) with
+    slot-encoded indices, 3·k otherwise; placing frames and the residual base are elementwise."""
+    return count_flops(generator.net, (generator.in_channels, height, width))

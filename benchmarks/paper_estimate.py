@@ -9,7 +9,7 @@ generator at k = 1 (the paper's Figure 7), counted by the engine's own `Plan`:
                       48 candidates: 16 + 49 + 49 + 49 (+1) = 164      all: 16 + 120 + 1820 + 12870 (+1) = 14,827
 
     FLOPs per clip = forwards · F(C3D) + generated · F(generator)
-    F(C3D) = 77.09 GFLOP, F(generator) = 27.31 GFLOP (benchmarks/flops.py, from the layer shapes, both
+    F(C3D) = 77.09 GFLOP, F(generator) = 26.05 GFLOP (benchmarks/flops.py, from the layer shapes, both
     checked against torch's FlopCounterMode)
 
     wall time on G devices = ceil(shards / G) · (total FLOPs / shards) / (FLOP/s per device)

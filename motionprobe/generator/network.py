@@ -123,8 +123,8 @@ class TemporalGenerator(nn.Module):
         self.use_indices, self.residual, self.index_encoding = use_indices, residual, index_encoding
         self.copy_given = copy_given and use_indices  # without positions there is nowhere to copy to
         self.sees_positions = use_indices and index_encoding == "slots"
-        in_channels = 3 * num_frames if self.sees_positions else 3 * k
-        self.net = ResnetGenerator(in_channels, 3 * num_frames, ngf=ngf, n_blocks=n_blocks)
+        self.in_channels = 3 * num_frames if self.sees_positions else 3 * k
+        self.net = ResnetGenerator(self.in_channels, 3 * num_frames, ngf=ngf, n_blocks=n_blocks)
 
     def forward(self, frames: Tensor, indices: Tensor) -> Tensor:
         b, _, k, h, w = self._check(frames, indices)
