@@ -125,10 +125,13 @@ def test_train_model_killed_and_interrupted_then_resumed_equals_an_uninterrupted
         if wait_until(lambda t0=since, n=target: written_since(out / "config.json", t0) and _epochs_done(out) >= n, proc):
             time.sleep(delay)
         if kill(proc, sig):
-            kills.append((sig.name, target, round(delay, 3), _epochs_done(out)))
             assert_readable(out)
+            if sig == signal.SIGINT and proc.returncode == 0:  # the signal landed as the run was exiting
+                assert (out / "eval.json").exists(), log.read_text()[-3000:]
+                continue
+            kills.append((sig.name, target, round(delay, 3), _epochs_done(out)))
             if sig == signal.SIGINT:
-                assert proc.returncode == 130
+                assert proc.returncode == 130, log.read_text()[-3000:]
                 assert "interrupted; finished work is saved" in log.read_text() and "Traceback" not in log.read_text()
     assert kills and kills[0][0] == "SIGKILL", kills
     run([*MODEL_ARGS, "--out", str(out), "--resume"], log)
