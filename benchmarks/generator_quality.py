@@ -8,10 +8,14 @@ k=4: frames 2, 6, 10, 14):
     replicate     each slot repeats the nearest kept frame (k=1: the paper's one-frame baseline)
     <generator>   the kept frames and their indices through the generator
 
-overall and per planted kind (appearance / motion / keyframe), with each generator's training time.
+overall and per planted kind (appearance / motion / keyframe), with each generator's training time,
+and for every generator a paired sign test on the same clips against replication and, for the
+perceptual variants, against the pixel generator trained with the same seed. `--seeds 0,1,2` trains
+each variant once per seed (a single training can land a few points either way: measure the spread).
 
     python -m benchmarks.generator_quality --threads 1           # everything, into runs/bench/generator_quality
     python -m benchmarks.generator_quality --model runs/model    # reuse a trained model folder
+    python -m benchmarks.generator_quality --frames 1 --variants perceptual,pixel --seeds 0,1,2
 
 Finished model and generator folders in --out are reused, interrupted ones resumed: rerunning is cheap,
 and separate invocations with different --variants/--frames can train in parallel into one --out.
@@ -153,18 +157,35 @@ def accuracies(model, generators: dict[tuple[int, str], torch.nn.Module], test: 
         ev = Evaluation(list(test.classes), c.tolist(), kinds)
         result[name] = {"overall": ev.accuracy, **ev.per_kind()}
         if not name.endswith(" replicate") and name != "original":
-            baseline = right[name.rsplit(" ", 1)[0] + " replicate"]
-            result[name]["vs_replicate"] = sign_test(right[name], baseline)
+            k, subset, label = name.split(" ", 2)
+            result[name]["vs_replicate"] = sign_test(right[name], right[f"{k} {subset} replicate"])
+            pixel = f"{k} {subset} {pixel_twin(label)}"
+            if pixel != name and pixel in right:
+                result[name]["vs_pixel"] = sign_test(right[name], right[pixel])
     return result
+
+
+def generator_label(variant: str, seed: int) -> str:
+    """How a (variant, seed) generator is named in the results: seed 0 keeps the bare variant name."""
+    return variant if seed == 0 else f"{variant} s{seed}"
+
+
+def pixel_twin(label: str) -> str:
+    """The pixel generator trained with the same seed as the generator `label`."""
+    return generator_label("pixel", int(label.rsplit(" s", 1)[1]) if " s" in label else 0)
 
 
 def sign_test(a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
     """Paired comparison of two per-clip correctness vectors: clips only `a` gets right, only `b` gets
-    right, and the exact two-sided sign-test p-value (McNemar's exact test)."""
+    right, and the exact two-sided sign-test p-value (McNemar's exact test).
+
+    >>> sign_test(torch.tensor([True, True, True, False]), torch.tensor([False, False, False, False]))
+    {'only_this': 3, 'only_other': 0, 'p': 0.25}
+    """
     only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
     m, low = only_a + only_b, min(only_a, only_b)
     p = min(1.0, 2 * sum(math.comb(m, i) for i in range(low + 1)) / 2**m) if m else 1.0
-    return {"only_this": only_a, "only_replicate": only_b, "p": p}
+    return {"only_this": only_a, "only_other": only_b, "p": p}
 
 
 @torch.inference_mode()
@@ -203,12 +224,13 @@ def k1_motion_ceiling(model, test: ClipDataset, num_frames: int = 16, speed: int
 def table(results: dict[str, dict], times: dict[str, float], n_clips: int, kind_counts: dict[str, int]) -> str:
     kinds = ["appearance", "motion", "keyframe"]
     head = ("| condition | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds)
-            + " | vs replicate: only this / only replicate, p | train s |")
-    lines = [head, "|" + "---|" * (len(kinds) + 4)]
+            + " | vs replicate: only this / only replicate, p | vs pixel: only this / only pixel, p | train s |")
+    lines = [head, "|" + "---|" * (len(kinds) + 5)]
     for name, acc in results.items():
         cells = [f"{acc['overall']:.3f}"] + [f"{acc.get(k, float('nan')):.3f}" for k in kinds]
-        vs = acc.get("vs_replicate")
-        cells.append(f"{vs['only_this']} / {vs['only_replicate']}, p={vs['p']:.2g}" if vs else "")
+        for other in ("vs_replicate", "vs_pixel"):
+            vs = acc.get(other)
+            cells.append(f"{vs['only_this']} / {vs['only_other']}, p={vs['p']:.2g}" if vs else "")
         variant = name.split(" ", 2)[-1] if name != "original" else ""
         k = name.split(" ", 1)[0]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {times.get(f'{k} {variant}', '')} |")
@@ -226,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma-separated, from: {', '.join(VARIANTS)}")
     p.add_argument("--frames", default="1,4", help="comma-separated k values (default 1,4)")
     p.add_argument("--epochs", type=int, help="generator epochs (default: the tiny preset's)")
+    p.add_argument("--seeds", default="0", help="comma-separated training seeds, one generator per variant and seed "
+                                                "(default 0; seed s > 0 trains into OUT/k<K>_<variant>_s<s>)")
     p.add_argument("--test-per-class", type=int, default=100,
                    help="test clips per class for the accuracies (default 100; the model's own test split is 20)")
     p.add_argument("--threads", type=int, help="torch threads (on a shared machine 1 is often faster than all cores)")
@@ -241,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--variants: unknown {', '.join(sorted(unknown))}; expected some of {', '.join(VARIANTS)}")
     variants = [VARIANTS[name] for name in args.variants.split(",")]
     ks = [int(k) for k in args.frames.split(",")]
+    try:
+        seeds = [int(seed) for seed in args.seeds.split(",")]
+    except ValueError:
+        p.error(f"--seeds: expected comma-separated integers, got {args.seeds!r}")
 
     model_dir = Path(args.model) if args.model else trained_model(cfg, out / "model")
     train = InMemory(build_dataset(cfg, "train", training=True))
@@ -250,10 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     model = load_model(model_dir)[0]
     generators, times = {}, {}
     for k in ks:
-        for v in variants:
-            folder = trained_generator(cfg, model_dir, k, v, out / f"k{k}_{v.name}", train)
-            generators[k, v.name], meta = load_generator(folder)
-            times[f"k={k} {v.name}"] = meta["metrics"]["train_seconds"]
+        for seed in seeds:
+            seeded = from_dict(cfg.to_dict())
+            seeded.seed = seed
+            for v in variants:
+                label = generator_label(v.name, seed)
+                folder = out / f"k{k}_{v.name}" if seed == 0 else out / f"k{k}_{v.name}_s{seed}"
+                folder = trained_generator(seeded, model_dir, k, v, folder, train)
+                generators[k, label], meta = load_generator(folder)
+                times[f"k={k} {label}"] = meta["metrics"]["train_seconds"]
     results = accuracies(model, generators, test, cfg.data.num_frames, seed=cfg.seed)
     kinds = test.metadata.get("kinds", {})
     kind_counts = {k: sum(kinds.get(test.classes[label]) == k for label in test.labels) for k in set(kinds.values())}
@@ -267,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     atomic_write_json(out / "results.json", {"model": str(model_dir),
                                              "kept_frames": {k: list(uniform_subset(k)) for k in ks},
-                                             "generator_epochs": cfg.generator.epochs, "accuracy": results,
+                                             "generator_epochs": cfg.generator.epochs, "seeds": seeds, "accuracy": results,
                                              "train_seconds": times, "test_clips": len(test),
                                              "k1_motion_ceiling": ceiling})
     atomic_write_text(out / "results.md", text)
