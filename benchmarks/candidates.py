@@ -18,7 +18,7 @@ import torch
 
 from motionprobe.analysis import Plan, evaluate_clips
 from motionprobe.config import preset
-from motionprobe.data.synthetic import SyntheticMotionDataset
+from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
 from motionprobe.generator import build_generator
 from motionprobe.models.registry import build_model
 from motionprobe.selection import candidates
@@ -39,9 +39,9 @@ def run(quick: bool = False) -> Figure:
     if quick:
         cfg.model.width, cfg.model.fc_dim, cfg.generator.ngf, cfg.generator.n_blocks = 1 / 16, 32, 4, 1
     torch.manual_seed(0)
-    model = build_model(cfg, 10).eval()
+    model = build_model(cfg, len(CLASSES)).eval()
     generator = build_generator(K, cfg).eval()
-    data = SyntheticMotionDataset("test", per_class=-(-clips_sampled // 10), size=size)
+    data = SyntheticMotionDataset("test", per_class=-(-clips_sampled // len(CLASSES)), size=size)
     clips = torch.stack([data[i]["clip"] for i in range(clips_sampled)])
     labels = [data.labels[i] for i in range(clips_sampled)]
     plans = {name: Plan.build(num_frames=16, ks=(K,), pools={K: candidates(K, pool, 16, seed=0)}, pixel_ks=(),

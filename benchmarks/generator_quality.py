@@ -114,6 +114,7 @@ def trained_generator(cfg: Config, model: Path, k: int, variant: Variant, folder
 
 
 SUBSETS = ("uniform", "random")
+KIND_ORDER = ("appearance", "motion", "keyframe", "implied")
 
 
 @torch.inference_mode()
@@ -222,7 +223,7 @@ def k1_motion_ceiling(model, test: ClipDataset, num_frames: int = 16, speed: int
 
 
 def table(results: dict[str, dict], times: dict[str, float], n_clips: int, kind_counts: dict[str, int]) -> str:
-    kinds = ["appearance", "motion", "keyframe"]
+    kinds = sorted(kind_counts, key=lambda k: (k not in KIND_ORDER, KIND_ORDER.index(k) if k in KIND_ORDER else k))
     head = ("| condition | overall | " + " | ".join(f"{k} ({kind_counts.get(k, 0)})" for k in kinds)
             + " | vs replicate: only this / only replicate, p | vs pixel: only this / only pixel, p | train s |")
     lines = [head, "|" + "---|" * (len(kinds) + 5)]

@@ -27,8 +27,8 @@ from motionprobe.io import load_tensors
 
 REPO = Path(__file__).resolve().parent.parent
 
-# The tiny synthetic setup every kill/determinism test analyses: 2 test clips per class (20 clips),
-# k = 1 (replicated frames only) and k = 2 (a generator, 4 candidates), 2 clips per shard (10 shards).
+# The tiny synthetic setup every kill/determinism test analyses: 2 test clips per class (24 clips),
+# k = 1 (replicated frames only) and k = 2 (a generator, 4 candidates), 2 clips per shard (12 shards).
 ANALYZE_ARGS = ["--test-per-class", "2", "--frames", "1,2", "--candidates", "4", "--bootstrap", "30",
                 "--shard-size", "2", "--no-progress"]
 

@@ -14,7 +14,7 @@ from motionprobe.analysis.engine import load_items
 from motionprobe.analysis.table import GENERATOR, ORIGINAL, PIXEL_GENERATOR, REPLICATE, read_table, shard_path
 from motionprobe.config import preset
 from motionprobe.data.base import to_float
-from motionprobe.data.synthetic import SyntheticMotionDataset
+from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
 from motionprobe.errors import UserError
 from motionprobe.models.registry import build_model
 from motionprobe.models.wrapper import wrap
@@ -22,9 +22,9 @@ from motionprobe.selection import candidates, subset_mask, uniform_subset
 
 
 def tiny_c3d():
-    """build_model(preset("tiny"), 10), re-initialised (Kaiming) so its outputs differ from clip to clip."""
+    """build_model(preset("tiny"), len(CLASSES)), re-initialised (Kaiming) so its outputs differ from clip to clip."""
     torch.manual_seed(0)
-    model = build_model(preset("tiny"), 10).eval()
+    model = build_model(preset("tiny"), len(CLASSES)).eval()
     with torch.no_grad():
         for m in model.net.modules():
             if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):
@@ -37,7 +37,7 @@ def small_net():
     """A much cheaper video model for tests that need many candidates."""
     torch.manual_seed(1)
     net = torch.nn.Sequential(torch.nn.Conv3d(3, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool3d((4, 2, 2)),
-                              torch.nn.Flatten(), torch.nn.Linear(96, 10))
+                              torch.nn.Flatten(), torch.nn.Linear(96, len(CLASSES)))
     with torch.no_grad():
         net[-1].weight.mul_(20)
     return wrap(net, input_size=(32, 32)).eval()

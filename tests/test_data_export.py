@@ -25,7 +25,7 @@ from motionprobe.models import build_model
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
     summary = export_synthetic(out, train_per_class=3, test_per_class=2, size=32, seed=5, progress=False)
-    assert summary.videos == {"train": 30, "test": 20}
+    assert summary.videos == {"train": 3 * len(CLASSES), "test": 2 * len(CLASSES)}
     return out
 
 
@@ -50,7 +50,7 @@ def test_export_layout_and_truth(exported):
     assert (lists / "classInd.txt").read_text().splitlines() == [f"{i + 1} {c}" for i, c in enumerate(CLASSES)]
     train_lines = (lists / "trainlist01.txt").read_text().splitlines()
     test_lines = (lists / "testlist01.txt").read_text().splitlines()
-    assert len(train_lines) == 30 and len(test_lines) == 20
+    assert len(train_lines) == 3 * len(CLASSES) and len(test_lines) == 2 * len(CLASSES)
     assert all(" " not in line for line in test_lines)
     truth = json.loads((exported / "truth.json").read_text())
     assert truth["classes"] == list(CLASSES) and truth["kinds"] == KIND
@@ -113,20 +113,21 @@ def test_cli_export_info_cache(tmp_path, capsys):
     assert main(["data", "info", "--dataset", "ucf101", "--root", str(out), "--preset", "tiny", "--check",
                  "--out", str(tmp_path / "info")]) == 0
     printed = capsys.readouterr().out
-    assert "10 classes" in printed and "train: 10 videos" in printed and "1 unreadable of 10" in printed
+    n = len(CLASSES)
+    assert f"{n} classes" in printed and f"train: {n} videos" in printed and f"1 unreadable of {n}" in printed
     info = json.loads((tmp_path / "info" / "info.json").read_text())
-    assert info["splits"]["test"]["videos"] == 10
+    assert info["splits"]["test"]["videos"] == n
     assert list(info["splits"]["test"]["unreadable"]) == [f"{CLASSES[0]}/{clip_name(CLASSES[0], 'test', 0)}"]
 
     cache = tmp_path / "cache"
     assert main(["data", "cache", "--dataset", "ucf101", "--root", str(out), "--preset", "tiny", "--out", str(cache),
                  "--workers", "1"]) == 0
-    assert "cached 19 videos" in capsys.readouterr().out
+    assert f"cached {2 * n - 1} videos" in capsys.readouterr().out  # both splits, less the broken one
     skipped = json.loads((cache / "skipped.json").read_text())
     assert [s["path"] for s in skipped] == [f"{CLASSES[0]}/{clip_name(CLASSES[0], 'test', 0)}"]
     assert main(["data", "cache", "--dataset", "ucf101", "--root", str(out), "--preset", "tiny", "--out", str(cache),
                  "--workers", "1"]) == 0
-    assert "19 already cached" in capsys.readouterr().out
+    assert f"{2 * n - 1} already cached" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -147,6 +148,6 @@ def test_cli_data_commands_read_a_config_file(exported, tmp_path, capsys):
     config = tmp_path / "data.yaml"
     config.write_text(f"dataset: ucf101\nroot: {exported}\npreset: tiny\nsubset: test\nworkers: 1\n")
     assert main(["data", "info", "--config", str(config)]) == 0
-    assert "test: 20 videos" in capsys.readouterr().out
+    assert f"test: {2 * len(CLASSES)} videos" in capsys.readouterr().out
     assert main(["data", "cache", "--config", str(config), "--out", str(tmp_path / "cache")]) == 0
-    assert "cached 20 videos" in capsys.readouterr().out  # subset: test from the file
+    assert f"cached {2 * len(CLASSES)} videos" in capsys.readouterr().out  # subset: test from the file

@@ -51,7 +51,7 @@ def test_accuracies_pair_each_generator_with_replicate_and_its_pixel_twin():
     for subset in ("uniform", "random"):
         replicate = result[f"k=1 {subset} replicate"]
         same = result[f"k=1 {subset} perceptual"]
-        assert same["overall"] == replicate["overall"] and set(same) >= {"appearance", "motion", "keyframe"}
+        assert same["overall"] == replicate["overall"] and set(same) >= {"appearance", "motion", "keyframe", "implied"}
         assert same["vs_replicate"] == {"only_this": 0, "only_other": 0, "p": 1.0}
         assert "vs_pixel" in same and "vs_pixel" not in result[f"k=1 {subset} pixel"]
         assert "vs_pixel" not in result[f"k=1 {subset} perceptual s1"]  # no pixel generator with seed 1

@@ -3,6 +3,7 @@
 import json
 
 from motionprobe.cli import main
+from motionprobe.data.synthetic import CLASSES
 
 
 def results_without_timestamps(path):
@@ -21,7 +22,7 @@ def test_demo_runs_every_stage_then_a_rerun_skips_them(tmp_path, capsys):
     for folder in ("model", "generator_k1_perceptual", "generator_k1_pixel"):
         assert (out / folder / "meta.json").is_file()
     results = results_without_timestamps(out / "analysis" / "results.json")
-    assert results["num_clips"] == 20 and set(results["accuracy"]["generator"]) == {"1"}
+    assert results["num_clips"] == 2 * len(CLASSES) and set(results["accuracy"]["generator"]) == {"1"}
     html = (out / "analysis" / "report.html").read_text()
     assert "Motion upper bound" in html
 

@@ -18,6 +18,7 @@ import torch
 from reliability_helpers import make_corpus, tiny_folders
 
 from motionprobe.cli import main
+from motionprobe.data.synthetic import CLASSES
 from motionprobe.io import load_tensors
 from motionprobe.models import load_model
 
@@ -157,16 +158,17 @@ def synthetic(tmp_path_factory):
 def test_checkpoint_for_another_number_of_classes(corpus, corpus_model, synthetic, tmp_path, capsys):
     args = ["--dataset", "ucf101", "--root", corpus.root, "--frames", "1", "--no-progress"]
     code, _, err = cli(capsys, "analyze", "--model", synthetic.model, *args, "--out", tmp_path / "a")
-    assert code == 2 and "classes differ from the model's 10" in error_line(err)
+    assert code == 2 and f"classes differ from the model's {len(CLASSES)}" in error_line(err)
     code, _, err = cli(capsys, "evaluate", "--model", synthetic.model, "--dataset", "ucf101", "--root", corpus.root)
-    assert code == 2 and "classes differ from the 10" in error_line(err)
-    # A model folder whose weights file came from a 10-class model: the keys are named, not a torch traceback.
+    assert code == 2 and f"classes differ from the {len(CLASSES)}" in error_line(err)
+    # A model folder whose weights file came from a synthetic-benchmark model: the keys are named, not a torch traceback.
     swapped = tmp_path / "swapped"
     shutil.copytree(corpus_model, swapped)
     shutil.copy(synthetic.model / "model.safetensors", swapped / "model.safetensors")
     code, _, err = cli(capsys, "analyze", "--model", swapped, *args, "--out", tmp_path / "b")
-    assert code == 2 and "weights do not fit the model: shape mismatch fc8.weight (10, 128) != (2, 128)" in error_line(err)
-    # Resuming a 10-class training run on the 2-class corpus.
+    mismatch = f"shape mismatch fc8.weight ({len(CLASSES)}, 128) != (2, 128)"
+    assert code == 2 and f"weights do not fit the model: {mismatch}" in error_line(err)
+    # Resuming a synthetic-benchmark training run on the 2-class corpus.
     run = tmp_path / "run"
     shutil.copytree(synthetic.model, run)
     code, _, err = cli(capsys, "train-model", "--dataset", "ucf101", "--root", corpus.root, "--preset", "tiny",

@@ -32,6 +32,7 @@ from reliability_helpers import (
 )
 
 from motionprobe.analysis.table import read_shard
+from motionprobe.data.synthetic import CLASSES
 from motionprobe.io import load_tensors
 
 SEED = 20261127
@@ -56,7 +57,7 @@ def test_analyze_killed_five_times_then_resumed_equals_an_uninterrupted_run(fold
     num_shards = len(shard_times)
     per_shard = (shard_times[-1] - engine_start) / num_shards / 1e9
     tail = ((straight / "results.json").stat().st_mtime_ns - shard_times[-1]) / 1e9
-    assert num_shards == 10
+    assert num_shards == len(CLASSES)  # 2 clips per class, 2 per shard
 
     rng = random.Random(SEED)
     out, kills, finished_alone = tmp_path / "killed", [], 0
@@ -87,9 +88,9 @@ def test_analyze_killed_five_times_then_resumed_equals_an_uninterrupted_run(fold
         assert (out / name).read_bytes() == (straight / name).read_bytes(), name
     results = json.loads((out / "results.json").read_text())
     ids = [row["clip_id"] for row in csv.DictReader((out / "per_clip.csv").open())]
-    assert results["num_clips"] == len(ids) == len(set(ids)) == 20  # no clip lost, none counted twice
+    assert results["num_clips"] == len(ids) == len(set(ids)) == 2 * len(CLASSES)  # no clip lost, none counted twice
     covered = sorted(i for p in shards(out) for i in read_shard(p).clip_index.tolist())
-    assert covered == list(range(20))
+    assert covered == list(range(2 * len(CLASSES)))
     with gzip.open(out / "candidates.csv.gz", "rt") as f:
         rows = list(csv.DictReader(f))
     per_clip = {i: sum(r["clip_id"] == i for r in rows) for i in ids}
@@ -143,7 +144,8 @@ def test_train_model_killed_and_interrupted_then_resumed_equals_an_uninterrupted
     assert _without(evals, "provenance")[0] == _without(evals, "provenance")[1]  # provenance names the folder
 
 
-GENERATOR_STEPS = 10  # 10 clips in batches of 2, 2 epochs; checkpoints every 3 steps and at each epoch's end
+# One clip per class in batches of 2, 2 epochs; checkpoints every 3 steps and at each epoch's end.
+GENERATOR_STEPS = len(CLASSES)
 
 
 def _steps_done(out: Path) -> int:
@@ -162,7 +164,7 @@ def test_train_generator_killed_then_resumed_equals_an_uninterrupted_run(folders
     rng = random.Random(SEED + 2)
     for attempt in range(3):  # a run that outpaces its kill point is retried with new draws in a fresh folder
         out = tmp_path / f"killed_{attempt}"
-        target = rng.randint(1, 6)  # wait for a checkpoint at or past this step (3, 5, 6 and 9 are), then a delay
+        target = rng.randint(1, 6)  # wait for a checkpoint at or past this step (3, 6, 9 and 12 are), then a delay
         delay = rng.uniform(0, 2) * per_step
         since = time.time_ns()
         proc = start([*args, "--out", str(out)], log)

@@ -17,7 +17,7 @@ import pytest
 from report_fixtures import SCRIPT_CLASS, Renamed, run_analysis, save_folders, tiny_config
 
 from motionprobe.cli import main
-from motionprobe.data.synthetic import SyntheticMotionDataset
+from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
 from motionprobe.models.checkpoint import load_model, save_model
 from motionprobe.report import headline, write_report
 
@@ -81,7 +81,7 @@ def test_report_with_pictures_renders_every_image_and_the_headline(folders, tmp_
 def test_hostile_class_names_are_shown_as_text_and_never_run(folders, tmp_path):
     analysis = tmp_path / "analysis"
     # Every class hostile, so the pictures' captions (drawn for two of them) carry one too.
-    names = {i: f"<script>alert({i})</script>" for i in range(10)}
+    names = {i: f"<script>alert({i})</script>" for i in range(len(CLASSES))}
     assert names[1] == SCRIPT_CLASS
     dataset = Renamed(SyntheticMotionDataset("test", per_class=1, size=32), names)
     run_analysis(folders, analysis, dataset=dataset, pixel=False)

@@ -53,17 +53,29 @@ def test_deterministic_for_a_seed_and_different_across_seeds():
 def test_metadata_states_the_planted_truth():
     ds = build_dataset(preset("tiny"), "test")
     kinds = ds.metadata["kinds"]
-    assert set(kinds.values()) == {"appearance", "motion", "keyframe"}
-    assert all(sum(k == kind for k in kinds.values()) >= 3 for kind in ("appearance", "motion", "keyframe"))
+    assert set(kinds.values()) == {"appearance", "motion", "keyframe", "implied"}
+    assert all(sum(k == kind for k in kinds.values()) >= 2 for kind in ("appearance", "motion", "keyframe", "implied"))
+    assert set(ds.metadata["truth"]) == set(kinds.values())
     assert ds[0]["clip"].shape == (3, 16, 32, 32) and ds[0]["clip"].dtype == torch.uint8
     assert len(ds) == 20 * len(CLASSES)
+
+
+def test_a_subset_of_kinds_draws_only_their_classes():
+    ds = SyntheticMotionDataset("test", per_class=2, kinds=("motion", "implied"))
+    assert ds.classes == [c for c in CLASSES if KIND[c] in ("motion", "implied")] and len(ds) == 2 * len(ds.classes)
+    assert set(ds.metadata["kinds"].values()) == set(ds.metadata["truth"]) == {"motion", "implied"}
+    for i in range(len(ds)):
+        info = ds.info(i)
+        assert info.label == ds.labels[i] and info.kind == KIND[ds.classes[ds.labels[i]]]
+    with pytest.raises(ValueError, match="kinds must be some of"):
+        SyntheticMotionDataset("test", kinds=("colour",))
 
 
 def test_everything_moves_in_every_class(splits):
     """Models are trained on moving clips: consecutive frames differ in every kind of class."""
     clips, labels = frames_of(splits[0], 30)
     change = (clips[:, 1:] - clips[:, :-1]).abs().mean(dim=(1, 2, 3, 4))
-    for kind in ("appearance", "motion", "keyframe"):
+    for kind in ("appearance", "motion", "keyframe", "implied"):
         sel = torch.tensor([KIND[CLASSES[int(y)]] == kind for y in labels])
         assert change[sel].min() > 0.01, kind
 
@@ -119,3 +131,22 @@ def test_motion_is_decodable_from_two_frames(splits):
     with torch.no_grad():
         acc = (net(xte).argmax(1) == yte).float().mean().item()
     assert acc > 0.8
+
+
+def test_implied_motion_is_decodable_from_one_frame(splits):
+    """Inside the implied group one frame suffices: the trail behind the object shows where it goes."""
+    implied_ids = [CLASSES.index(c) for c in CLASSES if KIND[c] == "implied"]
+
+    def single(ds):
+        idx = [i for i in range(len(ds)) if ds.labels[i] in implied_ids]
+        clips, _ = frames_of(ds, max(idx) + 1)
+        y = torch.tensor([implied_ids.index(ds.labels[i]) for i in idx])
+        return clips[idx].flatten(0, 1), y.repeat_interleave(clips.shape[1])  # every frame alone
+
+    train, test = splits
+    xtr, ytr = single(train)
+    net = fit(probe(3, len(implied_ids), downsample=False), xtr, ytr, steps=250)
+    xte, yte = single(test)
+    with torch.no_grad():
+        acc = (net(xte).argmax(1) == yte).float().mean().item()
+    assert acc > 0.9  # chance is 1/2

@@ -7,6 +7,7 @@ import torch
 
 from motionprobe.cli import main
 from motionprobe.config import preset
+from motionprobe.data.synthetic import CLASSES
 from motionprobe.errors import UserError
 from motionprobe.io import load_tensors
 from motionprobe.models import load_model
@@ -46,7 +47,7 @@ def test_checkpoint_round_trip_and_self_description(tmp_path):
     with torch.no_grad():
         assert torch.equal(model(clip), again(clip))
     confusion = json.loads((tmp_path / "eval.json").read_text())["confusion"]
-    assert sum(map(sum, confusion)) == 10
+    assert sum(map(sum, confusion)) == len(CLASSES)  # one test clip per class
 
 
 def test_a_finished_run_is_not_overwritten_without_resume(tmp_path):
@@ -62,7 +63,7 @@ def test_train_model_and_evaluate_verbs(tmp_path, capsys):
     assert "test clip accuracy" in capsys.readouterr().out
     assert main(["evaluate", "--model", str(out), "--out", str(tmp_path / "ev"), "--test-per-class", "2"]) == 0
     ev = json.loads((tmp_path / "ev" / "eval.json").read_text())
-    assert ev["n_clips"] == 20 and set(ev["per_kind"]) == {"appearance", "motion", "keyframe"}
+    assert ev["n_clips"] == 2 * len(CLASSES) and set(ev["per_kind"]) == {"appearance", "motion", "keyframe", "implied"}
 
 
 def test_unreadable_clips_are_skipped_and_counted(tmp_path):
@@ -79,4 +80,4 @@ def test_unreadable_clips_are_skipped_and_counted(tmp_path):
                           test_set=Damaged("test", per_class=1))
     assert metrics["skipped_clips"] == 4  # two in each split
     ev = json.loads((tmp_path / "eval.json").read_text())
-    assert ev["n_clips"] == 8 and ev["skipped"]["count"] == 2
+    assert ev["n_clips"] == len(CLASSES) - 2 and ev["skipped"]["count"] == 2

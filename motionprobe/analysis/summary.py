@@ -288,7 +288,8 @@ def _per_kind(outcomes: Outcomes, classes: Sequence[str], stats: dict[Key, np.nd
 
     truth = {"positive_kind": "motion", "motion_bound_auroc": auroc_of("motion_bound"),
              "motion_bound_f1_auroc": auroc_of("motion_bound_f1"), "uniform_gap_auroc": auroc_of("uniform_gap"),
-             "keyframe_full_minus_uniform": out.get("keyframe", {}).get("full_minus_uniform", {})}
+             "keyframe_full_minus_uniform": out.get("keyframe", {}).get("full_minus_uniform", {}),
+             "implied_full_minus_uniform": out.get("implied", {}).get("full_minus_uniform", {})}
     return out, truth
 
 

@@ -74,10 +74,10 @@ def export_synthetic(out: str | Path, *, train_per_class: int, test_per_class: i
     lines: dict[str, list[str]] = {"train": [], "test": []}
     for split, per_class in (("train", train_per_class), ("test", test_per_class)):
         dataset = SyntheticMotionDataset(split, per_class=per_class, size=size, num_frames=num_frames, seed=seed)
-        seen = {c: 0 for c in CLASSES}
+        seen = {c: 0 for c in dataset.classes}
         for i in tqdm(range(len(dataset)), desc=f"exporting {split}", unit="clip", disable=not progress):
             clip, info = dataset.render(i)
-            name = CLASSES[info.label]
+            name = dataset.classes[info.label]
             rel = f"{name}/{clip_name(name, split, seen[name])}"
             seen[name] += 1
             frames = np.round(clip * 255.0).astype(np.uint8).transpose(1, 2, 3, 0)

@@ -1,6 +1,6 @@
 """The embedded motion benchmark: procedurally drawn clips whose planted truth is known per class.
 
-Three kinds of class, all on a textured background that pans with a random, class-independent
+Four kinds of class, all on a textured background that pans with a random, class-independent
 camera motion, with pixel noise:
 
 - *appearance* (red, green, blue): the object's colour decides (its shape is random: disk, square or
@@ -13,10 +13,15 @@ camera motion, with pixel noise:
 - *key-frame* (flash_yellow, flash_cyan, flash_magenta): a grey ring drifts at random; in 2 consecutive
   frames at a random place in the clip it becomes a large square of the class's colour. Which frame is
   kept matters; motion does not.
+- *implied motion* (trail_right, trail_left): a small grey disk moves left or right, drawing a fading
+  trail behind it. The model learns the motion, yet every frame shows the direction in the trail:
+  replicating one frame freezes the disk (a clip unlike any the model saw), while a generator that
+  reads the trail can restore the motion. This is the paper's case against naive frame replication:
+  the naive analysis blames motion that one frame implies.
 
 Clip `i` of a split is drawn from its own generator seeded by (seed, split, i): deterministic, and
 any clip can be drawn alone. Classes are interleaved (clip i has class i mod C), so any prefix is
-balanced.
+balanced. `kinds=` draws a subset of the kinds (the others' classes are left out).
 """
 
 from __future__ import annotations
@@ -33,13 +38,15 @@ from .base import ClipDataset
 APPEARANCE = ("red", "green", "blue")
 MOTION = ("drift_right", "drift_left", "drift_up", "drift_down")
 KEYFRAME = ("flash_yellow", "flash_cyan", "flash_magenta")
+IMPLIED = ("trail_right", "trail_left")
 COLORS = {"red": (1.0, 0.15, 0.15), "green": (0.15, 1.0, 0.15), "blue": (0.2, 0.3, 1.0),
           "flash_yellow": (1.0, 1.0, 0.1), "flash_cyan": (0.1, 1.0, 1.0), "flash_magenta": (1.0, 0.1, 1.0)}
 SHAPES = ("disk", "square", "triangle")
-CLASSES = APPEARANCE + MOTION + KEYFRAME
+CLASSES = APPEARANCE + MOTION + KEYFRAME + IMPLIED
 KIND = {**{c: "appearance" for c in APPEARANCE}, **{c: "motion" for c in MOTION},
-        **{c: "keyframe" for c in KEYFRAME}}
-DIRECTIONS = {"drift_right": (1.0, 0.0), "drift_left": (-1.0, 0.0), "drift_up": (0.0, -1.0), "drift_down": (0.0, 1.0)}
+        **{c: "keyframe" for c in KEYFRAME}, **{c: "implied" for c in IMPLIED}}
+DIRECTIONS = {"drift_right": (1.0, 0.0), "drift_left": (-1.0, 0.0), "drift_up": (0.0, -1.0), "drift_down": (0.0, 1.0),
+              "trail_right": (1.0, 0.0), "trail_left": (-1.0, 0.0)}
 KEY_FRAMES_PER_CLIP = 2
 _SPLIT_CODE = {"train": 1, "test": 2}
 MEMO_BYTES = 256 * 2**20
@@ -50,6 +57,8 @@ TRUTH = {
               "a single frame is at chance inside the group",
     "keyframe": f"the class shows in only {KEY_FRAMES_PER_CLIP} consecutive frames of 16; "
                 "which frame is kept matters, motion does not",
+    "implied": "only the direction of motion decides, but every frame implies it (a fading trail behind "
+               "the object): motion the model uses, yet recoverable from a single frame",
 }
 
 
@@ -78,6 +87,20 @@ def _shape_mask(name: str, dx: np.ndarray, dy: np.ndarray, r: float) -> np.ndarr
     raise ValueError(name)
 
 
+def _draw_trail(frame: np.ndarray, dx: np.ndarray, dy: np.ndarray, velocity: np.ndarray, r: float,
+                color: np.ndarray) -> None:
+    """Blend a tapering trail, fading with distance, behind an object moving with `velocity` (in place)."""
+    ux, uy = velocity / np.linalg.norm(velocity)
+    behind = -(dx * ux + dy * uy)  # distance behind the object's centre along its motion
+    across = np.abs(dx * uy - dy * ux)
+    length = 2.2 * r
+    fade = 1.0 - behind / length
+    inside = (behind > 0) & (fade > 0) & (across <= 0.45 * r * (0.4 + 0.6 * fade))
+    alpha = np.where(inside, 0.7 * fade, 0.0)[None].astype(np.float32)
+    frame *= 1.0 - alpha
+    frame += alpha * color[:, None, None]
+
+
 def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
     """Smooth low-contrast background, twice the frame size so it can pan (wrapping)."""
     grey = rng.uniform(0.2, 0.45, size=(1, 8, 8))
@@ -88,7 +111,7 @@ def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames: int = 16) -> tuple[np.ndarray, ClipInfo]:
-    """Draw one clip as float32 (3, T, size, size) in [0, 1]."""
+    """Draw one clip of class `CLASSES[label]` as float32 (3, T, size, size) in [0, 1]."""
     name = CLASSES[label]
     kind = KIND[name]
     scale = size / 32.0
@@ -101,7 +124,7 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
     bx0, by0 = rng.uniform(0, size, 2)
 
     x0, y0 = rng.uniform(0, size, 2)
-    if kind == "motion":
+    if kind in ("motion", "implied"):
         speed = rng.uniform(1.5, 2.5) * scale
         velocity = speed * np.array(DIRECTIONS[name])
     else:
@@ -113,7 +136,9 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
         color = np.full(3, rng.uniform(0.6, 0.95), dtype=np.float32)
     key_start = int(rng.integers(0, num_frames - KEY_FRAMES_PER_CLIP + 1)) if kind == "keyframe" else -1
     key_frames = tuple(range(key_start, key_start + KEY_FRAMES_PER_CLIP)) if kind == "keyframe" else ()
-    shape = {"appearance": SHAPES[int(rng.integers(len(SHAPES)))], "motion": "cross", "keyframe": "ring"}[kind]
+    shape = {"appearance": SHAPES[int(rng.integers(len(SHAPES)))], "motion": "cross", "keyframe": "ring",
+             "implied": "disk"}[kind]
+    head = 0.45 if kind == "implied" else 1.0  # the trail's head is smaller than the other objects
 
     clip = np.empty((3, num_frames, size, size), dtype=np.float32)
     for t in range(num_frames):
@@ -128,7 +153,9 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
             flash = np.maximum(np.abs(dx), np.abs(dy)) <= 1.4 * r
             frame[:, flash] = np.array(COLORS[name], dtype=np.float32)[:, None]
         else:
-            frame[:, _shape_mask(shape, dx, dy, r)] = color[:, None]
+            if kind == "implied":
+                _draw_trail(frame, dx, dy, velocity, r, color)
+            frame[:, _shape_mask(shape, dx, dy, head * r)] = color[:, None]
         clip[:, t] = frame
     clip += rng.normal(0.0, 0.03, clip.shape).astype(np.float32)
     info = ClipInfo(label=label, kind=kind, velocity=(float(velocity[0]), float(velocity[1])), key_frames=key_frames)
@@ -138,26 +165,38 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
 class SyntheticMotionDataset(ClipDataset):
     """The embedded benchmark; `metadata["kinds"]` maps each class to its planted kind."""
 
-    def __init__(self, split: str = "train", per_class: int = 60, size: int = 32, num_frames: int = 16, seed: int = 0):
+    def __init__(self, split: str = "train", per_class: int = 60, size: int = 32, num_frames: int = 16, seed: int = 0,
+                 kinds: tuple[str, ...] | None = None):
         if split not in _SPLIT_CODE:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        unknown = set(kinds or ()) - set(TRUTH)
+        if unknown or kinds == ():
+            raise ValueError(f"kinds must be some of {', '.join(TRUTH)}, got {', '.join(sorted(unknown)) or 'none'}")
         self.split, self.size, self.num_frames, self.seed = split, size, num_frames, seed
-        self.classes = list(CLASSES)
-        n = per_class * len(CLASSES)
-        self.labels = [i % len(CLASSES) for i in range(n)]
+        # A subset of the kinds keeps the order of CLASSES; with all of them, labels index CLASSES itself.
+        self.classes = [c for c in CLASSES if kinds is None or KIND[c] in kinds]
+        self._global = [CLASSES.index(c) for c in self.classes]
+        n = per_class * len(self.classes)
+        self.labels = [i % len(self.classes) for i in range(n)]
         self.ids = [f"synthetic/{split}/{i:06d}" for i in range(n)]
         # Small clips are kept once drawn (the tiny preset's training set is ~30 MB): epochs after the
         # first cost no drawing. Large ones are redrawn, which keeps memory flat.
         self._memoize = n * 3 * num_frames * size * size <= MEMO_BYTES
         self._memo: dict[int, torch.Tensor] = {}
+        present = {KIND[c] for c in self.classes}
         self.metadata = {"dataset": "synthetic", "split": split, "seed": seed, "size": size,
-                         "kinds": dict(KIND), "truth": dict(TRUTH), "key_frames_per_clip": KEY_FRAMES_PER_CLIP}
+                         "kinds": {c: KIND[c] for c in self.classes},
+                         "truth": {k: v for k, v in TRUTH.items() if k in present},
+                         "key_frames_per_clip": KEY_FRAMES_PER_CLIP}
 
     def _rng(self, index: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, _SPLIT_CODE[self.split], index])
 
     def render(self, index: int) -> tuple[np.ndarray, ClipInfo]:
-        return render_clip(self.labels[index], self._rng(index), self.size, self.num_frames)
+        """The clip and what was planted in it; `info.label` indexes this dataset's classes."""
+        clip, info = render_clip(self._global[self.labels[index]], self._rng(index), self.size, self.num_frames)
+        info.label = self.labels[index]
+        return clip, info
 
     def info(self, index: int) -> ClipInfo:
         return self.render(index)[1]

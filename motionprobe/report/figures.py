@@ -249,7 +249,7 @@ def generator_gain(results: dict, path: str | Path, k: int | None = None) -> Fig
 
 
 def per_kind(results: dict, path: str | Path) -> Figure:
-    """Figure 3 once per planted kind (appearance, motion, key-frame classes of the embedded benchmark)."""
+    """Figure 3 once per planted kind of class of the embedded benchmark."""
     name, title = "per_kind", "Accuracy vs frames per planted kind"
     kinds = results.get("per_kind") or {}
     if not kinds:
@@ -265,7 +265,8 @@ def per_kind(results: dict, path: str | Path) -> Figure:
         fig.legend(handles, labels, loc="outside right center", frameon=False)
         path = _save(fig, Path(path))
     caption = ("The same curves per planted kind: appearance classes should need no motion, motion classes should "
-               "fall to chance without it, key-frame classes should gain from choosing frames (full over uniform).")
+               "fall to chance without it, key-frame classes should gain from choosing frames (full over uniform), "
+               "and implied-motion classes, lost when a frame is replicated, should come back with the generator.")
     return Figure(name, title, caption, path)
 
 
