@@ -128,7 +128,7 @@ def _tiny() -> Config:
     synthetic test split to ≥ 0.95 clip accuracy and ≥ 0.9 on every kind of class."""
     return Config(
         preset="tiny",
-        data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=60, test_per_class=20),
+        data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=50, test_per_class=20),
         model=ModelConfig(width=0.125, fc_dim=128, dropout=0.1, batch_norm=True),
         train=TrainConfig(epochs=24, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-2,
                           lr_step_epochs=12, lr_gamma=0.3),
