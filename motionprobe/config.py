@@ -124,14 +124,15 @@ def _paper() -> Config:
 def _tiny() -> Config:
     """Trains on 2 CPU cores in minutes: 32×32×16 synthetic clips, C3D at 1/8 width with BatchNorm.
 
-    The schedule (AdamW 1e-3, ×0.3 after 12 epochs, 24 epochs) is the shortest measured to bring the
-    synthetic test split to ≥ 0.95 clip accuracy and ≥ 0.9 on every kind of class."""
+    The schedule: AdamW 1e-3, ×0.3 every 8 epochs, 24 epochs, 50 clips per class. Measured on the
+    12-class benchmark: test clip accuracy 0.954 (seed 0; every kind ≥ 0.9) and 0.946 (seed 1; key-frame
+    0.80). Decaying every 12 epochs instead left seed 0 at 0.912 with green taken for blue."""
     return Config(
         preset="tiny",
         data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=50, test_per_class=20),
         model=ModelConfig(width=0.125, fc_dim=128, dropout=0.1, batch_norm=True),
         train=TrainConfig(epochs=24, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-2,
-                          lr_step_epochs=12, lr_gamma=0.3),
+                          lr_step_epochs=8, lr_gamma=0.3),
         generator=GeneratorConfig(ngf=16, n_blocks=2, epochs=6, batch_size=16, lr=1e-3, sample_every=100),
         analysis=AnalysisConfig(candidates=48, batch_size=128, bootstrap=500, shard_size=64),
     )
