@@ -67,7 +67,7 @@ def test_training_writes_a_complete_folder(model_dir, tmp_path):
     out = tmp_path / "g"
     result = train_generator(small_cfg(), model_dir, 1, out, loss="pixel", progress=False)
     generator, meta = load_generator(out)
-    assert generator.k == 1 and meta["loss"] == "pixel" and meta["use_indices"] is True
+    assert generator.k == 1 and meta["loss"] == "pixel" and meta["use_indices"] is False  # the tiny preset
     assert meta["metrics"]["steps"] == result["steps"] == 3 and meta["code_version"]
     rows = (out / "losses.csv").read_text().splitlines()
     assert rows[0].startswith("step,epoch_progress,loss,pixel") and len(rows) == 1 + 3
