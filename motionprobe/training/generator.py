@@ -53,6 +53,7 @@ from .state import (
     optimizer_step,
     save_train_state,
     seed_everything,
+    train_state_extra,
 )
 
 SAMPLE_CLIPS = 4
@@ -110,8 +111,8 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     run = {"k": k, "loss": loss}  # what the checkpoints are of: a resumed run must not change it
     state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0, **run})
     if resume:
+        _check_same_run(out, train_state_extra(out), run)  # before the weights: their shapes may differ by k
         state = load_train_state(out, generator, optimizer, None)
-        _check_same_run(out, state, run)
     if world.is_main:
         cfg.save(out / "config.json")
     log = MetricsLog(out, "losses.csv") if world.is_main else None
@@ -196,11 +197,11 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     return {"out": str(out), "k": k, "loss": loss, **metrics}
 
 
-def _check_same_run(out: Path, state: TrainState, run: dict[str, Any]) -> None:
-    """The generator network has the same weights for every k, so only the checkpoint can tell a k=1 run
-    from a k=4 one: resuming it with another k (or loss) would silently mix the two."""
+def _check_same_run(out: Path, extra: dict[str, Any], run: dict[str, Any]) -> None:
+    """With slot indices the generator has the same weights for every k, so only the checkpoint can tell a
+    k=1 run from a k=4 one: resuming it with another k (or loss) would silently mix the two."""
     for key, value in run.items():
-        saved = state.extra.get(key, value)  # checkpoints written before this check do not say
+        saved = extra.get(key, value)  # checkpoints written before this check do not say
         if saved != value:
             option = "--frames" if key == "k" else "--loss"
             raise UserError(f"--resume: {out} holds a generator run for {key}={saved}, not {key}={value}; resume it "

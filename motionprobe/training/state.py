@@ -89,13 +89,23 @@ def has_train_state(folder: Path) -> bool:
     return (folder / STATE_JSON).is_file() and (folder / STATE_TENSORS).is_file()
 
 
-def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                     scheduler: Any | None) -> TrainState:
+def _read_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if not (folder / STATE_TENSORS).is_file():
         raise UserError(f"--resume: {folder} holds no training state ({STATE_TENSORS}); start without --resume")
     tensors, header = load_tensors_and_metadata(folder / STATE_TENSORS)
     # Files written before the state moved into the tensors file keep it in the JSON only.
     meta = json.loads(header[STATE_KEY]) if STATE_KEY in header else read_json(folder / STATE_JSON)
+    return tensors, meta
+
+
+def train_state_extra(folder: Path) -> dict[str, Any]:
+    """What a checkpoint says it is a run of (its `extra`), read before any weights are loaded."""
+    return dict(_read_state(folder)[1].get("extra", {}))
+
+
+def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                     scheduler: Any | None) -> TrainState:
+    tensors, meta = _read_state(folder)
     from ..models.checkpoint import load_state_strict
 
     try:  # another dataset (class count), architecture or k: name the keys instead of torch's traceback
