@@ -37,6 +37,15 @@ def fit(net: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 200) -> n
     return net.eval()
 
 
+def probe_accuracy(splits, inputs, in_channels: int, classes: int) -> float:
+    """Fit a full-resolution probe on `inputs(train)` and return its accuracy on `inputs(test)`."""
+    train, test = splits
+    net = fit(probe(in_channels, classes, downsample=False), *inputs(train), steps=250)
+    x, y = inputs(test)
+    with torch.no_grad():
+        return (net(x).argmax(1) == y).float().mean().item()
+
+
 @pytest.fixture(scope="module")
 def splits():
     return SyntheticMotionDataset("train", per_class=16), SyntheticMotionDataset("test", per_class=8)
@@ -124,13 +133,7 @@ def test_motion_is_decodable_from_two_frames(splits):
         y = torch.tensor([motion_ids.index(ds.labels[i]) for i in idx]).repeat(4)
         return x, y
 
-    train, test = splits
-    xtr, ytr = pairs(train)
-    net = fit(probe(6, len(motion_ids), downsample=False), xtr, ytr, steps=250)
-    xte, yte = pairs(test)
-    with torch.no_grad():
-        acc = (net(xte).argmax(1) == yte).float().mean().item()
-    assert acc > 0.8
+    assert probe_accuracy(splits, pairs, in_channels=6, classes=len(motion_ids)) > 0.8
 
 
 def test_implied_motion_is_decodable_from_one_frame(splits):
@@ -143,10 +146,4 @@ def test_implied_motion_is_decodable_from_one_frame(splits):
         y = torch.tensor([implied_ids.index(ds.labels[i]) for i in idx])
         return clips[idx].flatten(0, 1), y.repeat_interleave(clips.shape[1])  # every frame alone
 
-    train, test = splits
-    xtr, ytr = single(train)
-    net = fit(probe(3, len(implied_ids), downsample=False), xtr, ytr, steps=250)
-    xte, yte = single(test)
-    with torch.no_grad():
-        acc = (net(xte).argmax(1) == yte).float().mean().item()
-    assert acc > 0.9  # chance is 1/2
+    assert probe_accuracy(splits, single, in_channels=3, classes=len(implied_ids)) > 0.9  # chance is 1/2
