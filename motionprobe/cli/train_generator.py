@@ -28,7 +28,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", dest="generator_batch_size", type=int, metavar="B", help="clips per step")
     p.add_argument("--lr", dest="generator_lr", type=float, metavar="LR", help="Adam learning rate")
     p.add_argument("--no-indices", dest="use_indices", action="store_const", const=False,
-                   help="ablation: do not tell the generator where the given frames sit")
+                   help="do not tell the generator where the given frames sit (the tiny preset's default; "
+                        "generator.use_indices: true in a --config file turns them on)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     add_common(p)
     p.set_defaults(run=run)
