@@ -52,12 +52,15 @@ class Variant:
     residual: bool = True
     copy_given: bool = True
     index_encoding: str = "slots"
+    layers: tuple[str, ...] | None = None  # perceptual layers; None: the model's default
 
     def config(self, base: Config) -> Config:
         cfg = from_dict(base.to_dict())
         g = cfg.generator
         g.use_indices, g.residual, g.copy_given, g.index_encoding = \
             self.use_indices, self.residual, self.copy_given, self.index_encoding
+        if self.layers:
+            g.perceptual_layers = self.layers
         return cfg
 
 
@@ -68,6 +71,8 @@ VARIANTS = {v.name: v for v in [
     Variant("perceptual_no_residual", "perceptual", residual=False),
     Variant("perceptual_no_copy", "perceptual", copy_given=False),
     Variant("perceptual_stacked", "perceptual", index_encoding="stacked"),
+    Variant("perceptual_no_indices_deep", "perceptual", use_indices=False,
+            layers=("relu2", "relu3b", "relu4b", "relu5b")),
 ]}
 DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
 
@@ -248,10 +253,13 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma-separated, from: {', '.join(VARIANTS)}")
     p.add_argument("--frames", default="1,4", help="comma-separated k values (default 1,4)")
     p.add_argument("--epochs", type=int, help="generator epochs (default: the tiny preset's)")
+    p.add_argument("--decay-epochs", type=int, help="generator epochs of falling learning rate (default: the preset's)")
     p.add_argument("--seeds", default="0", help="comma-separated training seeds, one generator per variant and seed "
                                                 "(default 0; seed s > 0 trains into OUT/k<K>_<variant>_s<s>)")
     p.add_argument("--test-per-class", type=int, default=100,
                    help="test clips per class for the accuracies (default 100; the model's own test split is 20)")
+    p.add_argument("--train-per-class", type=int,
+                   help="the generators' training clips per class (default: the tiny preset's, the model's own)")
     p.add_argument("--threads", type=int, help="torch threads (on a shared machine 1 is often faster than all cores)")
     args = p.parse_args(argv)
     if args.threads:
@@ -260,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = preset("tiny")
     if args.epochs:
         cfg.generator.epochs = args.epochs
+    if args.decay_epochs is not None:
+        cfg.generator.decay_epochs = args.decay_epochs
     unknown = set(args.variants.split(",")) - set(VARIANTS)
     if unknown:
         p.error(f"--variants: unknown {', '.join(sorted(unknown))}; expected some of {', '.join(VARIANTS)}")
@@ -271,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--seeds: expected comma-separated integers, got {args.seeds!r}")
 
     model_dir = Path(args.model) if args.model else trained_model(cfg, out / "model")
+    if args.train_per_class:
+        cfg.data.train_per_class = args.train_per_class  # after the model: only the generators see more clips
     train = InMemory(build_dataset(cfg, "train", training=True))
     test_cfg = from_dict(cfg.to_dict())
     test_cfg.data.test_per_class = args.test_per_class  # the model's test split is a prefix: more clips, tighter figures

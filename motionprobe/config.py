@@ -80,6 +80,7 @@ class GeneratorConfig:
     epochs: int = 10
     batch_size: int = 8
     lr: float = 2e-4
+    decay_epochs: int = 0  # the last N epochs lower lr linearly towards 0, as CycleGAN's second half does
     beta1: float = 0.5
     beta2: float = 0.999
     sample_every: int = 200

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from .. import config as config_mod
 from .. import distributed
-from ..config import Config
+from ..config import Config, GeneratorConfig
 from ..data import ClipDataset, build_dataset, clips_only, to_float
 from ..errors import UserError
 from ..generator import build_generator, build_loss, save_generator, take_frames, training_subsets
@@ -67,6 +67,20 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
 def batch_subsets(k: int, n: int, seed: int, epoch: int, batch: int, num_frames: int) -> torch.Tensor:
     """The k-frame subsets given to the generator in one batch, a pure function of (seed, epoch, batch)."""
     return training_subsets(k, n, np.random.default_rng([seed, 2, epoch, batch]), num_frames)
+
+
+def decay_factor(position: int, steps_per_epoch: int, g: GeneratorConfig) -> float:
+    """The learning rate's multiplier at a batch position: 1, then over the last `g.decay_epochs` epochs
+    falling linearly towards 0 (CycleGAN's schedule, per step rather than per epoch). A pure function of
+    the position, so a resumed run follows the same schedule without a scheduler state."""
+    decay_steps = min(g.decay_epochs, g.epochs) * steps_per_epoch
+    start = g.epochs * steps_per_epoch - decay_steps
+    return 1.0 - max(0, position - start + 1) / (decay_steps + 1)
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def clip_loader(dataset: ClipDataset, batches: list[list[int]]) -> DataLoader:
@@ -145,6 +159,7 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
                 # the first rows are what a draw for fewer clips (some unreadable) would give.
                 indices = batch_subsets(k, len(batches[b - first]), cfg.seed, epoch, b, t)[pos][: clips.shape[0]]
                 indices = indices.to(cfg.device)
+                set_learning_rate(optimizer, g.lr * decay_factor(epoch * steps_per_epoch + b, steps_per_epoch, g))
                 generated = trained(take_frames(clips, indices), indices)
                 terms = criterion.terms(generated, clips)
                 total = criterion.combine(terms)
@@ -221,6 +236,9 @@ def _check_schedule(cfg: Config) -> None:
             raise UserError(f"generator.{name}: expected a positive integer, got {getattr(g, name)}")
     if g.epochs < 1:
         raise UserError(f"--epochs: expected at least 1 generator epoch, got {g.epochs}")
+    if not 0 <= g.decay_epochs <= g.epochs:
+        raise UserError(f"--decay-epochs: expected 0..{g.epochs} (the epochs whose learning rate falls), "
+                        f"got {g.decay_epochs}")
 
 
 def _checkpoint(out: Path, generator: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState,
