@@ -53,6 +53,7 @@ class Variant:
     copy_given: bool = True
     index_encoding: str = "slots"
     layers: tuple[str, ...] | None = None  # perceptual layers; None: the model's default
+    pixel_weight: float = 0.0  # perceptual + this × pixel
 
     def config(self, base: Config) -> Config:
         cfg = from_dict(base.to_dict())
@@ -61,6 +62,7 @@ class Variant:
             self.use_indices, self.residual, self.copy_given, self.index_encoding
         if self.layers:
             g.perceptual_layers = self.layers
+        g.pixel_weight = self.pixel_weight
         return cfg
 
 
@@ -73,6 +75,8 @@ VARIANTS = {v.name: v for v in [
     Variant("perceptual_stacked", "perceptual", index_encoding="stacked"),
     Variant("perceptual_no_indices_deep", "perceptual", use_indices=False,
             layers=("relu2", "relu3b", "relu4b", "relu5b")),
+    Variant("perceptual_no_indices_shallow", "perceptual", use_indices=False, layers=("relu1", "relu2", "relu3b")),
+    *(Variant(f"perceptual_no_indices_pixel{w}", "perceptual", use_indices=False, pixel_weight=w) for w in (10, 30, 100)),
 ]}
 DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
 

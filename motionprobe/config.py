@@ -74,6 +74,7 @@ class GeneratorConfig:
     loss: str = "perceptual"
     perceptual_layers: tuple[str, ...] | None = None  # None: the architecture's default
     perceptual_weights: tuple[float, ...] | None = None  # one per layer; None: all 1
+    pixel_weight: float = 0.0  # perceptual loss only: + this × the pixel distance, an anchor to real-looking frames
     residual: bool = True  # predict a change on top of nearest-kept-frame replication
     copy_given: bool = True  # the given frames pass through unchanged at their positions
     index_encoding: str = "slots"  # "slots": frames at their positions among T slots; "stacked": in order, network blind

@@ -55,6 +55,18 @@ def test_layer_weights_scale_their_terms():
     assert PerceptualLoss(model, ["sum"], [3.0])(y, x).item() == pytest.approx(3 * once.item())
 
 
+def test_a_pixel_weight_adds_that_many_pixel_distances():
+    model = channel_sum_model()
+    x, y = torch.rand(2, 3, 2, 2, 2), torch.rand(2, 3, 2, 2, 2)
+    anchored = PerceptualLoss(model, ["sum"], pixel_weight=20.0)
+    terms = anchored.terms(y, x)
+    assert set(terms) == {"sum", "pixel"} and terms["pixel"].item() == pytest.approx(PixelLoss()(y, x).item())
+    expected = PerceptualLoss(model, ["sum"])(y, x).item() + 20 * PixelLoss()(y, x).item()
+    assert anchored(y, x).item() == pytest.approx(expected)
+    with pytest.raises(UserError, match="generator.pixel_weight: expected a finite weight ≥ 0, got -1"):
+        PerceptualLoss(model, ["sum"], pixel_weight=-1.0)
+
+
 def test_losses_are_zero_for_identical_clips_and_positive_otherwise():
     torch.manual_seed(0)
     cfg = preset("tiny")

@@ -16,6 +16,7 @@ The video model is frozen: eval mode (no dropout), parameters without gradients.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -49,7 +50,8 @@ class PixelLoss(nn.Module):
 class PerceptualLoss(nn.Module):
     """Weighted sum of normalized feature distances at named layers of a frozen video model."""
 
-    def __init__(self, model: VideoModel, layers: Sequence[str] | None = None, weights: Sequence[float] | None = None):
+    def __init__(self, model: VideoModel, layers: Sequence[str] | None = None, weights: Sequence[float] | None = None,
+                 pixel_weight: float = 0.0):
         super().__init__()
         layers = tuple(layers) if layers else tuple(model.spec.perceptual_layers)
         if not layers:
@@ -61,7 +63,9 @@ class PerceptualLoss(nn.Module):
         if len(weights) != len(layers):
             raise UserError(f"generator.perceptual_weights: expected {len(layers)} weights (one per layer of "
                             f"{', '.join(layers)}), got {len(weights)}")
-        self.layers, self.weights = layers, weights
+        if not (pixel_weight >= 0 and math.isfinite(pixel_weight)):
+            raise UserError(f"generator.pixel_weight: expected a finite weight ≥ 0, got {pixel_weight}")
+        self.layers, self.weights, self.pixel_weight = layers, weights, float(pixel_weight)
         self.model = model.eval().requires_grad_(False)
 
     def train(self, mode: bool = True) -> PerceptualLoss:
@@ -75,10 +79,14 @@ class PerceptualLoss(nn.Module):
         with torch.no_grad():
             wanted = self.model.features(target, self.layers)
         got = self.model.features(generated, self.layers)
-        return {name: normalized_sq_distance(got[name], wanted[name]) for name in self.layers}
+        terms = {name: normalized_sq_distance(got[name], wanted[name]) for name in self.layers}
+        if self.pixel_weight:
+            terms["pixel"] = normalized_sq_distance(generated, target)
+        return terms
 
     def combine(self, terms: dict[str, Tensor]) -> Tensor:
-        return sum(w * terms[name] for name, w in zip(self.layers, self.weights, strict=True))
+        total = sum(w * terms[name] for name, w in zip(self.layers, self.weights, strict=True))
+        return total + self.pixel_weight * terms["pixel"] if self.pixel_weight else total
 
     def forward(self, generated: Tensor, target: Tensor) -> Tensor:
         return self.combine(self.terms(generated, target))
@@ -91,5 +99,6 @@ def build_loss(name: str, model: VideoModel | None, cfg: Config) -> PerceptualLo
     if name == "perceptual":
         if model is None:
             raise UserError("--loss perceptual: needs a video model (--model DIR)")
-        return PerceptualLoss(model, cfg.generator.perceptual_layers, cfg.generator.perceptual_weights)
+        g = cfg.generator
+        return PerceptualLoss(model, g.perceptual_layers, g.perceptual_weights, g.pixel_weight)
     raise UserError(f"--loss: expected one of {', '.join(LOSSES)}, got {name!r}")
