@@ -257,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma-separated, from: {', '.join(VARIANTS)}")
     p.add_argument("--frames", default="1,4", help="comma-separated k values (default 1,4)")
     p.add_argument("--epochs", type=int, help="generator epochs (default: the tiny preset's)")
-    p.add_argument("--decay-epochs", type=int, help="generator epochs of falling learning rate (default: the preset's)")
+    p.add_argument("--decay-fraction", type=float,
+                   help="share of the generator's steps with a falling learning rate (default: the preset's, 0.5)")
     p.add_argument("--seeds", default="0", help="comma-separated training seeds, one generator per variant and seed "
                                                 "(default 0; seed s > 0 trains into OUT/k<K>_<variant>_s<s>)")
     p.add_argument("--test-per-class", type=int, default=100,
@@ -272,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = preset("tiny")
     if args.epochs:
         cfg.generator.epochs = args.epochs
-    if args.decay_epochs is not None:
-        cfg.generator.decay_epochs = args.decay_epochs
+    if args.decay_fraction is not None:
+        cfg.generator.decay_fraction = args.decay_fraction
     unknown = set(args.variants.split(",")) - set(VARIANTS)
     if unknown:
         p.error(f"--variants: unknown {', '.join(sorted(unknown))}; expected some of {', '.join(VARIANTS)}")

@@ -132,7 +132,7 @@ class Interrupting(SyntheticMotionDataset):
 def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model_dir, tmp_path):
     cfg = small_cfg()
     cfg.generator.epochs, cfg.generator.checkpoint_every = 2, 2  # 3 steps per epoch: checkpoints at 2, 3, 4, 6
-    cfg.generator.decay_epochs = 1  # the resumed steps 5 and 6 run at a falling learning rate
+    cfg.generator.decay_fraction = 0.5  # the resumed steps 5 and 6 run at a falling learning rate
     train_generator(cfg, model_dir, 2, tmp_path / "straight", loss="pixel", progress=False)
     # 4 sample clips are loaded first; then batch b of the run loads clips 4b+1..: the 19th load is in step 5.
     with pytest.raises(KeyboardInterrupt):
@@ -152,25 +152,25 @@ def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model
     assert losses("straight") == losses("resumed") and len(losses("resumed")) == 1 + 6
 
 
-def test_the_learning_rate_falls_linearly_over_the_decay_epochs():
+def test_the_learning_rate_falls_linearly_over_the_decay_fraction():
     g = small_cfg().generator
-    g.epochs, g.decay_epochs = 3, 2  # 4 steps per epoch: 4 at full rate, then 8 falling
+    g.epochs, g.decay_fraction = 3, 2 / 3  # 4 steps per epoch: 4 at full rate, then 8 falling
     factors = [decay_factor(position, 4, g) for position in range(12)]
     assert factors[:4] == [1.0] * 4
     steps = [a - b for a, b in zip(factors[3:], factors[4:], strict=False)]
     assert all(abs(step - 1 / 9) < 1e-12 for step in steps) and factors[-1] > 0
-    g.decay_epochs = 0
+    g.decay_fraction = 0
     assert {decay_factor(position, 4, g) for position in range(12)} == {1.0}
 
 
 def test_training_ends_at_the_decayed_learning_rate(model_dir, tmp_path):
     cfg = small_cfg()
-    cfg.generator.epochs, cfg.generator.decay_epochs = 2, 1  # 3 steps per epoch; the last at lr · 1/4
+    cfg.generator.epochs, cfg.generator.decay_fraction = 2, 0.5  # 6 steps, the last 3 falling: the last at lr · 1/4
     train_generator(cfg, model_dir, 1, tmp_path / "g", loss="pixel", progress=False)
     state = json.loads((tmp_path / "g" / "train_state.json").read_text())
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cfg.generator.lr / 4)
-    cfg.generator.decay_epochs = 3
-    with pytest.raises(UserError, match="--decay-epochs"):
+    cfg.generator.decay_fraction = 1.5
+    with pytest.raises(UserError, match="--decay-fraction: expected 0..1"):
         train_generator(cfg, model_dir, 1, tmp_path / "bad", loss="pixel", progress=False)
 
 

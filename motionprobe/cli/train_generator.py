@@ -11,7 +11,7 @@ from .common import add_common, model_config, out_dir, resolve_config
 
 # Verb options → GeneratorConfig fields (kept here: they mean nothing to the other verbs).
 GENERATOR_OPTIONS = {"generator_epochs": "generator.epochs", "generator_batch_size": "generator.batch_size",
-                     "generator_lr": "generator.lr", "decay_epochs": "generator.decay_epochs",
+                     "generator_lr": "generator.lr", "decay_fraction": "generator.decay_fraction",
                      "use_indices": "generator.use_indices"}
 
 
@@ -28,8 +28,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", dest="generator_epochs", type=int, metavar="N", help="training epochs (tiny 6, paper 10)")
     p.add_argument("--batch-size", dest="generator_batch_size", type=int, metavar="B", help="clips per step")
     p.add_argument("--lr", dest="generator_lr", type=float, metavar="LR", help="Adam learning rate")
-    p.add_argument("--decay-epochs", type=int, metavar="N",
-                   help="the last N epochs lower the learning rate linearly towards 0, as CycleGAN does")
+    p.add_argument("--decay-fraction", type=float, metavar="F",
+                   help="the last F of the steps lower the learning rate linearly towards 0 (default 0.5, "
+                        "CycleGAN's second half; 0: constant)")
     p.add_argument("--no-indices", dest="use_indices", action="store_const", const=False,
                    help="do not tell the generator where the given frames sit (the tiny preset's default; "
                         "generator.use_indices: true in a --config file turns them on)")

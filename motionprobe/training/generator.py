@@ -70,11 +70,12 @@ def batch_subsets(k: int, n: int, seed: int, epoch: int, batch: int, num_frames:
 
 
 def decay_factor(position: int, steps_per_epoch: int, g: GeneratorConfig) -> float:
-    """The learning rate's multiplier at a batch position: 1, then over the last `g.decay_epochs` epochs
-    falling linearly towards 0 (CycleGAN's schedule, per step rather than per epoch). A pure function of
-    the position, so a resumed run follows the same schedule without a scheduler state."""
-    decay_steps = min(g.decay_epochs, g.epochs) * steps_per_epoch
-    start = g.epochs * steps_per_epoch - decay_steps
+    """The learning rate's multiplier at a batch position: 1, then over the last `g.decay_fraction` of the
+    steps falling linearly towards 0 (CycleGAN's schedule, per step rather than per epoch). A pure
+    function of the position, so a resumed run follows the same schedule without a scheduler state."""
+    total = g.epochs * steps_per_epoch
+    decay_steps = round(g.decay_fraction * total)
+    start = total - decay_steps
     return 1.0 - max(0, position - start + 1) / (decay_steps + 1)
 
 
@@ -236,9 +237,9 @@ def _check_schedule(cfg: Config) -> None:
             raise UserError(f"generator.{name}: expected a positive integer, got {getattr(g, name)}")
     if g.epochs < 1:
         raise UserError(f"--epochs: expected at least 1 generator epoch, got {g.epochs}")
-    if not 0 <= g.decay_epochs <= g.epochs:
-        raise UserError(f"--decay-epochs: expected 0..{g.epochs} (the epochs whose learning rate falls), "
-                        f"got {g.decay_epochs}")
+    if not 0 <= g.decay_fraction <= 1:
+        raise UserError(f"--decay-fraction: expected 0..1 (the share of the steps whose learning rate falls), "
+                        f"got {g.decay_fraction}")
 
 
 def _checkpoint(out: Path, generator: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState,
