@@ -184,3 +184,11 @@ def test_cli_trains_and_refuses_bad_frames(model_dir, tmp_path, capsys):
     assert main([*args[:4], "17", *args[5:-1], str(tmp_path / "bad")]) == 2
     assert "--frames: expected a number of given frames in 1..16" in capsys.readouterr().err
     assert main(["train-generator", "--model", str(tmp_path / "nowhere"), "--frames", "1"]) == 2
+
+
+def test_cli_refuses_a_bad_schedule_before_creating_the_output_folder(model_dir, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["train-generator", "--model", str(model_dir), "--frames", "1", "--decay-fraction", "2",
+                 "--out", str(out)]) == 2
+    assert "--decay-fraction: expected 0..1" in capsys.readouterr().err
+    assert not out.exists()

@@ -40,13 +40,14 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training.generator import train_generator
+    from ..training.generator import check_schedule, train_generator
 
     model_cfg = model_config(args.model)
     cfg = resolve_config(args, base=model_cfg)
     config_mod.apply_overrides(cfg, {path: getattr(args, dest) for dest, path in GENERATOR_OPTIONS.items()
                                      if getattr(args, dest, None) is not None})
     loss = args.loss or cfg.generator.loss
+    check_schedule(cfg)  # before --out is created: a refused option leaves no empty folder behind
     out = out_dir(args, f"runs/generator_k{args.frames}_{loss}")
     result = train_generator(cfg, args.model, args.frames, out, loss=loss, resume=args.resume)
     print(json.dumps(result, indent=2))

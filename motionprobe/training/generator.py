@@ -108,7 +108,7 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
         raise UserError(f"--out: {out} already holds a generator run; pass --resume to continue it or choose another folder")
     distributed.barrier()  # every rank has looked at --out before rank 0 writes into it
     progress = progress and world.is_main
-    _check_schedule(cfg)
+    check_schedule(cfg)
     cfg = config_mod.from_dict(cfg.to_dict())  # a private copy: recording the loss must not touch the caller's
     cfg.generator.loss = loss
     g = cfg.generator
@@ -229,7 +229,8 @@ def _diverged(step: int, why: str, lr: float, out: Path) -> str:
             f"the last checkpoint in {out} is intact")
 
 
-def _check_schedule(cfg: Config) -> None:
+def check_schedule(cfg: Config) -> None:
+    """Refuse a schedule that cannot train (a bad lr, batch, epoch count or decay), before anything is written."""
     g = cfg.generator
     check_learning_rate(g.lr, "--lr")
     for name in ("batch_size", "sample_every", "checkpoint_every", "log_every"):
