@@ -2,7 +2,9 @@
 
 Frame i is a flat colour (R, G, B) = (16 + 16·(i mod 14), 16 + 16·(i div 14), 128) plus a fixed ±8
 texture: the number survives codec loss (levels 16 apart), resizing and cropping, since it is read from
-the channel means. MPEG-4 part 2 goes in .avi (as UCF101 and HMDB51 ship), H.264 in .mp4 (Kinetics).
+the channel means. MPEG-4 part 2 goes in .avi (as UCF101 and HMDB51 ship), H.264 in .mp4 (Kinetics),
+VP9 in .webm (Something-Something v2); `codec="libx265"` writes HEVC (this libx265 crashes the process
+on frames narrower than 64 pixels, so HEVC tests use wider ones).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import torch
 
 from motionprobe.config import Config, preset
 
-CODECS = {".avi": "mpeg4", ".mp4": "libx264", ".mkv": "libx264"}
+CODECS = {".avi": "mpeg4", ".mp4": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
+OPTIONS = {"mpeg4": {"qmin": "1", "qmax": "2"}, "libx264": {"crf": "8", "bf": "2"},
+           "libx265": {"crf": "8", "x265-params": "log-level=none"},
+           "libvpx-vp9": {"crf": "4", "b:v": "0", "deadline": "realtime", "cpu-used": "8"}}
 
 
 def frame_pixels(i: int, height: int = 30, width: int = 40) -> np.ndarray:
@@ -26,19 +31,28 @@ def frame_pixels(i: int, height: int = 30, width: int = 40) -> np.ndarray:
 
 
 def write_video(path: Path, frames: int = 20, width: int = 40, height: int = 30, gop: int = 5,
-                pts: list[int] | None = None) -> Path:
-    """Encode `frames` numbered frames; `pts` (milliseconds) makes a variable-frame-rate file."""
+                pts: list[int] | None = None, codec: str | None = None, pictures=None,
+                rotation: int | None = None, hflip: bool = False, sar: fractions.Fraction | None = None) -> Path:
+    """Encode `frames` numbered frames; `pts` (milliseconds) makes a variable-frame-rate file.
+
+    `pictures(i)` replaces the numbered frames with its own (height, width, 3) uint8 pictures;
+    `rotation` (degrees counter-clockwise, PyAV's convention) and `hflip` write a display matrix;
+    `sar` a sample aspect ratio (non-square pixels)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    codec = CODECS[path.suffix]
-    options = {"qmin": "1", "qmax": "2"} if codec == "mpeg4" else {"crf": "8", "bf": "2"}
+    codec = codec or CODECS[path.suffix]
     with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=25, options=options)
+        stream = container.add_stream(codec, rate=25, options=OPTIONS[codec])
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.gop_size = gop
+        if sar is not None:
+            stream.codec_context.sample_aspect_ratio = sar
+        if rotation is not None or hflip:
+            stream.set_display_rotation(rotation or 0, hflip=hflip)
         if pts is not None:
             stream.codec_context.time_base = fractions.Fraction(1, 1000)
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(frame_pixels(i, height, width), format="rgb24")
+            picture = pictures(i) if pictures is not None else frame_pixels(i, height, width)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             if pts is not None:
                 frame.pts, frame.time_base = pts[i], fractions.Fraction(1, 1000)
             for packet in stream.encode(frame):

@@ -17,23 +17,47 @@ through one reused `VideoReformatter` per thread. Resizing happens in the same s
 averaging, antialiased when shrinking): about 0.4 ms per 320×240 frame here, against ~8 ms for a
 torch resize of the full-size frame afterwards.
 
+Frames come out **upright**. A phone stores a portrait video as landscape pictures plus a display
+matrix (rotation, maybe a mirror) that players apply. PyAV 18 has no reader for a stream's side
+data (`Stream.set_display_matrix` only writes it); FFmpeg's decoder copies the stream's matrix onto
+every decoded frame, where PyAV exposes it as `frame.side_data` (type DISPLAYMATRIX: nine int32,
+16.16 fixed point) and its angle as `frame.rotation`. The matrix of the first frame is read when the
+file is opened and applied to every frame as FFmpeg's command-line tool does (`autorotate`):
+right-angle rotations and mirrors exactly (`Orientation`); any other angle (very rare) leaves the
+frames as stored. `size` is the upright size.
+
+The **sample aspect ratio** (non-square pixels, e.g. 720×480 DVD video with SAR 32:27) is reported
+(`VideoInfo.sample_aspect_ratio`) but not corrected: frames keep the stored pixel grid, as
+torchvision's `read_video`, pytorchvideo's PyAV decoder and decord return them, so a model trained
+through those readers sees the same pixels here. The C3D resize (`fixed`: every frame to 128×171)
+makes every aspect ratio the same anyway; with `short_side` the stored grid's aspect is kept.
+
+H.264, HEVC, VP9 (.webm) and MPEG-4 part 2 files are read frame-exactly, whatever their size (odd
+widths such as 175 included) or frame rate (variable rates are indexed by timestamp, not by time).
+
 Every failure to read a file (empty, truncated, not a video, no video stream, undecodable) raises
 `VideoError`, which datasets turn into skip-and-count.
 """
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import torch
+from av.sidedata.sidedata import Type as SideDataType
 from av.video.reformatter import Interpolation, VideoReformatter
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ogv")
+# What decoded frames are, beyond their pixels: stored with the frame cache, so arrays decoded under
+# other conventions (before rotation was applied) are not used.
+DECODING = "upright/1: display-matrix orientation applied, sample aspect ratio kept"
 _DECODE_ERRORS = (av.error.FFmpegError, OSError, EOFError, ValueError)
 _local = threading.local()
 
@@ -52,10 +76,67 @@ class VideoInfo:
     """What probing a file finds. `num_frames` is counted from the packets, not read from metadata."""
 
     num_frames: int
-    height: int
+    height: int  # upright, as frames come out of `read`
     width: int
     fps: float | None  # average rate; None when the container does not say
     codec: str
+    rotation: int = 0  # the display matrix's angle, counter-clockwise in (-180, 180] (applied; a mirror reads as 180)
+    sample_aspect_ratio: Fraction | None = None  # width / height of a pixel; None when unknown (not corrected)
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """How to turn a stored (H, W, 3) picture upright: transpose, then flip rows, then flip columns.
+
+    From a display matrix [a b 0; c d 0; x y 1], which maps a stored pixel (p, q) (column, row) to
+    (a·p + c·q + x, b·p + d·q + y) on screen. For the usual portrait phone video (a, b, c, d) =
+    (0, 1, -1, 0): the display column is -q and the row is p, i.e. transpose and flip columns — a
+    clockwise quarter turn, what `ffmpeg` does for "rotation of -90 degrees".
+    """
+
+    transpose: bool = False
+    flip_rows: bool = False
+    flip_cols: bool = False
+
+    @property
+    def swaps_sides(self) -> bool:
+        return self.transpose
+
+    def apply(self, picture: np.ndarray) -> np.ndarray:
+        if self.transpose:
+            picture = picture.transpose(1, 0, 2)
+        if self.flip_rows:
+            picture = picture[::-1]
+        if self.flip_cols:
+            picture = picture[:, ::-1]
+        return np.ascontiguousarray(picture)
+
+    @classmethod
+    def from_matrix(cls, matrix: Sequence[int]) -> Orientation:
+        """The orientation of a display matrix (nine int32); identity unless it is a right-angle one."""
+        a, b, c, d = (matrix[i] / 65536.0 for i in (0, 1, 3, 4))
+        scale = max(abs(a), abs(b), abs(c), abs(d))
+        if scale == 0:
+            return cls()
+        a, b, c, d = (v if abs(v) > 1e-3 * scale else 0.0 for v in (a, b, c, d))
+        if b == 0 and c == 0 and a != 0 and d != 0:  # no quarter turn: mirrors only
+            return cls(flip_rows=d < 0, flip_cols=a < 0)
+        if a == 0 and d == 0 and b != 0 and c != 0:  # a quarter turn: display row from p, column from q
+            return cls(transpose=True, flip_rows=b < 0, flip_cols=c < 0)
+        return cls()
+
+
+UPRIGHT = Orientation()
+
+
+def orientation_of(frame: av.VideoFrame) -> Orientation:
+    """The orientation the DISPLAYMATRIX side data of a decoded frame asks for (identity without one)."""
+    for side_data in frame.side_data:
+        if side_data.type == SideDataType.DISPLAYMATRIX:
+            raw = bytes(side_data)
+            if len(raw) >= 36:
+                return Orientation.from_matrix(struct.unpack("=9i", raw[:36]))
+    return UPRIGHT
 
 
 def _reformatter() -> VideoReformatter:
@@ -64,12 +145,28 @@ def _reformatter() -> VideoReformatter:
     return _local.reformatter
 
 
-def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None = None) -> np.ndarray:
-    """RGB uint8 (H, W, 3) of a decoded frame, resized to `size` (H, W) when given."""
+def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None = None,
+            orientation: Orientation = UPRIGHT) -> np.ndarray:
+    """Upright RGB uint8 (H, W, 3) of a decoded frame, resized to `size` (upright H, W) when given.
+
+    The resize happens before turning (in swscale, on the stored picture), so a quarter turn asks
+    swscale for the sides swapped."""
+    if size is not None and orientation.swaps_sides:
+        size = (size[1], size[0])
     if size is None or (frame.height, frame.width) == tuple(size):
-        return _reformatter().reformat(frame, format="rgb24").to_ndarray()
-    return _reformatter().reformat(frame, width=size[1], height=size[0], format="rgb24",
-                                   interpolation=Interpolation.AREA).to_ndarray()
+        rgb = _reformatter().reformat(frame, format="rgb24").to_ndarray()
+    else:
+        rgb = _reformatter().reformat(frame, width=size[1], height=size[0], format="rgb24",
+                                      interpolation=Interpolation.AREA).to_ndarray()
+    return rgb if orientation == UPRIGHT else orientation.apply(rgb)
+
+
+@dataclass(frozen=True)
+class _FirstFrame:
+    height: int  # stored
+    width: int
+    orientation: Orientation
+    rotation: int
 
 
 class VideoFile:
@@ -103,6 +200,14 @@ class VideoFile:
         if self.num_frames == 0:
             self.close()
             raise VideoError(self.path, "no frames")
+        try:
+            self._first = self._first_frame()
+        except VideoError:
+            self.close()
+            raise
+        except _DECODE_ERRORS as e:
+            self.close()
+            raise VideoError(self.path, f"decoding failed ({_short(e)})") from None
 
     # -- probing --------------------------------------------------------------------------------
     def _index_packets(self) -> tuple[list[int] | None, list[int]]:
@@ -134,32 +239,50 @@ class VideoFile:
         self._rewind()
         return sum(1 for _ in self._decode())
 
+    def _first_frame(self) -> _FirstFrame:
+        """Stored size, orientation and rotation of the first decoded frame (what every frame is taken to have)."""
+        self._rewind()
+        for frame in self._decode():
+            angle = int(frame.rotation)
+            return _FirstFrame(frame.height, frame.width, orientation_of(frame), 180 if angle == -180 else angle)
+        raise VideoError(self.path, "no decodable frames")
+
     @property
     def num_frames(self) -> int:
         return self._count
 
     @property
+    def orientation(self) -> Orientation:
+        return self._first.orientation
+
+    @property
     def size(self) -> tuple[int, int]:
-        """(height, width) of the decoded frames."""
-        ctx = self._stream.codec_context
-        return ctx.height, ctx.width
+        """(height, width) of the frames `read` returns: upright, before any resize."""
+        h, w = self._first.height, self._first.width
+        return (w, h) if self._first.orientation.swaps_sides else (h, w)
 
     @property
     def info(self) -> VideoInfo:
         ctx = self._stream.codec_context
         rate = self._stream.average_rate
-        return VideoInfo(num_frames=self.num_frames, height=ctx.height, width=ctx.width,
-                         fps=float(rate) if rate else None, codec=ctx.name)
+        sar = self._stream.sample_aspect_ratio
+        height, width = self.size
+        return VideoInfo(num_frames=self.num_frames, height=height, width=width, fps=float(rate) if rate else None,
+                         codec=ctx.name, rotation=self._first.rotation,
+                         sample_aspect_ratio=Fraction(sar) if sar else None)
 
     # -- reading --------------------------------------------------------------------------------
     def read(self, indices: Sequence[int], size: tuple[int, int] | None = None) -> np.ndarray:
         """Frames at `indices` (any order, repeats allowed) as uint8 (len(indices), H, W, 3) RGB.
 
         `size` (H, W) resizes while converting; each frame's result does not depend on which others
-        are read with it, so a clip read here equals the same frames taken from `read_all(size)`."""
+        are read with it, so a clip read here equals the same frames taken from `read_all(size)`.
+        Without `size`, frames come at `self.size` (a stream that changes resolution midway is
+        brought back to its first frame's)."""
         if len(indices) == 0:
             raise ValueError("read() needs at least one frame index")
         wanted = sorted(set(int(i) for i in indices))
+        size = size or self.size
         if wanted[0] < 0 or wanted[-1] >= self.num_frames:
             raise IndexError(f"{self.path}: frames {wanted[0]}..{wanted[-1]} requested, video has {self.num_frames}")
         try:
@@ -171,10 +294,11 @@ class VideoFile:
         return np.stack([got[i] for i in indices])
 
     def read_all(self, size: tuple[int, int] | None = None) -> np.ndarray:
-        """Every frame, decoded from the start, as uint8 (T, H, W, 3), resized to `size` when given."""
+        """Every frame, decoded from the start, as uint8 (T, H, W, 3), resized to `size` (default `self.size`)."""
+        size = size or self.size
         try:
             self._rewind()
-            frames = [_to_rgb(f, size) for f in self._decode()]
+            frames = [_to_rgb(f, size, self.orientation) for f in self._decode()]
         except _DECODE_ERRORS as e:
             raise VideoError(self.path, f"decoding failed ({_short(e)})") from None
         if not frames:
@@ -197,7 +321,7 @@ class VideoFile:
             if i is None:
                 return None
             if i in todo:
-                got[i] = _to_rgb(frame, size)
+                got[i] = _to_rgb(frame, size, self.orientation)
                 todo.discard(i)
                 if not todo:
                     return got
@@ -212,7 +336,7 @@ class VideoFile:
         todo, got = set(wanted), {}
         for i, frame in enumerate(self._decode()):
             if i in todo:
-                got[i] = _to_rgb(frame, size)
+                got[i] = _to_rgb(frame, size, self.orientation)
                 todo.discard(i)
                 if not todo:
                     return got
