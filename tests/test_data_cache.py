@@ -13,7 +13,7 @@ from test_data_helpers import frame_numbers, video_cfg, write_video
 from motionprobe.data import build_dataset
 from motionprobe.data.cache import CacheTask, FrameCache, build_cache
 from motionprobe.data.layouts.dataset import transform_for
-from motionprobe.errors import UserError
+from motionprobe.errors import ConfigError
 
 
 def make_folder_dataset(root, n=3):
@@ -105,5 +105,92 @@ def test_parallel_build_matches_serial(tmp_path):
 def test_bad_cache_folder(tmp_path):
     make_folder_dataset(tmp_path / "videos", n=1)
     cfg = video_cfg("folder", tmp_path / "videos", cache=str(tmp_path / "nothing"))
-    with pytest.raises(UserError, match="holds no index.json; make one with 'motionprobe data cache'"):
+    with pytest.raises(ConfigError, match="data.cache: .* holds no index.json; make one with 'motionprobe data cache'"):
         build_dataset(cfg, "test")
+
+
+# ---------------------------------------------------------------------------------------------- damaged caches
+
+
+def built_cache(tmp_path):
+    """A cache of a 3-video folder dataset, and the dataset's decoded clips to compare with."""
+    make_folder_dataset(tmp_path / "videos", n=2)
+    cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
+    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    decoded = build_dataset(cfg, "test")
+    cfg.data.cache = str(tmp_path / "cache")
+    return cfg, {item["id"]: item["clip"] for item in (decoded[i] for i in range(len(decoded)))}
+
+
+def edit_index(tmp_path, rel, **changes):
+    path = tmp_path / "cache" / "index.json"
+    index = json.loads(path.read_text())
+    index["entries"][rel].update(changes)
+    path.write_text(json.dumps(index))
+
+
+@pytest.mark.parametrize("file", ["ABSOLUTE", "../planted.npy", "frames/../../planted.npy", "frames/x/../../../planted.npy"])
+def test_index_entries_pointing_outside_the_cache_are_not_read(tmp_path, file):
+    cfg, decoded = built_cache(tmp_path)
+    planted = np.zeros((20, 30, 40, 3), np.uint8)  # the shape the entry promises: only the path gives it away
+    np.save(tmp_path / "planted.npy", planted)
+    edit_index(tmp_path, "jump/v0.avi", file=str(tmp_path / "planted.npy") if file == "ABSOLUTE" else file)
+    ds = build_dataset(cfg, "test")
+    assert ds.cache.get(tmp_path / "videos" / "jump" / "v0.avi", "jump/v0.avi") is None
+    assert torch.equal(ds[ds.ids.index("jump/v0.avi#0")]["clip"], decoded["jump/v0.avi#0"])  # decoded, not zeros
+
+
+@pytest.mark.parametrize("damage", ["shape", "frames", "dtype", "garbage", "pickle", "missing"])
+def test_damaged_arrays_cost_speed_not_correctness(tmp_path, damage):
+    cfg, decoded = built_cache(tmp_path)
+    index = json.loads((tmp_path / "cache" / "index.json").read_text())
+    array_path = tmp_path / "cache" / index["entries"]["jump/v1.avi"]["file"]
+    good = np.load(array_path)
+    if damage == "shape":
+        np.save(array_path, good[..., 0])  # (T, H, W): no channels
+    elif damage == "frames":
+        np.save(array_path, good[:5])  # fewer frames than the entry says
+    elif damage == "dtype":
+        np.save(array_path, good.astype(np.float32))
+    elif damage == "garbage":
+        array_path.write_bytes(b"\x93NUMPY not really")
+    elif damage == "pickle":
+        np.save(array_path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    else:
+        array_path.unlink()
+    ds = build_dataset(cfg, "test")
+    for i in range(len(ds)):
+        item = ds[i]
+        if item["clip"] is not None:
+            assert torch.equal(item["clip"], decoded[item["id"]]), item["id"]
+    assert "jump/v1.avi#0" not in ds.skipped
+    again = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    assert (again.cached, again.reused) == (1, 2)  # the damaged entry is decoded again, the rest kept
+    assert np.array_equal(np.load(array_path), good)
+
+
+def test_cache_from_another_decoder_is_not_used(tmp_path, caplog):
+    """An index without the decoder's conventions (made before rotated videos were turned upright)."""
+    cfg, decoded = built_cache(tmp_path)
+    path = tmp_path / "cache" / "index.json"
+    index = json.loads(path.read_text())
+    del index["decoding"]
+    path.write_text(json.dumps(index))
+    with caplog.at_level("WARNING", logger="motionprobe.data"):
+        ds = build_dataset(cfg, "test")
+    assert not ds.cache.usable and "decoding instead" in caplog.text
+    rebuilt = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    assert rebuilt.reused == 0 and rebuilt.cached == 3
+
+
+def test_rotated_videos_are_cached_upright(tmp_path):
+    write_video(tmp_path / "videos" / "phone" / "p.mp4", width=40, height=30, rotation=-90)
+    write_video(tmp_path / "videos" / "flat" / "f.mp4", width=40, height=30)
+    cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0, resize=(40, 30), crop_size=24)
+    decoded = build_dataset(cfg, "test")
+    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    cfg.data.cache = str(tmp_path / "cache")
+    cached = build_dataset(cfg, "test")
+    assert cached.cache.get(tmp_path / "videos" / "phone" / "p.mp4", "phone/p.mp4").shape == (20, 40, 30, 3)
+    for i in range(len(decoded)):
+        assert torch.equal(decoded[i]["clip"], cached[i]["clip"])

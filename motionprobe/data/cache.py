@@ -2,12 +2,16 @@
 
 Layout of a cache folder:
 
-    index.json            {"format", "preprocessing", "root", "entries": {rel: entry}, "failed": {rel: reason}}
+    index.json            {"format", "preprocessing", "decoding", "root", "entries": {rel: entry}, "failed": {rel: reason}}
     frames/<hash>.npy     one uint8 (T, H, W, 3) array per video, opened memory-mapped
 
 An entry records the source file's size and mtime; a video whose file changed since, or a cache made
-with another resize, is not used (the dataset decodes instead), so a stale cache costs speed, never
-correctness. Building is parallel over worker processes, writes each array atomically and rewrites
+with another resize or by a decoder with other conventions (`video.DECODING`: e.g. before rotated
+videos were turned upright), is not used (the dataset decodes instead), so a stale cache costs
+speed, never correctness. The same holds for a damaged cache: an entry whose `file` is not a plain
+name under frames/ (an absolute or `../` path could load any .npy as frames), or whose array is
+missing, unreadable, or of another shape or dtype than the entry and the resize say, is treated as
+not cached. Building is parallel over worker processes, writes each array atomically and rewrites
 the index every few seconds, so an interrupted build resumes where it stopped and skips what is
 already valid.
 """
@@ -19,6 +23,7 @@ import io
 import logging
 import multiprocessing as mp
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,10 +33,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..io import atomic_write_bytes, atomic_write_json, read_json
 from .transforms import ClipTransform
-from .video import VideoError, VideoFile
+from .video import DECODING, VideoError, VideoFile
 
 CACHE_FORMAT = "motionprobe.frame-cache/1"
 INDEX = "index.json"
@@ -63,34 +68,76 @@ def _array_name(rel: str) -> str:
     return f"frames/{hashlib.sha1(rel.encode('utf-8')).hexdigest()[:24]}.npy"
 
 
+_ARRAY_NAME = re.compile(r"frames/[0-9a-f]{1,64}\.npy")
+
+
+def _settings(transform: ClipTransform) -> dict:
+    """What the arrays of a cache depend on: the resize, and how the decoder orients frames."""
+    return {"preprocessing": transform.preprocessing_key(), "decoding": DECODING}
+
+
+def _fits(shape: tuple[int, ...], transform: ClipTransform) -> bool:
+    """Whether frames of this (T, H, W, 3) shape can come out of `transform`'s resize."""
+    if len(shape) != 4 or shape[0] < 1 or shape[3] != 3:
+        return False
+    if transform.resize_mode == "fixed":
+        return tuple(shape[1:3]) == tuple(transform.resize)
+    return min(shape[1:3]) == transform.resize[0]
+
+
+def load_entry(folder: Path, entry: object, transform: ClipTransform) -> np.ndarray | None:
+    """The memory-mapped frames of an index entry, or None unless the entry is sound.
+
+    Sound: `file` names an array under frames/ (nothing else: the index is not trusted to point
+    elsewhere), the array loads without pickles as uint8 (T, H, W, 3) of the entry's T, H and W,
+    and H×W is what the resize makes. The source's size and mtime are checked by the caller."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not _ARRAY_NAME.fullmatch(entry["file"]):
+        return None
+    path = folder / entry["file"]
+    try:
+        if path.is_symlink() or not path.resolve().is_relative_to((folder / "frames").resolve()):
+            return None
+        frames = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    expected = (entry.get("num_frames"), entry.get("height"), entry.get("width"), 3)
+    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.shape != expected:
+        return None
+    return frames if _fits(frames.shape, transform) else None
+
+
 class FrameCache:
     """Read side: `get(source, rel)` returns the cached frames of a video, or None when not valid."""
 
     def __init__(self, folder: str | Path, transform: ClipTransform):
         self.folder = Path(folder)
+        self.transform = transform
         index_path = self.folder / INDEX
         if not index_path.is_file():
-            raise UserError(f"--cache: {self.folder} holds no {INDEX}; make one with 'motionprobe data cache'")
+            raise ConfigError("data.cache", f"{self.folder} holds no {INDEX}; make one with 'motionprobe data cache'")
         index = read_json(index_path)
         if not isinstance(index, dict) or index.get("format") != CACHE_FORMAT:
-            raise UserError(f"--cache: {index_path} is not a motionprobe frame cache ({CACHE_FORMAT})")
-        self.entries: dict[str, dict] = index.get("entries", {})
-        self.preprocessing = index.get("preprocessing")
-        self.usable = self.preprocessing == transform.preprocessing_key()
+            raise ConfigError("data.cache", f"{index_path} is not a motionprobe frame cache ({CACHE_FORMAT})")
+        entries = index.get("entries")
+        self.entries: dict[str, dict] = entries if isinstance(entries, dict) else {}
+        made_with = {key: index.get(key) for key in ("preprocessing", "decoding")}
+        self.usable = made_with == _settings(transform)
         if not self.usable:
-            log.warning("--cache %s was made with %s, the data config asks for %s: decoding instead",
-                        self.folder, self.preprocessing, transform.preprocessing_key())
+            log.warning("frame cache %s was made with %s, the data config and decoder ask for %s: decoding instead "
+                        "(rebuild it with 'motionprobe data cache')", self.folder, made_with, _settings(transform))
 
     def get(self, source: Path, rel: str) -> np.ndarray | None:
         entry = self.entries.get(rel) if self.usable else None
-        if entry is None:
+        if not isinstance(entry, dict) or not _same_source(entry, source):
             return None
-        try:
-            if _file_key(source) != {"size": entry["size"], "mtime_ns": entry["mtime_ns"]}:
-                return None
-            return np.load(self.folder / entry["file"], mmap_mode="r")
-        except (OSError, ValueError, KeyError):
-            return None
+        return load_entry(self.folder, entry, self.transform)
+
+
+def _same_source(entry: dict, source: Path) -> bool:
+    try:
+        return _file_key(source) == {"size": entry.get("size"), "mtime_ns": entry.get("mtime_ns")}
+    except OSError:
+        return False
 
 
 def _decode_to_array(task: CacheTask, folder: str, transform: ClipTransform) -> tuple[str, dict | None, str]:
@@ -122,30 +169,25 @@ def _decode_star(args: tuple[CacheTask, str, ClipTransform]) -> tuple[str, dict 
 
 def _load_index(folder: Path, transform: ClipTransform, root: str) -> dict:
     path = folder / INDEX
-    fresh = {"format": CACHE_FORMAT, "preprocessing": transform.preprocessing_key(), "root": root,
-             "entries": {}, "failed": {}}
+    fresh = {"format": CACHE_FORMAT, **_settings(transform), "root": root, "entries": {}, "failed": {}}
     if not path.is_file():
         return fresh
     index = read_json(path)
     if not isinstance(index, dict) or index.get("format") != CACHE_FORMAT:
-        raise UserError(f"--out: {path} exists and is not a motionprobe frame cache; choose an empty folder")
-    if index.get("preprocessing") != transform.preprocessing_key():
-        log.warning("%s: preprocessing changed from %s to %s; rebuilding every entry",
-                    path, index.get("preprocessing"), transform.preprocessing_key())
+        raise UserError(f"{path}: exists and is not a motionprobe frame cache; choose an empty folder")
+    made_with = {key: index.get(key) for key in ("preprocessing", "decoding")}
+    if made_with != _settings(transform):
+        log.warning("%s: made with %s, now %s; rebuilding every entry", path, made_with, _settings(transform))
         return fresh
-    index.setdefault("entries", {})
+    if not isinstance(index.get("entries"), dict):
+        index["entries"] = {}
     index["failed"] = {}
     index["root"] = root
     return index
 
 
-def _is_valid(folder: Path, entry: dict | None, source: Path) -> bool:
-    if entry is None or not (folder / entry["file"]).is_file():
-        return False
-    try:
-        return _file_key(source) == {"size": entry["size"], "mtime_ns": entry["mtime_ns"]}
-    except OSError:
-        return False
+def _is_valid(folder: Path, entry: object, source: Path, transform: ClipTransform) -> bool:
+    return isinstance(entry, dict) and _same_source(entry, source) and load_entry(folder, entry, transform) is not None
 
 
 def build_cache(tasks: Sequence[CacheTask], folder: str | Path, transform: ClipTransform, *, root: str = "",
@@ -162,7 +204,7 @@ def build_cache(tasks: Sequence[CacheTask], folder: str | Path, transform: ClipT
     summary = CacheSummary()
     todo = []
     for task in dict((t.rel, t) for t in tasks).values():
-        if _is_valid(folder, entries.get(task.rel), Path(task.source)):
+        if _is_valid(folder, entries.get(task.rel), Path(task.source), transform):
             summary.reused += 1
         else:
             entries.pop(task.rel, None)
