@@ -8,7 +8,7 @@ from test_data_helpers import frame_numbers, video_cfg, write_video
 from torch.utils.data import DataLoader
 
 from motionprobe.data import build_dataset, collate_clips
-from motionprobe.errors import UserError
+from motionprobe.errors import ConfigError, UserError
 
 # ---------------------------------------------------------------------------------------------- UCF101
 
@@ -71,8 +71,9 @@ def test_ucf101_missing_lists_say_where_they_looked(tmp_path):
     with pytest.raises(UserError, match="classInd.txt not found; looked in .*ucfTrainTestlist"):
         build_dataset(video_cfg("ucf101", tmp_path), "test")
     make_ucf(tmp_path / "x")
-    with pytest.raises(UserError, match="--split 2: .*testlist02.txt not found"):
+    with pytest.raises(ConfigError, match="data.split: .*testlist02.txt not found") as err:
         build_dataset(video_cfg("ucf101", tmp_path / "x", split=2), "test")
+    assert err.value.path == "data.split" and "--" not in str(err.value)
 
 
 @pytest.mark.parametrize("line, message", [
@@ -291,3 +292,39 @@ def test_folder_layout_presplit(tmp_path):
     write_video(tmp_path / "val" / "run" / "c.avi")
     test = build_dataset(video_cfg("folder", tmp_path), "test")
     assert test.classes == ["jump", "run"] and test.ids == ["val/run/c.avi#0"] and test.labels == [1]
+
+
+# ---------------------------------------------------------------------------------------------- all layouts
+
+
+@pytest.mark.parametrize("layout, make", [("ucf101", make_ucf), ("hmdb51", make_hmdb), ("kinetics", make_kinetics),
+                                          ("list", make_list), ("folder", None)])
+def test_every_labelled_layout_says_so(tmp_path, layout, make):
+    if make is None:
+        write_video(tmp_path / "jump" / "a.avi")
+    else:
+        make(tmp_path)
+    for split in ("train", "test"):
+        ds = build_dataset(video_cfg(layout, tmp_path, test_fraction=0.0), split)
+        assert ds.metadata["labelled"] is True and ds.metadata["hflip_safe"] is True
+        assert ds.metadata["duplicates"] == 0 and ds.metadata["skipped_links"] == []
+        assert all(0 <= label < len(ds.classes) for label in ds.labels)
+
+
+@pytest.mark.parametrize("data, path, message", [
+    ({"test_fraction": 1.0}, "data.test_fraction", r"expected a number in \[0, 1\), got 1.0"),
+    ({"root": "/no/such/folder"}, "data.root", "/no/such/folder is not a folder"),
+    ({"short_video_policy": "wrap"}, "data.short_video_policy", "expected one of loop, pad, skip, got 'wrap'"),
+    ({"frame_stride": 0}, "data.frame_stride", "expected a positive integer, got 0"),
+    ({"resize_mode": "stretch"}, "data.resize_mode", "expected one of fixed, short_side, got 'stretch'"),
+    ({"crop_size": 64}, "data.crop_size", r"crop 64 is larger than the resized frame \(30, 40\)"),
+    ({"dataset": "ucf102"}, "data.dataset", "'ucf102' is not available; expected one of"),
+])
+def test_bad_data_config_values_name_their_config_path(tmp_path, data, path, message):
+    write_video(tmp_path / "jump" / "a.avi")
+    cfg = video_cfg("folder", tmp_path, test_fraction=0.0)
+    for key, value in data.items():
+        setattr(cfg.data, key, value)
+    with pytest.raises(ConfigError, match=message) as err:
+        build_dataset(cfg, "test")
+    assert err.value.path == path and "--" not in str(err.value)

@@ -11,7 +11,9 @@ from motionprobe.data.sampling import (
     centered_start,
     clip_indices,
     clip_span,
+    distinct_clips,
     eval_clip_indices,
+    frame_range,
     random_start,
     spaced_starts,
 )
@@ -69,3 +71,14 @@ def test_bad_sampling_settings():
         ClipSampling(policy="wrap")
     with pytest.raises(ValueError):
         ClipSampling(stride=0)
+
+
+def test_distinct_clips_and_frame_ranges():
+    assert distinct_clips(20, 16) == 5  # starts 0..4
+    assert distinct_clips(16, 16) == 1 and distinct_clips(10, 16) == 1
+    assert len(set(spaced_starts(20, 16, 8))) == 5  # asking for 8 repeats some of the 5
+    assert frame_range(10, 29, 100) == (10, 20)
+    assert frame_range(90, 120, 100) == (90, 10)  # cut at the last frame
+    assert frame_range(0, None, 100) == (0, 100)
+    with pytest.raises(ValueError, match="outside the video"):
+        frame_range(100, 120, 100)

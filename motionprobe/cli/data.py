@@ -101,7 +101,10 @@ def run_info(args: argparse.Namespace) -> int:
               "classes": first.classes, "splits": {}}
     print(f"dataset {cfg.data.dataset}" + (f" at {cfg.data.root}" if cfg.data.root else "") +
           (f", split {cfg.data.split}" if cfg.data.dataset in ("ucf101", "hmdb51") else ""))
-    print(f"{len(first.classes)} classes: {', '.join(first.classes)}")
+    labelled = first.metadata.get("labelled", True)
+    report["labelled"] = labelled
+    print(f"{len(first.classes)} classes: {', '.join(first.classes)}" if labelled
+          else "unlabelled: no classes, every item's label is -1 (both splits are the whole folder)")
     if "kinds" in first.metadata:
         print("kinds: " + ", ".join(f"{c}={k}" for c, k in first.metadata["kinds"].items()))
     for split, dataset in datasets.items():
@@ -123,10 +126,11 @@ def _split_info(split: str, dataset, check: bool) -> dict:
     videos = len(records) if records is not None else len(dataset)
     per_class = [0] * len(dataset.classes)
     for label in (r.label for r in records) if records is not None else dataset.labels:
-        per_class[label] += 1
+        if label >= 0:  # an unlabelled dataset has no classes to count
+            per_class[label] += 1
     missing = dataset.metadata.get("missing", [])
     counted = f"{videos} videos, {len(dataset)} clips" if records is not None else f"{len(dataset)} clips"
-    print(f"{split}: {counted}; per class min {min(per_class)}, max {max(per_class)}"
+    print(f"{split}: {counted}" + (f"; per class min {min(per_class)}, max {max(per_class)}" if per_class else "")
           + (f"; {len(missing)} listed but missing" if missing else ""))
     for path in missing[:5]:
         print(f"  missing: {path}")

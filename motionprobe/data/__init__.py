@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..config import Config
-from ..errors import UserError
-from .base import ClipDataset, SkipClip, clips_only, collate_clips, is_skipped, to_float
+from ..errors import ConfigError
+from .base import UNLABELLED, ClipDataset, SkipClip, clips_only, collate_clips, is_skipped, to_float
 
 Builder = Callable[[Config, str, bool], ClipDataset]
 _LAYOUTS: dict[str, Builder] = {}
@@ -28,7 +28,7 @@ def build_dataset(cfg: Config, split: str = "test", training: bool = False) -> C
     name = cfg.data.dataset
     _import_layouts()
     if name not in _LAYOUTS:
-        raise UserError(f"--dataset: {name!r} is not available; expected one of {', '.join(sorted(_LAYOUTS))}")
+        raise ConfigError("data.dataset", f"{name!r} is not available; expected one of {', '.join(sorted(_LAYOUTS))}")
     return _LAYOUTS[name](cfg, split, training)
 
 
@@ -43,5 +43,5 @@ def _import_layouts() -> None:
                 raise
 
 
-__all__ = ["DATASETS", "ClipDataset", "SkipClip", "build_dataset", "clips_only", "collate_clips", "is_skipped",
+__all__ = ["DATASETS", "UNLABELLED", "ClipDataset", "SkipClip", "build_dataset", "clips_only", "collate_clips", "is_skipped",
            "register_layout", "to_float"]

@@ -1,7 +1,8 @@
 """The clip-dataset contract shared by every layout.
 
-An item is a dict: `clip` uint8 tensor (3, T, H, W) RGB, `label` int, `id` str (unique per clip,
-stable across runs: the analysis keys its results by it). Datasets hold uint8 so batches stay small;
+An item is a dict: `clip` uint8 tensor (3, T, H, W) RGB, `label` int (`UNLABELLED`, -1, for a
+dataset without classes), `id` str (unique per clip, stable across runs: the analysis keys its
+results by it). Datasets hold uint8 so batches stay small;
 `to_float` turns a batch into the [0, 1] floats models expect.
 
 Skipping bad items: `load(i)` raises `SkipClip(reason)` for an item it cannot produce (an unreadable
@@ -18,6 +19,8 @@ from typing import Any
 
 import torch
 from torch.utils.data import Dataset
+
+UNLABELLED = -1  # the label of every item of an unlabelled dataset (classes == [], metadata["labelled"] False)
 
 
 class SkipClip(Exception):

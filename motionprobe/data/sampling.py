@@ -20,6 +20,14 @@ every sampler starts at 0 and the clip is
 With stride 2 the same video gives loop 0 2 4 6 8 0 2 4 6 8 0 2 4 6 8 0 (position 2·j mod 10) and
 pad 0 2 4 6 8 9 9 … 9. A 40-frame video with 16-frame clips has 25 possible starts (0..24): the
 centered clip starts at 12 (frames 12..27); three evenly spaced clips start at 0, 12 and 24.
+A 20-frame video has 5 distinct 16-frame clips (starts 0..4): asking it for 8 clips per video repeats
+some of them (`distinct_clips` says how many there are).
+
+An annotation may restrict a video to a range of frames (Diving48's start_frame/end_frame): clips
+are then cut from inside the range as if it were the whole video, and frame numbers are shifted
+back at the end. `frame_range(10, 29, 100)` is the 20 frames 10..29; a range running past the
+video's end is cut at its last frame (`frame_range(90, 120, 100)` → frames 90..99), and one that
+starts after it is empty (ValueError).
 """
 
 from __future__ import annotations
@@ -85,6 +93,23 @@ def spaced_starts(video_frames: int, span: int, count: int) -> list[int]:
         return [centered_start(video_frames, span)]
     last = max(0, video_frames - span)
     return [round(j * last / (count - 1)) for j in range(count)]
+
+
+def distinct_clips(video_frames: int, span: int) -> int:
+    """How many different clips a video holds: one per possible start (one for a short video)."""
+    return max(1, video_frames - span + 1)
+
+
+def frame_range(first: int, last: int | None, video_frames: int) -> tuple[int, int]:
+    """(first frame, frame count) of the annotated frames `first..last` (both included) of a video.
+
+    `last=None` means the video's last frame; a `last` past the end is cut there. Raises ValueError
+    when nothing is left (the range starts after the video ends)."""
+    end = video_frames - 1 if last is None else min(last, video_frames - 1)
+    if first < 0 or first > end:
+        raise ValueError(f"annotated frames {first}..{'end' if last is None else last} are outside the video "
+                         f"({video_frames} frames)")
+    return first, end - first + 1
 
 
 def clip_indices(start: int, video_frames: int, sampling: ClipSampling) -> list[int]:

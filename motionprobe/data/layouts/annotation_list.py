@@ -5,9 +5,9 @@
     <root>/test.txt          (or val.txt)
     <root>/jump/clip_0001.mp4 ...
 
-Paths are relative to the root. `--annotations` may name another folder holding the lists, or one
-list file to use for whichever split is asked. `--root` may also be a list file itself: its folder is
-then the root, and that one list serves both splits.
+Paths are relative to the root. `data.annotations` may name another folder holding the lists, or
+one list file to use for whichever split is asked. `data.root` may also be a list file itself: its
+folder is then the root, and that one list serves both splits.
 """
 
 from __future__ import annotations
@@ -52,13 +52,19 @@ def locate(root: Path, annotations: str | None, split: str) -> tuple[Path, Path,
 
 
 def read_class_names(file: Path) -> list[str]:
-    names = [line for _, line in numbered_lines(file)]
+    """One class name per line; a name given twice is refused (its two labels would split one class)."""
+    names: dict[str, int] = {}
+    for lineno, line in numbered_lines(file):
+        if line in names:
+            raise bad_line(file, lineno, f"class {line!r} appears twice (first on line {names[line]})")
+        names[line] = lineno
     if not names:
         raise UserError(f"{file}: no class names (expected one per line)")
-    return names
+    return list(names)
 
 
-def read_list(file: Path, num_classes: int) -> list[tuple[str, int]]:
+def read_list(file: Path, num_classes: int) -> list[tuple[str, int, int]]:
+    """(relative path, 0-based label, line number) per list line."""
     out = []
     for lineno, line in numbered_lines(file):
         parts = line.rsplit(maxsplit=1)
@@ -67,7 +73,7 @@ def read_list(file: Path, num_classes: int) -> list[tuple[str, int]]:
         label = int(parts[1])
         if not 0 <= label < num_classes:
             raise bad_line(file, lineno, f"label {label} is not a class index (0..{num_classes - 1}, 0-based)")
-        out.append((safe_relative(parts[0], file, lineno), label))
+        out.append((safe_relative(parts[0], file, lineno), label, lineno))
     return out
 
 
@@ -77,9 +83,9 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
     video_root, list_file, class_file = locate(Path(cfg.data.root), cfg.data.annotations, split)
     classes = read_class_names(class_file)
     records, missing = [], []
-    for rel, label in read_list(list_file, len(classes)):
+    for rel, label, lineno in read_list(list_file, len(classes)):
         if (video_root / rel).is_file():
-            records.append(VideoRecord(rel, label))
+            records.append(VideoRecord(rel, label, source=f"{list_file}:{lineno}"))
         else:
             missing.append(rel)
     return make_dataset(cfg, split, training, root=video_root, records=records, classes=classes, missing=missing,

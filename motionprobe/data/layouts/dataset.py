@@ -5,16 +5,22 @@ A layout module only reads its annotation files into `VideoRecord`s and calls `m
 - evaluation: `clips_per_video` items per video (one: the centered clip), id "<relative path>#<k>";
 - training: one item per video, a fresh random clip each time it is loaded, id "<relative path>#0".
 
+A record may restrict its video to a range of frames (`first_frame..last_frame`, both included):
+clips are then cut from inside that range (see data/sampling.py) and its ids read
+"<path>@<first>-<last>#<k>", so two ranges of one video are two distinct items.
+
 Unreadable videos (and, under the ``skip`` policy, too-short ones) raise `SkipClip` in `load`, which
 the base class turns into a skipped item (see data/base.py). Videos listed by the annotations but
-absent on disk are left out when the dataset is built and listed in `metadata["missing"]`.
+absent on disk are left out when the dataset is built and listed in `metadata["missing"]`. The same
+video listed twice with the same label is used once and counted (`metadata["duplicates"]`); listed
+with two labels, it is an error naming both lines.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +28,20 @@ import numpy as np
 import torch
 
 from ...config import Config
-from ...errors import UserError
-from ..base import ClipDataset, SkipClip
+from ...errors import ConfigError, UserError
+from ..base import UNLABELLED, ClipDataset, SkipClip
 from ..cache import FrameCache
-from ..sampling import ClipSampling, TooShort, clip_indices, random_start, spaced_starts
-from ..transforms import ClipTransform
+from ..sampling import (
+    POLICIES,
+    ClipSampling,
+    TooShort,
+    clip_indices,
+    distinct_clips,
+    frame_range,
+    random_start,
+    spaced_starts,
+)
+from ..transforms import RESIZE_MODES, ClipTransform
 from ..video import VideoError, VideoFile
 
 SPLITS = ("train", "test")
@@ -35,8 +50,20 @@ log = logging.getLogger("motionprobe.data")
 
 @dataclass(frozen=True)
 class VideoRecord:
+    """One annotated video. `source` ("file:line") says where it was read, for error messages."""
+
     path: str  # relative to the dataset root, POSIX separators
-    label: int
+    label: int  # UNLABELLED (-1) in an unlabelled dataset
+    first_frame: int = 0  # clips stay inside first_frame..last_frame (both included)
+    last_frame: int | None = None  # None: to the video's last frame
+    source: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> str:
+        """What names the item: the path, plus the frame range when there is one."""
+        if self.first_frame == 0 and self.last_frame is None:
+            return self.path
+        return f"{self.path}@{self.first_frame}-{'end' if self.last_frame is None else self.last_frame}"
 
 
 class VideoClipDataset(ClipDataset):
@@ -53,15 +80,32 @@ class VideoClipDataset(ClipDataset):
         self.clips_per_video = 1 if self.training else sampling.clips_per_video
         per = self.clips_per_video
         self.labels = [r.label for r in self.records for _ in range(per)]
-        self.ids = [f"{r.path}#{k}" for r in self.records for k in range(per)]
+        self.ids = [f"{r.key}#{k}" for r in self.records for k in range(per)]
         self.metadata = dict(metadata or {})
+        self._warned_repeats = False
 
-    def _clip(self, video_frames: int, k: int) -> list[int]:
+    def _clip(self, record: VideoRecord, video_frames: int, k: int) -> list[int]:
+        """Frame numbers of item k's clip, inside the record's frame range."""
+        try:
+            first, count = frame_range(record.first_frame, record.last_frame, video_frames)
+        except ValueError as e:
+            raise SkipClip(f"{record.path}: {e}") from None
         if self.training:
-            start = random_start(video_frames, self.sampling.span)
+            start = random_start(count, self.sampling.span)
         else:
-            start = spaced_starts(video_frames, self.sampling.span, self.clips_per_video)[k]
-        return clip_indices(start, video_frames, self.sampling)
+            self._warn_if_repeated(record, count)
+            start = spaced_starts(count, self.sampling.span, self.clips_per_video)[k]
+        return [first + i for i in clip_indices(start, count, self.sampling)]
+
+    def _warn_if_repeated(self, record: VideoRecord, count: int) -> None:
+        """One line per dataset when a video has fewer distinct clips than the clips asked of it."""
+        distinct = distinct_clips(count, self.sampling.span)
+        if self.clips_per_video > distinct and not self._warned_repeats:
+            self._warned_repeats = True
+            log.warning("%s %s: %d clips per video asked, but %s has %d frames, so only %d distinct clip(s); "
+                        "its clips repeat (and so may other short videos' clips: warned once)",
+                        self.metadata.get("dataset"), self.metadata.get("split"), self.clips_per_video,
+                        record.key, count, distinct)
 
     def load(self, index: int) -> torch.Tensor:
         record = self.records[index // self.clips_per_video]
@@ -70,11 +114,11 @@ class VideoClipDataset(ClipDataset):
         try:
             cached = self.cache.get(source, record.path) if self.cache is not None else None
             if cached is not None:
-                indices = self._clip(len(cached), k)
+                indices = self._clip(record, len(cached), k)
                 frames = torch.from_numpy(np.ascontiguousarray(cached[indices]))
             else:
                 with VideoFile(source) as video:
-                    indices = self._clip(video.num_frames, k)
+                    indices = self._clip(record, video.num_frames, k)
                     size = self.transform.target_size(*video.size)
                     frames = torch.from_numpy(video.read(indices, size))
         except VideoError as e:
@@ -84,22 +128,29 @@ class VideoClipDataset(ClipDataset):
         return self.transform.finish(frames)
 
 
-def transform_for(cfg: Config, training: bool) -> ClipTransform:
+def transform_for(cfg: Config, training: bool, hflip: bool | None = None) -> ClipTransform:
+    """The clip transform of `cfg.data`; `hflip` overrides the config's flip (False where flips are unsafe)."""
     d = cfg.data
+    if d.resize_mode not in RESIZE_MODES:
+        raise ConfigError("data.resize_mode", f"expected one of {', '.join(RESIZE_MODES)}, got {d.resize_mode!r}")
     try:
         return ClipTransform(resize=tuple(d.resize), crop=d.crop_size, resize_mode=d.resize_mode,
-                             training=training, hflip=d.hflip)
+                             training=training, hflip=d.hflip if hflip is None else hflip)
     except ValueError as e:
-        raise UserError(f"data config (resize/crop_size/resize_mode): {e}") from None
+        raise ConfigError("data.crop_size", str(e)) from None
 
 
 def sampling_for(cfg: Config) -> ClipSampling:
     d = cfg.data
-    try:
-        return ClipSampling(num_frames=d.num_frames, stride=d.frame_stride, clips_per_video=d.clips_per_video,
-                            policy=d.short_video_policy)
-    except ValueError as e:
-        raise UserError(f"data config (num_frames/frame_stride/clips_per_video/short_video_policy): {e}") from None
+    for path, value in (("data.num_frames", d.num_frames), ("data.frame_stride", d.frame_stride),
+                        ("data.clips_per_video", d.clips_per_video)):
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(path, f"expected a positive integer, got {value!r}")
+    if d.short_video_policy not in POLICIES:
+        raise ConfigError("data.short_video_policy", f"expected one of {', '.join(POLICIES)}, "
+                                                     f"got {d.short_video_policy!r}")
+    return ClipSampling(num_frames=d.num_frames, stride=d.frame_stride, clips_per_video=d.clips_per_video,
+                        policy=d.short_video_policy)
 
 
 def check_split(split: str) -> None:
@@ -107,23 +158,70 @@ def check_split(split: str) -> None:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
 
 
+def dedupe(records: Sequence[VideoRecord], classes: Sequence[str]) -> tuple[list[VideoRecord], list[VideoRecord]]:
+    """The records with repeats removed (the first of each kept), and the repeats removed.
+
+    A repeat is the same video and frame range; with another label it is an error naming both lines:
+    `test.txt:7: 'clips/a.avi' is listed again with label 1 (run); test.txt:2 gives label 0 (jump)`.
+    """
+    first: dict[str, VideoRecord] = {}
+    kept, repeats = [], []
+    for record in records:
+        seen = first.get(record.key)
+        if seen is None:
+            first[record.key] = record
+            kept.append(record)
+        elif seen.label == record.label:
+            repeats.append(record)
+        else:
+            raise UserError(f"{record.source or record.path}: {record.key!r} is listed again with label "
+                            f"{_label_name(record.label, classes)}; {seen.source or 'an earlier entry'} gives label "
+                            f"{_label_name(seen.label, classes)}")
+    return kept, repeats
+
+
+def _label_name(label: int, classes: Sequence[str]) -> str:
+    return f"{label} ({classes[label]})" if 0 <= label < len(classes) else str(label)
+
+
 def make_dataset(cfg: Config, split: str, training: bool, *, root: Path, records: Sequence[VideoRecord],
                  classes: Sequence[str], missing: Sequence[str] = (), sources: Sequence[Path] = (),
-                 extra: dict[str, Any] | None = None) -> VideoClipDataset:
+                 extra: dict[str, Any] | None = None, skipped_links: Sequence[str] = (),
+                 hflip_safe: bool = True) -> VideoClipDataset:
     """Wrap a layout's records: the sampler and transform from `cfg.data`, the cache when `cfg.data.cache`.
 
-    `extra` adds to the metadata (e.g. the planted kinds of an exported benchmark)."""
+    `classes == []` makes an unlabelled dataset (every label UNLABELLED). `skipped_links` are the
+    folder links the file walk skipped (cycles, revisits). `hflip_safe=False` marks a dataset whose
+    classes a left-right flip changes: training with `data.hflip` on is then refused. `extra` adds to
+    the metadata (e.g. the planted kinds of an exported benchmark)."""
     name = cfg.data.dataset
+    labelled = bool(classes)
+    if not labelled and any(r.label != UNLABELLED for r in records):
+        raise ValueError("an unlabelled dataset's records must all have label UNLABELLED")
+    missing = list(dict.fromkeys(missing))
+    records, repeats = dedupe(records, classes)
+    if repeats:
+        log.warning("%s %s: %d repeated annotation entries are left out, each video is used once (first: %s at %s)",
+                    name, split, len(repeats), repeats[0].key, repeats[0].source or "?")
+    if skipped_links:
+        log.warning("%s %s: skipped %d folder link(s) that lead back into the dataset or to a folder already "
+                    "read (first: %s)", name, split, len(skipped_links), skipped_links[0])
     if missing:
         log.warning("%s %s: %d of %d listed videos are missing under %s (first: %s); they are left out",
                     name, split, len(missing), len(missing) + len(records), root, missing[0])
     if not records:
         looked = f" ({len(missing)} listed, none found)" if missing else ""
-        raise UserError(f"--root: {name} {split} split has no videos under {root}{looked}")
-    transform = transform_for(cfg, training)
+        raise ConfigError("data.root", f"{name} {split} split has no videos under {root}{looked}")
+    flips = training and cfg.data.hflip
+    if flips and not hflip_safe:
+        raise ConfigError("data.hflip", f"{name} has classes that a left-right flip turns into other classes "
+                                        "(e.g. 'Pushing something from left to right'); turn flipping off")
+    transform = transform_for(cfg, training, hflip=cfg.data.hflip and hflip_safe)
     cache = FrameCache(cfg.data.cache, transform) if cfg.data.cache else None
     metadata = {"dataset": name, "root": str(root), "split": split, "split_number": cfg.data.split,
-                "videos": len(records), "missing": list(missing), "annotations": [str(s) for s in sources],
-                **(extra or {})}
+                "labelled": labelled, "videos": len(records), "missing": missing, "duplicates": len(repeats),
+                "skipped_links": list(skipped_links), "hflip_safe": hflip_safe,
+                "annotations": [str(s) for s in sources], **(extra or {})}
     return VideoClipDataset(root, records, classes, sampling=sampling_for(cfg), transform=transform, cache=cache,
                             metadata=metadata)
+

@@ -4,7 +4,7 @@
     <root>/testTrainMulti_7030_splits/brush_hair_test_split1.txt   "April_09_brush_hair_u_nm_np1_ba_goo_0.avi 1"
 
 Each split file line tags one video of its class: 1 train, 2 test, 0 unused. Splits 1–3
-(`--split N`). The split folder may sit inside the root or beside it (or be the root itself); the
+(`data.split`). The split folder may sit inside the root or beside it (or be the root itself); the
 class set is read from the split files' names.
 """
 
@@ -41,18 +41,18 @@ def split_files(root: Path, annotations: str | None, number: int) -> dict[str, P
             return found
     raise UserError(f"hmdb51: no <class>_test_split{number}.txt files found; looked in "
                     f"{', '.join(str(f) for f in looked)}. Expected <class>/<video>.avi and "
-                    f"{SPLIT_FOLDER}/ inside or beside --root, or pass --annotations DIR")
+                    f"{SPLIT_FOLDER}/ inside or beside the root, or set data.annotations to their folder")
 
 
-def read_split_file(file: Path, class_name: str) -> list[tuple[str, str]]:
-    """Lines "video.avi tag" → (relative path "<class>/video.avi", tag)."""
+def read_split_file(file: Path, class_name: str) -> list[tuple[str, str, int]]:
+    """Lines "video.avi tag" → (relative path "<class>/video.avi", tag, line number)."""
     out = []
     for lineno, line in numbered_lines(file):
         parts = line.rsplit(maxsplit=1)
         if len(parts) != 2 or parts[1] not in ("0", "1", "2"):
             raise bad_line(file, lineno, f"expected 'video.avi 0|1|2' (0 unused, 1 train, 2 test), got {line!r}")
         name = safe_relative(parts[0], file, lineno)
-        out.append((safe_relative(f"{class_name}/{name}", file, lineno), parts[1]))
+        out.append((safe_relative(f"{class_name}/{name}", file, lineno), parts[1], lineno))
     return out
 
 
@@ -65,13 +65,13 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
     tree = FileTree(root, VIDEO_EXTENSIONS)
     records, missing = [], []
     for label, name in enumerate(classes):
-        for rel, tag in read_split_file(files[name], name):
+        for rel, tag, lineno in read_split_file(files[name], name):
             if tag != TAGS[split]:
                 continue
             found = tree.find(rel)
             if found is None:
                 missing.append(rel)
             else:
-                records.append(VideoRecord(found, label))
+                records.append(VideoRecord(found, label, source=f"{files[name]}:{lineno}"))
     return make_dataset(cfg, split, training, root=root, records=records, classes=classes, missing=missing,
-                        sources=[files[c] for c in classes])
+                        sources=[files[c] for c in classes], skipped_links=tree.skipped_links)

@@ -1,6 +1,6 @@
 """Kinetics (400/600/700) as distributed: annotation CSVs plus clips named by YouTube id and times.
 
-    <root>/train.csv, validate.csv  (or in <root>/annotations/, or beside --root; or --annotations DIR)
+    <root>/train.csv, validate.csv  (or in <root>/annotations/, or beside the root; or data.annotations)
         label,youtube_id,time_start,time_end,split[,is_cc]
         abseiling,--07WQ2iBlw,1,11,train
     <root>/abseiling/--07WQ2iBlw_000001_000011.mp4   (per-class folders, any names)
@@ -19,7 +19,7 @@ import csv
 from pathlib import Path
 
 from ...config import Config
-from ...errors import UserError
+from ...errors import ConfigError, UserError
 from .. import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
@@ -34,8 +34,8 @@ def _csv_for(folder: Path, split: str) -> Path | None:
     names = sorted(p.name for p in folder.glob("*.csv"))
     hits = [n for n in names if any(w in n.lower() for w in CSV_WORDS[split])]
     if len(hits) > 1:
-        raise UserError(f"kinetics: several {split} CSVs in {folder} ({', '.join(hits)}); "
-                        "pass --annotations with a folder holding one")
+        raise ConfigError("data.annotations", f"several kinetics {split} CSVs in {folder} ({', '.join(hits)}); "
+                                              "point it at a folder holding one")
     return folder / hits[0] if hits else None
 
 
@@ -53,7 +53,8 @@ def annotation_csvs(root: Path, annotations: str | None) -> tuple[Path, dict[str
             if found:
                 return folder, found
     raise UserError(f"kinetics: no train/validate CSV found; looked in {', '.join(str(f) for f in looked)}. "
-                    "Expected CSVs with columns label,youtube_id,time_start,time_end,split, or pass --annotations DIR")
+                    "Expected CSVs with columns label,youtube_id,time_start,time_end,split, or set data.annotations "
+                    "to their folder")
 
 
 def clip_stem(youtube_id: str, start: float, end: float) -> str:
@@ -61,8 +62,8 @@ def clip_stem(youtube_id: str, start: float, end: float) -> str:
     return f"{youtube_id}_{int(start):06d}_{int(end):06d}"
 
 
-def read_csv(file: Path) -> list[tuple[str, str]]:
-    """(label, clip stem) per row."""
+def read_csv(file: Path) -> list[tuple[str, str, int]]:
+    """(label, clip stem, line number) per row."""
     try:
         handle = file.open(newline="", encoding="utf-8-sig")
     except OSError as e:
@@ -85,7 +86,7 @@ def read_csv(file: Path) -> list[tuple[str, str]]:
                                                       "times") from None
             if not label or not youtube_id or "/" in youtube_id or "\\" in youtube_id or youtube_id.startswith("."):
                 raise bad_line(file, reader.line_num, f"bad label or youtube_id ({label!r}, {youtube_id!r})")
-            rows.append((label, stem))
+            rows.append((label, stem, reader.line_num))
     return rows
 
 
@@ -108,15 +109,16 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
         raise UserError(f"kinetics: no {split} CSV in {folder} (file names containing "
                         f"{' or '.join(CSV_WORDS[split])})")
     rows = {s: read_csv(p) for s, p in csvs.items()}
-    classes = sorted({label for split_rows in rows.values() for label, _ in split_rows})
+    classes = sorted({label for split_rows in rows.values() for label, _, _ in split_rows})
     label_of = {name: i for i, name in enumerate(classes)}
-    by_stem = FileTree(root, VIDEO_EXTENSIONS).by_stem()
+    tree = FileTree(root, VIDEO_EXTENSIONS)
+    by_stem = tree.by_stem()
     records, missing = [], []
-    for label, stem in rows[split]:
+    for label, stem, lineno in rows[split]:
         paths = by_stem.get(stem)
         if paths:
-            records.append(VideoRecord(_pick(paths, label), label_of[label]))
+            records.append(VideoRecord(_pick(paths, label), label_of[label], source=f"{csvs[split]}:{lineno}"))
         else:
             missing.append(f"{label}/{stem}.mp4")
     return make_dataset(cfg, split, training, root=root, records=records, classes=classes, missing=missing,
-                        sources=[csvs[s] for s in sorted(csvs)])
+                        sources=[csvs[s] for s in sorted(csvs)], skipped_links=tree.skipped_links)

@@ -1,11 +1,11 @@
 """UCF101 as distributed: UCF-101/<Class>/v_<Class>_gXX_cYY.avi plus ucfTrainTestlist/.
 
-    <root>/UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi   (or --root pointing at UCF-101 itself)
+    <root>/UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi   (or the root pointing at UCF-101 itself)
     <root>/ucfTrainTestlist/classInd.txt       "1 ApplyEyeMakeup"            (1-based)
                             trainlist01.txt    "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1"
                             testlist01.txt     "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi"
 
-Splits 1–3 (`--split N`). The list folder may sit inside the root or beside it. Class names and paths
+Splits 1–3 (`data.split`). The list folder may sit inside the root or beside it. Class names and paths
 match case-insensitively: the official lists spell HandstandPushups as HandStandPushups in places.
 A root written by `motionprobe data export-synthetic` also holds truth.json; its planted kinds and
 truth go into the metadata, so per-kind results match the in-memory benchmark's.
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...config import Config
-from ...errors import UserError
+from ...errors import ConfigError, UserError
 from ...io import read_json
 from .. import register_layout
 from ..export import EXPORT_FORMAT
@@ -41,12 +41,13 @@ def list_folder(root: Path, annotations: str | None) -> Path:
     candidates += [root / LIST_FOLDER, root, videos / LIST_FOLDER, root.parent / LIST_FOLDER, root.parent]
     return find_folder_with(candidates, "classInd.txt", "ucf101",
                             "Expected UCF-101/<Class>/*.avi and ucfTrainTestlist/{classInd,trainlist0N,testlist0N}.txt "
-                            "inside or beside --root, or pass --annotations DIR")
+                            "inside or beside the root, or set data.annotations to their folder")
 
 
 def read_class_index(file: Path) -> list[str]:
     """classInd.txt → class names in label order (its 1-based indices become 0-based labels)."""
     by_index: dict[int, str] = {}
+    line_of: dict[str, int] = {}
     for lineno, line in numbered_lines(file):
         parts = line.split()
         if len(parts) != 2 or not parts[0].isdigit():
@@ -54,14 +55,17 @@ def read_class_index(file: Path) -> list[str]:
         index = int(parts[0])
         if index in by_index:
             raise bad_line(file, lineno, f"class index {index} appears twice")
-        by_index[index] = parts[1]
+        folded = parts[1].casefold()  # class names match case-insensitively, so Jump and jump are one
+        if folded in line_of:
+            raise bad_line(file, lineno, f"class {parts[1]!r} appears twice (first on line {line_of[folded]})")
+        by_index[index], line_of[folded] = parts[1], lineno
     if sorted(by_index) != list(range(1, len(by_index) + 1)):
         raise UserError(f"{file}: class indices must run 1..{len(by_index)} without gaps")
     return [by_index[i] for i in range(1, len(by_index) + 1)]
 
 
-def read_split_list(file: Path, classes: list[str]) -> list[tuple[str, int]]:
-    """trainlist/testlist lines → (relative path, 0-based label); the label comes from the class folder."""
+def read_split_list(file: Path, classes: list[str]) -> list[tuple[str, int, int]]:
+    """trainlist/testlist lines → (relative path, 0-based label, line number); the label comes from the class folder."""
     lookup = {name.casefold(): i for i, name in enumerate(classes)}
     out = []
     for lineno, line in numbered_lines(file):
@@ -78,7 +82,7 @@ def read_split_list(file: Path, classes: list[str]) -> list[tuple[str, int]]:
         if len(parts) == 2 and int(parts[1]) - 1 != label:
             raise bad_line(file, lineno, f"index {parts[1]} names class {_name(classes, int(parts[1]) - 1)!r} "
                                          f"but the path is in {folder!r}")
-        out.append((rel, label))
+        out.append((rel, label, lineno))
     return out
 
 
@@ -95,17 +99,18 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
     list_file = lists / f"{split}list{cfg.data.split:02d}.txt"
     if not list_file.is_file():
         available = sorted(p.name for p in lists.glob(f"{split}list*.txt"))
-        raise UserError(f"--split {cfg.data.split}: {list_file} not found (available: {', '.join(available) or 'none'})")
+        raise ConfigError("data.split", f"{list_file} not found (available: {', '.join(available) or 'none'})")
     tree = FileTree(video_root(root), VIDEO_EXTENSIONS)
     records, missing = [], []
-    for rel, label in read_split_list(list_file, classes):
+    for rel, label, lineno in read_split_list(list_file, classes):
         found = tree.find(rel)
         if found is None:
             missing.append(rel)
         else:
-            records.append(VideoRecord(found, label))
+            records.append(VideoRecord(found, label, source=f"{list_file}:{lineno}"))
     return make_dataset(cfg, split, training, root=tree.root, records=records, classes=classes, missing=missing,
-                        sources=[lists / "classInd.txt", list_file], extra=exported_truth(root, classes))
+                        sources=[lists / "classInd.txt", list_file], extra=exported_truth(root, classes),
+                        skipped_links=tree.skipped_links)
 
 
 def exported_truth(root: Path, classes: list[str]) -> dict:
