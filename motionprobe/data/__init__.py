@@ -13,7 +13,7 @@ from .base import UNLABELLED, ClipDataset, SkipClip, clips_only, collate_clips, 
 
 Builder = Callable[[Config, str, bool], ClipDataset]
 _LAYOUTS: dict[str, Builder] = {}
-DATASETS = ("synthetic", "ucf101", "hmdb51", "kinetics", "list", "folder")
+DATASETS = ("synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "list", "folder")
 
 
 def register_layout(name: str) -> Callable[[Builder], Builder]:

@@ -4,7 +4,8 @@ One module per layout reads its annotation files into `VideoRecord`s; `dataset.V
 (shared by all) samples, decodes and transforms the clips.
 """
 
-from . import annotation_list, folder, hmdb51, kinetics, ucf101
+from . import annotation_list, diving48, folder, hmdb51, kinetics, ssv2, ucf101
 from .dataset import VideoClipDataset, VideoRecord
 
-__all__ = ["VideoClipDataset", "VideoRecord", "annotation_list", "folder", "hmdb51", "kinetics", "ucf101"]
+__all__ = ["VideoClipDataset", "VideoRecord", "annotation_list", "diving48", "folder", "hmdb51", "kinetics", "ssv2",
+           "ucf101"]
