@@ -15,7 +15,8 @@ from ..errors import UserError
 from .common import apply_config_file
 
 # Module name per verb, in the order `--help` lists them.
-VERBS = ("demo", "pipeline", "train_model", "evaluate", "train_generator", "analyze", "report", "invert", "data")
+VERBS = ("demo", "pipeline", "train_model", "evaluate", "train_generator", "analyze", "report", "invert", "data",
+         "predict", "weights")
 
 
 def build_parser() -> argparse.ArgumentParser:

