@@ -75,8 +75,8 @@ I3D_MEAN = I3D_STD = (0.5, 0.5, 0.5)
 # (resize_mode short_side) resize by the short side before the clip reaches the model, which then crops nothing.
 KINETICS400_PREPROCESSING = Preprocessing(mean=I3D_MEAN, std=I3D_STD, crop=(224, 224), resize=(256, 256))
 # The last layer at each of the five resolutions (1/2 … 1/32 of the frame), as C3D's relu1 … relu5b and the
-# ResNets' stem … layer4: the perceptual loss then compares edges and colour (Conv3d_1a_7x7, Conv3d_2c_3x3)
-# as well as parts and actions (Mixed_4f, Mixed_5c), and every tap is post-ReLU.
+# ResNets' stem … layer4: the perceptual loss then compares fine detail (Conv3d_1a_7x7, Conv3d_2c_3x3) as well
+# as the coarse maps the classifier reads (Mixed_4f, Mixed_5c); every one is a post-ReLU endpoint.
 PERCEPTUAL_LAYERS = ("Conv3d_1a_7x7", "Conv3d_2c_3x3", "Mixed_3c", "Mixed_4f", "Mixed_5c")
 
 
