@@ -14,11 +14,10 @@ from __future__ import annotations
 import torch
 
 from motionprobe.analysis import Plan, evaluate_clips
-from motionprobe.analysis.replicate import replicate
 from motionprobe.config import preset
 from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import SyntheticMotionDataset
-from motionprobe.generator import build_generator
+from motionprobe.generator import build_generator, replicate_nearest
 from motionprobe.models.registry import build_model
 from motionprobe.selection import candidates, subset_mask, uniform_subset
 
@@ -39,7 +38,7 @@ def naive_rows(model, generator, clips: torch.Tensor, labels: list[int], plan: P
             uniform = uniform_subset(K, t)
             inputs = [("original", (1 << t) - 1, lambda x=x: x),
                       ("replicate", subset_mask(uniform),
-                       lambda s=uniform, x=x: replicate(x[:, :, list(s)], torch.tensor([s]), t))]
+                       lambda s=uniform, x=x: replicate_nearest(x[:, :, list(s)], torch.tensor([s]), t))]
             for s in plan.generator_inputs(K)[0]:
                 inputs.append(("generator", subset_mask(s), lambda s=s, x=x: generator(x[:, :, list(s)], torch.tensor([s]))))
             for source, mask, make in inputs:

@@ -36,9 +36,9 @@ import torch
 from motionprobe.config import Config, from_dict, preset
 from motionprobe.data import ClipDataset, build_dataset, to_float
 from motionprobe.evaluation import Evaluation
-from motionprobe.generator import load_generator, replicate_nearest, take_frames, training_subsets
+from motionprobe.folders import GeneratorFolder, ModelFolder
+from motionprobe.generator import replicate_nearest, take_frames, training_subsets
 from motionprobe.io import atomic_write_json, atomic_write_text, read_json
-from motionprobe.models import load_model
 from motionprobe.selection import uniform_subset
 from motionprobe.training.generator import train_generator
 from motionprobe.training.state import has_train_state
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     test_cfg = from_dict(cfg.to_dict())
     test_cfg.data.test_per_class = args.test_per_class  # the model's test split is a prefix: more clips, tighter figures
     test = InMemory(build_dataset(test_cfg, "test"))
-    model = load_model(model_dir)[0]
+    model = ModelFolder(model_dir).load()[0]
     generators, times = {}, {}
     for k in ks:
         for seed in seeds:
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                 label = generator_label(v.name, seed)
                 folder = out / f"k{k}_{v.name}" if seed == 0 else out / f"k{k}_{v.name}_s{seed}"
                 folder = trained_generator(seeded, model_dir, k, v, folder, train)
-                generators[k, label], meta = load_generator(folder)
+                generators[k, label], meta = GeneratorFolder(folder).load()
                 times[f"k={k} {label}"] = meta["metrics"]["train_seconds"]
     results = accuracies(model, generators, test, cfg.data.num_frames, seed=cfg.seed)
     kinds = test.metadata.get("kinds", {})

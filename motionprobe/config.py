@@ -7,8 +7,7 @@ its outputs, so a run folder always says how it was made.
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
+from .errors import ConfigError, UserError
 
 
 @dataclass
@@ -38,7 +37,7 @@ class DataConfig:
     # "fixed": every frame to `resize` (C3D); "short_side": short side to resize[0], aspect kept (ResNets).
     resize_mode: str = "fixed"
     hflip: bool = False  # training flip; off because it swaps direction-defined classes (left/right)
-    annotations: str | None = None  # split/annotation files; default: looked for inside and beside --root
+    annotations: str | None = None  # split/annotation files; default: looked for inside and beside the root
     test_fraction: float = 0.3  # 'folder' layout: seeded share of each class's videos held out for test
 
 
@@ -92,7 +91,7 @@ class GeneratorConfig:
 @dataclass
 class AnalysisConfig:
     ks: tuple[int, ...] = (1, 2, 4, 8)
-    candidates: int = 48  # 0 means all C(16, k)
+    candidates: int | str = 48  # a number of seeded random subsets, or "all" C(T, k)
     batch_size: int = 64
     bootstrap: int = 1000
     shard_size: int = 256
@@ -153,7 +152,7 @@ PRESETS = {"paper": _paper, "tiny": _tiny}
 
 def preset(name: str) -> Config:
     if name not in PRESETS:
-        raise UserError(f"--preset: unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
+        raise ConfigError("preset", f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
     return PRESETS[name]()
 
 
@@ -161,17 +160,17 @@ def load_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML or TOML config file into a (possibly nested) dict."""
     p = Path(path)
     if not p.is_file():
-        raise UserError(f"--config: {p} is not a file")
+        raise UserError(f"{p} is not a file")
     text = p.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as e:
-        raise UserError(f"--config: {p} is not valid {'TOML' if p.suffix == '.toml' else 'YAML'}: "
+        raise UserError(f"{p} is not valid {'TOML' if p.suffix == '.toml' else 'YAML'}: "
                         f"{str(e).splitlines()[0]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UserError(f"--config: {p} must hold a mapping of option names to values")
+        raise UserError(f"{p} must hold a mapping of option names to values")
     return data
 
 
@@ -180,14 +179,14 @@ def _coerce(value: Any, current: Any, name: str) -> Any:
         return tuple(value) if isinstance(value, (list, tuple)) else (value,)
     if isinstance(current, bool):
         if not isinstance(value, bool):
-            raise UserError(f"config: {name} expects true/false, got {value!r}")
+            raise ConfigError(name, f"expects true/false, got {value!r}")
         return value
-    if isinstance(current, int) and not isinstance(value, bool):
+    if isinstance(current, int) and not isinstance(value, bool) and name != "analysis.candidates":
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if not isinstance(value, int):
-            raise UserError(f"config: {name} expects an integer, got {value!r}")
-    if isinstance(current, float) and isinstance(value, int):
+            raise ConfigError(name, f"expects an integer, got {value!r}")
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
 
@@ -201,11 +200,11 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], prefix: str = "") ->
             continue
         names = {f.name for f in fields(cfg)}
         if key not in names:
-            raise UserError(f"config: unknown option '{prefix}{key}'; known: {', '.join(sorted(names))}")
+            raise ConfigError(f"{prefix}{key}", f"unknown option; known: {', '.join(sorted(names))}")
         current = getattr(cfg, key)
         if is_dataclass(current):
             if not isinstance(value, dict):
-                raise UserError(f"config: {prefix}{key} must be a mapping")
+                raise ConfigError(f"{prefix}{key}", "must be a mapping")
             apply_overrides(current, value, prefix=f"{prefix}{key}.")
         else:
             setattr(cfg, key, _coerce(value, current, f"{prefix}{key}"))
@@ -218,9 +217,129 @@ def from_dict(data: dict[str, Any]) -> Config:
     return apply_overrides(cfg, data)
 
 
-def replace(cfg: Config, **changes: Any) -> Config:
-    return dataclasses.replace(cfg, **changes)
+def resolve(preset_name: str | None = None, *, base: Config | None = None, file: dict[str, Any] | None = None,
+            overrides: dict[str, Any] | None = None) -> Config:
+    """The config a run uses: a preset (or `base`, e.g. a trained model's config) < a config file's values
+    < explicit overrides (config paths → values). Without a preset or base, the embedded benchmark gets
+    `tiny` and real datasets `paper`. The result is validated.
+
+    >>> cfg = resolve(overrides={"analysis.ks": [1, 4]})
+    >>> cfg.preset, cfg.analysis.ks
+    ('tiny', (1, 4))
+    """
+    file, overrides = dict(file or {}), dict(overrides or {})
+    if base is not None and preset_name is None:
+        cfg = from_dict(base.to_dict())
+    else:
+        dataset = overrides.get("data.dataset") or (file.get("data") or {}).get("dataset", "synthetic")
+        cfg = preset(preset_name or ("tiny" if dataset == "synthetic" else "paper"))
+    apply_overrides(cfg, file)
+    apply_overrides(cfg, overrides)
+    validate(cfg)
+    return cfg
 
 
-def dumps(cfg: Config) -> str:
-    return json.dumps(cfg.to_dict(), indent=2)
+def validate(cfg: Config) -> None:
+    """Refuse what the options cannot mean before anything runs or is written, naming the config path.
+
+    One validator serves the presets, config files, command-line flags and Python callers alike.
+
+    >>> cfg = preset("tiny")
+    >>> cfg.analysis.candidates = 0
+    >>> validate(cfg)
+    Traceback (most recent call last):
+    ...
+    motionprobe.errors.ConfigError: analysis.candidates: expected a positive number of subsets or 'all', got 0
+    """
+    _check(cfg.seed, "seed", int, "an integer")
+    _choice(cfg.device.split(":")[0] if isinstance(cfg.device, str) else cfg.device, "device", ("cpu", "cuda"))
+    d, m, t, g, a = cfg.data, cfg.model, cfg.train, cfg.generator, cfg.analysis
+    for name in ("num_frames", "frame_stride", "crop_size", "clips_per_video", "train_per_class", "test_per_class"):
+        _positive_int(getattr(d, name), f"data.{name}")
+    if not (isinstance(d.resize, tuple) and len(d.resize) == 2 and all(_is_int(v) and v > 0 for v in d.resize)):
+        shown = list(d.resize) if isinstance(d.resize, tuple) else d.resize
+        raise ConfigError("data.resize", f"expected two positive integers [height, width], got {shown!r}")
+    _choice(d.short_video_policy, "data.short_video_policy", ("loop", "pad", "skip"))
+    _choice(d.resize_mode, "data.resize_mode", ("fixed", "short_side"))
+    if not (_is_number(d.test_fraction) and 0 <= d.test_fraction < 1):
+        raise ConfigError("data.test_fraction", f"expected a number in [0, 1), got {d.test_fraction!r}")
+    if d.dataset != "synthetic" and not d.root:
+        raise ConfigError("data.root", f"dataset {d.dataset!r} needs the path of its files")
+    if d.root and not Path(d.root).exists():
+        raise ConfigError("data.root", f"{d.root} does not exist")
+    if not (_is_number(m.width) and m.width > 0):
+        raise ConfigError("model.width", f"expected a positive channel multiplier, got {m.width!r}")
+    _positive_int(m.fc_dim, "model.fc_dim")
+    _fraction(m.dropout, "model.dropout")
+    for name in ("epochs", "batch_size", "lr_step_epochs", "log_every"):
+        _positive_int(getattr(t, name), f"train.{name}")
+    check_learning_rate(t.lr, "train.lr")
+    _choice(t.optimizer, "train.optimizer", ("sgd", "adamw"))
+    for name in ("ngf", "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every"):
+        _positive_int(getattr(g, name), f"generator.{name}")
+    _check(g.n_blocks, "generator.n_blocks", int, "an integer ≥ 0", lambda v: v >= 0)
+    check_learning_rate(g.lr, "generator.lr")
+    _choice(g.loss, "generator.loss", ("perceptual", "pixel"))
+    _choice(g.index_encoding, "generator.index_encoding", ("slots", "stacked"))
+    if not (_is_number(g.decay_fraction) and 0 <= g.decay_fraction <= 1):
+        raise ConfigError("generator.decay_fraction", "expected 0..1 (the share of the steps whose learning rate "
+                                                      f"falls), got {g.decay_fraction!r}")
+    _fraction(g.beta1, "generator.beta1")
+    _fraction(g.beta2, "generator.beta2")
+    if not (_is_number(g.pixel_weight) and math.isfinite(g.pixel_weight) and g.pixel_weight >= 0):
+        raise ConfigError("generator.pixel_weight", f"expected a finite weight ≥ 0, got {g.pixel_weight!r}")
+    if not a.ks:
+        raise ConfigError("analysis.ks", "expected numbers of kept frames like 1, 2, 4, 8, got none")
+    for k in a.ks:
+        if not (_is_int(k) and 1 <= k <= d.num_frames):
+            raise ConfigError("analysis.ks", f"k must be an integer in 1..{d.num_frames}, got {k!r}")
+    if not (a.candidates == "all" or (_is_int(a.candidates) and a.candidates >= 1)):
+        raise ConfigError("analysis.candidates", f"expected a positive number of subsets or 'all', got {a.candidates!r}")
+    for name in ("batch_size", "bootstrap", "shard_size"):
+        _positive_int(getattr(a, name), f"analysis.{name}")
+    if cfg.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError("device", "no CUDA device is available here; use cpu")
+
+
+def check_generator_size(cfg: Config) -> None:
+    """The generator works on frames whose sides are multiples of 4 (two stride-2 levels), at least 8."""
+    size = cfg.data.crop_size
+    if size % 4 or size < 8:
+        raise ConfigError("data.crop_size", f"the temporal generator needs a crop side that is a multiple of 4 and "
+                                            f"at least 8, got {size}")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check(value: Any, path: str, kind: type, expected: str, ok: Any = None) -> None:
+    if not ((_is_int(value) if kind is int else isinstance(value, kind)) and (ok is None or ok(value))):
+        raise ConfigError(path, f"expected {expected}, got {value!r}")
+
+
+def _positive_int(value: Any, path: str) -> None:
+    _check(value, path, int, "a positive integer", lambda v: v >= 1)
+
+
+def _fraction(value: Any, path: str) -> None:
+    if not (_is_number(value) and 0 <= value < 1):
+        raise ConfigError(path, f"expected a number in [0, 1), got {value!r}")
+
+
+def _choice(value: Any, path: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(path, f"expected one of {', '.join(choices)}, got {value!r}")
+
+
+def check_learning_rate(lr: float, path: str) -> None:
+    """A learning rate must be a positive finite number (torch raises a bare ValueError otherwise)."""
+    if not (_is_number(lr) and lr > 0):
+        raise ConfigError(path, f"expected a positive learning rate, got {lr}")

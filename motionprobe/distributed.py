@@ -1,6 +1,6 @@
 """Scale-out on torch.distributed: one process per device, launched by torchrun.
 
-    torchrun --standalone --nproc_per_node=8 -m motionprobe analyze --device cuda ...
+    torchrun --standalone --nproc_per_node=8 -m motionprobe analyze ...   (one process per GPU)
 
 torchrun sets RANK, LOCAL_RANK and WORLD_SIZE (and the rendezvous address) in each process. `init`
 joins the process group when WORLD_SIZE > 1 — gloo for CPU tensors, nccl for CUDA tensors — and pins
@@ -15,7 +15,7 @@ How the verbs use it:
 - analyze: rank r evaluates shards r, r + N, r + 2N, ... of the candidate table; after a barrier rank 0
   merges them into results.json, which is the single-process file (timestamps aside).
 
-Every rank must see the same `--out` folder (one machine, or a shared filesystem).
+Every rank must see the same output folder (one machine, or a shared filesystem).
 
 Nothing here pickles: the few values ranks exchange (an error message, skipped-clip lists) travel as
 JSON in uint8 tensors.
@@ -37,7 +37,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .errors import UserError
+from .errors import ConfigError, UserError
 
 T = TypeVar("T")
 
@@ -90,8 +90,8 @@ def init(device: str | torch.device = "cpu") -> World:
     if cuda:
         count = torch.cuda.device_count()
         if env.local_rank >= count:
-            raise UserError(f"--device cuda: process {env.local_rank} on this machine needs GPU {env.local_rank}, "
-                            f"but {count} are visible; use --nproc_per_node {count} or fewer")
+            raise ConfigError("device", f"process {env.local_rank} on this machine needs GPU {env.local_rank}, but "
+                                        f"{count} are visible; start {count} processes per machine or fewer")
         torch.cuda.set_device(env.local_rank)
     if not dist.is_initialized():
         global _joined

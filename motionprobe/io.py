@@ -7,11 +7,14 @@ the target: a reader sees the old complete file or the new complete file, never 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -20,13 +23,29 @@ from safetensors.torch import load_file, save
 from .errors import UserError
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file under this process's umask
+
+
+@contextmanager
+def atomic_stream(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write into that appears at `path` only complete: temporary file, fsync, rename.
+
+    For output too large to hold in memory (a gzipped table); `atomic_write_bytes` writes a whole buffer.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; results are meant to be read by others too
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -36,7 +55,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-            raise UserError(f"{path}: no space left on device; the previous version is intact") from None
+            kept = "the previous version is intact" if existed else "nothing was written"
+            raise UserError(f"{path}: no space left on device; {kept}") from None
         raise
     try:  # make the rename itself durable
         dfd = os.open(path.parent, os.O_RDONLY)
@@ -46,6 +66,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             os.close(dfd)
     except OSError:
         pass
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_stream(path) as f:
+        f.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -79,6 +104,17 @@ def read_json(path: str | Path) -> Any:
         raise UserError(f"{path}: file not found") from None
     except json.JSONDecodeError as e:
         raise UserError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+
+
+def png_bytes(image: Any) -> bytes:
+    """A PNG file's bytes from a PIL image or a uint8 (H, W, 3) array."""
+    from PIL import Image
+
+    if not isinstance(image, Image.Image):
+        image = Image.fromarray(image)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:

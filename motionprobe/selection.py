@@ -24,19 +24,18 @@ from itertools import combinations
 
 import numpy as np
 
-from .errors import UserError
+from .errors import ConfigError, UserError
 
 Subset = tuple[int, ...]
 DEFAULT_FRAMES = 16
 DEFAULT_POOL = 48  # the paper's number of sampled candidates
-ALL = 0  # `candidates(k, ALL)`: every subset (the config spells "all" as 0)
 
 
 # -- candidate subsets -----------------------------------------------------------------------------
 
 def check_k(k: int, num_frames: int = DEFAULT_FRAMES) -> None:
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= num_frames:
-        raise UserError(f"--frames: k must be an integer in 1..{num_frames}, got {k!r}")
+        raise ConfigError("analysis.ks", f"k must be an integer in 1..{num_frames}, got {k!r}")
     if num_frames > 62:
         raise UserError(f"num_frames: at most 62 frames per clip are supported (bit masks), got {num_frames}")
 
@@ -92,7 +91,7 @@ def random_subsets(k: int, n: int, num_frames: int, rng: np.random.Generator) ->
     """
     check_k(k, num_frames)
     if n < 1:
-        raise UserError(f"--candidates: expected a positive number of candidates or 'all', got {n}")
+        raise ConfigError("analysis.candidates", f"expected a positive number of subsets or 'all', got {n}")
     total = num_subsets(k, num_frames)
     if n >= total:
         return all_subsets(k, num_frames)
@@ -101,16 +100,16 @@ def random_subsets(k: int, n: int, num_frames: int, rng: np.random.Generator) ->
 
 
 def candidates(k: int, n_or_all: int | str = DEFAULT_POOL, num_frames: int = DEFAULT_FRAMES, seed: int = 0) -> list[Subset]:
-    """The selector pool for k: `n_or_all` seeded random subsets, or every subset for "all" (or 0).
+    """The selector pool for k: `n_or_all` seeded random subsets, or every subset for "all".
 
     The draw depends only on (seed, k, n, T), so the 48-candidate pool of a run with `all` candidates
     is the same 48 subsets a 48-candidate run evaluates.
     """
-    if n_or_all in ("all", ALL):
+    if n_or_all == "all":
         return all_subsets(k, num_frames)
     if isinstance(n_or_all, str):
         if not n_or_all.isdigit():
-            raise UserError(f"--candidates: expected a number or 'all', got {n_or_all!r}")
+            raise ConfigError("analysis.candidates", f"expected a positive number of subsets or 'all', got {n_or_all!r}")
         n_or_all = int(n_or_all)
     return random_subsets(k, int(n_or_all), num_frames, np.random.default_rng([seed, k, num_frames]))
 
@@ -266,5 +265,3 @@ def _mix64(x: np.ndarray) -> np.ndarray:
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
 
-
-SELECTORS = {"max_response": select_max_response, "oracle": select_oracle, "random": select_random}

@@ -8,12 +8,11 @@ from pathlib import Path
 import torch
 
 from motionprobe.analysis import analyze
-from motionprobe.analysis.run import file_sha256
 from motionprobe.config import preset
 from motionprobe.data import build_dataset
 from motionprobe.data.synthetic import CLASSES
-from motionprobe.generator import build_generator, load_generator, save_generator
-from motionprobe.models.checkpoint import load_model, save_model
+from motionprobe.folders import GeneratorFolder, ModelFolder, file_sha256
+from motionprobe.generator import build_generator
 from motionprobe.models.registry import build_model
 
 # Strings a dataset can carry into the page and the figures (class names are folder names).
@@ -43,10 +42,10 @@ def save_folders(root: Path) -> dict[str, Path]:
                 torch.nn.init.zeros_(m.bias)
     folders = {"model": root / "model", "gen_k1": root / "gen_k1", "gen_k2": root / "gen_k2",
                "pixel_k1": root / "pixel_k1"}
-    save_model(folders["model"], model, cfg, list(CLASSES))
-    save_generator(folders["gen_k1"], build_generator(1, cfg), cfg, loss="perceptual")
-    save_generator(folders["gen_k2"], build_generator(2, cfg), cfg, loss="perceptual")
-    save_generator(folders["pixel_k1"], build_generator(1, cfg), cfg, loss="pixel")
+    ModelFolder(folders["model"]).save(model, cfg, list(CLASSES))
+    GeneratorFolder(folders["gen_k1"]).save(build_generator(1, cfg), cfg, loss="perceptual")
+    GeneratorFolder(folders["gen_k2"]).save(build_generator(2, cfg), cfg, loss="perceptual")
+    GeneratorFolder(folders["pixel_k1"]).save(build_generator(1, cfg), cfg, loss="pixel")
     return folders
 
 
@@ -73,9 +72,9 @@ def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True
     """Analyse with the saved folders as `motionprobe analyze` would (config and provenance recorded)."""
     cfg = tiny_config(test_per_class)
     dataset = dataset if dataset is not None else build_dataset(cfg, "test")
-    model, _ = load_model(folders["model"])
-    gens = {k: load_generator(folders[f"gen_k{k}"])[0] for k in (1, 2)} if generators else {}
-    pixels = {1: load_generator(folders["pixel_k1"])[0]} if pixel and generators else {}
+    model, _ = ModelFolder(folders["model"]).load()
+    gens = {k: GeneratorFolder(folders[f"gen_k{k}"]).load()[0] for k in (1, 2)} if generators else {}
+    pixels = {1: GeneratorFolder(folders["pixel_k1"]).load()[0]} if pixel and generators else {}
     provenance = {
         "model": {"path": str(folders["model"]), "sha256": file_sha256(folders["model"] / "model.safetensors")},
         "generators": {str(k): {"path": str(folders[f"gen_k{k}"]), "loss": "perceptual",

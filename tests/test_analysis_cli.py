@@ -10,8 +10,8 @@ import torch
 from motionprobe.cli import main
 from motionprobe.config import preset
 from motionprobe.data.synthetic import CLASSES
-from motionprobe.generator import build_generator, save_generator
-from motionprobe.models.checkpoint import save_model
+from motionprobe.folders import GeneratorFolder, ModelFolder
+from motionprobe.generator import build_generator
 from motionprobe.models.registry import build_model
 
 
@@ -20,9 +20,9 @@ def folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("analyze_cli")
     cfg = preset("tiny")
     torch.manual_seed(0)
-    save_model(root / "model", build_model(cfg, len(CLASSES)).eval(), cfg, list(CLASSES))
+    ModelFolder(root / "model").save(build_model(cfg, len(CLASSES)).eval(), cfg, list(CLASSES))
     for name, k, loss in (("g1", 1, "perceptual"), ("g2", 2, "perceptual"), ("p1", 1, "pixel")):
-        save_generator(root / name, build_generator(k, cfg), cfg, loss=loss)
+        GeneratorFolder(root / name).save(build_generator(k, cfg), cfg, loss=loss)
     return root
 
 
@@ -38,7 +38,7 @@ def test_analyze_verb_writes_results_and_resumes(folders, tmp_path, capsys):
     assert analyze(folders, out, *args) == 0
     printed = capsys.readouterr()
     assert "motion_bound" in printed.out and "results.json" in printed.out
-    assert "no --generator for k=2" in printed.err  # k=2 runs original and uniform only, and says so
+    assert "no generator for k=2" in printed.err  # k=2 runs original and uniform only, and says so
     results = json.loads((out / "results.json").read_text())
     assert results["frames"] == [1, 2] and results["num_clips"] == len(CLASSES)
     assert results["candidates"] == {"1": 3} and set(results["accuracy"]["uniform"]) == {"1", "2"}
@@ -61,7 +61,7 @@ def test_analyze_verb_writes_results_and_resumes(folders, tmp_path, capsys):
     (["--generator", "1"], "expected K=DIR"),
     (["--generator", "one=dir"], "expected K=DIR"),
     (["--generator", "2={g1}", "--frames", "2"], "trained for k=1"),
-    (["--generator", "4={g1}", "--frames", "1"], "not among --frames"),
+    (["--generator", "4={g1}", "--frames", "1"], "which is not among the k's analysed"),
     (["--pixel-generator", "1={g1}", "--frames", "1"], "perceptual loss"),
     (["--generator", "1={p1}", "--frames", "1"], "pixel loss"),
     (["--generator", "1={missing}", "--frames", "1"], "not a trained generator folder"),

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from motionprobe.analysis import Plan, analyze, evaluate_clips, replicate
+from motionprobe.analysis import Plan, analyze, evaluate_clips
 from motionprobe.analysis.engine import load_items
 from motionprobe.analysis.table import GENERATOR, ORIGINAL, PIXEL_GENERATOR, REPLICATE, read_table, shard_path
 from motionprobe.config import preset
 from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
 from motionprobe.errors import UserError
+from motionprobe.generator import replicate_nearest
 from motionprobe.models.registry import build_model
 from motionprobe.models.wrapper import wrap
 from motionprobe.selection import candidates, subset_mask, uniform_subset
@@ -58,7 +59,7 @@ class WaveGenerator:
         self.calls += 1
         if self.fail_after is not None and self.calls > self.fail_after:
             raise RuntimeError("simulated crash")
-        clip = replicate(frames, indices, self.num_frames)
+        clip = replicate_nearest(frames, indices, self.num_frames)
         t = torch.arange(self.num_frames, dtype=torch.float32).view(1, 1, -1, 1, 1)
         phase = indices.float().mean(dim=1).view(-1, 1, 1, 1, 1)
         return (clip * (1 - self.strength + self.strength * torch.cos(0.4 * t + phase))).clamp(0, 1)
@@ -116,7 +117,7 @@ def naive_rows(model, dataset, plan, generators, pixel_generators):
 
         add(clip, (i, ORIGINAL, 16, (1 << 16) - 1))
         for k in plan.ks:
-            sources = [(REPLICATE, lambda f, s, k=k: replicate(f, s, 16), [uniform_subset(k)])]
+            sources = [(REPLICATE, lambda f, s, k=k: replicate_nearest(f, s, 16), [uniform_subset(k)])]
             if k in plan.pools:
                 sources.append((GENERATOR, generators[k], sorted(set(plan.pools[k]) | {uniform_subset(k)})))
             if k in plan.pixel_ks:
@@ -248,7 +249,7 @@ def test_resume_after_losing_a_shard_or_a_crash_is_exact(model, dataset, tmp_pat
 
 def test_existing_folder_needs_resume_and_the_same_plan(model, dataset, tmp_path):
     run(model, dataset, tmp_path / "a")
-    with pytest.raises(UserError, match="--resume"):
+    with pytest.raises(UserError, match="already holds an analysis.*pass resume=True"):
         run(model, dataset, tmp_path / "a")
     with pytest.raises(UserError, match="different"):
         run(model, dataset, tmp_path / "a", resume=True, candidates=5)

@@ -25,9 +25,10 @@ import pytest
 import torch
 from torch import nn
 
-from motionprobe.analysis import Replicate, analyze
+from motionprobe.analysis import analyze
 from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import SyntheticMotionDataset
+from motionprobe.generator import Replicate
 from motionprobe.models.wrapper import wrap
 
 

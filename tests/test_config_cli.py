@@ -17,7 +17,7 @@ def test_presets_are_typed_and_differ():
     assert (paper.data.crop_size, paper.data.num_frames, paper.model.width) == (112, 16, 1.0)
     assert (paper.generator.ngf, paper.generator.n_blocks, paper.analysis.candidates) == (64, 9, 48)
     assert tiny.data.crop_size < paper.data.crop_size and tiny.model.width < 1
-    with pytest.raises(UserError, match="--preset: unknown preset 'huge'"):
+    with pytest.raises(UserError, match="preset: unknown preset 'huge'"):
         config_mod.preset("huge")
 
 
@@ -39,20 +39,20 @@ def test_yaml_and_toml_files(tmp_path, suffix, text):
 
 
 def test_unknown_and_mistyped_options_are_named():
-    with pytest.raises(UserError, match="unknown option 'train.lrr'"):
+    with pytest.raises(UserError, match="train.lrr: unknown option"):
         config_mod.apply_overrides(config_mod.preset("tiny"), {"train": {"lrr": 1}})
-    with pytest.raises(UserError, match="train.epochs expects an integer"):
+    with pytest.raises(UserError, match="train.epochs: expects an integer"):
         config_mod.apply_overrides(config_mod.preset("tiny"), {"train.epochs": "many"})
 
 
 def test_flags_win_over_the_file_which_wins_over_the_preset(tmp_path):
-    from motionprobe.cli.common import resolve_config
+    from motionprobe.cli.options import resolve_config
 
     path = tmp_path / "opts.yaml"
     path.write_text("seed: 5\nepochs: 3\ntrain:\n  lr: 0.25\n")
     parser = build_parser()
     argv = ["train-model", "--config", str(path), "--seed", "9"]
-    from motionprobe.cli.common import apply_config_file
+    from motionprobe.cli.options import apply_config_file
 
     apply_config_file(parser, argv)
     cfg = resolve_config(parser.parse_args(argv))
@@ -74,7 +74,7 @@ def test_every_verb_explains_itself(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["evaluate", "--model", "/no/such/model"], "--model: /no/such/model is not a trained model folder"),
     (["train-model", "--preset", "huge"], "--preset: unknown preset 'huge'"),
-    (["train-model", "--dataset", "ucf101"], "--root: dataset 'ucf101' needs --root PATH"),
+    (["train-model", "--dataset", "ucf101"], "--root: dataset 'ucf101' needs the path of its files"),
     (["train-model", "--dataset", "folder", "--root", "/no/such/dir"], "--root: /no/such/dir does not exist"),
     (["train-model", "--config", "/no/such.yaml"], "--config: /no/such.yaml is not a file"),
 ])

@@ -17,9 +17,8 @@ from motionprobe.analysis.table import read_shard
 from motionprobe.cli import main
 from motionprobe.config import preset
 from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
-from motionprobe.generator import build_generator, save_generator
-from motionprobe.models import load_model
-from motionprobe.models.checkpoint import save_model
+from motionprobe.folders import GeneratorFolder, ModelFolder
+from motionprobe.generator import build_generator
 from motionprobe.models.registry import build_model
 from motionprobe.training.model import epoch_loader
 
@@ -87,9 +86,9 @@ def folders(tmp_path_factory):
         for m in model.net.modules():
             if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):
                 torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-    save_model(root / "model", model, cfg, list(CLASSES))
+    ModelFolder(root / "model").save(model, cfg, list(CLASSES))
     for k in (1, 2):
-        save_generator(root / f"g{k}", build_generator(k, cfg), cfg, loss="perceptual")
+        GeneratorFolder(root / f"g{k}").save(build_generator(k, cfg), cfg, loss="perceptual")
     return root
 
 
@@ -127,7 +126,7 @@ def test_ddp_training_writes_one_loadable_model_folder(tmp_path):
                    "--batch-size", "8", cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.count("model folder: model") == 1
-    model, meta = load_model(tmp_path / "model")
+    model, meta = ModelFolder(tmp_path / "model").load()
     assert meta["classes"] == list(CLASSES) and meta["epochs_done"] == 1
     log = (tmp_path / "model" / "log.csv").read_text().splitlines()
     assert len(log) == 2  # a header and one epoch, written once

@@ -108,5 +108,5 @@ def test_weights_must_match_layers():
 
 
 def test_unknown_loss_is_a_user_error():
-    with pytest.raises(UserError, match="--loss: expected one of perceptual, pixel"):
+    with pytest.raises(UserError, match="generator.loss: expected one of perceptual, pixel"):
         build_loss("adversarial", None, preset("tiny"))

@@ -10,9 +10,10 @@ from motionprobe.config import preset
 from motionprobe.data.base import ClipDataset
 from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.errors import UserError
-from motionprobe.generator import build_generator, build_loss, load_generator, save_generator, take_frames
+from motionprobe.folders import GeneratorFolder, ModelFolder
+from motionprobe.generator import build_generator, build_loss, take_frames
 from motionprobe.io import load_tensors
-from motionprobe.models import build_model, save_model
+from motionprobe.models import build_model
 from motionprobe.training.generator import decay_factor, train_generator
 
 
@@ -29,7 +30,7 @@ def model_dir(tmp_path_factory):
     torch.manual_seed(0)
     cfg = small_cfg()
     folder = tmp_path_factory.mktemp("model")
-    save_model(folder, build_model(cfg, 10), cfg, [f"c{i}" for i in range(10)])
+    ModelFolder(folder).save(build_model(cfg, 10), cfg, [f"c{i}" for i in range(10)])
     return folder
 
 
@@ -66,7 +67,7 @@ def test_training_never_reads_a_label(model_dir, tmp_path):
 def test_training_writes_a_complete_folder(model_dir, tmp_path):
     out = tmp_path / "g"
     result = train_generator(small_cfg(), model_dir, 1, out, loss="pixel", progress=False)
-    generator, meta = load_generator(out)
+    generator, meta = GeneratorFolder(out).load()
     assert generator.k == 1 and meta["loss"] == "pixel" and meta["use_indices"] is False  # the tiny preset
     assert meta["metrics"]["steps"] == result["steps"] == 3 and meta["code_version"]
     rows = (out / "losses.csv").read_text().splitlines()
@@ -77,11 +78,9 @@ def test_training_writes_a_complete_folder(model_dir, tmp_path):
 
 @pytest.mark.parametrize("loss", ["perceptual", "pixel"])
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch(model_dir, loss):
-    from motionprobe.models import load_model
-
     torch.manual_seed(0)
     cfg = small_cfg()
-    model = load_model(model_dir)[0]
+    model = ModelFolder(model_dir).load()[0]
     criterion = build_loss(loss, model, cfg)
     generator = build_generator(2, cfg)
     optimizer = torch.optim.Adam(generator.parameters(), lr=2e-3, betas=(0.5, 0.999))
@@ -102,8 +101,8 @@ def test_checkpoint_round_trip(tmp_path):
     cfg = small_cfg()
     cfg.generator.use_indices = False
     generator = build_generator(4, cfg)
-    save_generator(tmp_path, generator, cfg, loss="pixel", model="m", metrics={"loss": 0.5})
-    loaded, meta = load_generator(tmp_path)
+    GeneratorFolder(tmp_path).save(generator, cfg, loss="pixel", model="m", metrics={"loss": 0.5})
+    loaded, meta = GeneratorFolder(tmp_path).load()
     frames, indices = torch.rand(2, 3, 4, 16, 16), torch.tensor([[0, 1, 2, 3], [4, 8, 12, 15]])
     assert torch.equal(loaded(frames, indices), generator(frames, indices))
     assert (meta["k"], meta["use_indices"], meta["loss"], meta["model"]) == (4, False, "pixel", "m")
@@ -112,7 +111,7 @@ def test_checkpoint_round_trip(tmp_path):
 
 def test_loading_a_folder_that_is_not_a_generator(tmp_path):
     with pytest.raises(UserError, match="not a trained generator folder"):
-        load_generator(tmp_path)
+        GeneratorFolder(tmp_path).load()
 
 
 class Interrupting(SyntheticMotionDataset):
@@ -139,7 +138,7 @@ def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model
         train_generator(cfg, model_dir, 2, tmp_path / "resumed", loss="pixel", dataset=Interrupting(4 + 18 + 1),
                         progress=False)
     assert json.loads((tmp_path / "resumed" / "train_state.json").read_text())["extra"]["step"] == 4
-    with pytest.raises(UserError, match="--resume"):
+    with pytest.raises(UserError, match="already holds a generator run; pass resume=True"):
         train_generator(cfg, model_dir, 2, tmp_path / "resumed", loss="pixel", progress=False)
     result = train_generator(cfg, model_dir, 2, tmp_path / "resumed", loss="pixel", resume=True, progress=False)
     assert result["steps"] == 6
@@ -170,7 +169,7 @@ def test_training_ends_at_the_decayed_learning_rate(model_dir, tmp_path):
     state = json.loads((tmp_path / "g" / "train_state.json").read_text())
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cfg.generator.lr / 4)
     cfg.generator.decay_fraction = 1.5
-    with pytest.raises(UserError, match="--decay-fraction: expected 0..1"):
+    with pytest.raises(UserError, match="generator.decay_fraction: expected 0..1"):
         train_generator(cfg, model_dir, 1, tmp_path / "bad", loss="pixel", progress=False)
 
 
@@ -180,7 +179,7 @@ def test_cli_trains_and_refuses_bad_frames(model_dir, tmp_path, capsys):
             "--train-per-class", "1", "--out", str(out)]
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 3  # 10 clips in batches of 4: the model's config is the base
-    assert load_generator(out)[1]["k"] == 1
+    assert GeneratorFolder(out).load()[1]["k"] == 1
     assert main([*args[:4], "17", *args[5:-1], str(tmp_path / "bad")]) == 2
     assert "--frames: expected a number of given frames in 1..16" in capsys.readouterr().err
     assert main(["train-generator", "--model", str(tmp_path / "nowhere"), "--frames", "1"]) == 2

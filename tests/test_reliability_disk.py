@@ -17,8 +17,8 @@ import torch
 from reliability_helpers import assert_readable, quiet, tiny_folders, without_timestamps
 
 from motionprobe.cli import main
+from motionprobe.folders import ModelFolder
 from motionprobe.io import load_tensors
-from motionprobe.models import load_model
 
 
 class FullFile:
@@ -119,7 +119,7 @@ def test_full_disk_while_checkpointing_keeps_a_resumable_run(tmp_path, capsys, m
     seen = fill_disk(monkeypatch, "model.safetensors", after=1)
     code = main([*MODEL_ARGS, "--out", str(out)])
     assert code == 2 and "model.safetensors: no space left on device" in error_line(capsys.readouterr().err)
-    model, meta = load_model(out)
+    model, meta = ModelFolder(out).load()
     assert seen["failed"] == 1 and meta["epochs_done"] == 1 and temporaries(out) == []
     monkeypatch.undo()
 

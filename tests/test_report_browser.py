@@ -18,7 +18,7 @@ from report_fixtures import SCRIPT_CLASS, Renamed, run_analysis, save_folders, t
 
 from motionprobe.cli import main
 from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
-from motionprobe.models.checkpoint import load_model, save_model
+from motionprobe.folders import ModelFolder
 from motionprobe.report import headline, write_report
 
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
@@ -85,8 +85,8 @@ def test_hostile_class_names_are_shown_as_text_and_never_run(folders, tmp_path):
     assert names[1] == SCRIPT_CLASS
     dataset = Renamed(SyntheticMotionDataset("test", per_class=1, size=32), names)
     run_analysis(folders, analysis, dataset=dataset, pixel=False)
-    model, _ = load_model(folders["model"])
-    save_model(tmp_path / "model", model, tiny_config(), dataset.classes)  # the same weights, the hostile names
+    model, _ = ModelFolder(folders["model"]).load()
+    ModelFolder(tmp_path / "model").save(model, tiny_config(), dataset.classes)  # the same weights, the hostile names
     page = write_report(analysis, model_dir=tmp_path / "model", dataset=dataset)
     seen = probe(page, tmp_path)
     assert seen["alerts"] == 0 and seen["scripts"] == 2

@@ -13,8 +13,7 @@ from report_fixtures import run_analysis, save_folders, tiny_config
 from motionprobe.cli import main
 from motionprobe.data import build_dataset
 from motionprobe.errors import UserError
-from motionprobe.generator import load_generator
-from motionprobe.models.checkpoint import load_model
+from motionprobe.folders import GeneratorFolder, ModelFolder
 from motionprobe.report import InversionSettings, draw_pictures, invert_features, write_report
 from motionprobe.report.canvas import GAP, LABEL_WIDTH, RIGHT, SELECTED, WRONG, enlargement, motion_magnitude
 from motionprobe.report.pictures import ClipRecord, choose_clip, read_per_clip
@@ -36,8 +35,8 @@ def frame_origin(pictures_png_height_top: int, frame: int, row: int, frame_px: i
 
 def test_pictures_show_the_chosen_frames_in_the_right_colours(analysed, tmp_path):
     folders, analysis, results = analysed
-    model, _ = load_model(folders["model"])
-    generator, _ = load_generator(folders["gen_k1"])
+    model, _ = ModelFolder(folders["model"]).load()
+    generator, _ = GeneratorFolder(folders["gen_k1"]).load()
     dataset = build_dataset(tiny_config(2), "test")
     pictures = draw_pictures(results, analysis, tmp_path, model=model, generators={1: generator}, dataset=dataset)
     extremes = motion_extremes(results)
@@ -92,7 +91,7 @@ def test_motion_magnitude_is_the_absolute_frame_difference():
 
 def test_inversion_lowers_the_feature_loss(analysed):
     folders, _, _ = analysed
-    model, _ = load_model(folders["model"])
+    model, _ = ModelFolder(folders["model"]).load()
     clip = build_dataset(tiny_config(1), "test")[4]["clip"]
     inv = invert_features(model, clip, "pool5", InversionSettings(steps=8, lr=0.05), progress=False)
     assert inv.reconstruction.shape == (3, 16, 32, 32)

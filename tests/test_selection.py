@@ -85,16 +85,16 @@ def test_random_subsets_are_uniform_over_all_subsets():
 
 
 def test_candidates_pool():
-    assert candidates(4, "all") == all_subsets(4) == candidates(4, 0)
+    assert candidates(4, "all") == all_subsets(4)
     pool = candidates(4, 48, 16, seed=3)
     assert len(pool) == 48 and set(pool) <= set(all_subsets(4))
     assert candidates(4, "48", 16, seed=3) == pool == candidates(4, 48, 16, seed=3)
     assert candidates(4, 48, 16, seed=4) != pool
-    with pytest.raises(UserError, match="--candidates"):
+    with pytest.raises(UserError, match="analysis.candidates"):
         candidates(4, "many")
-    with pytest.raises(UserError, match="--frames"):
+    with pytest.raises(UserError, match="analysis.ks: k must be an integer in 1..16"):
         candidates(17, 48)
-    with pytest.raises(UserError, match="--frames"):
+    with pytest.raises(UserError, match="analysis.ks: k must be an integer in 1..16"):
         uniform_subset(0)
 
 

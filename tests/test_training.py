@@ -9,8 +9,8 @@ from motionprobe.cli import main
 from motionprobe.config import preset
 from motionprobe.data.synthetic import CLASSES
 from motionprobe.errors import UserError
+from motionprobe.folders import ModelFolder
 from motionprobe.io import load_tensors
-from motionprobe.models import load_model
 from motionprobe.training.model import train_model
 
 
@@ -35,14 +35,14 @@ def test_resume_ends_exactly_like_an_uninterrupted_run(tmp_path):
 
 def test_checkpoint_round_trip_and_self_description(tmp_path):
     train_model(small(1), tmp_path, progress=False)
-    model, meta = load_model(tmp_path)
+    model, meta = ModelFolder(tmp_path).load()
     assert meta["classes"][0] == "red" and meta["seed"] == 0 and meta["epochs_done"] == 1
     assert meta["preprocessing"]["mean"] == [0.45, 0.45, 0.45] and "code_version" in meta
     assert json.loads((tmp_path / "config.json").read_text())["preset"] == "tiny"
     for name in ("eval.json", "per_class.csv", "confusion.csv", "log.csv"):
         assert (tmp_path / name).stat().st_size > 0
     # the reloaded model computes what the saved weights say
-    again, _ = load_model(tmp_path)
+    again, _ = ModelFolder(tmp_path).load()
     clip = torch.rand(2, 3, 16, 32, 32)
     with torch.no_grad():
         assert torch.equal(model(clip), again(clip))
@@ -52,7 +52,7 @@ def test_checkpoint_round_trip_and_self_description(tmp_path):
 
 def test_a_finished_run_is_not_overwritten_without_resume(tmp_path):
     train_model(small(1), tmp_path, progress=False)
-    with pytest.raises(UserError, match="already holds a training run; pass --resume"):
+    with pytest.raises(UserError, match="already holds a training run; pass resume=True"):
         train_model(small(1), tmp_path, progress=False)
 
 

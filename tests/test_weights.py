@@ -14,7 +14,8 @@ from resnet3d_layout import expected_state_layout, random_state, reference_forwa
 
 from motionprobe.config import preset
 from motionprobe.errors import UserError
-from motionprobe.models import build_model, load_model, save_model, wrap
+from motionprobe.folders import ModelFolder
+from motionprobe.models import build_model, wrap
 from motionprobe.models.c3d import C3D
 from motionprobe.models.weights import apply_pretrained, read_torch_weights, strip_shared_prefix
 
@@ -162,7 +163,7 @@ def test_wrong_shapes_and_keys_are_named(tmp_path):
         apply_pretrained(build_model(c3d_cfg(0.125), 487), tmp_path / "wide.pickle", "c3d", 487)
     msg = str(e.value)
     assert "\n" not in msg and "wide.pickle" in msg
-    assert "conv1.weight (16, 3, 3, 3, 3) != (8, 3, 3, 3, 3)" in msg and "--preset paper" in msg
+    assert "conv1.weight (16, 3, 3, 3, 3) != (8, 3, 3, 3, 3)" in msg and "the paper preset" in msg
 
     state = fake_c3d_state(0.125, 32)
     del state["conv3a.bias"]
@@ -287,7 +288,7 @@ def test_motionprobe_folder_and_safetensors_round_trip(tmp_path):
     for prm in trained.parameters():
         prm.data.normal_(0, 0.05)
     trained.set_preprocessing(trained.preprocessing.__class__(mean=(0.1, 0.2, 0.3), std=(0.5, 0.5, 0.5)))
-    save_model(tmp_path / "run", trained, cfg, [f"c{i}" for i in range(10)])
+    ModelFolder(tmp_path / "run").save(trained, cfg, [f"c{i}" for i in range(10)])
     clip = torch.rand(2, 3, 16, 32, 32)
     with torch.no_grad():
         expected = trained(clip)
@@ -301,7 +302,7 @@ def test_motionprobe_folder_and_safetensors_round_trip(tmp_path):
     model = apply_pretrained(build_model(cfg, 4), tmp_path / "run", "c3d", 4)
     assert model.spec.extra["weights"]["head_replaced"] and model.net.fc8.out_features == 4
     cfg.model.arch = "r3d_18"
-    with pytest.raises(UserError, match="holds a 'c3d' model, but --arch is 'r3d_18'"):
+    with pytest.raises(UserError, match="holds a 'c3d' model, but the architecture is 'r3d_18'"):
         apply_pretrained(build_model(cfg, 10), tmp_path / "run", "r3d_18", 10)
 
 
@@ -309,8 +310,8 @@ def test_imported_weights_survive_save_and_load(tmp_path):
     torch.save(fake_c3d_state(0.125, 32), tmp_path / "c3d.pickle")
     cfg = c3d_cfg()
     model = apply_pretrained(build_model(cfg, 5), tmp_path / "c3d.pickle", "c3d", 5).eval()
-    save_model(tmp_path / "ft", model, cfg, list("abcde"))
-    again, meta = load_model(tmp_path / "ft")
+    ModelFolder(tmp_path / "ft").save(model, cfg, list("abcde"))
+    again, meta = ModelFolder(tmp_path / "ft").load()
     assert again.preprocessing == model.preprocessing
     assert meta["spec"]["extra"]["weights"]["source"].endswith("c3d.pickle")
     clip = torch.rand(1, 3, 16, 128, 171)

@@ -11,7 +11,8 @@ from fixtures_user_model import USER_MEAN, USER_STD, TinyVideoNet
 import motionprobe
 from motionprobe.config import preset
 from motionprobe.errors import UserError
-from motionprobe.models import VideoModel, build_model, load_model, save_model
+from motionprobe.folders import ModelFolder
+from motionprobe.models import VideoModel, build_model
 
 MEAN = torch.tensor(USER_MEAN).view(1, 3, 1, 1, 1)
 STD = torch.tensor(USER_STD).view(1, 3, 1, 1, 1)
@@ -85,8 +86,8 @@ def test_model_factory_wrapped_model_trains_and_survives_a_checkpoint(tmp_path):
         opt.step()
     assert losses[-1] < losses[0]
 
-    save_model(tmp_path / "m", model.eval(), cfg, list("abcd"))
-    again, meta = load_model(tmp_path / "m")
+    ModelFolder(tmp_path / "m").save(model.eval(), cfg, list("abcd"))
+    again, meta = ModelFolder(tmp_path / "m").load()
     assert meta["classes"] == list("abcd") and again.preprocessing == model.preprocessing
     assert again.spec.perceptual_layers == model.spec.perceptual_layers
     with torch.no_grad():
@@ -101,5 +102,5 @@ def test_model_factory_wrapped_model_trains_and_survives_a_checkpoint(tmp_path):
 def test_model_factory_errors_name_the_option(spec, message):
     cfg = preset("tiny")
     cfg.model.model_factory = spec
-    with pytest.raises(UserError, match=f"--model-factory: {message}"):
+    with pytest.raises(UserError, match=f"model.model_factory: {message}"):
         build_model(cfg, 3)

@@ -4,10 +4,9 @@
 """
 
 from .engine import Plan, evaluate_clips, run_engine
-from .replicate import Replicate, replicate
 from .run import analyze
 from .stats import Estimate, auroc, bootstrap_means, estimate_means
 from .summary import METHODS, collect_outcomes, summarize
 
-__all__ = ["METHODS", "Estimate", "Plan", "Replicate", "analyze", "auroc", "bootstrap_means", "collect_outcomes",
-           "estimate_means", "evaluate_clips", "replicate", "run_engine", "summarize"]
+__all__ = ["METHODS", "Estimate", "Plan", "analyze", "auroc", "bootstrap_means", "collect_outcomes",
+           "estimate_means", "evaluate_clips", "run_engine", "summarize"]

@@ -29,10 +29,10 @@ import torch
 from torch import nn
 
 from ..data.base import to_float
-from ..errors import UserError
+from ..errors import ConfigError, UserError
+from ..generator.replicate import Replicate
 from ..io import atomic_write_json, read_json
 from ..selection import Subset, check_k, subset_mask, uniform_subset
-from .replicate import Replicate
 from .table import (
     GENERATOR,
     ORIGINAL,
@@ -74,7 +74,8 @@ class Plan:
         ks = tuple(sorted(set(int(k) for k in ks)))
         for k in list(pools) + list(pixel_ks):
             if k not in ks:
-                raise UserError(f"--generator/--pixel-generator: k={k} is not among --frames {','.join(map(str, ks))}")
+                raise ConfigError("analysis.ks", f"a generator is given for k={k}, which is not among the k's analysed "
+                                                 f"({','.join(map(str, ks))})")
         pools = {int(k): tuple(sorted(tuple(int(i) for i in s) for s in pools[k])) for k in sorted(pools)}
         for k, pool in pools.items():
             if not pool or any(len(s) != k or len(set(s)) != k or not all(0 <= i < num_frames for i in s) for s in pool):
@@ -196,9 +197,9 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
             jobs.append((REPLICATE, k, Replicate(k, T), [uniform_subset(k, T)], np.zeros(1, bool)))
             if k in plan.pools:
                 subsets, in_pool = plan.generator_inputs(k)
-                jobs.append((GENERATOR, k, _checked(generators, k, "--generator"), subsets, in_pool))
+                jobs.append((GENERATOR, k, _checked(generators, k, "generator"), subsets, in_pool))
             if k in plan.pixel_ks:
-                jobs.append((PIXEL_GENERATOR, k, _checked(pixel_generators, k, "--pixel-generator"),
+                jobs.append((PIXEL_GENERATOR, k, _checked(pixel_generators, k, "pixel_generator"),
                              [uniform_subset(k, T)], np.zeros(1, bool)))
         for source, k, generate, subsets, in_pool in jobs:
             index = torch.tensor(subsets, dtype=torch.long)  # (m, k)
@@ -222,13 +223,13 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
     return CandidateRows.concat(parts)
 
 
-def _checked(generators: dict[int, Generator], k: int, option: str) -> Generator:
+def _checked(generators: dict[int, Generator], k: int, argument: str) -> Generator:
     if k not in generators:
-        raise UserError(f"{option}: no generator for k={k}")
+        raise ConfigError(argument, f"no generator for k={k}")
     gen = generators[k]
     gen_k = getattr(gen, "k", k)
     if int(gen_k) != k:
-        raise UserError(f"{option} {k}=...: this generator was trained for k={gen_k}, not k={k}")
+        raise ConfigError(argument, f"the generator given for k={k} was trained for k={gen_k}")
     return gen
 
 
@@ -261,11 +262,11 @@ def open_table(out: str | Path, plan: Plan, resume: bool) -> Path:
     plan_file = table_dir / "plan.json"
     if plan_file.exists():
         if not resume:
-            raise UserError(f"--out: {Path(out)} already holds an analysis ({plan_file}); pass --resume to continue "
-                            "it or choose another folder")
+            raise ConfigError("out", f"{Path(out)} already holds an analysis ({plan_file}); pass {{resume}} to "
+                                     "continue it or choose another folder", "resume")
         if read_json(plan_file).get("fingerprint") != plan.fingerprint():
-            raise UserError(f"--resume: {Path(out)} holds an analysis of different inputs or settings (model, "
-                            "generators, dataset, k's, candidates or seed changed); choose another --out")
+            raise ConfigError("resume", f"{Path(out)} holds an analysis of different inputs or settings (model, "
+                                        "generators, dataset, k's, candidates or seed changed); choose another folder")
     else:
         atomic_write_json(plan_file, {"fingerprint": plan.fingerprint(), **plan.to_dict()})
     return table_dir
@@ -318,7 +319,7 @@ def _complete(path: Path, fingerprint: str) -> bool:
     except UserError:
         return False  # unreadable (should not happen with atomic writes): recompute it
     if shard.fingerprint != fingerprint:
-        raise UserError(f"--resume: {path} was made by a different analysis; choose another --out")
+        raise ConfigError("resume", f"{path} was made by a different analysis; choose another folder")
     return True
 
 

@@ -33,15 +33,6 @@ FILES = {"per_class": "per_class.csv", "per_clip": "per_clip.csv", "table": TABL
          "candidates_csv": "candidates.csv.gz", "config": "config.json"}
 
 
-def file_sha256(path: str | Path) -> str:
-    """The SHA-256 of a file, read in blocks (weights can be hundreds of MB)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def dataset_identity(dataset: Any) -> dict[str, Any]:
     """What identifies the clips analysed: their ids (hashed), count and the dataset's metadata."""
     ids = list(getattr(dataset, "ids", []))

@@ -7,20 +7,16 @@ hold plain numpy arrays (no pickles) and are written atomically; a shard file th
 from __future__ import annotations
 
 import csv
-import errno
 import gzip
 import io
-import os
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UserError
-from ..io import atomic_write_bytes
+from ..io import atomic_stream, atomic_write_bytes
 from ..selection import ScoreTable, mask_subset
 
 ORIGINAL, REPLICATE, GENERATOR, PIXEL_GENERATOR = 0, 1, 2, 3
@@ -143,7 +139,7 @@ def read_table(table_dir: str | Path, num_shards: int) -> tuple[CandidateRows, l
 
 def write_csv_gz(table_dir: str | Path, num_shards: int, path: str | Path, num_frames: int = 16) -> None:
     """Stream every shard into one gzipped CSV (deterministic bytes: no timestamp in the gzip header)."""
-    with _atomic_stream(Path(path)) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz:
+    with atomic_stream(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz:
         text = io.TextIOWrapper(gz, encoding="utf-8", newline="")
         out = csv.writer(text, lineterminator="\n")
         out.writerow(["clip_id", "label", "source", "k", "frames", "in_pool", "pred", "max_prob", "true_prob"])
@@ -157,22 +153,3 @@ def write_csv_gz(table_dir: str | Path, num_shards: int, path: str | Path, num_f
                               f"{r.max_prob[i]:.6g}", f"{r.true_prob[i]:.6g}"])
         text.flush()
         text.detach()
-
-
-@contextmanager
-def _atomic_stream(path: Path) -> Iterator[io.BufferedWriter]:
-    """Like io.atomic_write_bytes for output too large to hold in memory: temp file, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-            raise UserError(f"{path}: no space left on device; the previous version is intact") from None
-        raise

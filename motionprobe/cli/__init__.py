@@ -1,7 +1,8 @@
-"""The `motionprobe` command: a thin layer that parses, builds configs and calls the library.
+"""The `motionprobe` command: a thin layer that parses options into a Config and calls a workflow.
 
 Each verb lives in its own module here and exposes `add(subparsers)`; the parser it registers sets
-`run=<function(args) -> int>`. User errors print one line and exit with status 2.
+`run=<function(args) -> int>`. User errors print one line and exit with status 2: a library
+`ConfigError` names a config path, which is shown as the verb's flag for it (cli/options.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import importlib
 import sys
 
 from .. import distributed
-from ..errors import UserError
-from .common import apply_config_file
+from ..errors import ConfigError, UserError
+from .options import apply_config_file, flag_for
 
 # Module name per verb, in the order `--help` lists them.
 VERBS = ("demo", "pipeline", "train_model", "evaluate", "train_generator", "analyze", "report", "invert", "data",
@@ -28,19 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
                "--config FILE (YAML or TOML).")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb in VERBS:
-        try:
-            module = importlib.import_module(f"{__name__}.{verb}")
-        except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{verb}":
-                continue  # verb not built yet
-            raise
-        module.add(sub)
+        importlib.import_module(f"{__name__}.{verb}").add(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    args = None
     try:
         # Under torchrun (see motionprobe/distributed.py) only rank 0 prints the report.
         with distributed.quiet_unless_main():
@@ -50,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
                 parser.print_help()
                 return 2
             return int(args.run(args) or 0)
+    except ConfigError as e:
+        verb_parser = getattr(args, "parser", None)
+        flag = flag_for(verb_parser, e.path) if verb_parser is not None else None
+        # A config path without a flag in this verb is shown as is (a config file can set it); a workflow
+        # argument without one (a positional folder) needs no name: the message starts with the path.
+        name = flag or (e.path if "." in e.path or e.path in ("preset", "seed", "device") else None)
+        message = e.render(lambda mention: (flag_for(verb_parser, mention) if verb_parser is not None else None)
+                           or f"{mention}=True")
+        print(f"motionprobe: error: {name + ': ' if name else ''}{message}", file=sys.stderr)
+        return 2
     except UserError as e:
         print(f"motionprobe: error: {e}", file=sys.stderr)
         return 2

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..config import Config
 from ..errors import UserError
 from ..io import atomic_write_json
-from .common import add_common, out_dir, resolve_config
+from .options import add_common, resolve_config
 
 COMMAND_OPTIONS = {"check", "workers", "subset"}  # options of one data command or another
 
@@ -25,7 +26,7 @@ def add(sub: argparse._SubParsersAction) -> None:
                                            "and lists the unreadable ones. --out DIR writes it all to info.json.")
     info.add_argument("--check", action="store_true", help="open every video and report the unreadable ones")
     add_common(info)
-    info.set_defaults(run=run_info)
+    info.set_defaults(run=run_info, parser=info)
 
     cache = commands.add_parser("cache", help="decode and resize every video once into --out DIR",
                                 description="Decode every video of both splits once, resize it as the data config "
@@ -35,7 +36,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     cache.add_argument("--workers", type=int, help="decoding processes (default: one per CPU)")
     cache.add_argument("--subset", choices=["train", "test", "both"], help="splits to cache (default both)")
     add_common(cache)
-    cache.set_defaults(run=run_cache)
+    cache.set_defaults(run=run_cache, parser=cache)
 
     export = commands.add_parser("export-synthetic", help="write the embedded benchmark as UCF101-style .avi files",
                                  description="Render the embedded benchmark (--preset, --train-per-class, "
@@ -46,7 +47,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     g = export.add_argument_group("benchmark")
     g.add_argument("--train-per-class", type=int, help="training clips per class")
     g.add_argument("--test-per-class", type=int, help="test clips per class")
-    export.set_defaults(run=run_export)
+    export.set_defaults(run=run_export, parser=export)
 
     p.set_defaults(run=lambda args: _usage(p))
 
@@ -76,6 +77,14 @@ def _adopt_config_file(args: argparse.Namespace) -> None:
     args._config_overrides = overrides
 
 
+def _folder(path: str) -> Path:
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out: {folder} exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _splits(cfg: Config, subset: str = "both") -> dict:
     """Each requested split's dataset, or the UserError that building it raised."""
     from ..data import build_dataset
@@ -95,7 +104,7 @@ def run_info(args: argparse.Namespace) -> int:
     datasets = _splits(cfg)
     built = {s: d for s, d in datasets.items() if not isinstance(d, UserError)}
     if not built:
-        raise UserError(str(datasets["train"]))
+        raise datasets["train"]
     first = next(iter(built.values()))
     report = {"dataset": cfg.data.dataset, "root": cfg.data.root, "split_number": cfg.data.split,
               "classes": first.classes, "splits": {}}
@@ -114,7 +123,7 @@ def run_info(args: argparse.Namespace) -> int:
             continue
         report["splits"][split] = _split_info(split, dataset, args.check)
     if args.out:
-        folder = out_dir(args, args.out)
+        folder = _folder(args.out)
         atomic_write_json(folder / "info.json", report)
         cfg.save(folder / "config.json")
         print(f"wrote {folder / 'info.json'}")
@@ -178,7 +187,7 @@ def run_cache(args: argparse.Namespace) -> int:
             raise dataset
     tasks = [CacheTask(str(d.root / r.path), r.path) for d in datasets.values() for r in d.records]
     root = str(next(iter(datasets.values())).root)
-    folder = out_dir(args, args.out)
+    folder = _folder(args.out)
     summary = build_cache(tasks, folder, transform_for(cfg, training=False), root=root, workers=args.workers or 0)
     cfg.save(folder / "config.json")
     atomic_write_json(folder / "skipped.json", [{"path": p, "reason": r} for p, r in sorted(summary.failed.items())])
@@ -198,10 +207,7 @@ def run_export(args: argparse.Namespace) -> int:
     if not args.out:
         raise UserError("data export-synthetic: --out DIR is required")
     cfg = resolve_config(args)
-    for name in ("train_per_class", "test_per_class"):
-        if getattr(cfg.data, name) < 1:
-            raise UserError(f"--{name.replace('_', '-')}: expected a positive number of clips")
-    folder = out_dir(args, args.out)
+    folder = _folder(args.out)
     summary = export_synthetic(folder, train_per_class=cfg.data.train_per_class, test_per_class=cfg.data.test_per_class,
                                size=cfg.data.crop_size, num_frames=cfg.data.num_frames, seed=cfg.seed)
     print(f"wrote {summary.videos['train']} train and {summary.videos['test']} test videos "

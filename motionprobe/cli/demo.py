@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_common
+from .options import add_common
 from .pipeline import add_pipeline_options
 from .pipeline import run as run_pipeline
 
@@ -17,7 +17,7 @@ def add(sub: argparse._SubParsersAction) -> None:
                     "Rerunning skips finished stages and resumes an interrupted one.")
     add_pipeline_options(p)
     add_common(p, data=False)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from .common import add_common, model_config, out_dir, resolve_config
+from ..folders import ModelFolder
+from .options import add_common, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate", help="clip accuracy, per-class accuracy and confusion matrix of a trained model",
         description="Evaluate a model folder on a dataset's test split (by default the dataset it was trained "
-                    "on). Writes eval.json, per_class.csv and confusion.csv into --out.")
+                    "on). Writes eval.json, per_class.csv and confusion.csv into --out (default MODEL/eval).")
     p.add_argument("--model", required=True, metavar="DIR", help="trained model folder")
-    p.add_argument("--batch-size", type=int, help="clips per batch")
+    p.add_argument("--batch-size", dest="eval_batch_size", type=int, help="clips per batch")
     add_common(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import build_dataset
-    from ..evaluation import evaluate, write_evaluation
-    from ..models import load_model
-    cfg = resolve_config(args, base=model_config(args.model))
-    model, meta = load_model(args.model, cfg.device)
-    dataset = build_dataset(cfg, "test", training=False)
-    if list(dataset.classes) != list(meta["classes"]):
-        from ..errors import UserError
+    from ..workflows import evaluate
 
-        raise UserError(f"--dataset: its {len(dataset.classes)} classes differ from the {len(meta['classes'])} "
-                        f"the model in {args.model} was trained on")
-    ev = evaluate(model, dataset, batch_size=args.batch_size or cfg.train.batch_size, device=cfg.device)
-    out = out_dir(args, f"{args.model}/eval")
-    write_evaluation(out, ev, model=str(args.model), dataset=cfg.data.dataset, split="test")
-    cfg.save(out / "config.json")
+    cfg = resolve_config(args, base=ModelFolder(args.model).config())
+    out = Path(args.out) if args.out else Path(args.model) / "eval"
+    ev = evaluate(args.model, cfg, out, batch_size=args.eval_batch_size)
     kinds = "  ".join(f"{k} {v:.3f}" for k, v in ev.per_kind().items())
     print(f"clip accuracy {ev.accuracy:.3f} on {ev.n} clips  {kinds}")
     print(f"wrote {out}/eval.json, per_class.csv, confusion.csv")

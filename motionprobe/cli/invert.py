@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ..errors import UserError
-from .common import add_common, model_config, out_dir, resolve_config
+from ..folders import ModelFolder
+from .options import add_common, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -24,40 +23,26 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layer", default="pool5", help="layer whose features are matched (default pool5)")
     p.add_argument("--clip", type=int, default=0, metavar="N", help="index of the clip in the test split (default 0)")
     p.add_argument("--steps", type=int, default=d.steps, metavar="S", help=f"Adam steps (default {d.steps})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate on pixels in [0, 1] (default {d.lr})")
+    p.add_argument("--lr", dest="inversion_lr", type=float, default=d.lr,
+                   help=f"Adam learning rate on pixels in [0, 1] (default {d.lr})")
     p.add_argument("--init", choices=INITS, default=d.init, help="starting clip: noise around grey, or the model's "
                    f"mean colour (default {d.init})")
     p.add_argument("--tv", type=float, default=d.tv_space, help=f"spatial smoothness weight (default {d.tv_space})")
     p.add_argument("--tv-time", type=float, default=d.tv_time, help=f"temporal smoothness weight (default {d.tv_time})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_common(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import build_dataset
-    from ..data.base import is_skipped
-    from ..models.checkpoint import load_model
-    from ..report.inversion import InversionSettings, check_layer, invert_features, write_inversion
+    from ..report.inversion import InversionSettings
+    from ..workflows import invert
 
-    model_dir = Path(args.model)
-    cfg = resolve_config(args, base=model_config(model_dir))
-    model, meta = load_model(model_dir, cfg.device)
-    check_layer(model, args.layer)
-    dataset = build_dataset(cfg, "test", training=False)
-    if not 0 <= args.clip < len(dataset):
-        raise UserError(f"--clip: {args.clip} is outside the test split's clips 0..{len(dataset) - 1}")
-    item = dataset[args.clip]
-    if is_skipped(item):
-        raise UserError(f"--clip: clip {args.clip} ({item['id']}) cannot be loaded: {item.get('skipped')}")
-    settings = InversionSettings(steps=args.steps, lr=args.lr, init=args.init, tv_space=args.tv, tv_time=args.tv_time,
-                                 seed=cfg.seed)
-    inversion = invert_features(model, item["clip"], args.layer, settings, progress=not args.no_progress)
-    out = out_dir(args, "runs/inversion")
-    info = {"model": str(model_dir.resolve()), "clip": args.clip, "clip_id": str(item["id"]),
-            "class": dataset.classes[int(item["label"])], "steps": settings.steps, "lr": settings.lr,
-            "init": settings.init, "tv_space": settings.tv_space, "tv_time": settings.tv_time, "seed": settings.seed}
-    files = write_inversion(inversion, out, info)
+    cfg = resolve_config(args, base=ModelFolder(args.model).config())
+    settings = InversionSettings(steps=args.steps, lr=args.inversion_lr, init=args.init, tv_space=args.tv,
+                                 tv_time=args.tv_time, seed=cfg.seed)
+    inversion, files = invert(args.model, args.out or "runs/inversion", layer=args.layer, clip=args.clip,
+                              settings=settings, cfg=cfg, progress=not args.no_progress)
     print(f"layer {args.layer}: relative feature loss {inversion.initial_loss:.4f} -> {inversion.final_loss:.4f}")
     print(f"inversion: {files.png} {files.gif} {files.json}")
     return 0

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .. import config as config_mod
-from .analyze import parse_assignments
-from .common import add_data, resolve_config
+from ..folders import AnalysisFolder
+from .options import add_data, assignments, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -26,24 +25,20 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="where report.html, figures/ and pictures/ go (default DIR)")
     p.add_argument("--device", choices=["cpu", "cuda"], help="where to regenerate the pictures' clips (default cpu)")
     add_data(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import build_dataset
-    from ..report import headline, write_report
-    from ..report.build import load_results
+    from ..report import headline
+    from ..workflows import report
 
-    analysis = Path(args.analysis)
-    results = load_results(analysis)
-    dataset = None
-    if args.model:  # the pictures' clips: the analysis' dataset unless data flags say otherwise
-        base = config_mod.from_dict(results["config"]) if results.get("config") else None
-        cfg = resolve_config(args, base=base)
-        dataset = build_dataset(cfg, "test", training=False)
-    generators = parse_assignments(args.generator, "--generator") if args.generator else None
-    page = write_report(analysis, model_dir=args.model, generator_dirs=generators, dataset=dataset,
-                        out_dir=args.out, device=args.device or "cpu", verbose=True)
+    results = AnalysisFolder(args.analysis).results()
+    cfg = None
+    if args.model and results.get("config"):  # the pictures' clips: the analysis' dataset unless data flags say otherwise
+        cfg = resolve_config(args, base=config_mod.from_dict(results["config"]))
+    page = report(args.analysis, model_dir=args.model,
+                  generators=assignments(args.generator, "--generator") if args.generator else None, cfg=cfg,
+                  out=args.out, device=args.device or "cpu", verbose=True)
     print(headline(results))
     print(f"report: {page}")
     return 0

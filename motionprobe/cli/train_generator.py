@@ -5,14 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import config as config_mod
+from ..folders import ModelFolder
 from ..generator.losses import LOSSES
-from .common import add_common, model_config, out_dir, resolve_config
-
-# Verb options → GeneratorConfig fields (kept here: they mean nothing to the other verbs).
-GENERATOR_OPTIONS = {"generator_epochs": "generator.epochs", "generator_batch_size": "generator.batch_size",
-                     "generator_lr": "generator.lr", "decay_fraction": "generator.decay_fraction",
-                     "use_indices": "generator.use_indices"}
+from .options import add_common, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +18,8 @@ def add(sub: argparse._SubParsersAction) -> None:
                     "differ from the model's. Writes generator.safetensors, config.json, meta.json, "
                     "losses.csv and samples/*.png into --out; --resume continues an interrupted run.")
     p.add_argument("--model", required=True, metavar="DIR", help="trained video model folder (from train-model)")
-    p.add_argument("--frames", "-k", type=int, required=True, metavar="K", help="number of given frames (1, 2, 4, 8)")
+    p.add_argument("--frames", "-k", dest="k", type=int, required=True, metavar="K",
+                   help="number of given frames (1, 2, 4, 8)")
     p.add_argument("--loss", choices=LOSSES, help="perceptual (the model's features; default) or pixel")
     p.add_argument("--epochs", dest="generator_epochs", type=int, metavar="N", help="training epochs (tiny 6, paper 10)")
     p.add_argument("--batch-size", dest="generator_batch_size", type=int, metavar="B", help="clips per step")
@@ -36,19 +32,14 @@ def add(sub: argparse._SubParsersAction) -> None:
                         "generator.use_indices: true in a --config file turns them on)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     add_common(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training.generator import check_schedule, train_generator
+    from ..workflows import train_generator
 
-    model_cfg = model_config(args.model)
-    cfg = resolve_config(args, base=model_cfg)
-    config_mod.apply_overrides(cfg, {path: getattr(args, dest) for dest, path in GENERATOR_OPTIONS.items()
-                                     if getattr(args, dest, None) is not None})
-    loss = args.loss or cfg.generator.loss
-    check_schedule(cfg)  # before --out is created: a refused option leaves no empty folder behind
-    out = out_dir(args, f"runs/generator_k{args.frames}_{loss}")
-    result = train_generator(cfg, args.model, args.frames, out, loss=loss, resume=args.resume)
+    cfg = resolve_config(args, base=ModelFolder(args.model).config())
+    out = args.out or f"runs/generator_k{args.k}_{cfg.generator.loss}"
+    result = train_generator(args.model, args.k, out, cfg, resume=args.resume)
     print(json.dumps(result, indent=2))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..models import architectures
-from .common import add_common, out_dir, resolve_config
+from .options import add_common, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -23,15 +23,14 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     add_common(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training.model import train_model
+    from ..workflows import train_model
 
-    cfg = resolve_config(args)
-    out = out_dir(args, "runs/model")
-    metrics = train_model(cfg, out, resume=args.resume)
+    out = args.out or "runs/model"
+    metrics = train_model(resolve_config(args), out, resume=args.resume)
     kinds = "  ".join(f"{k[len('test_acc_'):]} {v:.3f}" for k, v in metrics.items() if k.startswith("test_acc_"))
     print(f"test clip accuracy {metrics.get('test_acc', float('nan')):.3f}  {kinds}")
     print(f"model folder: {out}")

@@ -33,14 +33,8 @@ def build_dataset(cfg: Config, split: str = "test", training: bool = False) -> C
 
 
 def _import_layouts() -> None:
-    import importlib
-
-    for module in ("synthetic", "layouts"):
-        try:
-            importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{module}":
-                raise
+    """Each layout module registers itself on import; importing them here keeps `import motionprobe.data` light."""
+    from . import layouts, synthetic  # noqa: F401
 
 
 __all__ = ["DATASETS", "UNLABELLED", "ClipDataset", "SkipClip", "build_dataset", "clips_only", "collate_clips", "is_skipped",

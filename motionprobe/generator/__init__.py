@@ -7,11 +7,10 @@
 torch.Size([2, 3, 16, 32, 32])
 """
 
-from .checkpoint import load_generator, save_generator
 from .losses import PerceptualLoss, PixelLoss, build_loss, normalized_sq_distance
-from .network import ResnetGenerator, TemporalGenerator, build_generator, replicate_nearest
+from .network import ResnetGenerator, TemporalGenerator, build_generator
+from .replicate import Replicate, replicate_nearest
 from .subsets import take_frames, training_subsets
 
-__all__ = ["PerceptualLoss", "PixelLoss", "ResnetGenerator", "TemporalGenerator", "build_generator", "build_loss",
-           "load_generator", "normalized_sq_distance", "replicate_nearest", "save_generator", "take_frames",
-           "training_subsets"]
+__all__ = ["PerceptualLoss", "PixelLoss", "Replicate", "ResnetGenerator", "TemporalGenerator", "build_generator",
+           "build_loss", "normalized_sq_distance", "replicate_nearest", "take_frames", "training_subsets"]

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from ..config import Config
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..models import VideoModel
 
 LOSSES = ("perceptual", "pixel")
@@ -98,7 +98,7 @@ def build_loss(name: str, model: VideoModel | None, cfg: Config) -> PerceptualLo
         return PixelLoss()
     if name == "perceptual":
         if model is None:
-            raise UserError("--loss perceptual: needs a video model (--model DIR)")
+            raise ConfigError("generator.loss", "the perceptual loss needs a video model folder")
         g = cfg.generator
         return PerceptualLoss(model, g.perceptual_layers, g.perceptual_weights, g.pixel_weight)
-    raise UserError(f"--loss: expected one of {', '.join(LOSSES)}, got {name!r}")
+    raise ConfigError("generator.loss", f"expected one of {', '.join(LOSSES)}, got {name!r}")

@@ -51,6 +51,7 @@ import torch
 from torch import Tensor, nn
 
 from ..config import Config
+from .replicate import replicate_nearest
 
 INDEX_ENCODINGS = ("slots", "stacked")
 _BASE_CLAMP = 0.01  # keeps atanh finite; 1 % of the range costs little and keeps gradients alive
@@ -173,19 +174,6 @@ class TemporalGenerator(nn.Module):
         if bool((indices[:, 0] < 0).any()) or bool((indices[:, -1] >= self.num_frames).any()):
             raise ValueError(f"indices must lie in 0..{self.num_frames - 1}")
         return b, 3, k, h, w
-
-
-def replicate_nearest(frames: Tensor, indices: Tensor, num_frames: int = 16) -> Tensor:
-    """Each of the T slots repeats the given frame nearest to it, the earlier one on ties.
-
-    The k = 1 case is the paper's replicate baseline. T = 8, indices [2, 5]: slots 0..3 take frame 0
-    (index 2; slot 3 is 1 from 2 and 2 from 5), slots 4..7 take frame 1.
-    """
-    b, c, k, h, w = frames.shape
-    t = torch.arange(num_frames, device=frames.device)
-    # argmin returns the first minimum and indices are sorted, so ties go to the earlier frame.
-    source = (t.view(1, -1, 1) - indices.to(frames.device).view(b, 1, k)).abs().argmin(2)
-    return frames.gather(2, source.view(b, 1, -1, 1, 1).expand(b, c, num_frames, h, w))
 
 
 def build_generator(k: int, cfg: Config) -> TemporalGenerator:

@@ -3,11 +3,8 @@ the given frames at their positions (grey elsewhere), the generated clip, the re
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor
 
 GAP = 2  # pixels between frames and between clips
@@ -34,9 +31,3 @@ def strip_image(given: Tensor, indices: Tensor, generated: Tensor, real: Tensor)
     scale = max(1, 64 // h)  # small benchmark frames are enlarged so they can be seen
     image = image.repeat(scale, axis=0).repeat(scale, axis=1)
     return (image * 255).round().astype(np.uint8)
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return buf.getvalue()

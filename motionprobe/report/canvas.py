@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, png_bytes
 
 GAP = 4
 LABEL_WIDTH = 190  # pixels left of a strip's rows for their labels
@@ -145,12 +145,6 @@ def animation(rows: list[Row], title: str = "") -> list[Image.Image]:
         draw.text((width // 2, height - 4), f"frame {j}", fill=INK, font=font(11), anchor="mb")
         images.append(image)
     return images
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def write_png(image: Image.Image, path: str | Path) -> Path:

@@ -141,7 +141,7 @@ def per_class_full(results: dict, path: str | Path, k: int | None = None) -> Fig
     name, title = "fig5_per_class", f"Per class: original vs full analysis at k = {k} (Figure 5)"
     if k is None or k not in ks_with(results, "full"):
         return _skip(name, "Per class: original vs full analysis (Figure 5)",
-                     "needs the full analysis (a --generator); it did not run")
+                     "needs the full analysis (a generator); it did not run")
     rows = sorted((r for r in class_rows(results, k) if r.full is not None), key=lambda r: (r.original - r.full, r.name))
     within = results["class_summary"]["within_1_point"].get("full", {}).get(str(k))
     with plt.rc_context(STYLE):
@@ -182,7 +182,7 @@ def pixel_vs_perceptual(results: dict, path: str | Path) -> Figure:
     name, title = "fig7_pixel_vs_perceptual", "Pixel vs perceptual generator (Figure 7)"
     ks = [k for k in ks_with(results, "pixel_generator") if k in ks_with(results, "generator")]
     if not ks:
-        return _skip(name, title, "needs a pixel-loss and a perceptual generator for the same k (--pixel-generator)")
+        return _skip(name, title, "needs a pixel-loss and a perceptual generator for the same k")
     k = ks[0]
     groups = [("all classes", results["accuracy"])]
     groups += [(kind, entry["accuracy"]) for kind, entry in (results.get("per_kind") or {}).items()]
@@ -221,7 +221,7 @@ def generator_gain(results: dict, path: str | Path, k: int | None = None) -> Fig
     name, title = "fig8_generator_gain", f"Per-class gain of the generator over uniform at k = {k} (Figure 8)"
     if k is None or k not in ks_with(results, "generator"):
         return _skip(name, "Per-class gain of the generator over uniform (Figure 8)",
-                     "needs the generator method (a --generator); it did not run")
+                     "needs the generator method (a generator); it did not run")
     rows = [r for r in class_rows(results, k) if r.generator is not None and r.uniform is not None]
     rows.sort(key=lambda r: (-(r.generator - r.uniform), r.name))
     gains = [100 * (r.generator - r.uniform) for r in rows]

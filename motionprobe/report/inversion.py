@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from ..errors import UserError
+from ..errors import ConfigError
 from ..io import atomic_write_json, code_version
 from ..models.wrapper import VideoModel
 from .canvas import Row, animation, motion_frames, motion_magnitude, strip, to_frames, write_gif, write_png
@@ -74,7 +74,7 @@ def total_variation(clip: Tensor) -> tuple[Tensor, Tensor]:
 
 def check_layer(model: VideoModel, layer: str) -> None:
     if layer not in model.layer_names():
-        raise UserError(f"--layer: unknown feature layer {layer!r}; this model has: {', '.join(model.layer_names())}")
+        raise ConfigError("layer", f"unknown feature layer {layer!r}; this model has: {', '.join(model.layer_names())}")
 
 
 def initial_clip(model: VideoModel, shape: tuple[int, ...], init: str, generator: torch.Generator) -> Tensor:
@@ -88,7 +88,7 @@ def initial_clip(model: VideoModel, shape: tuple[int, ...], init: str, generator
             mean = mean.flip(0)
         noise = 0.01 * torch.randn(shape, generator=generator)  # breaks the symmetry of a constant clip
         return (mean.view(1, 3, 1, 1, 1) + noise).clamp(0, 1)
-    raise UserError(f"--init: expected one of {', '.join(INITS)}, got {init!r}")
+    raise ConfigError("init", f"expected one of {', '.join(INITS)}, got {init!r}")
 
 
 def invert_features(model: VideoModel, clip: Tensor, layer: str, settings: InversionSettings | None = None,
@@ -97,7 +97,7 @@ def invert_features(model: VideoModel, clip: Tensor, layer: str, settings: Inver
     s = settings or InversionSettings()
     check_layer(model, layer)
     if s.steps < 1:
-        raise UserError(f"--steps: expected a positive number of steps, got {s.steps}")
+        raise ConfigError("steps", f"expected a positive number of steps, got {s.steps}")
     model = model.eval()
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     real = (clip.float() / 255.0 if clip.dtype == torch.uint8 else clip.float()).unsqueeze(0).to(device)

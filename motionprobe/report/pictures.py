@@ -27,7 +27,7 @@ import torch
 
 from ..analysis.engine import Generator, Model
 from ..data.base import to_float
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from .canvas import (
     RIGHT,
     SELECTED,
@@ -120,7 +120,7 @@ def draw_pictures(results: dict, analysis_dir: str | Path, out_dir: str | Path, 
         return []
     k = extremes.k
     if k not in generators:
-        raise UserError(f"--generator: the pictures are drawn at k={k}; give --generator {k}=DIR")
+        raise ConfigError("generator", f"the pictures are drawn at k={k}; give the generator for k={k}")
     records = read_per_clip(Path(analysis_dir) / "per_clip.csv")
     position = {str(clip_id): i for i, clip_id in enumerate(getattr(dataset, "ids", []))}
     out_dir = Path(out_dir)
@@ -134,8 +134,8 @@ def draw_pictures(results: dict, analysis_dir: str | Path, out_dir: str | Path, 
         if record is None:
             continue
         if record.clip_id not in position:
-            raise UserError(f"dataset: clip {record.clip_id!r} of the analysis is not in the dataset given; "
-                            "draw the pictures with the dataset (--dataset/--root) the analysis ran on")
+            raise ConfigError("data.dataset", f"clip {record.clip_id!r} of the analysis is not in the dataset given; "
+                                              "draw the pictures with the dataset the analysis ran on")
         clip = to_float(dataset[position[record.clip_id]]["clip"]).to(device)
         pictures += _draw_clip(role, row, record, clip, model, generators[k], k, list(results["classes"]), out_dir)
     return pictures

@@ -16,8 +16,8 @@ on exactly the single-process batches; rank 0 alone writes checkpoints, logs and
 stays fp32 on every device: it is a small difference of two feature maps, which bf16 rounding (~0.4%
 per value) would swamp once the generator is good.
 
-Writes into `out`: generator.safetensors + config.json + meta.json (the folder `load_generator`
-reads; refreshed at every epoch's end), train_state.* (for resume), losses.csv (one row per
+Writes into `out`: generator.safetensors + config.json + meta.json (a `GeneratorFolder`; refreshed at
+every epoch's end), train_state.* (for resume), losses.csv (one row per
 `log_every` steps, per-layer terms included), samples/step_NNNNNN.png (given / generated / real).
 """
 
@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +39,16 @@ from .. import config as config_mod
 from .. import distributed
 from ..config import Config, GeneratorConfig
 from ..data import ClipDataset, build_dataset, clips_only, to_float
-from ..errors import UserError
-from ..generator import build_generator, build_loss, save_generator, take_frames, training_subsets
+from ..errors import ConfigError, UserError
+from ..folders import GeneratorFolder, ModelFolder
+from ..generator import build_generator, build_loss, take_frames, training_subsets
 from ..generator.losses import LOSSES
-from ..generator.strips import png_bytes, strip_image
-from ..io import atomic_write_bytes
-from ..models import load_model
+from ..generator.strips import strip_image
+from ..io import atomic_write_bytes, png_bytes
 from .state import (
     MetricsLog,
     TrainState,
     check_finite,
-    check_learning_rate,
     has_train_state,
     load_train_state,
     optimizer_step,
@@ -89,6 +90,35 @@ def clip_loader(dataset: ClipDataset, batches: list[list[int]]) -> DataLoader:
     return DataLoader(dataset, batch_sampler=batches, collate_fn=clips_only, num_workers=0)
 
 
+@dataclass
+class LossWindow:
+    """Sums of the logged loss terms between two rows of losses.csv. It travels in checkpoints, so a run
+    resumed mid-window logs the same row an uninterrupted one does."""
+
+    sums: dict[str, float] = field(default_factory=dict)
+    steps: int = 0
+    clips: int = 0
+    start: float = field(default_factory=time.perf_counter)
+
+    def add(self, terms: dict[str, torch.Tensor], clips: int) -> None:
+        for name, value in terms.items():
+            self.sums[name] = self.sums.get(name, 0.0) + float(value.detach())
+        self.steps, self.clips = self.steps + 1, self.clips + clips
+
+    def row(self, world: distributed.World, step: int, epoch_progress: float, seconds: float) -> dict[str, Any]:
+        """The averaged row (losses averaged over ranks, clips summed); the window starts afresh."""
+        names = list(self.sums)
+        totals = distributed.all_reduce_sum([self.sums[name] for name in names] + [self.clips])
+        means = {name: v / world.size for name, v in zip(names, totals, strict=False)}
+        row = {"step": step, "epoch_progress": epoch_progress, **{name: v / self.steps for name, v in means.items()},
+               "clips_per_s": totals[-1] / max(1e-9, time.perf_counter() - self.start), "seconds": seconds}
+        self.sums, self.steps, self.clips, self.start = {}, 0, 0, time.perf_counter()
+        return row
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sums": dict(self.sums), "steps": self.steps, "clips": self.clips}
+
+
 def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str | Path, loss: str = "perceptual",
                     resume: bool = False, *, dataset: ClipDataset | None = None, progress: bool = True) -> dict[str, Any]:
     """Train one generator for `k` given frames; returns its metrics.
@@ -97,120 +127,153 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     does not use it; it may then be None). `dataset` (default: `cfg.data`'s training split) may differ
     from the one the model was trained on.
     """
-    out = Path(out)
-    t = cfg.data.num_frames
-    if not 1 <= k <= t:
-        raise UserError(f"--frames: expected a number of given frames in 1..{t}, got {k}")
-    if loss not in LOSSES:
-        raise UserError(f"--loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
-    world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
-    if not resume and has_train_state(out):
-        raise UserError(f"--out: {out} already holds a generator run; pass --resume to continue it or choose another folder")
-    distributed.barrier()  # every rank has looked at --out before rank 0 writes into it
-    progress = progress and world.is_main
-    check_schedule(cfg)
-    cfg = config_mod.from_dict(cfg.to_dict())  # a private copy: recording the loss must not touch the caller's
-    cfg.generator.loss = loss
-    g = cfg.generator
-    out.mkdir(parents=True, exist_ok=True)
-    seed_everything(cfg.seed)
-
-    model = load_model(model_dir, cfg.device)[0] if model_dir is not None and loss == "perceptual" else None
-    criterion = build_loss(loss, model, cfg)
-    data = dataset if dataset is not None else build_dataset(cfg, "train", training=True)
-    if len(data) == 0:
-        raise UserError(f"--dataset: the training split of {cfg.data.dataset!r} holds no clips")
-    generator = build_generator(k, cfg).to(cfg.device)
-    trained = distributed.wrap_ddp(generator)  # DDP under torchrun; `generator` is what is saved and sampled
-    optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
-    run = {"k": k, "loss": loss}  # what the checkpoints are of: a resumed run must not change it
-    state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0, **run})
-    if resume:
-        _check_same_run(out, train_state_extra(out), run)  # before the weights: their shapes may differ by k
-        state = load_train_state(out, generator, optimizer, None)
-    if world.is_main:
-        cfg.save(out / "config.json")
-    log = MetricsLog(out, "losses.csv") if world.is_main else None
-
-    n, bs = len(data), g.batch_size
-    steps_per_epoch = math.ceil(n / bs)
-    samples = _sample_batch(data, k, cfg)
-    step, seconds = int(state.extra["step"]), float(state.extra["seconds"])
-    skipped = getattr(data, "skipped", {})  # unreadable clips (id → reason); carried in checkpoints across resumes
-    skipped.update(state.extra.get("skipped", {}))
-    window: dict[str, float] = {}
-    window_steps, window_clips, window_start = 0, 0, time.perf_counter()
-    meta = {"k": k, "loss": loss, "model": None if model_dir is None else str(Path(model_dir).resolve()),
-            "dataset": dict(data.metadata)}
-    bar = tqdm(total=g.epochs * steps_per_epoch, initial=step, desc=f"generator k={k} {loss}", unit="step",
-               disable=not progress)
-    for epoch in range(state.epoch, g.epochs):
-        first = int(state.extra["batch"]) if epoch == state.epoch else 0
-        order = epoch_order(n, cfg.seed, epoch)
-        batches = [order[i:i + bs].tolist() for i in range(first * bs, n, bs)]
-        positions = [distributed.batch_positions(len(batch), world) for batch in batches]  # this rank's share
-        mine = [[batch[i] for i in pos] for batch, pos in zip(batches, positions, strict=True)]
-        for b, (clips, pos) in enumerate(zip(clip_loader(data, mine), positions, strict=True), start=first):
-            # A batch whose clips were all unreadable (skipped and counted) is no step, on any rank.
-            stepped = not distributed.any_rank(clips.numel() == 0)
+    run = _Run.start(cfg, model_dir, k, Path(out), loss, resume, dataset, progress)
+    g, world = run.cfg.generator, run.world
+    for epoch in range(run.state.epoch, g.epochs):
+        for b, clips, indices in run.batches(epoch):
+            stepped = not distributed.any_rank(clips.numel() == 0)  # all of a batch unreadable: no step, on any rank
             if stepped:
                 tick = time.perf_counter()
-                clips = to_float(clips).to(cfg.device)
-                # The global batch's subsets, this rank's rows; subsets are drawn one row at a time, so
-                # the first rows are what a draw for fewer clips (some unreadable) would give.
-                indices = batch_subsets(k, len(batches[b - first]), cfg.seed, epoch, b, t)[pos][: clips.shape[0]]
-                indices = indices.to(cfg.device)
-                set_learning_rate(optimizer, g.lr * decay_factor(epoch * steps_per_epoch + b, steps_per_epoch, g))
-                generated = trained(take_frames(clips, indices), indices)
-                terms = criterion.terms(generated, clips)
-                total = criterion.combine(terms)
+                set_learning_rate(run.optimizer, g.lr * decay_factor(epoch * run.steps_per_epoch + b,
+                                                                     run.steps_per_epoch, g))
+                generated = run.trained(take_frames(clips, indices), indices)
+                terms = run.criterion.terms(generated, clips)
+                total = run.criterion.combine(terms)
                 if not torch.isfinite(total):
-                    raise UserError(_diverged(step, f"loss {total.item()}", g.lr, out))
-                optimizer.zero_grad(set_to_none=True)
+                    raise UserError(run.diverged(f"loss {total.item()}"))
+                run.optimizer.zero_grad(set_to_none=True)
                 total.backward()
-                optimizer_step(optimizer, _diverged(step, "the update overflowed float32", g.lr, out))
-                step += 1
-                seconds += time.perf_counter() - tick
-                for name, value in {"loss": total, **terms}.items():
-                    window[name] = window.get(name, 0.0) + float(value.detach())
-                window_steps, window_clips = window_steps + 1, window_clips + clips.shape[0]
-                bar.set_postfix(loss=f"{float(total.detach()):.4g}")
-            bar.update(1)
-            end_of_epoch = b == steps_per_epoch - 1
-            if window_steps and (step % g.log_every == 0 or end_of_epoch):
-                names = list(window)  # losses averaged over ranks, clips summed
-                sums = distributed.all_reduce_sum([window[name] for name in names] + [window_clips])
-                window, window_clips = {name: v / world.size for name, v in zip(names, sums, strict=False)}, sums[-1]
-                state.history.append({"step": step, "epoch_progress": round(epoch + (b + 1) / steps_per_epoch, 4),
-                                      **{name: v / window_steps for name, v in window.items()},
-                                      "clips_per_s": window_clips / max(1e-9, time.perf_counter() - window_start),
-                                      "seconds": seconds})
-                window, window_steps, window_clips, window_start = {}, 0, 0, time.perf_counter()
-            if world.is_main and stepped and step % g.sample_every == 0:
-                _write_samples(out, step, generator, samples)
-            if end_of_epoch or (stepped and step % g.checkpoint_every == 0):
-                check_finite(generator, _diverged(step - 1, "non-finite weights after it", g.lr, out))
-            if end_of_epoch or (stepped and step % g.checkpoint_every == 0):
-                skipped.update(distributed.merged(skipped))  # every rank's unreadable clips
-            if end_of_epoch:
-                state = TrainState(epoch + 1, state.history, {"batch": 0, "step": step, "seconds": seconds,
-                                                              "skipped": dict(sorted(skipped.items())), **run})
-                if world.is_main:
-                    _checkpoint(out, generator, optimizer, state, log)
-                    save_generator(out, generator, cfg, **meta,
-                                   metrics=_metrics(state.history, step, seconds, epoch + 1, skipped))
-            elif stepped and step % g.checkpoint_every == 0:
-                state = TrainState(epoch, state.history, {"batch": b + 1, "step": step, "seconds": seconds,
-                                                          "skipped": dict(sorted(skipped.items())), **run})
-                if world.is_main:
-                    _checkpoint(out, generator, optimizer, state, log)
-    bar.close()
-    metrics = _metrics(state.history, step, seconds, g.epochs, skipped)
-    if world.is_main:
-        _write_samples(out, step, generator, samples)
-        save_generator(out, generator, cfg, **meta, metrics=metrics)
-    distributed.barrier()  # when any rank returns, the generator folder is complete
-    return {"out": str(out), "k": k, "loss": loss, **metrics}
+                optimizer_step(run.optimizer, run.diverged("the update overflowed float32"))
+                run.step += 1
+                run.seconds += time.perf_counter() - tick
+                run.window.add({"loss": total, **terms}, clips.shape[0])
+                run.bar.set_postfix(loss=f"{float(total.detach()):.4g}")
+            run.bar.update(1)
+            end_of_epoch = b == run.steps_per_epoch - 1
+            if run.window.steps and (run.step % g.log_every == 0 or end_of_epoch):
+                progress_in_epochs = round(epoch + (b + 1) / run.steps_per_epoch, 4)
+                run.state.history.append(run.window.row(world, run.step, progress_in_epochs, run.seconds))
+            if world.is_main and stepped and run.step % g.sample_every == 0:
+                run.write_samples()
+            if end_of_epoch or (stepped and run.step % g.checkpoint_every == 0):
+                run.checkpoint(epoch, b, end_of_epoch)
+    return run.finish()
+
+
+class _Run:
+    """One generator training run: what the loop reads and updates, and how it checkpoints and logs."""
+
+    def __init__(self, **kw: Any):
+        self.__dict__.update(kw)
+
+    @classmethod
+    def start(cls, cfg: Config, model_dir: str | Path | None, k: int, out: Path, loss: str, resume: bool,
+              dataset: ClipDataset | None, progress: bool) -> _Run:
+        t = cfg.data.num_frames
+        if not 1 <= k <= t:
+            raise ConfigError("k", f"expected a number of given frames in 1..{t}, got {k}")
+        if loss not in LOSSES:
+            raise ConfigError("generator.loss", f"expected one of {', '.join(LOSSES)}, got {loss!r}")
+        config_mod.validate(cfg)
+        world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
+        if not resume and has_train_state(out):
+            raise ConfigError("out", f"{out} already holds a generator run; pass {{resume}} to continue it or choose "
+                                     "another folder", "resume")
+        distributed.barrier()  # every rank has looked at the folder before rank 0 writes into it
+        cfg = config_mod.from_dict(cfg.to_dict())  # a private copy: recording the loss must not touch the caller's
+        cfg.generator.loss = loss
+        g = cfg.generator
+        out.mkdir(parents=True, exist_ok=True)
+        seed_everything(cfg.seed)
+
+        model = ModelFolder(model_dir).load(cfg.device)[0] if model_dir is not None and loss == "perceptual" else None
+        criterion = build_loss(loss, model, cfg)
+        data = dataset if dataset is not None else build_dataset(cfg, "train", training=True)
+        if len(data) == 0:
+            raise ConfigError("data.dataset", f"the training split of {cfg.data.dataset!r} holds no clips")
+        generator = build_generator(k, cfg).to(cfg.device)
+        optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
+        identity = {"k": k, "loss": loss}  # what the checkpoints are of: a resumed run must not change it
+        state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0, **identity})
+        if resume:
+            _check_same_run(out, train_state_extra(out), identity)  # before the weights: shapes may differ by k
+            state = load_train_state(out, generator, optimizer, None)
+        if world.is_main:
+            cfg.save(out / "config.json")
+        skipped = getattr(data, "skipped", {})  # unreadable clips (id → reason); carried in checkpoints across resumes
+        skipped.update(state.extra.get("skipped", {}))
+        steps_per_epoch = math.ceil(len(data) / g.batch_size)
+        window = LossWindow(**state.extra.get("window", {}))
+        bar = tqdm(total=g.epochs * steps_per_epoch, initial=int(state.extra["step"]), desc=f"generator k={k} {loss}",
+                   unit="step", disable=not (progress and world.is_main))
+        meta = {"k": k, "loss": loss, "model": None if model_dir is None else str(Path(model_dir).resolve()),
+                "dataset": dict(data.metadata)}
+        return cls(cfg=cfg, k=k, out=out, world=world, data=data, generator=generator, optimizer=optimizer,
+                   trained=distributed.wrap_ddp(generator),  # DDP under torchrun; `generator` is saved and sampled
+                   criterion=criterion, state=state, identity=identity, skipped=skipped, window=window, bar=bar,
+                   meta=meta, steps_per_epoch=steps_per_epoch, samples=_sample_batch(data, k, cfg),
+                   step=int(state.extra["step"]), seconds=float(state.extra["seconds"]),
+                   log=MetricsLog(out, "losses.csv") if world.is_main else None)
+
+    def batches(self, epoch: int) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+        """(batch number, this rank's clips in [0, 1], their subsets) for the rest of one epoch.
+
+        The global batch's subsets are drawn one row at a time and this rank takes its rows, so the first
+        rows are what a draw for fewer clips (some unreadable) would give."""
+        n, bs = len(self.data), self.cfg.generator.batch_size
+        first = int(self.state.extra["batch"]) if epoch == self.state.epoch else 0
+        order = epoch_order(n, self.cfg.seed, epoch)
+        batches = [order[i:i + bs].tolist() for i in range(first * bs, n, bs)]
+        positions = [distributed.batch_positions(len(batch), self.world) for batch in batches]  # this rank's share
+        mine = [[batch[i] for i in pos] for batch, pos in zip(batches, positions, strict=True)]
+        for b, (clips, pos) in enumerate(zip(clip_loader(self.data, mine), positions, strict=True), start=first):
+            clips = to_float(clips).to(self.cfg.device)
+            indices = batch_subsets(self.k, len(batches[b - first]), self.cfg.seed, epoch, b,
+                                    self.cfg.data.num_frames)[pos][: clips.shape[0]]
+            yield b, clips, indices.to(self.cfg.device)
+
+    def diverged(self, why: str) -> str:
+        return (f"generator training diverged at step {self.step + 1} ({why}); lower generator.lr "
+                f"(now {self.cfg.generator.lr}); the last checkpoint in {self.out} is intact")
+
+    def checkpoint(self, epoch: int, batch: int, end_of_epoch: bool) -> None:
+        """Refuse non-finite weights, then write the resumable state (and at an epoch's end the generator folder)."""
+        check_finite(self.generator, f"generator training diverged at step {self.step} (non-finite weights after "
+                                     f"it); lower generator.lr (now {self.cfg.generator.lr}); the last checkpoint in "
+                                     f"{self.out} is intact")
+        self.skipped.update(distributed.merged(self.skipped))  # every rank's unreadable clips
+        position = (epoch + 1, 0) if end_of_epoch else (epoch, batch + 1)
+        self.state = TrainState(position[0], self.state.history, {
+            "batch": position[1], "step": self.step, "seconds": self.seconds,
+            "skipped": dict(sorted(self.skipped.items())), "window": self.window.to_dict(), **self.identity})
+        if not self.world.is_main:
+            return
+        self.log.write(self.state.history)
+        save_train_state(self.out, self.generator, self.optimizer, None, self.state)
+        if end_of_epoch:
+            GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta,
+                                           metrics=self.metrics(epoch + 1))
+
+    def metrics(self, epochs: int) -> dict[str, Any]:
+        return _metrics(self.state.history, self.step, self.seconds, epochs, self.skipped)
+
+    @torch.no_grad()
+    def write_samples(self) -> None:
+        if self.samples is None:  # every sample clip was unreadable
+            return
+        clips, indices = self.samples
+        given = take_frames(clips, indices)
+        image = strip_image(given, indices, self.generator(given, indices), clips)
+        atomic_write_bytes(self.out / "samples" / f"step_{self.step:06d}.png", png_bytes(image))
+
+    def finish(self) -> dict[str, Any]:
+        self.bar.close()
+        metrics = self.metrics(self.cfg.generator.epochs)
+        if self.world.is_main:
+            self.write_samples()
+            GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta, metrics=metrics)
+        distributed.barrier()  # when any rank returns, the generator folder is complete
+        return {"out": str(self.out), "k": self.k, "loss": self.meta["loss"], **metrics}
 
 
 def _check_same_run(out: Path, extra: dict[str, Any], run: dict[str, Any]) -> None:
@@ -219,34 +282,8 @@ def _check_same_run(out: Path, extra: dict[str, Any], run: dict[str, Any]) -> No
     for key, value in run.items():
         saved = extra.get(key, value)  # checkpoints written before this check do not say
         if saved != value:
-            option = "--frames" if key == "k" else "--loss"
-            raise UserError(f"--resume: {out} holds a generator run for {key}={saved}, not {key}={value}; resume it "
-                            f"with {option} {saved} or choose another --out")
-
-
-def _diverged(step: int, why: str, lr: float, out: Path) -> str:
-    return (f"generator training diverged at step {step + 1} ({why}); lower generator.lr (now {lr}); "
-            f"the last checkpoint in {out} is intact")
-
-
-def check_schedule(cfg: Config) -> None:
-    """Refuse a schedule that cannot train (a bad lr, batch, epoch count or decay), before anything is written."""
-    g = cfg.generator
-    check_learning_rate(g.lr, "--lr")
-    for name in ("batch_size", "sample_every", "checkpoint_every", "log_every"):
-        if getattr(g, name) < 1:
-            raise UserError(f"generator.{name}: expected a positive integer, got {getattr(g, name)}")
-    if g.epochs < 1:
-        raise UserError(f"--epochs: expected at least 1 generator epoch, got {g.epochs}")
-    if not 0 <= g.decay_fraction <= 1:
-        raise UserError(f"--decay-fraction: expected 0..1 (the share of the steps whose learning rate falls), "
-                        f"got {g.decay_fraction}")
-
-
-def _checkpoint(out: Path, generator: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState,
-                log: MetricsLog) -> None:
-    log.write(state.history)
-    save_train_state(out, generator, optimizer, None, state)
+            raise ConfigError("resume", f"{out} holds a generator run for {key}={saved}, not {key}={value}; resume "
+                                        f"it with {key}={saved} or choose another folder")
 
 
 def _metrics(history: list[dict[str, Any]], steps: int, seconds: float, epochs: int,
@@ -267,14 +304,3 @@ def _sample_batch(data: ClipDataset, k: int, cfg: Config) -> tuple[torch.Tensor,
         return None
     indices = training_subsets(k, clips.shape[0], np.random.default_rng([cfg.seed, 3]), cfg.data.num_frames)
     return clips, indices.to(cfg.device)
-
-
-@torch.no_grad()
-def _write_samples(out: Path, step: int, generator: torch.nn.Module,
-                   samples: tuple[torch.Tensor, torch.Tensor] | None) -> None:
-    if samples is None:  # every sample clip was unreadable
-        return
-    clips, indices = samples
-    given = take_frames(clips, indices)
-    image = strip_image(given, indices, generator(given, indices), clips)
-    atomic_write_bytes(out / "samples" / f"step_{step:06d}.png", png_bytes(image))

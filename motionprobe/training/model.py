@@ -22,17 +22,17 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from .. import distributed
-from ..config import Config
+from ..config import Config, validate
 from ..data import ClipDataset, build_dataset, to_float
 from ..data.base import collate_clips
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..evaluation import evaluate, write_evaluation
-from ..models import VideoModel, build_model, save_model
+from ..folders import ModelFolder
+from ..models import VideoModel, build_model
 from .state import (
     MetricsLog,
     TrainState,
     check_finite,
-    check_learning_rate,
     has_train_state,
     load_train_state,
     optimizer_step,
@@ -44,18 +44,11 @@ RANK_SEED_STRIDE = 1_000_003  # keeps the ranks' noise seeds apart from every (s
 
 
 def make_optimizer(cfg: Config, model: torch.nn.Module) -> tuple[torch.optim.Optimizer, Any]:
-    t = cfg.train
-    check_learning_rate(t.lr, "--lr")
-    for option, value in (("--epochs", t.epochs), ("--batch-size", t.batch_size),
-                          ("train.lr_step_epochs", t.lr_step_epochs)):
-        if value < 1:
-            raise UserError(f"{option}: expected a positive integer, got {value}")
+    t = cfg.train  # validated by config.validate: a known optimizer, a positive finite lr
     if t.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
-    elif t.optimizer == "adamw":
-        opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     else:
-        raise UserError(f"train.optimizer: expected 'sgd' or 'adamw', got {t.optimizer!r}")
+        opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     return opt, torch.optim.lr_scheduler.StepLR(opt, step_size=t.lr_step_epochs, gamma=t.lr_gamma)
 
 
@@ -103,14 +96,16 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     """Train, evaluating on the test split after every epoch; returns the final metrics.
 
     Writes into `out`: model.safetensors, config.json, meta.json (the model folder other verbs load),
-    train_state.* (for --resume), log.csv, eval.json, per_class.csv, confusion.csv.
+    train_state.* (to resume), log.csv, eval.json, per_class.csv, confusion.csv.
     """
     out = Path(out)
+    validate(cfg)
     world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
-    out.mkdir(parents=True, exist_ok=True)
     if not resume and has_train_state(out):
-        raise UserError(f"--out: {out} already holds a training run; pass --resume to continue it or choose another folder")
-    distributed.barrier()  # every rank has looked at --out before rank 0 writes into it
+        raise ConfigError("out", f"{out} already holds a training run; pass {{resume}} to continue it or choose "
+                                 "another folder", "resume")
+    out.mkdir(parents=True, exist_ok=True)
+    distributed.barrier()  # every rank has looked at the folder before rank 0 writes into it
     progress = progress and world.is_main
     seed_everything(cfg.seed)
     train_set = train_set or build_dataset(cfg, "train", training=True)
@@ -166,7 +161,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         if not world.is_main:
             continue
         log.write(state.history)
-        save_model(out, model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
+        ModelFolder(out).save(model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
                    dataset=dict(train_set.metadata), epochs_done=epoch + 1)
         write_evaluation(out, ev, model=str(out), split="test", epoch=epoch + 1)
         save_train_state(out, model, optimizer, scheduler, state)
@@ -178,5 +173,5 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
 
 
 def _diverged(cfg: Config, out: Path, epoch: int, why: str) -> str:
-    return (f"training diverged at epoch {epoch + 1} ({why}); lower --lr (now {cfg.train.lr}); "
+    return (f"training diverged at epoch {epoch + 1} ({why}); lower train.lr (now {cfg.train.lr}); "
             f"the last good checkpoint in {out} is intact")

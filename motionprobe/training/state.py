@@ -10,7 +10,6 @@ and a resumed run would train that epoch twice.
 from __future__ import annotations
 
 import json
-import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..io import atomic_write_json, json_text, load_tensors_and_metadata, read_json, save_tensors
 
 STATE_TENSORS = "train_state.safetensors"
@@ -60,12 +59,6 @@ def save_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.opti
     atomic_write_json(folder / STATE_JSON, record)
 
 
-def check_learning_rate(lr: float, option: str) -> None:
-    """A learning rate must be a positive finite number (torch raises a bare ValueError otherwise)."""
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise UserError(f"{option}: expected a positive learning rate, got {lr}")
-
-
 def optimizer_step(optimizer: torch.optim.Optimizer, diverged: str) -> None:
     """`optimizer.step()`; a learning rate too large for float32 makes torch raise an overflow, which is
     a diverged run like a NaN loss: `diverged` is the one-line message to raise instead."""
@@ -91,7 +84,7 @@ def has_train_state(folder: Path) -> bool:
 
 def _read_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if not (folder / STATE_TENSORS).is_file():
-        raise UserError(f"--resume: {folder} holds no training state ({STATE_TENSORS}); start without --resume")
+        raise ConfigError("resume", f"{folder} holds no training state ({STATE_TENSORS}); start the run afresh")
     tensors, header = load_tensors_and_metadata(folder / STATE_TENSORS)
     # Files written before the state moved into the tensors file keep it in the JSON only.
     meta = json.loads(header[STATE_KEY]) if STATE_KEY in header else read_json(folder / STATE_JSON)
@@ -106,14 +99,14 @@ def train_state_extra(folder: Path) -> dict[str, Any]:
 def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                      scheduler: Any | None) -> TrainState:
     tensors, meta = _read_state(folder)
-    from ..models.checkpoint import load_state_strict
+    from ..models.state_dict import load_state_strict
 
     try:  # another dataset (class count), architecture or k: name the keys instead of torch's traceback
         load_state_strict(model, {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")},
                           str(folder / STATE_TENSORS))
     except UserError as e:
-        raise UserError(f"--resume: {folder} holds a run with other settings; resume it with the settings it "
-                        f"was started with, or choose another --out ({e})") from None
+        raise ConfigError("resume", f"{folder} holds a run with other settings; resume it with the settings it "
+                                    f"was started with, or choose another folder ({e})") from None
     opt_meta = meta["optimizer"]
     opt_state: dict[int, dict[str, Any]] = {}
     for pid, keys in opt_meta["tensor_slots"].items():

@@ -1,4 +1,11 @@
-"""Flags shared by the verbs, and how options resolve: preset < config file < command line."""
+"""The one table from command-line options to config paths, and how a verb's options become a Config.
+
+Options resolve as preset < config file (`--config FILE`) < flags. `CONFIG_OPTIONS` maps each option's
+argparse `dest` to the config path it sets; a dest means the same path in every verb, so a verb that
+gives a flag another meaning uses another dest (train-generator's `--epochs` is `generator_epochs`).
+The same table turns a library `ConfigError("generator.lr", ...)` back into the flag that sets it in the
+verb at hand (`--lr`), so the library never names a flag.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,7 @@ from .. import config as config_mod
 from ..data import DATASETS
 from ..errors import UserError
 
-# CLI option (dest) → field of Config it sets. Options not listed here are verb arguments.
-OPTION_PATHS = {
+CONFIG_OPTIONS = {
     "preset": "preset", "seed": "seed", "device": "device",
     "dataset": "data.dataset", "root": "data.root", "split": "data.split", "cache": "data.cache",
     "clips_per_video": "data.clips_per_video", "train_per_class": "data.train_per_class",
@@ -21,6 +27,11 @@ OPTION_PATHS = {
     "test_fraction": "data.test_fraction",
     "arch": "model.arch", "weights": "model.weights", "model_factory": "model.model_factory",
     "epochs": "train.epochs", "batch_size": "train.batch_size", "lr": "train.lr",
+    "generator_epochs": "generator.epochs", "generator_batch_size": "generator.batch_size",
+    "generator_lr": "generator.lr", "decay_fraction": "generator.decay_fraction",
+    "use_indices": "generator.use_indices", "loss": "generator.loss",
+    "frames": "analysis.ks", "candidates": "analysis.candidates", "bootstrap": "analysis.bootstrap",
+    "analysis_batch_size": "analysis.batch_size", "shard_size": "analysis.shard_size",
 }
 
 
@@ -54,6 +65,35 @@ def add_data(p: argparse.ArgumentParser) -> None:
     g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
 
 
+def ks(text: str) -> list[int]:
+    """`--frames 1,2,4` (and `--frames 1 2 4`, one list per word)."""
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers of frames like 1,2,4,8, got {text!r}") from None
+
+
+def candidates(text: str) -> int | str:
+    if text.strip().lower() == "all":
+        return "all"
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'all', got {text!r}")
+    return int(text)
+
+
+def assignments(items: list[str], option: str) -> dict[int, Path]:
+    """["1=runs/g1", "4=runs/g4"] → {1: Path("runs/g1"), 4: Path("runs/g4")}."""
+    out: dict[int, Path] = {}
+    for item in items:
+        k, sep, folder = item.partition("=")
+        if not sep or not k.strip().isdigit() or not folder:
+            raise UserError(f"{option}: expected K=DIR (e.g. 1=runs/generator_k1), got {item!r}")
+        if int(k) in out:
+            raise UserError(f"{option}: k={int(k)} given twice")
+        out[int(k)] = Path(folder)
+    return out
+
+
 def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     """Make the values of --config FILE the defaults of the chosen verb, so flags still win."""
     pre = argparse.ArgumentParser(add_help=False)
@@ -61,9 +101,11 @@ def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     known, _ = pre.parse_known_args(argv)
     if not known.config or not argv:
         return
-    data = config_mod.load_file(known.config)
-    verb = argv[0]
-    sub = _subparser(parser, verb)
+    try:
+        data = config_mod.load_file(known.config)
+    except UserError as e:
+        raise UserError(f"--config: {e}") from None
+    sub = _subparser(parser, argv[0])
     if sub is None:
         return
     dests = {a.dest for a in sub._actions}
@@ -86,52 +128,28 @@ def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentP
     return None
 
 
-def resolve_config(args: argparse.Namespace, base: config_mod.Config | None = None) -> config_mod.Config:
-    """Preset (or `base`, e.g. a trained model's config) < config file < explicit flags."""
-    preset_name = getattr(args, "preset", None)
-    if base is not None and preset_name is None:
-        cfg = config_mod.from_dict(base.to_dict())
-    else:
-        # The embedded benchmark is small; real datasets default to the paper's setting.
-        file_overrides = getattr(args, "_config_overrides", {}) or {}
-        dataset = getattr(args, "dataset", None) or file_overrides.get("data", {}).get("dataset", "synthetic")
-        cfg = config_mod.preset(preset_name or ("tiny" if dataset == "synthetic" else "paper"))
-    config_mod.apply_overrides(cfg, getattr(args, "_config_overrides", {}) or {})
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The config paths the verb's flags (and the config file's values for them) set."""
     overrides: dict[str, Any] = {}
-    for dest, path in OPTION_PATHS.items():
+    for dest, path in CONFIG_OPTIONS.items():
         value = getattr(args, dest, None)
-        if value is not None:
-            overrides[path] = value
-    config_mod.apply_overrides(cfg, overrides)
-    _validate(cfg)
-    return cfg
+        if value is None or dest == "preset":
+            continue
+        if dest == "frames":  # "--frames 1,2 4" → [[1, 2], [4]]; a config file may give [1, 2, 4]
+            value = [k for group in value for k in (group if isinstance(group, list) else [group])]
+        overrides[path] = value
+    return overrides
 
 
-def _validate(cfg: config_mod.Config) -> None:
-    if cfg.data.dataset != "synthetic" and not cfg.data.root:
-        raise UserError(f"--root: dataset {cfg.data.dataset!r} needs --root PATH pointing at its files")
-    if cfg.data.root and not Path(cfg.data.root).exists():
-        raise UserError(f"--root: {cfg.data.root} does not exist")
-    if cfg.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UserError("--device cuda: no CUDA device is available here; use --device cpu")
+def resolve_config(args: argparse.Namespace, base: config_mod.Config | None = None) -> config_mod.Config:
+    """Preset (or `base`, e.g. a trained model's config) < config file < explicit flags, validated."""
+    return config_mod.resolve(getattr(args, "preset", None), base=base,
+                              file=getattr(args, "_config_overrides", None), overrides=config_overrides(args))
 
 
-def out_dir(args: argparse.Namespace, default: str) -> Path:
-    path = Path(getattr(args, "out", None) or default)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"--out: {path} exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def model_config(folder: str | Path) -> config_mod.Config:
-    """The resolved config a trained model folder was made with: the base other verbs start from."""
-    from ..io import read_json
-
-    path = Path(folder) / "config.json"
-    if not path.is_file():
-        raise UserError(f"--model: {folder} is not a trained model folder (no config.json)")
-    return config_mod.from_dict(read_json(path))
+def flag_for(parser: argparse.ArgumentParser, path: str) -> str | None:
+    """The option of `parser` that sets config path (or names workflow argument) `path`, e.g. '--frames'."""
+    for action in parser._actions:
+        if action.option_strings and (action.dest == path or CONFIG_OPTIONS.get(action.dest) == path):
+            return action.option_strings[0]
+    return None
