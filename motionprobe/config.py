@@ -60,8 +60,10 @@ class TrainConfig:
     lr: float = 0.003
     momentum: float = 0.9
     weight_decay: float = 5e-4
+    schedule: str = "step"  # "step": × lr_gamma every lr_step_epochs; "cosine": warm-up, then half a cosine to 0
     lr_step_epochs: int = 4
     lr_gamma: float = 0.1
+    warmup_epochs: float = 0.0  # cosine schedule: linear warm-up over this many epochs
     log_every: int = 10
 
 
@@ -275,6 +277,9 @@ def validate(cfg: Config) -> None:
         _positive_int(getattr(t, name), f"train.{name}")
     check_learning_rate(t.lr, "train.lr")
     _choice(t.optimizer, "train.optimizer", ("sgd", "adamw"))
+    _choice(t.schedule, "train.schedule", ("step", "cosine"))
+    if not (_is_number(t.warmup_epochs) and 0 <= t.warmup_epochs < t.epochs):
+        raise ConfigError("train.warmup_epochs", f"expected a number of epochs in [0, train.epochs), got {t.warmup_epochs!r}")
     for name in ("ngf", "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every"):
         _positive_int(getattr(g, name), f"generator.{name}")
     _check(g.n_blocks, "generator.n_blocks", int, "an integer ≥ 0", lambda v: v >= 0)

@@ -21,6 +21,7 @@ from motionprobe.folders import GeneratorFolder, ModelFolder
 from motionprobe.generator import build_generator
 from motionprobe.models.registry import build_model
 from motionprobe.training.model import epoch_loader
+from motionprobe.training.schedule import MODEL_STREAM, epoch_order
 
 
 def torchrun(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -50,17 +51,19 @@ def test_batch_positions_cover_the_batch_and_leave_no_rank_idle(batch_len, size)
 def test_ranks_batches_together_are_one_seeded_permutation():
     cfg = preset("tiny")
     cfg.train.batch_size = 6
-    data = SyntheticMotionDataset("train", per_class=2, size=32)  # 20 clips: 3 ranks × 2 clips × 3 steps (+ padding)
-    rng = torch.Generator()
+    data = SyntheticMotionDataset("train", per_class=2, size=32)  # 24 clips: 3 ranks × 2 clips × 4 steps
     ids = {clip_id: i for i, clip_id in enumerate(data.ids)}
-    per_rank = [[[ids[c] for c in batch["id"]] for batch in epoch_loader(data, cfg, 3, distributed.World(r, 3), rng)]
+    per_rank = [[[ids[c] for c in batch["id"]] for batch in epoch_loader(data, cfg, 3, distributed.World(r, 3))]
                 for r in range(3)]
     assert len({len(batches) for batches in per_rank}) == 1  # the same number of steps on every rank
-    expected = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed * 100_003 + 3)).tolist()
+    expected = epoch_order(len(data), cfg.seed, 3, MODEL_STREAM).tolist()
+    assert sorted(expected) == list(range(len(data)))
     for step in range(len(per_rank[0])):
         together = [per_rank[r][step][i] for i in range(2) for r in range(3)]
         assert together == expected[6 * step:6 * step + 6]
-    again = [[ids[c] for c in b["id"]] for b in epoch_loader(data, cfg, 3, distributed.World(1, 3), rng)]
+    single = [[ids[c] for c in b["id"]] for b in epoch_loader(data, cfg, 3, distributed.World(0, 1))]
+    assert single == [expected[6 * step:6 * step + 6] for step in range(4)]  # the ranks train on the one-process batches
+    again = [[ids[c] for c in b["id"]] for b in epoch_loader(data, cfg, 3, distributed.World(1, 3))]
     assert again == per_rank[1]  # a pure function of (seed, epoch, rank)
 
 

@@ -14,7 +14,8 @@ from motionprobe.folders import GeneratorFolder, ModelFolder
 from motionprobe.generator import build_generator, build_loss, take_frames
 from motionprobe.io import load_tensors
 from motionprobe.models import build_model
-from motionprobe.training.generator import decay_factor, train_generator
+from motionprobe.training.generator import train_generator
+from motionprobe.training.schedule import generator_lr_factor
 
 
 def small_cfg():
@@ -154,12 +155,12 @@ def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model
 def test_the_learning_rate_falls_linearly_over_the_decay_fraction():
     g = small_cfg().generator
     g.epochs, g.decay_fraction = 3, 2 / 3  # 4 steps per epoch: 4 at full rate, then 8 falling
-    factors = [decay_factor(position, 4, g) for position in range(12)]
+    factors = [generator_lr_factor(position, 4, g) for position in range(12)]
     assert factors[:4] == [1.0] * 4
     steps = [a - b for a, b in zip(factors[3:], factors[4:], strict=False)]
     assert all(abs(step - 1 / 9) < 1e-12 for step in steps) and factors[-1] > 0
     g.decay_fraction = 0
-    assert {decay_factor(position, 4, g) for position in range(12)} == {1.0}
+    assert {generator_lr_factor(position, 4, g) for position in range(12)} == {1.0}
 
 
 def test_training_ends_at_the_decayed_learning_rate(model_dir, tmp_path):

@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from .. import config as config_mod
 from .. import distributed
-from ..config import Config, GeneratorConfig
+from ..config import Config
 from ..data import ClipDataset, build_dataset, clips_only, to_float
 from ..errors import ConfigError, UserError
 from ..folders import GeneratorFolder, ModelFolder
@@ -45,6 +45,7 @@ from ..generator import build_generator, build_loss, take_frames, training_subse
 from ..generator.losses import LOSSES
 from ..generator.strips import strip_image
 from ..io import atomic_write_bytes, png_bytes
+from .schedule import GENERATOR_STREAM, epoch_batches, generator_lr_factor, rank_share, set_learning_rate
 from .state import (
     MetricsLog,
     TrainState,
@@ -60,29 +61,9 @@ from .state import (
 SAMPLE_CLIPS = 4
 
 
-def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
-    """The shuffled clip order of one epoch, a pure function of (seed, epoch)."""
-    return np.random.default_rng([seed, 1, epoch]).permutation(n)
-
-
 def batch_subsets(k: int, n: int, seed: int, epoch: int, batch: int, num_frames: int) -> torch.Tensor:
     """The k-frame subsets given to the generator in one batch, a pure function of (seed, epoch, batch)."""
     return training_subsets(k, n, np.random.default_rng([seed, 2, epoch, batch]), num_frames)
-
-
-def decay_factor(position: int, steps_per_epoch: int, g: GeneratorConfig) -> float:
-    """The learning rate's multiplier at a batch position: 1, then over the last `g.decay_fraction` of the
-    steps falling linearly towards 0 (CycleGAN's schedule, per step rather than per epoch). A pure
-    function of the position, so a resumed run follows the same schedule without a scheduler state."""
-    total = g.epochs * steps_per_epoch
-    decay_steps = round(g.decay_fraction * total)
-    start = total - decay_steps
-    return 1.0 - max(0, position - start + 1) / (decay_steps + 1)
-
-
-def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
 
 
 def clip_loader(dataset: ClipDataset, batches: list[list[int]]) -> DataLoader:
@@ -134,8 +115,8 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
             stepped = not distributed.any_rank(clips.numel() == 0)  # all of a batch unreadable: no step, on any rank
             if stepped:
                 tick = time.perf_counter()
-                set_learning_rate(run.optimizer, g.lr * decay_factor(epoch * run.steps_per_epoch + b,
-                                                                     run.steps_per_epoch, g))
+                set_learning_rate(run.optimizer, g.lr * generator_lr_factor(epoch * run.steps_per_epoch + b,
+                                                                            run.steps_per_epoch, g))
                 generated = run.trained(take_frames(clips, indices), indices)
                 terms = run.criterion.terms(generated, clips)
                 total = run.criterion.combine(terms)
@@ -220,12 +201,10 @@ class _Run:
 
         The global batch's subsets are drawn one row at a time and this rank takes its rows, so the first
         rows are what a draw for fewer clips (some unreadable) would give."""
-        n, bs = len(self.data), self.cfg.generator.batch_size
         first = int(self.state.extra["batch"]) if epoch == self.state.epoch else 0
-        order = epoch_order(n, self.cfg.seed, epoch)
-        batches = [order[i:i + bs].tolist() for i in range(first * bs, n, bs)]
-        positions = [distributed.batch_positions(len(batch), self.world) for batch in batches]  # this rank's share
-        mine = [[batch[i] for i in pos] for batch, pos in zip(batches, positions, strict=True)]
+        batches = epoch_batches(len(self.data), self.cfg.generator.batch_size, self.cfg.seed, epoch,
+                                stream=GENERATOR_STREAM, first=first)
+        positions, mine = rank_share(batches, self.world)
         for b, (clips, pos) in enumerate(zip(clip_loader(self.data, mine), positions, strict=True), start=first):
             clips = to_float(clips).to(self.cfg.device)
             indices = batch_subsets(self.k, len(batches[b - first]), self.cfg.seed, epoch, b,

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .. import distributed
@@ -29,6 +29,7 @@ from ..errors import ConfigError, UserError
 from ..evaluation import evaluate, write_evaluation
 from ..folders import ModelFolder
 from ..models import VideoModel, build_model
+from .schedule import MODEL_STREAM, epoch_batches, model_lr_factor, rank_share, set_learning_rate
 from .state import (
     MetricsLog,
     TrainState,
@@ -43,13 +44,11 @@ from .state import (
 RANK_SEED_STRIDE = 1_000_003  # keeps the ranks' noise seeds apart from every (seed, epoch) of rank 0
 
 
-def make_optimizer(cfg: Config, model: torch.nn.Module) -> tuple[torch.optim.Optimizer, Any]:
+def make_optimizer(cfg: Config, model: torch.nn.Module) -> torch.optim.Optimizer:
     t = cfg.train  # validated by config.validate: a known optimizer, a positive finite lr
     if t.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
-    else:
-        opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-    return opt, torch.optim.lr_scheduler.StepLR(opt, step_size=t.lr_step_epochs, gamma=t.lr_gamma)
+        return torch.optim.SGD(model.parameters(), lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
+    return torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
 
 
 def augment(clip: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -61,25 +60,12 @@ def augment(clip: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return (clip * gain + bias).clamp_(0.0, 1.0)
 
 
-def epoch_loader(train_set: ClipDataset, cfg: Config, epoch: int, world: distributed.World,
-                 rng: torch.Generator) -> DataLoader:
-    """This rank's batches of one epoch, shuffled by a seed of (seed, epoch).
-
-    One process: a DataLoader shuffled by `rng`. N processes (torchrun): DistributedSampler seeded with
-    the same seed * 100003 + epoch, so every rank draws the same permutation p and rank r takes p[r],
-    p[r + N], ...; batches of `train.batch_size` / N per rank keep the global batch size (with N = 3
-    and batch size 6, the first step trains on p[0..5]: rank 0 p[0], p[3], rank 1 p[1], p[4], rank 2
-    p[2], p[5]). The sampler pads p by repeating its start so that every rank has as many batches.
-    """
-    if not world.distributed:
-        return DataLoader(train_set, batch_size=cfg.train.batch_size, shuffle=True, generator=rng, num_workers=0,
-                          drop_last=len(train_set) > cfg.train.batch_size, collate_fn=collate_clips)
-    per_rank = max(1, cfg.train.batch_size // world.size)
-    sampler = DistributedSampler(train_set, num_replicas=world.size, rank=world.rank, shuffle=True,
-                                 seed=cfg.seed * 100_003)
-    sampler.set_epoch(epoch)
-    return DataLoader(train_set, batch_size=per_rank, sampler=sampler, num_workers=0,
-                      drop_last=len(sampler) > per_rank, collate_fn=collate_clips)
+def epoch_loader(train_set: ClipDataset, cfg: Config, epoch: int, world: distributed.World) -> DataLoader:
+    """This process's batches of one epoch (training/schedule.py: the global batches of `train.batch_size`,
+    shuffled by (seed, epoch), every N-th clip of each to process r of N; a partial last batch is dropped)."""
+    batches = epoch_batches(len(train_set), cfg.train.batch_size, cfg.seed, epoch, stream=MODEL_STREAM,
+                            drop_last=True)
+    return DataLoader(train_set, batch_sampler=rank_share(batches, world)[1], num_workers=0, collate_fn=collate_clips)
 
 
 def build_for_training(cfg: Config, num_classes: int) -> VideoModel:
@@ -112,10 +98,10 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     test_set = test_set or build_dataset(cfg, "test", training=False)
     model = build_for_training(cfg, len(train_set.classes)).to(cfg.device)
     trained = distributed.wrap_ddp(model)  # DDP under torchrun; `model` is what is saved and evaluated
-    optimizer, scheduler = make_optimizer(cfg, model)
+    optimizer = make_optimizer(cfg, model)
     state = TrainState(epoch=0, history=[], extra={})
     if resume:
-        state = load_train_state(out, model, optimizer, scheduler)
+        state = load_train_state(out, model, optimizer, None)
     if world.is_main:
         cfg.save(out / "config.json")
     log = MetricsLog(out) if world.is_main else None
@@ -126,14 +112,17 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         # Augmentation and dropout noise from (seed, epoch, rank): ranks see different clips, so different noise.
         rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
         torch.manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
-        loader = epoch_loader(train_set, cfg, epoch, world, rng)
+        loader = epoch_loader(train_set, cfg, epoch, world)
+        steps_per_epoch = max(1, len(loader))
         model.train()
         start, seen, correct, loss_sum = time.perf_counter(), 0, 0, 0.0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", unit="batch", disable=not progress, leave=False)
-        for batch in bar:
+        for b, batch in enumerate(bar):
             # A batch whose clips were all unreadable (recorded in train_set.skipped) is no step, on any rank.
             if distributed.any_rank(not batch["id"]):
                 continue
+            set_learning_rate(optimizer, cfg.train.lr * model_lr_factor(epoch * steps_per_epoch + b, steps_per_epoch,
+                                                                         cfg.train))
             clip = augment(to_float(batch["clip"]), rng).to(cfg.device)
             label = batch["label"].to(cfg.device)
             with autocast:
@@ -148,7 +137,6 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
             correct += int((logits.argmax(1) == label).sum())
             loss_sum += loss.item() * len(label)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
-        scheduler.step()
         seen, correct, loss_sum = distributed.all_reduce_sum([seen, correct, loss_sum])  # over every rank's clips
         skipped_train = distributed.merged(train_set.skipped)  # each rank saw its own clips; all evaluate every test clip
         check_finite(model, _diverged(cfg, out, epoch, "non-finite weights after the last step"))
@@ -162,9 +150,9 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
             continue
         log.write(state.history)
         ModelFolder(out).save(model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
-                   dataset=dict(train_set.metadata), epochs_done=epoch + 1)
+                              dataset=dict(train_set.metadata), epochs_done=epoch + 1)
         write_evaluation(out, ev, model=str(out), split="test", epoch=epoch + 1)
-        save_train_state(out, model, optimizer, scheduler, state)
+        save_train_state(out, model, optimizer, None, state)
         if progress:
             kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
             tqdm.write(f"epoch {epoch + 1}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")
