@@ -127,22 +127,18 @@ def _paper() -> Config:
 def _tiny() -> Config:
     """Trains on 2 CPU cores in minutes: 32×32×16 synthetic clips, C3D at 1/8 width with BatchNorm.
 
-    The schedule: AdamW 1e-3, ×0.3 every 8 epochs, 24 epochs, 50 clips per class. Measured on the
-    12-class benchmark: test clip accuracy 0.954 (seed 0, one thread; every kind ≥ 0.9), 0.946 (seed 1,
-    one thread; key-frame 0.80) and 0.933 (seed 0, two threads; appearance 0.82: green partly taken for
-    blue). Decaying every 12 epochs instead left seed 0 at 0.912 with appearance at 0.73."""
+    The schedule (AdamW 1e-3, ×0.3 every 8 epochs, 24 epochs, 50 clips per class) is the better of the two
+    measured: decaying after 12 epochs instead took green objects for blue (docs/experiments/tiny-preset.md)."""
     return Config(
         preset="tiny",
         data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=50, test_per_class=20),
         model=ModelConfig(width=0.125, fc_dim=128, dropout=0.1, batch_norm=True),
         train=TrainConfig(epochs=24, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-2,
                           lr_step_epochs=8, lr_gamma=0.3),
-        # Without indices: measured on the embedded benchmark, the slot encoding trains each of its 16
-        # first-layer filter banks on 1/16 of the steps at k = 1 and lifted kept frames less (k = 1: 0.388
-        # vs 0.418; README, "The temporal generator" → Measured); the paper preset keeps the method's indices.
-        # The learning rate falls over the second half (decay_fraction 0.5, CycleGAN's schedule): at a
-        # constant rate 3 of 6 k=1 trainings (3 seeds × 2 models) lifted single frames significantly and
-        # one fell below replication; with it 5 of 6 did and none fell below.
+        # Without indices: the slot encoding trains each of its 16 first-layer filter banks on 1/16 of the
+        # steps at k = 1 and lifted kept frames less here; the paper preset keeps the method's indices. The
+        # learning rate falls over the second half (decay_fraction 0.5, CycleGAN's schedule), which made the
+        # k = 1 lift hold across seeds (both measured: docs/experiments/generator.md).
         generator=GeneratorConfig(ngf=16, n_blocks=2, use_indices=False, epochs=6, batch_size=16, lr=1e-3,
                                   sample_every=100),
         analysis=AnalysisConfig(candidates=48, batch_size=128, bootstrap=500, shard_size=64),
