@@ -22,8 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check motionprobe tests benchmarks
 
 test: $(STAMP) lint
+	# The package's docstring examples run as tests too (--doctest-modules).
 	# pytest exits 5 when it collects nothing: that is a failure, not a pass.
-	$(BIN)/python -m pytest -q tests; rc=$$?; if [ $$rc -eq 5 ]; then echo 'make test: no tests collected' >&2; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -q --doctest-modules tests motionprobe; rc=$$?; if [ $$rc -eq 5 ]; then echo 'make test: no tests collected' >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -7,9 +7,26 @@ resize side, then center-cropped to the model's crop (data/transforms.py, resize
 Kinetics protocol for I3D (short side 256, crop 224), torchvision's for the video ResNets (128, crop 112).
 The probabilities are the softmax of each clip's logits, averaged over the clips.
 
-    >>> classifier = load_classifier(arch="i3d", weights="i3d-kinetics-400.ckpt")        # doctest: +SKIP
-    >>> predict_video(classifier.model, "bikes.mp4", classifier.classes, clips=3).top[0]  # doctest: +SKIP
-    ClassScore(index=..., name='...', probability=...)
+Worked example: a 20-frame video that brightens (frame t is grey level 12·t) and a model of 8-frame clips that
+calls a clip `bright` when its mean is above one half. Three clips start at frames 0, 6 and 12 (the last
+possible start, 20 − 8); only the last is bright, so `bright` gets a third of the probability:
+
+    >>> import tempfile, numpy as np, torch
+    >>> from pathlib import Path
+    >>> from motionprobe.data.export import encode_avi
+    >>> from motionprobe.models import wrap
+    >>> video = Path(tempfile.mkdtemp()) / "brightening.avi"
+    >>> _ = video.write_bytes(encode_avi(np.stack([np.full((24, 32, 3), 12 * t, np.uint8) for t in range(20)])))
+    >>> head = torch.nn.Linear(3, 2)
+    >>> with torch.no_grad():
+    ...     _ = head.weight.copy_(torch.tensor([[-100.0] * 3, [100.0] * 3])), head.bias.zero_()
+    >>> net = torch.nn.Sequential(torch.nn.AdaptiveAvgPool3d(1), torch.nn.Flatten(), head)
+    >>> model = wrap(net, normalize=([0.5] * 3, [1.0] * 3), input_size=(16, 16), num_frames=8)
+    >>> prediction = predict_video(model, video, ["dark", "bright"], clips=3)
+    >>> prediction.starts, [(c.name, round(c.probability, 2)) for c in prediction.top]
+    ([0, 6, 12], [('dark', 0.67), ('bright', 0.33)])
+
+With published weights: `load_classifier(arch="i3d", weights=path)` (docs/models.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,26 @@
 """`analyze`: the whole analysis from Python — engine, selectors, statistics, output files.
 
->>> results = analyze(model, dataset, "runs/analysis", generators={1: gen1, 4: gen4})  # doctest: +SKIP
->>> results["motion_bound"]["1"]["value"]  # doctest: +SKIP
+Worked example with a known answer: a "model" that calls a clip `moving` when its frames differ, two still
+and two moving clips, and replication as the k = 1 generator. On all 16 frames every clip is right; one
+frame replicated 16 times is still, so the moving clips are lost: half the accuracy needs motion.
+
+>>> import tempfile, torch
+>>> from motionprobe.generator import Replicate
+>>> class Clips(list):
+...     classes = ["still", "moving"]
+>>> still, moving = torch.rand(3, 1, 8, 8).expand(3, 16, 8, 8), torch.rand(3, 16, 8, 8)
+>>> clips = Clips({"id": f"clip{i}", "label": int(c is moving), "clip": c}
+...               for i, c in enumerate([still, moving, still, moving]))
+>>> def motion_detector(x):                       # (B, 3, T, H, W) in [0, 1] → logits (still, moving)
+...     motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
+...     return torch.stack([0.1 - motion, motion - 0.1], 1)
+>>> results = analyze(motion_detector, clips, tempfile.mkdtemp(), generators={1: Replicate(1)}, ks=(1,),
+...                   bootstrap=100, progress=False)
+>>> acc = results["accuracy"]
+>>> acc["original"]["value"], acc["uniform"]["1"]["value"], acc["full"]["1"]["value"]
+(1.0, 0.5, 0.5)
+>>> results["motion_bound"]["1"]["value"]     # original − full
+0.5
 """
 
 from __future__ import annotations

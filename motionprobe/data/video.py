@@ -172,8 +172,19 @@ class _FirstFrame:
 class VideoFile:
     """An open video: `num_frames`, `info`, and `read(indices)`. Use as a context manager.
 
-    >>> with VideoFile("v_Jump_g01_c01.avi") as v:      # doctest: +SKIP
+    A 10-frame video whose frame t is grey level 20·t, written by the benchmark's exporter:
+
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from motionprobe.data.export import encode_avi
+    >>> path = Path(tempfile.mkdtemp()) / "ramp.avi"
+    >>> _ = path.write_bytes(encode_avi(np.stack([np.full((24, 32, 3), 20 * t, np.uint8) for t in range(10)])))
+    >>> with VideoFile(path) as v:
     ...     clip = v.read([4, 5, 6, 7])                  # uint8 (4, H, W, 3), frames 4..7 exactly
+    ...     v.num_frames, v.size
+    (10, (24, 32))
+    >>> clip.shape, [round(float(frame.mean()) / 20) for frame in clip]
+    ((4, 24, 32, 3), [4, 5, 6, 7])
     """
 
     def __init__(self, path: str | Path):

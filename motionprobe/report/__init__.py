@@ -1,8 +1,7 @@
 """Seeing the results: the paper's figures, qualitative pictures, feature inversion and report.html.
 
->>> from motionprobe.report import write_report
->>> write_report("runs/analysis", model_dir="runs/model", generator_dirs={1: "runs/gen_k1"})  # doctest: +SKIP
-PosixPath('runs/analysis/report.html')
+`write_report(analysis_dir, model_dir=..., generator_dirs={k: folder})` writes report.html beside results.json
+(a worked example in report/build.py; what the page shows: docs/report.md).
 """
 
 from .build import write_report

@@ -1,8 +1,25 @@
 """`write_report`: an analysis folder → figures/, pictures/ and report.html beside them.
 
->>> write_report("runs/analysis")                                   # doctest: +SKIP  (figures and tables)
->>> write_report("runs/analysis", model_dir="runs/model",           # doctest: +SKIP  (+ pictures)
-...              generator_dirs={1: "runs/gen_k1"})
+From results.json alone it draws the figures and tables; `model_dir=` (and `generator_dirs={k: folder}`,
+by default the folders results.json names) adds the pictures. On a four-clip analysis (two still clips, two
+moving ones, a motion detector for a model, replication for the k = 1 generator):
+
+>>> import tempfile, torch
+>>> from motionprobe.analysis import analyze
+>>> from motionprobe.generator import Replicate
+>>> class Clips(list):
+...     classes = ["still", "moving"]
+>>> still = torch.rand(3, 1, 8, 8).expand(3, 16, 8, 8)
+>>> clips = Clips({"id": str(i), "label": i % 2, "clip": torch.rand(3, 16, 8, 8) if i % 2 else still}
+...               for i in range(4))
+>>> def motion_detector(x):
+...     motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
+...     return torch.stack([0.1 - motion, motion - 0.1], 1)
+>>> folder = tempfile.mkdtemp()
+>>> _ = analyze(motion_detector, clips, folder, generators={1: Replicate(1)}, ks=(1,), bootstrap=100, progress=False)
+>>> page = write_report(folder)
+>>> page.name, sorted(p.name for p in (page.parent / "figures").iterdir())
+('report.html', ['fig3_accuracy_vs_frames.png', 'fig5_per_class.png', 'fig8_generator_gain.png'])
 
 The page links its images relatively, so the folder can be moved, zipped or opened offline. A
 feature inversion written into the folder's `inversion/` subfolder is shown too.
