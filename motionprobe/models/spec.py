@@ -1,0 +1,78 @@
+"""One record per architecture: how to build it and what belongs to it, as timm keeps a pretrained config per model.
+
+An `Architecture` names the network's factory, its classifier head, the layers the perceptual loss compares by
+default, the normalization for training it from scratch, and the published weights it reads (`WeightFormat`:
+a reader and the preprocessing those weights were trained with). The registry builds models from it
+(models/registry.py), `--weights` imports files with it (models/weights.py), and the tests iterate over it.
+
+    >>> from motionprobe.models import architecture
+    >>> spec = architecture("c3d")
+    >>> spec.head, spec.perceptual_layers[0], [w.name for w in spec.weights]
+    ('fc8', 'relu1', ['c3d-sports1m'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..config import Config
+from .wrapper import Preprocessing
+
+Reader = Callable[[Path], dict[str, torch.Tensor]]
+
+
+def any_file(_path: Path) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class WeightFormat:
+    """One published form of an architecture's weights.
+
+    `accepts` tells from the file itself whether `read` is meant for it (the I3D Flax pickle by its first
+    opcodes); formats are tried in the architecture's order, so a catch-all (`any_file`) comes last.
+    `preprocessing` is what the weights were trained with and replaces the model's when they are loaded.
+    `num_classes` is the published classifier's size (a dataset with another count gets a fresh head).
+    `hint` is added to the error when the file's tensors do not fit the network.
+    """
+
+    name: str
+    description: str
+    read: Reader
+    preprocessing: Preprocessing
+    num_classes: int
+    accepts: Callable[[Path], bool] = any_file
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered video architecture.
+
+    `build(num_classes, cfg)` returns the bare network (`cfg.model.width` etc. size it); `head` is the module
+    whose weight's first dimension is the class count (an nn.Linear or I3D's 1×1×1 conv); `scratch` is the
+    normalization (mean, std, value range, channel order) of a network trained from scratch on [0, 1] RGB,
+    to which `preprocessing(cfg)` adds the data's resize and crop.
+    """
+
+    name: str
+    build: Callable[[int, Config], nn.Module]
+    head: str
+    perceptual_layers: tuple[str, ...]
+    scratch: Preprocessing
+    weights: tuple[WeightFormat, ...] = ()
+
+    def preprocessing(self, cfg: Config) -> Preprocessing:
+        """Training from scratch: `scratch`, with clips of another size resized to `data.resize` and
+        center-cropped to `data.crop_size`, as the datasets prepare them."""
+        side = cfg.data.crop_size
+        return replace(self.scratch, crop=(side, side), resize=tuple(cfg.data.resize))
+
+    def weight_format(self, path: Path) -> WeightFormat | None:
+        """The first of `weights` that accepts the file at `path`, or None."""
+        return next((w for w in self.weights if w.accepts(path)), None)
