@@ -148,8 +148,10 @@ def lexicographic_key(masks: np.ndarray, num_frames: int) -> np.ndarray:
 class ScoreTable:
     """One row per (clip, candidate): what a selector may look at, and the truth to score it.
 
-    `clip` identifies the clip (any integer), `mask` the candidate's frames, `pred`/`max_prob`/
-    `true_prob` the model's output on the clip generated from those frames, `label` the clip's class.
+    `clip` identifies the clip (any integer), `mask` the candidate's frames, `pred`/`max_prob` the
+    model's output on the clip generated from those frames (and, optionally, `top_class`/`top_prob`
+    (rows, m): its m most probable classes), `label` the class to score against and `true_prob` its
+    probability. Only the truth columns are never read by a label-free selector.
     """
 
     clip: np.ndarray
@@ -159,21 +161,27 @@ class ScoreTable:
     true_prob: np.ndarray
     label: np.ndarray
     num_frames: int = DEFAULT_FRAMES
+    top_class: np.ndarray | None = None
+    top_prob: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.clip)
-        for name in ("mask", "pred", "max_prob", "true_prob", "label"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"ScoreTable: column {name} has {len(getattr(self, name))} rows, clip has {n}")
+        for name in ("mask", "pred", "max_prob", "true_prob", "label", "top_class", "top_prob"):
+            column = getattr(self, name)
+            if column is not None and len(column) != n:
+                raise ValueError(f"ScoreTable: column {name} has {len(column)} rows, clip has {n}")
 
     @classmethod
     def from_rows(cls, clip: Sequence[int], subsets: Sequence[Sequence[int]], pred: Sequence[int],
                   max_prob: Sequence[float], true_prob: Sequence[float], label: Sequence[int],
-                  num_frames: int = DEFAULT_FRAMES) -> ScoreTable:
+                  num_frames: int = DEFAULT_FRAMES, top_class: Sequence[Sequence[int]] | None = None,
+                  top_prob: Sequence[Sequence[float]] | None = None) -> ScoreTable:
         """Build a table from Python lists, subsets given as index tuples (handy for hand-made tables)."""
         return cls(np.asarray(clip, dtype=np.int64), np.array([subset_mask(s) for s in subsets], dtype=np.int64),
                    np.asarray(pred, dtype=np.int64), np.asarray(max_prob, dtype=np.float64),
-                   np.asarray(true_prob, dtype=np.float64), np.asarray(label, dtype=np.int64), num_frames)
+                   np.asarray(true_prob, dtype=np.float64), np.asarray(label, dtype=np.int64), num_frames,
+                   None if top_class is None else np.asarray(top_class, dtype=np.int64),
+                   None if top_prob is None else np.asarray(top_prob, dtype=np.float64))
 
     def __len__(self) -> int:
         return len(self.clip)
@@ -185,16 +193,20 @@ class ScoreTable:
     def take(self, rows: np.ndarray) -> ScoreTable:
         """The sub-table of the given rows (boolean mask or indices)."""
         return ScoreTable(self.clip[rows], self.mask[rows], self.pred[rows], self.max_prob[rows],
-                          self.true_prob[rows], self.label[rows], self.num_frames)
+                          self.true_prob[rows], self.label[rows], self.num_frames,
+                          None if self.top_class is None else self.top_class[rows],
+                          None if self.top_prob is None else self.top_prob[rows])
 
 
 @dataclass(frozen=True)
 class Selection:
-    """One chosen candidate per clip: `clip` ascending, `row` into the table given, `correct` per clip."""
+    """One chosen candidate per clip: `clip` ascending, `row` into the table given, the class `pred` the
+    method predicts (a bag-of-candidates method may predict another class than its row's) and `correct`."""
 
     clip: np.ndarray
     row: np.ndarray
     correct: np.ndarray
+    pred: np.ndarray
 
     @property
     def accuracy(self) -> float:
@@ -209,7 +221,7 @@ def _argmax_per_clip(table: ScoreTable, *scores: np.ndarray) -> Selection:
     first subset. Sorting on values only (never on row position) makes the result order-invariant."""
     if len(table) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return Selection(empty, empty, np.zeros(0, dtype=bool))
+        return Selection(empty, empty, np.zeros(0, dtype=bool), empty)
     tie = lexicographic_key(table.mask, table.num_frames)
     # np.lexsort sorts by the last key first: clip ascending, then each score descending, then the tie key.
     keys = [-tie] + [-np.asarray(s, dtype=np.float64) for s in reversed(scores)] + [table.clip]
@@ -218,7 +230,7 @@ def _argmax_per_clip(table: ScoreTable, *scores: np.ndarray) -> Selection:
     first = np.ones(len(order), dtype=bool)
     first[1:] = clips[1:] != clips[:-1]
     rows = order[first]
-    return Selection(table.clip[rows], rows, table.correct[rows])
+    return Selection(table.clip[rows], rows, table.correct[rows], table.pred[rows])
 
 
 def select_max_response(table: ScoreTable) -> Selection:
@@ -240,7 +252,63 @@ def select_uniform(table: ScoreTable, subset: Sequence[int]) -> Selection:
     sel = _argmax_per_clip(table.take(rows))
     if len(sel.clip) != len(np.unique(table.clip)):
         raise ValueError(f"select_uniform: some clips have no row for subset {tuple(subset)}")
-    return Selection(sel.clip, rows[sel.row], sel.correct)
+    return Selection(sel.clip, rows[sel.row], sel.correct, sel.pred)
+
+
+def _pool_means(table: ScoreTable, clips: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Each row's clip's mean class probabilities over its pool, (rows, classes)."""
+    where = {int(c): i for i, c in enumerate(clips)}
+    missing = set(np.unique(table.clip).tolist()) - set(where)
+    if missing:
+        raise ValueError(f"no pool means for clips {sorted(missing)[:5]}")
+    return means[np.array([where[int(c)] for c in table.clip], dtype=np.int64)]
+
+
+def _relabelled(sel: Selection, table: ScoreTable, pred: np.ndarray) -> Selection:
+    return Selection(sel.clip, sel.row, pred == table.label[sel.row], pred)
+
+
+def select_mean_response(table: ScoreTable, clips: np.ndarray, means: np.ndarray) -> Selection:
+    """Bag of candidates: the class with the largest mean probability over the clip's pool (`means[i]`
+    for clip `clips[i]`). The row reported is the candidate most confident in that class (its frames are
+    what the pictures show), ties to the lexicographically first subset.
+
+    >>> t = ScoreTable.from_rows([0, 0, 0], [(1,), (2,), (3,)], [1, 0, 1], [0.8, 0.9, 0.8], [0, 0, 0],
+    ...                          [1, 1, 1], top_class=[[1, 0], [0, 1], [1, 0]], top_prob=[[.8, .2], [.9, .1], [.8, .2]])
+    >>> means = np.array([[0.433, 0.567]])  # the pool's mean of each class
+    >>> select_max_response(t).pred.tolist(), select_mean_response(t, np.array([0]), means).pred.tolist()
+    ([0], [1])
+    """
+    per_row = _pool_means(table, clips, means)
+    winner = per_row.argmax(axis=1)  # per row: its clip's bag-of-candidates class
+    support = np.where(table.top_class == winner[:, None], table.top_prob, 0.0).max(axis=1)
+    sel = _argmax_per_clip(table, support)
+    return _relabelled(sel, table, winner[sel.row])
+
+
+def select_contrast(table: ScoreTable, clips: np.ndarray, means: np.ndarray) -> Selection:
+    """Max response against the clip's own prior: each candidate's top classes are scored by
+    p_c(candidate) / mean over the pool of p_c, and the clip keeps the largest (class, candidate).
+
+    A label-free correction against a catch-all class: when most candidates of a clip lack the
+    evidence (a flash seen in 2 frames of 16) and the model calls them all one default class, that
+    class's ratio stays near 1 while the rare candidate that shows the evidence scores high on its class.
+    The ratio is at most the pool size (every candidate is in its own mean), so one view cannot win by
+    an infinitesimal mean.
+
+    >>> t = ScoreTable.from_rows([0, 0, 0], [(1,), (2,), (3,)], [0, 0, 1], [0.8, 0.8, 0.6], [0, 0, 0], [1, 1, 1],
+    ...                          top_class=[[0, 1], [0, 1], [1, 0]], top_prob=[[.8, .2], [.8, .2], [.6, .4]])
+    >>> means = np.array([[0.667, 0.333]])
+    >>> select_max_response(t).pred.tolist(), select_contrast(t, np.array([0]), means).pred.tolist()
+    ([0], [1])
+    """
+    per_row = _pool_means(table, clips, means)
+    prior = np.take_along_axis(per_row, table.top_class, axis=1)
+    ratio = table.top_prob / np.maximum(prior, 1e-12)
+    best = ratio.argmax(axis=1)
+    score = ratio[np.arange(len(table)), best]
+    sel = _argmax_per_clip(table, score, table.max_prob)
+    return _relabelled(sel, table, table.top_class[sel.row, best[sel.row]])
 
 
 def select_random(table: ScoreTable, seed: int = 0, clip_key: np.ndarray | None = None) -> Selection:

@@ -41,8 +41,10 @@ def test_analyze_verb_writes_results_and_resumes(folders, tmp_path, capsys):
     assert "no generator for k=2" in printed.err  # k=2 runs original and uniform only, and says so
     results = json.loads((out / "results.json").read_text())
     assert results["frames"] == [1, 2] and results["num_clips"] == len(CLASSES)
-    assert results["candidates"] == {"1": 3} and set(results["accuracy"]["uniform"]) == {"1", "2"}
-    assert set(results["accuracy"]["pixel_generator"]) == {"1"} and set(results["motion_bound"]) == {"1"}
+    assert results["candidates"] == {"1": 3, "2": 3} and set(results["accuracy"]["uniform"]) == {"1", "2"}
+    assert set(results["accuracy"]["full"]) == {"1"} and set(results["accuracy"]["uniform_select"]) == {"1", "2"}
+    assert set(results["accuracy"]["pixel_generator"]) == {"1"} and set(results["motion_bound"]) == {"1", "2"}
+    assert set(results["paper_bound"]) == {"1"}
     assert results["provenance"]["generators"]["1"]["loss"] == "perceptual"
     assert len(results["provenance"]["model"]["sha256"]) == 64
     config = json.loads((out / "config.json").read_text())
@@ -66,7 +68,7 @@ def test_analyze_verb_writes_results_and_resumes(folders, tmp_path, capsys):
     (["--generator", "1={p1}", "--frames", "1"], "pixel loss"),
     (["--generator", "1={missing}", "--frames", "1"], "not a trained generator folder"),
     (["--frames", "0"], "k must be an integer in 1..16"),
-    (["--candidates", "some"], None),
+    (["--candidates", "some"], "--candidates: expected a positive number of subsets or 'all'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(folders, tmp_path, capsys, extra, message):
     extra = [e.format(g1=folders / "g1", p1=folders / "p1", missing=folders / "nope") for e in extra]

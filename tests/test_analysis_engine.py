@@ -11,7 +11,8 @@ import torch
 
 from motionprobe.analysis import Plan, analyze, evaluate_clips
 from motionprobe.analysis.engine import load_items
-from motionprobe.analysis.table import GENERATOR, ORIGINAL, PIXEL_GENERATOR, REPLICATE, read_table, shard_path
+from motionprobe.analysis.methods import BOUND_CANDIDATES, METHOD
+from motionprobe.analysis.table import GENERATOR, ORIGINAL, PIXEL_GENERATOR, PROBE, REPLICATE, read_table, shard_path
 from motionprobe.config import preset
 from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
@@ -19,6 +20,7 @@ from motionprobe.errors import UserError
 from motionprobe.generator import replicate_nearest
 from motionprobe.models.registry import build_model
 from motionprobe.models.wrapper import wrap
+from motionprobe.probes import PROBES, probe_order, variants
 from motionprobe.selection import candidates, subset_mask, uniform_subset
 
 
@@ -99,12 +101,12 @@ def model():
     return small_net()
 
 
-def naive_rows(model, dataset, plan, generators, pixel_generators):
+def naive_rows(model, dataset, plan, generators, pixel_generators, seed=0):
     """The reference: every (clip, input) built one at a time in the most literal way, then scored.
 
     Inputs are generated one pair at a time; only the model's forward is batched (in order), because a
-    C3D forward at batch 1 costs ~20x more per clip on a CPU than in a batch.
-    """
+    C3D forward at batch 1 costs ~20x more per clip on a CPU than in a batch. Keys: (clip, source, k, mask,
+    probe, variant); values: the row's probabilities and label."""
     keys, inputs, labels = [], [], []
     for i in range(len(dataset)):
         item = dataset[i]
@@ -115,54 +117,65 @@ def naive_rows(model, dataset, plan, generators, pixel_generators):
             inputs.append(x)
             labels.append(label)
 
-        add(clip, (i, ORIGINAL, 16, (1 << 16) - 1))
+        add(clip, (i, ORIGINAL, 16, (1 << 16) - 1, -1, 0))
+        for number, (name, draws) in enumerate(plan.probes):
+            for variant in range(draws):
+                order = list(probe_order(name, 16, i, variant, seed))
+                add(clip[:, :, order], (i, PROBE, 16, (1 << 16) - 1, number, variant))
         for k in plan.ks:
-            sources = [(REPLICATE, lambda f, s, k=k: replicate_nearest(f, s, 16), [uniform_subset(k)])]
-            if k in plan.pools:
-                sources.append((GENERATOR, generators[k], sorted(set(plan.pools[k]) | {uniform_subset(k)})))
+            pool = sorted(set(plan.pools[k]) | {uniform_subset(k)})
+            sources = [(REPLICATE, lambda f, s, k=k: replicate_nearest(f, s, 16), pool)]
+            if k in plan.generator_ks:
+                sources.append((GENERATOR, generators[k], pool))
             if k in plan.pixel_ks:
                 sources.append((PIXEL_GENERATOR, pixel_generators[k], [uniform_subset(k)]))
             for source, gen, subsets in sources:
                 for s in subsets:
                     with torch.inference_mode():
-                        add(gen(clip[:, :, list(s)], torch.tensor([s])), (i, source, k, subset_mask(s)))
-    rows = {}
+                        add(gen(clip[:, :, list(s)], torch.tensor([s])), (i, source, k, subset_mask(s), -1, 0))
     with torch.inference_mode():
         probs = torch.cat([torch.softmax(model(torch.cat(inputs[lo:lo + 32])).float(), dim=-1)
                            for lo in range(0, len(inputs), 32)])
-    for key, p, label in zip(keys, probs, labels, strict=True):
-        top2 = torch.topk(p, 2).values
-        rows[key] = (int(p.argmax()), float(p.max()), float(p[label]), float(top2[0] - top2[1]))
-    return rows
+    return {key: (p, label) for key, p, label in zip(keys, probs, labels, strict=True)}
 
 
 def test_table_equals_a_naive_loop(c3d):
     dataset = Wrapped(SyntheticMotionDataset("test", per_class=1, size=32), n=5)
     gens = {1: WaveGenerator(1), 2: WaveGenerator(2)}
     pixel = {1: WaveGenerator(1, strength=0.1)}
-    plan = Plan.build(num_frames=16, ks=(1, 2, 4), pools={1: candidates(1, 6, 16, seed=0), 2: candidates(2, 4, 16, seed=0)},
-                      pixel_ks=(1,), num_clips=len(dataset), shard_size=64)
+    pools = {1: candidates(1, 6, 16, seed=0), 2: candidates(2, 4, 16, seed=0), 4: candidates(4, 3, 16, seed=0)}
+    plan = Plan.build(num_frames=16, ks=(1, 2, 4), pools=pools, generator_ks=(1, 2), pixel_ks=(1,),
+                      num_clips=len(dataset), shard_size=64, probes=[("shuffle", 2), ("reverse", 1)])
     pos, _ids, labels, clips, _ = load_items(dataset, range(len(dataset)))
-    table = evaluate_clips(c3d, torch.stack(clips), labels, pos, plan, gens, pixel, batch_size=16)
+    table, sums = evaluate_clips(c3d, torch.stack(clips), labels, pos, plan, gens, pixel, batch_size=16)
     reference = naive_rows(c3d, dataset, plan, gens, pixel)
 
-    got = {(int(table.clip[r]), int(table.source[r]), int(table.k[r]), int(table.mask[r])): r for r in range(len(table))}
+    got = {(int(table.clip[r]), int(table.source[r]), int(table.k[r]), int(table.mask[r]), int(table.probe[r]),
+            int(table.variant[r])): r for r in range(len(table))}
     assert set(got) == set(reference)  # every (clip, input) once, nothing else
     assert len(got) == len(table) == len(dataset) * plan.inputs_per_clip()
+    original = {key[0]: p for key, (p, _) in reference.items() if key[1] == ORIGINAL}
     preds = set()
-    for key, (pred, max_prob, true_prob, margin) in reference.items():
+    for key, (p, label) in reference.items():
         r = got[key]
-        assert table.max_prob[r] == pytest.approx(max_prob, abs=2e-5)
-        assert table.true_prob[r] == pytest.approx(true_prob, abs=2e-5)
-        if margin > 1e-4:
-            assert table.pred[r] == pred
+        top = torch.topk(p, 5)
+        assert table.max_prob[r] == pytest.approx(float(top.values[0]), abs=2e-5)
+        assert table.true_prob[r] == pytest.approx(float(p[label]), abs=2e-5)
+        assert table.agree_prob[r] == pytest.approx(float(p[int(original[key[0]].argmax())]), abs=2e-5)
+        assert np.allclose(table.top_prob[r], top.values.numpy(), atol=2e-5)
+        if float(top.values[0] - top.values[1]) > 1e-4:
+            assert table.pred[r] == int(p.argmax()) == table.top_class[r, 0]
         assert table.label[r] == dataset.labels[key[0]]
-        preds.add(pred)
+        preds.add(int(p.argmax()))
     assert len(preds) > 1  # the model's outputs vary, so the comparison means something
-    pool1 = table.in_pool & (table.source == GENERATOR) & (table.k == 1)
-    assert pool1.sum() == 6 * len(dataset)
-    pool2 = table.in_pool & (table.source == GENERATOR) & (table.k == 2)
-    assert pool2.sum() == 4 * len(dataset)
+    for source, k, size in ((GENERATOR, 1, 6), (GENERATOR, 2, 4), (REPLICATE, 4, 3)):
+        assert (table.in_pool & (table.source == source) & (table.k == k)).sum() == size * len(dataset)
+        # the pool sums: per clip, the mean probabilities of its pool candidates (the uniform subset is not one)
+        in_pool = {subset_mask(s) for s in plan.pools[k]}
+        clips_, means = sums.means(source, k)
+        for c, mean in zip(clips_, means, strict=True):
+            pooled = [p for key, (p, _) in reference.items() if key[:3] == (c, source, k) and key[3] in in_pool]
+            assert len(pooled) == size and np.allclose(mean, torch.stack(pooled).mean(0).numpy(), atol=1e-5)
 
 
 def test_a_candidates_score_ignores_frames_it_does_not_contain(c3d, dataset):
@@ -171,8 +184,9 @@ def test_a_candidates_score_ignores_frames_it_does_not_contain(c3d, dataset):
     changed = clip.clone()
     others = [t for t in range(16) if t not in subset]
     changed[:, others] = torch.randint(0, 256, changed[:, others].shape, dtype=torch.uint8)
-    plan = Plan.build(num_frames=16, ks=(2,), pools={2: [subset, (0, 1)]}, pixel_ks=(), num_clips=2, shard_size=8)
-    table = evaluate_clips(c3d, torch.stack([clip, changed]), [3, 3], [0, 1], plan, {2: WaveGenerator(2)}, batch_size=3)
+    plan = Plan.build(num_frames=16, ks=(2,), pools={2: [subset, (0, 1)]}, generator_ks=(2,), num_clips=2, shard_size=8)
+    table, _ = evaluate_clips(c3d, torch.stack([clip, changed]), [3, 3], [0, 1], plan, {2: WaveGenerator(2)},
+                              batch_size=3)
 
     def row(clip_index, source, mask):
         r = np.flatnonzero((table.clip == clip_index) & (table.source == source) & (table.mask == mask))
@@ -188,7 +202,7 @@ def test_a_candidates_score_ignores_frames_it_does_not_contain(c3d, dataset):
 
 def run(model, dataset, out, **kw):
     args = dict(generators={1: WaveGenerator(1), 2: WaveGenerator(2)}, pixel_generators={1: WaveGenerator(1, strength=0.1)},
-                ks=(1, 2), candidates=4, shard_size=3, bootstrap=200, batch_size=32, progress=False)
+                ks=(1, 2), candidates=4, shard_size=3, bootstrap=200, batch_size=32, progress=False, probes=())
     args.update(kw)
     return analyze(model, dataset, out, **args)
 
@@ -198,27 +212,35 @@ def without_timestamps(results):
 
 
 def test_outputs_and_schema(model, dataset, tmp_path):
-    results = run(model, dataset, tmp_path / "a")
+    results = run(model, dataset, tmp_path / "a", probes=PROBES)
     out = tmp_path / "a"
     on_disk = json.loads((out / "results.json").read_text())
     assert on_disk["schema"] == "motionprobe.results/1" and on_disk == json.loads(json.dumps(results))
     assert results["num_clips"] == len(dataset) and results["frames"] == [1, 2]
-    assert set(results["accuracy"]) == {"original", "uniform", "generator", "full", "oracle", "random", "pixel_generator"}
+    assert set(results["accuracy"]) == {"original", "best", *METHOD}
     assert set(results["accuracy"]["pixel_generator"]) == {"1"} and set(results["motion_bound"]) == {"1", "2"}
-    assert results["candidates"] == {"1": 4, "2": 4}
+    assert results["candidates"] == {"1": 4, "2": 4} and results["target"] == "label"
     for k in ("1", "2"):
-        full, orig = results["accuracy"]["full"][k], results["accuracy"]["original"]
-        bound = results["motion_bound"][k]
-        assert bound["value"] == pytest.approx(orig["value"] - full["value"], abs=1e-6)
-        assert bound["ci"][0] <= bound["value"] <= bound["ci"][1]
+        acc, orig = results["accuracy"], results["accuracy"]["original"]
+        bound, paper = results["motion_bound"][k], results["paper_bound"][k]
+        assert bound["value"] == pytest.approx(orig["value"] - acc["best"][k]["value"], abs=1e-6)
+        assert paper["value"] == pytest.approx(orig["value"] - acc["full"][k]["value"], abs=1e-6)
+        for est in (bound, paper):
+            assert est["ci"][0] <= est["value"] <= est["ci"][1]
         # The oracle is right whenever max response is: it can only be better.
-        assert results["accuracy"]["oracle"][k]["value"] >= full["value"]
+        assert acc["oracle"][k]["value"] >= acc["full"][k]["value"]
+        choice = results["bound_method"][k]
+        assert set(choice["chosen_per_fold"]) <= set(choice["candidates"]) and "oracle" not in choice["candidates"]
+        assert set(choice["candidates"]) == set(BOUND_CANDIDATES) - ({"pixel_generator"} if k == "2" else set())
     assert set(results["per_class"]) == set(dataset.classes)
     assert results["per_kind"]["motion"]["n"] == 4 and results["planted_truth"]["positive_kind"] == "motion"
+    assert set(results["probes"]["accuracy"]) == set(PROBES)
     header = (out / "per_class.csv").read_text().splitlines()[0].split(",")
-    assert header[:4] == ["class", "kind", "n", "original"] and "full@1" in header and "motion_bound@2_hi" in header
+    assert header[:5] == ["class", "kind", "n", "analysable", "original"] and "full@1" in header
+    assert "motion_bound@2_hi" in header and "paper_bound@1" in header and "best@2" in header
     rows, ids = read_table(out / "table", 4)
-    assert ids == dataset.ids and len(rows) == len(dataset) * (1 + 2 + 5 + 5 + 1)
+    probe_rows = sum(variants(name) for name in PROBES)
+    assert ids == dataset.ids and len(rows) == len(dataset) * (1 + probe_rows + 5 + 5 + 1 + 5 + 5)
 
 
 def test_resume_after_losing_a_shard_or_a_crash_is_exact(model, dataset, tmp_path):
@@ -314,8 +336,8 @@ def test_generators_must_match_the_ks(model, dataset, tmp_path):
 
 def test_pool_order_does_not_change_the_plan():
     pool = candidates(2, 6, 16, seed=0)
-    plans = [Plan.build(num_frames=16, ks=(2,), pools={2: p}, pixel_ks=(), num_clips=5, shard_size=4)
+    plans = [Plan.build(num_frames=16, ks=(2,), pools={2: p}, generator_ks=(2,), num_clips=5, shard_size=4)
              for p in (pool, pool[::-1], [pool[i] for i in np.random.default_rng(0).permutation(6)])]
     assert len({p.fingerprint() for p in plans}) == 1
-    subsets, in_pool = plans[0].generator_inputs(2)
+    subsets, in_pool = plans[0].pool_inputs(2)
     assert subsets == sorted(set(pool) | {uniform_subset(2)}) and in_pool.sum() == 6

@@ -1,14 +1,16 @@
 """The analysis engine: every (clip, candidate) through generator and model once, in large batches.
 
 For a shard of clips the engine evaluates, per clip:
-- the original clip (all T frames);
-- per k, the uniform subset replicated to T frames (no generator);
-- per k with a generator, the uniform subset and every candidate of the selector pool, generated;
-- per k with a pixel generator, the uniform subset, generated.
+- the original clip (all T frames); its prediction is the agreement target of every other row;
+- per k, the uniform subset and every candidate of the selector pool, replicated to T frames (no generator);
+- per k with a generator, the uniform subset and every pool candidate, generated;
+- per k with a pixel generator, the uniform subset, generated;
+- per temporal probe, the clip with its frames reordered (one row per draw of a random probe).
 Pairs (clip, candidate) of one generator are flattened and cut into batches of `batch_size`, so a
 batch mixes clips and candidates and the generator and the model always run full batches. Each
 pair's kept frames are gathered alone from the uint8 clip: a candidate's score can depend only on
-its own frames.
+its own frames. Every row keeps the model's m most probable classes; per (clip, source, k) the pool's
+summed class probabilities are kept beside the rows, so bag-of-candidates selectors need no second pass.
 
 Shards are written atomically, one file per shard of clips, and carry the plan's fingerprint, so a
 resumed run skips exactly the finished shards and ends with the same table. Memory is bounded by one
@@ -32,14 +34,18 @@ from ..data.base import to_float
 from ..errors import ConfigError, UserError
 from ..generator.replicate import Replicate
 from ..io import atomic_write_json, read_json
+from ..probes import probe_order
 from ..selection import Subset, check_k, subset_mask, uniform_subset
 from .table import (
     GENERATOR,
     ORIGINAL,
     PIXEL_GENERATOR,
+    PROBE,
     REPLICATE,
     TABLE_DIR,
+    TOP,
     CandidateRows,
+    PoolSums,
     Shard,
     read_shard,
     shard_path,
@@ -60,38 +66,51 @@ class Plan:
 
     num_frames: int
     ks: tuple[int, ...]
-    pools: dict[int, tuple[Subset, ...]]  # selector pool per k that has a generator
+    pools: dict[int, tuple[Subset, ...]]  # selector pool per k (replicated, and generated where a generator is)
+    generator_ks: tuple[int, ...]
     pixel_ks: tuple[int, ...]
     num_clips: int
     shard_clips: int
+    probes: tuple[tuple[str, int], ...] = ()  # (probe name, draws)
     identity: dict[str, Any] = field(default_factory=dict)  # model, generators, dataset, seed: what results depend on
 
     @classmethod
-    def build(cls, *, num_frames: int, ks: Sequence[int], pools: dict[int, Sequence[Subset]], pixel_ks: Sequence[int],
-              num_clips: int, shard_size: int, identity: dict[str, Any] | None = None) -> Plan:
+    def build(cls, *, num_frames: int, ks: Sequence[int], pools: dict[int, Sequence[Subset]],
+              generator_ks: Sequence[int] = (), pixel_ks: Sequence[int] = (), num_clips: int, shard_size: int,
+              probes: Sequence[tuple[str, int]] = (), identity: dict[str, Any] | None = None) -> Plan:
         for k in ks:
             check_k(k, num_frames)
         ks = tuple(sorted(set(int(k) for k in ks)))
-        for k in list(pools) + list(pixel_ks):
+        for k in list(generator_ks) + list(pixel_ks):
             if k not in ks:
                 raise ConfigError("analysis.ks", f"a generator is given for k={k}, which is not among the k's analysed "
                                                  f"({','.join(map(str, ks))})")
+        if set(pools) != set(ks):
+            raise ValueError(f"pools for k's {sorted(pools)}, expected one per k of {ks}")
         pools = {int(k): tuple(sorted(tuple(int(i) for i in s) for s in pools[k])) for k in sorted(pools)}
         for k, pool in pools.items():
             if not pool or any(len(s) != k or len(set(s)) != k or not all(0 <= i < num_frames for i in s) for s in pool):
                 raise ValueError(f"pool for k={k}: expected non-empty distinct {k}-subsets of 0..{num_frames - 1}")
-        probe = cls(num_frames, ks, pools, tuple(sorted(set(pixel_ks))), num_clips, 1, dict(identity or {}))
-        shard_clips = max(1, min(int(shard_size), MAX_SHARD_ROWS // probe.inputs_per_clip()))
-        return cls(num_frames, ks, pools, probe.pixel_ks, num_clips, shard_clips, dict(identity or {}))
+        args = dict(num_frames=num_frames, ks=ks, pools=pools, generator_ks=tuple(sorted(set(generator_ks))),
+                    pixel_ks=tuple(sorted(set(pixel_ks))), num_clips=num_clips,
+                    probes=tuple((str(n), int(d)) for n, d in probes), identity=dict(identity or {}))
+        sized = cls(shard_clips=1, **args)
+        return cls(shard_clips=max(1, min(int(shard_size), MAX_SHARD_ROWS // sized.inputs_per_clip())), **args)
 
-    def generator_inputs(self, k: int) -> tuple[list[Subset], np.ndarray]:
-        """Subsets the generator evaluates for k (the pool plus the uniform subset) and which are in the pool."""
+    def pool_inputs(self, k: int) -> tuple[list[Subset], np.ndarray]:
+        """Subsets evaluated for k (the pool plus the uniform subset) and which are in the pool."""
         pool = set(self.pools[k])
         subsets = sorted(pool | {uniform_subset(k, self.num_frames)})
         return subsets, np.array([s in pool for s in subsets], dtype=bool)
 
     def inputs_per_clip(self) -> int:
-        return 1 + len(self.ks) + sum(len(self.generator_inputs(k)[0]) for k in self.pools) + len(self.pixel_ks)
+        per_k = {k: len(self.pool_inputs(k)[0]) for k in self.ks}
+        return (1 + sum(per_k.values()) + sum(per_k[k] for k in self.generator_ks) + len(self.pixel_ks)
+                + sum(draws for _, draws in self.probes))
+
+    @property
+    def probe_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.probes)
 
     @property
     def num_shards(self) -> int:
@@ -103,8 +122,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {"num_frames": self.num_frames, "ks": list(self.ks),
                 "pools": {str(k): [list(s) for s in pool] for k, pool in self.pools.items()},
-                "pixel_ks": list(self.pixel_ks), "num_clips": self.num_clips, "shard_clips": self.shard_clips,
-                "identity": self.identity}
+                "generator_ks": list(self.generator_ks), "pixel_ks": list(self.pixel_ks), "num_clips": self.num_clips,
+                "shard_clips": self.shard_clips, "probes": [list(p) for p in self.probes], "identity": self.identity}
 
     def fingerprint(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
@@ -126,6 +145,19 @@ def fingerprint_object(obj: Any) -> str:
 
 
 # -- evaluating one shard of clips ---------------------------------------------------------------
+
+@dataclass
+class _Scores:
+    """The table's model columns for a batch of inputs, and the class probabilities (for the pool sums)."""
+
+    pred: np.ndarray
+    max_prob: np.ndarray
+    true_prob: np.ndarray
+    agree_prob: np.ndarray
+    top_class: np.ndarray
+    top_prob: np.ndarray
+    probs: torch.Tensor
+
 
 @dataclass
 class _Batcher:
@@ -150,19 +182,38 @@ class _Batcher:
                 self.channels_last = False
         return self.model(clip)
 
-    def score(self, clip: torch.Tensor, labels: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def score(self, clip: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> _Scores:
         logits = self.forward(clip)
         probs = torch.softmax(logits.float(), dim=-1)
-        max_prob, pred = probs.max(dim=-1)
-        true_prob = probs.gather(1, labels.view(-1, 1).to(probs.device)).squeeze(1)
-        return pred.cpu().numpy(), max_prob.cpu().numpy(), true_prob.cpu().numpy()
+        top_prob, top_class = probs.topk(min(TOP, probs.shape[1]), dim=-1)
+        labels, targets = labels.view(-1, 1).to(probs.device), targets.view(-1, 1).to(probs.device)
+        true_prob = probs.gather(1, labels.clamp(min=0)).squeeze(1).masked_fill(labels.squeeze(1) < 0, float("nan"))
+        agree_prob = probs.gather(1, targets).squeeze(1)
+        return _Scores(top_class[:, 0].cpu().numpy(), top_prob[:, 0].cpu().numpy(), true_prob.cpu().numpy(),
+                       agree_prob.cpu().numpy(), top_class.cpu().numpy(), top_prob.cpu().numpy(), probs)
+
+
+@dataclass
+class _Job:
+    """One kind of input of every clip: a source, its k (or probe), how it is made and which variants."""
+
+    source: int
+    k: int
+    masks: np.ndarray    # per variant: the kept frames' bit mask
+    in_pool: np.ndarray  # per variant
+    make: Callable[[np.ndarray, np.ndarray], torch.Tensor]  # (clip positions, variants) → float clips
+    probe: int = -1
 
 
 def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], clip_index: Sequence[int], plan: Plan,
                    generators: dict[int, Generator], pixel_generators: dict[int, Generator] | None = None,
                    batch_size: int = 64, device: str | torch.device = "cpu",
-                   on_progress: Callable[[int], None] | None = None) -> CandidateRows:
-    """The candidate rows of a stack of clips (n, 3, T, H, W) (uint8 or float in [0, 1])."""
+                   on_progress: Callable[[int], None] | None = None, seed: int = 0,
+                   fast_clips: torch.Tensor | None = None, fast_ok: Sequence[bool] | None = None
+                   ) -> tuple[CandidateRows, PoolSums]:
+    """The candidate rows of a stack of clips (n, 3, T, H, W) (uint8 or float in [0, 1]), and the pool sums.
+
+    `fast_clips` (n, 3, T, H, W) are the clips at double speed for the `fast` probe, where `fast_ok`."""
     device = torch.device(device)
     pixel_generators = pixel_generators or {}
     T = plan.num_frames
@@ -174,53 +225,92 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
     batcher = _Batcher(model, device)
     progress = on_progress or (lambda _n: None)
     parts: list[CandidateRows] = []
+    pools: list[PoolSums] = []
+    all_frames = (1 << T) - 1
 
-    def rows(source: int, k: int, clip_pos: np.ndarray, masks: np.ndarray, in_pool: np.ndarray,
-             scored: tuple[np.ndarray, np.ndarray, np.ndarray]) -> CandidateRows:
-        count = len(clip_pos)
-        return CandidateRows(clip=clip_index[clip_pos], label=labels_t.numpy()[clip_pos], source=np.full(count, source),
-                             k=np.full(count, k), mask=masks, in_pool=in_pool, pred=scored[0],
-                             max_prob=scored[1], true_prob=scored[2])
+    def rows(job: _Job, pos: np.ndarray, variant: np.ndarray, scored: _Scores) -> CandidateRows:
+        count = len(pos)
+        return CandidateRows(clip=clip_index[pos], label=labels_t.numpy()[pos], source=np.full(count, job.source),
+                             k=np.full(count, job.k), mask=job.masks[variant], in_pool=job.in_pool[variant],
+                             pred=scored.pred, max_prob=scored.max_prob, true_prob=scored.true_prob,
+                             agree_prob=scored.agree_prob, top_class=scored.top_class, top_prob=scored.top_prob,
+                             probe=np.full(count, job.probe), variant=variant if job.probe >= 0 else np.zeros(count))
+
+    def subset_job(source: int, k: int, generate: Generator, subsets: list[Subset], in_pool: np.ndarray) -> _Job:
+        index = torch.tensor(subsets, dtype=torch.long)  # (m, k)
+
+        def make(pos: np.ndarray, cand: np.ndarray) -> torch.Tensor:
+            idx = index[cand]  # (b, k)
+            # Advanced indexing gathers only each pair's kept frames: (b, k, 3, H, W) → (b, 3, k, H, W).
+            kept = clips[torch.from_numpy(pos).view(-1, 1), :, idx].permute(0, 2, 1, 3, 4)
+            frames = to_float(kept.to(device))
+            clip = generate(frames, idx.to(device))
+            if clip.shape != (len(pos), 3, T, *frames.shape[-2:]):
+                raise UserError(f"generator for k={k} returned {tuple(clip.shape)}; expected "
+                                f"{(len(pos), 3, T, *frames.shape[-2:])} (trained for another clip size?)")
+            return clip
+
+        return _Job(source, k, np.array([subset_mask(s) for s in subsets], dtype=np.int64), in_pool, make)
+
+    def probe_job(number: int, name: str, draws: int) -> _Job:
+        def make(pos: np.ndarray, variant: np.ndarray) -> torch.Tensor:
+            if name == "fast":  # the dataset gave these clips at double speed (every other frame of a 2T window)
+                return to_float(fast_clips[torch.from_numpy(pos)].to(device))
+            order = torch.from_numpy(np.stack([probe_order(name, T, clip_index[p], v, seed)
+                                               for p, v in zip(pos, variant, strict=True)]))
+            return to_float(clips[torch.from_numpy(pos).view(-1, 1), :, order].permute(0, 2, 1, 3, 4).to(device))
+
+        return _Job(PROBE, T, np.full(draws, all_frames, dtype=np.int64), np.zeros(draws, bool), make, probe=number)
 
     # bf16 autocast on CUDA only: ~2× the FLOP/s of fp32 on tensor cores, softmax stays fp32 (score). CPUs
     # without native bf16 run it emulated and far slower, so they keep fp32.
     with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        # The original clips: one input per clip.
+        # The original clips first: their predictions are every other row's agreement target.
+        targets = torch.zeros(n, dtype=torch.long)
+        original = _Job(ORIGINAL, T, np.array([all_frames]), np.zeros(1, bool),
+                        lambda pos, _variant: to_float(clips[pos].to(device)))
         for lo in range(0, n, batch_size):
             pos = np.arange(lo, min(n, lo + batch_size))
-            scored = batcher.score(to_float(clips[pos].to(device)), labels_t[pos])
-            parts.append(rows(ORIGINAL, T, pos, np.full(len(pos), (1 << T) - 1), np.zeros(len(pos), bool), scored))
+            first = batcher.score(original.make(pos, None), labels_t[pos], torch.zeros(len(pos), dtype=torch.long))
+            targets[pos] = torch.from_numpy(first.pred.astype(np.int64))
+            first.agree_prob = first.max_prob
+            parts.append(rows(original, pos, np.zeros(len(pos), dtype=np.int64), first))
             progress(len(pos))
 
-        jobs: list[tuple[int, int, Generator, list[Subset], np.ndarray]] = []
+        jobs: list[_Job] = []
+        for number, (name, draws) in enumerate(plan.probes):
+            jobs.append(probe_job(number, name, draws))
         for k in plan.ks:
-            jobs.append((REPLICATE, k, Replicate(k, T), [uniform_subset(k, T)], np.zeros(1, bool)))
-            if k in plan.pools:
-                subsets, in_pool = plan.generator_inputs(k)
-                jobs.append((GENERATOR, k, _checked(generators, k, "generator"), subsets, in_pool))
+            subsets, in_pool = plan.pool_inputs(k)
+            jobs.append(subset_job(REPLICATE, k, Replicate(k, T), subsets, in_pool))
+            if k in plan.generator_ks:
+                jobs.append(subset_job(GENERATOR, k, _checked(generators, k, "generator"), subsets, in_pool))
             if k in plan.pixel_ks:
-                jobs.append((PIXEL_GENERATOR, k, _checked(pixel_generators, k, "pixel_generator"),
-                             [uniform_subset(k, T)], np.zeros(1, bool)))
-        for source, k, generate, subsets, in_pool in jobs:
-            index = torch.tensor(subsets, dtype=torch.long)  # (m, k)
-            masks = np.array([subset_mask(s) for s in subsets], dtype=np.int64)
-            m = len(subsets)
-            # Flatten (clip, candidate) pairs clip-major and cut them into full batches.
-            for lo in range(0, n * m, batch_size):
-                flat = np.arange(lo, min(n * m, lo + batch_size))
-                pos, cand = flat // m, flat % m
-                idx = index[cand]  # (b, k)
-                # Advanced indexing gathers only each pair's kept frames: (b, k, 3, H, W) → (b, 3, k, H, W).
-                kept = clips[torch.from_numpy(pos).view(-1, 1), :, idx].permute(0, 2, 1, 3, 4)
-                frames = to_float(kept.to(device))
-                clip = generate(frames, idx.to(device))
-                if clip.shape != (len(flat), 3, T, *frames.shape[-2:]):
-                    raise UserError(f"generator for k={k} returned {tuple(clip.shape)}; expected "
-                                    f"{(len(flat), 3, T, *frames.shape[-2:])} (trained for another clip size?)")
-                scored = batcher.score(clip, labels_t[pos])
-                parts.append(rows(source, k, pos, masks[cand], in_pool[cand], scored))
+                jobs.append(subset_job(PIXEL_GENERATOR, k, _checked(pixel_generators, k, "pixel_generator"),
+                                       [uniform_subset(k, T)], np.zeros(1, bool)))
+        for job in jobs:
+            m = len(job.masks)
+            fast = job.probe >= 0 and plan.probes[job.probe][0] == "fast"
+            wanted = np.flatnonzero(np.asarray(fast_ok, dtype=bool)) if fast and fast_ok is not None else np.arange(n)
+            if fast and fast_clips is None:
+                wanted = wanted[:0]  # no video of this shard has a 2T window
+            sums = None
+            # Flatten (clip, variant) pairs clip-major and cut them into full batches.
+            for lo in range(0, len(wanted) * m, batch_size):
+                flat = np.arange(lo, min(len(wanted) * m, lo + batch_size))
+                pos, variant = wanted[flat // m], flat % m
+                scored = batcher.score(job.make(pos, variant), labels_t[pos], targets[pos])
+                parts.append(rows(job, pos, variant, scored))
+                pooled = torch.from_numpy(job.in_pool[variant])
+                if bool(pooled.any()):
+                    if sums is None:
+                        sums = torch.zeros(n, scored.probs.shape[1], dtype=torch.float64)
+                    sums.index_add_(0, torch.from_numpy(pos)[pooled], scored.probs.cpu().double()[pooled])
                 progress(len(flat))
-    return CandidateRows.concat(parts)
+            if sums is not None:
+                pools.append(PoolSums(clip_index, np.full(n, job.source), np.full(n, job.k),
+                                      np.full(n, int(job.in_pool.sum())), sums.numpy()))
+    return CandidateRows.concat(parts), PoolSums.concat(pools)
 
 
 def _checked(generators: dict[int, Generator], k: int, argument: str) -> Generator:
@@ -275,7 +365,7 @@ def open_table(out: str | Path, plan: Plan, resume: bool) -> Path:
 def run_engine(model: Model, dataset: Any, out: str | Path, plan: Plan, generators: dict[int, Generator],
                pixel_generators: dict[int, Generator] | None = None, *, batch_size: int = 64,
                device: str | torch.device = "cpu", resume: bool = False, shards: Iterable[int] | None = None,
-               progress: bool = True) -> Path:
+               progress: bool = True, seed: int = 0) -> Path:
     """Evaluate every shard of `plan` into `out/table/` and return that folder.
 
     With `resume`, shards already on disk (with this plan's fingerprint) are kept and skipped; a
@@ -301,16 +391,28 @@ def run_engine(model: Model, dataset: Any, out: str | Path, plan: Plan, generato
                 continue
             pos, ids, labels, clips, skipped = load_items(dataset, span)
             if clips:
-                rows = evaluate_clips(model, torch.stack(clips), labels, pos, plan, generators, pixel_generators,
-                                      batch_size, device, on_progress=bar.inputs_done)
+                fast, fast_ok = _fast_clips(dataset, pos, clips) if "fast" in plan.probe_names else (None, None)
+                rows, pools = evaluate_clips(model, torch.stack(clips), labels, pos, plan, generators, pixel_generators,
+                                             batch_size, device, on_progress=bar.inputs_done, seed=seed,
+                                             fast_clips=fast, fast_ok=fast_ok)
             else:
-                rows = CandidateRows.empty()
+                rows, pools = CandidateRows.empty(), PoolSums.empty()
             bar.finish_shard(len(span))
             write_shard(table_dir, Shard(index, np.asarray(pos, dtype=np.int64), ids, np.asarray(labels, np.int32), rows,
-                                         fingerprint, skipped))
+                                         fingerprint, skipped, pools))
     finally:
         bar.close()
     return table_dir
+
+
+def _fast_clips(dataset: Any, positions: list[int], clips: list[torch.Tensor]) -> tuple[torch.Tensor | None, list[bool]]:
+    """The double-speed clips of the `fast` probe (every other frame of a 2T window around each clip), where
+    the dataset can give one; a clip whose video is too short has none and is left out of that probe."""
+    fast = [dataset.fast_clip(i) if hasattr(dataset, "fast_clip") else None for i in positions]
+    ok = [f is not None for f in fast]
+    if not any(ok):
+        return None, ok
+    return torch.stack([f if f is not None else c for f, c in zip(fast, clips, strict=True)]), ok
 
 
 def _complete(path: Path, fingerprint: str) -> bool:

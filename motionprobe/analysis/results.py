@@ -1,34 +1,44 @@
-"""Writing the outputs of an analysis: results.json, per_class.csv and per_clip.csv (schema: docs/results-schema.md)."""
+"""Writing the outputs of an analysis: results.json, per_class.csv and per_clip.csv (schema: docs/results-schema.md),
+and the Figure-3 table that both the terminal and report.html show."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..io import atomic_write_json, atomic_write_text
 from ..selection import mask_subset
-from .summary import METHODS, Outcomes
+from .methods import BEST, METHODS
+from .summary import Outcomes
 
 SCHEMA = "motionprobe.results/1"
+# The Figure-3 table's columns, in order: the paper's methods, the other motion-free ones, the bounds.
+TABLE_METHODS = ("uniform", "generator", "full", "oracle", "random", "pixel_generator", "uniform_select",
+                 "uniform_mean", "uniform_contrast", "generator_mean", "generator_contrast", BEST)
+BOUNDS = ("paper_bound", "motion_bound")
+TERMINAL_METHODS = ("uniform", "generator", "full", "oracle", "pixel_generator", BEST)  # the rest: results.json, report
 
 
 def per_class_rows(results: dict) -> tuple[list[str], list[list]]:
-    """per_class.csv as a header and rows: `<method>@<k>` columns, then the motion bound with its interval."""
+    """per_class.csv as a header and rows: `<method>@<k>` columns, then the bounds with their intervals."""
     ks = [str(k) for k in results["frames"]]
-    ran = [(m, k) for m in METHODS[1:] for k in ks if k in results["accuracy"][m]]
-    bound_ks = [k for k in ks if k in results["motion_bound"]]
-    header = ["class", "kind", "n", "original"] + [f"{m}@{k}" for m, k in ran]
-    header += [c for k in bound_ks for c in (f"motion_bound@{k}", f"motion_bound@{k}_lo", f"motion_bound@{k}_hi")]
-    header += [f"uniform_gap@{k}" for k in ks] + [f"motion_bound_f1@{k}" for k in bound_ks]
+    ran = [(m, k) for m in (*METHODS[1:], BEST) for k in ks if k in results["accuracy"].get(m, {})]
+    bound_ks = {name: [k for k in ks if k in results.get(name, {})] for name in BOUNDS}
+    header = ["class", "kind", "n", "analysable", "original"] + [f"{m}@{k}" for m, k in ran]
+    header += [c for name in BOUNDS for k in bound_ks[name] for c in (f"{name}@{k}", f"{name}@{k}_lo", f"{name}@{k}_hi")]
+    header += [f"uniform_gap@{k}" for k in ks] + [f"motion_bound_f1@{k}" for k in bound_ks["motion_bound"]]
     rows = []
     for name, entry in results["per_class"].items():
-        row = [name, entry.get("kind") or "", entry["n"], entry["original"]]
+        row = [name, entry.get("kind") or "", entry["n"], int(bool(entry.get("analysable"))), entry["original"]]
         row += [entry[m].get(k) for m, k in ran]
-        for k in bound_ks:
-            ci = entry["motion_bound_ci"].get(k) or [None, None]
-            row += [entry["motion_bound"].get(k), ci[0], ci[1]]
-        row += [entry["uniform_gap"].get(k) for k in ks] + [entry["motion_bound_f1"].get(k) for k in bound_ks]
+        for bound in BOUNDS:
+            for k in bound_ks[bound]:
+                ci = entry.get(f"{bound}_ci", {}).get(k) or [None, None]
+                row += [entry[bound].get(k), ci[0], ci[1]]
+        row += [(entry["uniform_gap"].get(k) or {}).get("value") for k in ks]
+        row += [entry["motion_bound_f1"].get(k) for k in bound_ks["motion_bound"]]
         rows.append(["" if v is None else v for v in row])
     return header, rows
 
@@ -46,14 +56,14 @@ def write_per_class_csv(path: str | Path, results: dict) -> None:
 
 
 def write_per_clip_csv(path: str | Path, outcomes: Outcomes, classes: list[str], num_frames: int) -> None:
-    """One row per clip: its label, then per method and k the predicted class and the chosen frames."""
-    keys = [key for key in outcomes.keys() if key[0] in METHODS]
+    """One row per clip: its target, then per method and k the predicted class and the chosen frames."""
+    keys = [key for key in outcomes.keys() if key[0] in (*METHODS, BEST)]
     names = ["original" if k is None else f"{m}@{k}" for m, k in keys]
     header = ["clip_id", "label", "class"] + [c for n in names for c in (n, f"{n}_frames")]
     rows = []
     for i, clip_id in enumerate(outcomes.ids):
         label = int(outcomes.labels[i])
-        row = [clip_id, label, classes[label]]
+        row = [clip_id, label, classes[label] if 0 <= label < len(classes) else ""]
         for key in keys:
             row += [int(outcomes.pred[key][i]), " ".join(map(str, mask_subset(int(outcomes.frames[key][i]), num_frames)))]
         rows.append(row)
@@ -64,6 +74,23 @@ def write_results(path: str | Path, results: dict) -> None:
     atomic_write_json(path, results)
 
 
+@dataclass
+class Figure3:
+    """The table of accuracies (%) per method and k, and the bounds: column keys, then one row per k."""
+
+    columns: list[str]
+    rows: list[tuple[str, list[dict | None]]]  # (k, an estimate per column)
+
+
+def figure3(results: dict, methods: tuple[str, ...] = TABLE_METHODS) -> Figure3:
+    """Which of `methods` ran and their estimates per k, in table order, then the bounds (shared by the
+    terminal and the report)."""
+    acc = results["accuracy"]
+    columns = [m for m in methods if acc.get(m)] + [b for b in BOUNDS if results.get(b)]
+    rows = [(k, [(acc.get(c) or results.get(c) or {}).get(k) for c in columns]) for k in map(str, results["frames"])]
+    return Figure3(columns, rows)
+
+
 def _cell(est: dict | None) -> str:
     if not est or est.get("value") is None:
         return "—"
@@ -71,27 +98,29 @@ def _cell(est: dict | None) -> str:
     return f"{100 * est['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
+def what_is_scored(results: dict) -> str:
+    return "agreement with the full-clip prediction" if results.get("target") == "prediction" else "clip accuracy"
+
+
 def format_table(results: dict) -> str:
-    """The Figure-3 table as text: clip accuracy (%) with 95% intervals per method and k, and the motion bound.
+    """The Figure-3 table as text: % [95% CI] per method and k, and the bounds.
 
     >>> est = {"value": 0.5, "ci": [0.4, 0.6], "n": 10}
-    >>> print(format_table({"frames": [1], "num_clips": 10, "accuracy": {"original": est, "uniform": {"1": est}},
-    ...                     "motion_bound": {}}))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(format_table({"frames": [1], "num_clips": 10, "num_frames": 16,
+    ...                     "accuracy": {"original": est, "uniform": {"1": est}}}))  # doctest: +NORMALIZE_WHITESPACE
     clip accuracy % [95% CI] on 10 clips; original (all 16 frames): 50.0 [40.0, 60.0]
     k  uniform
     1  50.0 [40.0, 60.0]
     """
-    acc = results["accuracy"]
-    methods = [m for m in METHODS[1:] if acc.get(m)]
-    columns = methods + (["motion_bound"] if results.get("motion_bound") else [])
-    lines = [f"clip accuracy % [95% CI] on {results['num_clips']} clips; original (all 16 frames): "
-             f"{_cell(acc['original'])}"]
-    table = [["k"] + columns]
-    for k in map(str, results["frames"]):
-        row = [k] + [_cell(acc[m].get(k)) for m in methods]
-        if "motion_bound" in columns:
-            row.append(_cell(results["motion_bound"].get(k)))
-        table.append(row)
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    table = figure3(results, TERMINAL_METHODS)
+    lines = [f"{what_is_scored(results)} % [95% CI] on {results['num_clips']} clips; original (all "
+             f"{results.get('num_frames', 16)} frames): {_cell(results['accuracy']['original'])}"]
+    cells = [["k"] + table.columns] + [[k] + [_cell(e) for e in ests] for k, ests in table.rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    chosen = {k: " / ".join(dict.fromkeys(c["chosen_per_fold"])) for k, c in (results.get("bound_method") or {}).items()}
+    if chosen:
+        lines.append("best: the motion-free method chosen for each half of the clips on the other half ("
+                     + "; ".join(f"k={k} {m}" for k, m in chosen.items()) + "); motion_bound = original − best, "
+                     "paper_bound = original − full")
     return "\n".join(lines)

@@ -39,13 +39,15 @@ from torch import nn
 
 from .. import distributed
 from ..config import Config
+from ..errors import ConfigError
 from ..io import code_version, read_json
+from ..probes import DEFAULT_DRAWS, PROBES, check_probes, variants
 from ..selection import DEFAULT_POOL
 from ..selection import candidates as candidate_pool
 from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
 from .results import SCHEMA, write_per_class_csv, write_per_clip_csv, write_results
 from .stats import CI_LEVEL
-from .summary import collect_outcomes, summarize
+from .summary import CLASS_FLOOR, TARGETS, collect_outcomes, summarize
 from .table import TABLE_DIR, write_csv_gz
 
 FILES = {"per_class": "per_class.csv", "per_clip": "per_clip.csv", "table": TABLE_DIR,
@@ -74,12 +76,18 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
             candidates: int | str = DEFAULT_POOL, seed: int = 0, num_frames: int | None = None, batch_size: int = 64,
             shard_size: int = 256, bootstrap: int = 1000, level: float = CI_LEVEL, device: str | torch.device = "cpu",
             resume: bool = False, config: Config | None = None, provenance: dict[str, Any] | None = None,
-            write_csv: bool = True, progress: bool = True) -> dict:
+            write_csv: bool = True, progress: bool = True, probes: Sequence[str] = PROBES,
+            probe_draws: int = DEFAULT_DRAWS, target: str = "auto", classes: Sequence[str] | None = None,
+            class_floor: float = CLASS_FLOOR) -> dict:
     """Run the analysis into `out` and return results.json's content.
 
     `model` maps (B, 3, T, H, W) clips in [0, 1] to logits; `generators`/`pixel_generators` map k to a
-    callable (frames (B, 3, k, H, W), indices (B, k)) → (B, 3, T, H, W). k's without a generator get
-    `original` and `uniform` only. `candidates` is the pool size (seeded) or "all".
+    callable (frames (B, 3, k, H, W), indices (B, k)) → (B, 3, T, H, W). k's without a generator get the
+    replicated-frame methods only. `candidates` is the pool size (seeded) or "all". `probes` are the
+    temporal probes to run (motionprobe/probes.py). `target`: "label" scores against the labels,
+    "prediction" against the model's prediction on the original clip (agreement: no label needed),
+    "both", or "auto" (labels where the dataset has them). `classes` default to the dataset's (to the
+    model's for an unlabelled dataset, given here).
     """
     started = _now()
     out = Path(out)
@@ -98,9 +106,16 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
                 "generators": {str(k): fingerprint_object(g) for k, g in sorted(generators.items())},
                 "pixel_generators": {str(k): fingerprint_object(g) for k, g in sorted(pixel_generators.items())},
                 "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(candidates)}
-    pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in sorted(generators)}
-    plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, pixel_ks=sorted(pixel_generators),
-                      num_clips=len(dataset), shard_size=shard_size, identity=identity)
+    pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in ks}
+    probes = check_probes(tuple(probes))
+    plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, generator_ks=sorted(generators),
+                      pixel_ks=sorted(pixel_generators), num_clips=len(dataset), shard_size=shard_size,
+                      probes=[(name, variants(name, probe_draws)) for name in probes], identity=identity)
+    labelled = bool(list(getattr(dataset, "classes", []))) and (getattr(dataset, "metadata", {}) or {}).get("labelled", True)
+    targets = resolve_targets(target, labelled)
+    classes = list(classes if classes is not None else dataset.classes)
+    if not classes:
+        raise ConfigError("classes", "an unlabelled dataset needs the model's class names to report by class")
     def prepare() -> None:
         open_table(out, plan, resume)  # refuses a folder holding another analysis before anything is written
         if config is not None:
@@ -111,15 +126,23 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
     distributed.run_on_main(prepare)
     table_dir = run_engine(model, dataset, out, plan, generators, pixel_generators, batch_size=batch_size,
                            device=device, resume=True, shards=distributed.owned_shards(plan.num_shards, world),
-                           progress=progress and world.is_main)
+                           progress=progress and world.is_main, seed=seed)
     distributed.barrier()  # every shard is on disk before rank 0 reads the table
 
     def merge() -> dict:
-        outcomes = collect_outcomes(table_dir, plan, seed)
-        classes = list(dataset.classes)
         kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
+        summaries = {}
+        for name in targets:
+            outcomes = collect_outcomes(table_dir, plan, seed, target=name)
+            summaries[name] = summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level,
+                                        target=name, class_floor=class_floor)
+            if name == targets[0]:
+                primary = outcomes
+        outcomes = primary
         results: dict[str, Any] = {"schema": SCHEMA, "classes": classes}
-        results.update(summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level))
+        results.update(summaries[targets[0]])
+        if len(targets) > 1:
+            results["agreement"] = summaries[targets[1]]
         results["skipped"] = {"count": len(outcomes.skipped),
                               "items": [{"id": i, "reason": r} for i, r in outcomes.skipped]}
         files = dict(FILES)
@@ -136,13 +159,28 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
         write_per_class_csv(out / FILES["per_class"], results)
         write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
         if write_csv:
-            write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames)
+            write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames, plan.probe_names)
         results["timestamps"] = {"started": started, "finished": _now()}
         write_results(out / "results.json", results)
         return results
 
     results = distributed.run_on_main(merge)
     return results if world.is_main else read_json(out / "results.json")
+
+
+def resolve_targets(target: str, labelled: bool) -> tuple[str, ...]:
+    """The targets an analysis scores against, the first one headlining results.json.
+
+    >>> resolve_targets("auto", True), resolve_targets("auto", False), resolve_targets("both", True)
+    (('label',), ('prediction',), ('label', 'prediction'))
+    """
+    if target not in ("auto", *TARGETS, "both"):
+        raise ConfigError("analysis.target", f"expected auto, label, prediction or both, got {target!r}")
+    if target in ("label", "both") and not labelled:
+        raise ConfigError("analysis.target", "this dataset has no labels; score against the model's prediction")
+    if target == "auto":
+        return ("label",) if labelled else ("prediction",)
+    return ("label", "prediction") if target == "both" else (target,)
 
 
 def _now() -> str:

@@ -13,6 +13,7 @@ interval of "original − full" reflects that both were measured on the same cli
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,28 +39,72 @@ def _round(x: float, digits: int) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), digits)
 
 
+def resample_counts(n: int, n_boot: int, seed: int | list[int]) -> Iterator[np.ndarray]:
+    """The bootstrap's resamples of n clips as multinomial counts, in chunks of (b, n) rows.
+
+    Deterministic given `seed` (an int or a list of ints, as numpy seeds): every statistic drawn from
+    the same seed sees the same resamples, which is what makes differences of them paired."""
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _MAX_CHUNK_CELLS // max(1, n))
+    p = np.full(n, 1.0 / n)
+    for lo in range(0, n_boot, chunk):
+        yield rng.multinomial(n, p, size=min(n_boot, lo + chunk) - lo).astype(np.float64)
+
+
 def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | list[int]) -> np.ndarray:
     """Means of each row of `values` (M, N) over `n_boot` resamples of the N columns: (n_boot, M).
 
     Each resample draws N clips with replacement, as multinomial counts shared by all M rows.
-    Deterministic given `seed` (an int or a list of ints, as numpy seeds).
     """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2:
         raise ValueError(f"values must be (statistics, clips), got shape {values.shape}")
     m, n = values.shape
-    out = np.empty((n_boot, m))
     if n == 0:
-        out.fill(np.nan)
-        return out
-    rng = np.random.default_rng(seed)
-    chunk = max(1, _MAX_CHUNK_CELLS // n)
-    p = np.full(n, 1.0 / n)
-    for lo in range(0, n_boot, chunk):
-        hi = min(n_boot, lo + chunk)
-        counts = rng.multinomial(n, p, size=hi - lo).astype(np.float64)  # (b, N)
-        out[lo:hi] = counts @ values.T / n
-    return out
+        return np.full((n_boot, m), np.nan)
+    return np.concatenate([counts @ values.T / n for counts in resample_counts(n, n_boot, seed)])
+
+
+def crossfit_choice(values: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Two-fold cross-fitting: the method chosen for each fold is the best on the *other* fold.
+
+    `values` (M, N) are per-clip scores of M candidate methods in priority order (ties go to the earlier
+    method), `folds` (N,) in {0, 1}. Returns the per-clip cross-fitted vector (clip i scored by the method
+    chosen on the fold it is not in) and the method chosen for fold 0 and fold 1. No clip's score depends
+    on a choice its own label took part in, so the mean does not reward luck on the clips it reports.
+
+    >>> values = np.array([[1, 1, 0, 0], [0, 1, 1, 1.0]])
+    >>> crossfit_choice(values, np.array([0, 0, 1, 1]))
+    (array([0., 1., 0., 0.]), [1, 0])
+    """
+    values, folds = np.asarray(values, dtype=np.float64), np.asarray(folds)
+    chosen = []
+    for fold in (0, 1):
+        other = folds != fold
+        means = values[:, other].mean(axis=1) if other.any() else values.mean(axis=1)
+        chosen.append(int(np.flatnonzero(means >= means.max() - 1e-12)[0]))
+    return np.where(folds == 0, values[chosen[0]], values[chosen[1]]), chosen
+
+
+def bootstrap_crossfit(values: np.ndarray, folds: np.ndarray, n_boot: int, seed: int | list[int]) -> np.ndarray:
+    """The cross-fitted mean (`crossfit_choice`) in each bootstrap resample, the choice made afresh in
+    every resample: (n_boot,). With the seed of `bootstrap_means` it sees the same resamples, so the
+    difference to another statistic of that call is paired."""
+    values, folds = np.asarray(values, dtype=np.float64), np.asarray(folds)
+    m, n = values.shape
+    if n == 0:
+        return np.full(n_boot, np.nan)
+    masks = [(folds == f).astype(np.float64) for f in (0, 1)]
+    out = []
+    for counts in resample_counts(n, n_boot, seed):
+        sums = [counts @ (values * mask).T for mask in masks]        # (b, M) per fold
+        sizes = [counts @ mask for mask in masks]                     # (b,) per fold
+        means = [s / np.maximum(size, 1e-12)[:, None] for s, size in zip(sums, sizes, strict=True)]
+        # the first method reaching the best mean of the other fold (priority order breaks ties)
+        pick = [np.argmax(means[1 - f] >= means[1 - f].max(axis=1, keepdims=True) - 1e-12, axis=1) for f in (0, 1)]
+        rows = np.arange(len(counts))
+        out.append((sums[0][rows, pick[0]] + sums[1][rows, pick[1]]) / n)
+    return np.concatenate(out)
 
 
 def percentile_interval(boot: np.ndarray, level: float = CI_LEVEL) -> np.ndarray:
@@ -92,3 +137,26 @@ def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
         return float("nan")
     diff = pos[:, None] - neg[None, :]
     return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN when either side is constant.
+
+    >>> a = np.array([1, 2, 3, 4.0])
+    >>> spearman(a, np.array([10, 20, 30, 35.0])), spearman(a, -a)
+    (1.0, -1.0)
+    """
+    ra, rb = _ranks(np.asarray(a, dtype=np.float64)), _ranks(np.asarray(b, dtype=np.float64))
+    if len(ra) < 2 or ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(len(x), dtype=np.float64)
+    for value in np.unique(x):  # ties share their average rank
+        tied = x == value
+        ranks[tied] = ranks[tied].mean()
+    return ranks
