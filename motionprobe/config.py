@@ -50,6 +50,7 @@ class ModelConfig:
     batch_norm: bool = False  # BatchNorm after each conv: not the paper's C3D, but trains fast from scratch
     weights: str | None = None
     model_factory: str | None = None
+    hf_model: str | None = None  # a Hugging Face video classifier: save_pretrained folder or hub id
 
 
 @dataclass
@@ -219,7 +220,8 @@ def resolve(preset_name: str | None = None, *, base: Config | None = None, file:
             overrides: dict[str, Any] | None = None) -> Config:
     """The config a run uses: a preset (or `base`, e.g. a trained model's config) < a config file's values
     < explicit overrides (config paths → values). Without a preset or base, the embedded benchmark gets
-    `tiny` and real datasets `paper`. The result is validated.
+    `tiny` and real datasets `paper`. With `model.hf_model`, the clip length and crop are the Hugging Face
+    model's (models/hf.py `fit_data_to_model`). The result is validated.
 
     >>> cfg = resolve(overrides={"analysis.ks": [1, 4]})
     >>> cfg.preset, cfg.analysis.ks
@@ -233,6 +235,10 @@ def resolve(preset_name: str | None = None, *, base: Config | None = None, file:
         cfg = preset(preset_name or ("tiny" if dataset == "synthetic" else "paper"))
     apply_overrides(cfg, file)
     apply_overrides(cfg, overrides)
+    if cfg.model.hf_model and not (base is not None and preset_name is None):  # a trained model's config already fits
+        from .models.hf import fit_data_to_model
+
+        fit_data_to_model(cfg)
     validate(cfg)
     return cfg
 
@@ -268,6 +274,10 @@ def validate(cfg: Config) -> None:
     if not (_is_number(m.width) and m.width > 0):
         raise ConfigError("model.width", f"expected a positive channel multiplier, got {m.width!r}")
     _positive_int(m.fc_dim, "model.fc_dim")
+    if m.hf_model is not None and not (isinstance(m.hf_model, str) and m.hf_model):
+        raise ConfigError("model.hf_model", f"expected a Hugging Face model folder or hub id, got {m.hf_model!r}")
+    if m.hf_model and m.model_factory:
+        raise ConfigError("model.hf_model", "a Hugging Face model and a model factory were both given; choose one")
     _fraction(m.dropout, "model.dropout")
     for name in ("epochs", "batch_size", "lr_step_epochs", "log_every"):
         _positive_int(getattr(t, name), f"train.{name}")

@@ -131,18 +131,22 @@ class ModelFolder(_RunFolder):
         return list(self.meta()["classes"])
 
     def save(self, model: Any, cfg: config_mod.Config, classes: Sequence[str], **meta: Any) -> None:
+        """Write the folder, meta.json last; a Hugging Face model's architecture config goes into meta.json."""
+        from .models.registry import network_record
+
         info = {"classes": list(classes), "preprocessing": model.preprocessing.to_dict(),
-                "spec": asdict(model.spec), "code_version": code_version(), **meta}
+                "spec": asdict(model.spec), "code_version": code_version(), **network_record(model), **meta}
         write_checkpoint(self.path, model.net.state_dict(), cfg.to_dict(), info)
 
     def load(self, device: str | torch.device = "cpu", *, trust_model_code: bool = False) -> tuple[Any, dict[str, Any]]:
         """The model in eval mode on `device`, and its meta.json. A model factory named by the saved config is
         imported only with `trust_model_code`."""
-        from .models import ModelSpec, Preprocessing, build_model
+        from .models import ModelSpec, Preprocessing
+        from .models.registry import rebuild_model
         from .models.state_dict import load_state_strict
 
         meta = self.meta()
-        model = build_model(self.config(), len(meta["classes"]), trust_model_code=trust_model_code)
+        model = rebuild_model(self.config(), len(meta["classes"]), meta, trust_model_code=trust_model_code)
         load_state_strict(model.net, load_tensors(self.weights), str(self.weights))
         model.set_preprocessing(Preprocessing.from_dict(meta["preprocessing"]))
         spec = dict(meta.get("spec", {}))

@@ -26,6 +26,7 @@ CONFIG_OPTIONS = {
     "annotations": "data.annotations", "frame_stride": "data.frame_stride", "resize_mode": "data.resize_mode",
     "test_fraction": "data.test_fraction",
     "arch": "model.arch", "weights": "model.weights", "model_factory": "model.model_factory",
+    "hf_model": "model.hf_model",
     "epochs": "train.epochs", "batch_size": "train.batch_size", "lr": "train.lr",
     "generator_epochs": "generator.epochs", "generator_batch_size": "generator.batch_size",
     "generator_lr": "generator.lr", "decay_fraction": "generator.decay_fraction",
@@ -63,6 +64,12 @@ def add_data(p: argparse.ArgumentParser) -> None:
     g.add_argument("--frame-stride", type=int, help="take every N-th frame (default 1)")
     g.add_argument("--resize-mode", choices=["fixed", "short_side"], help="fixed: C3D's 128×171; short_side: keep aspect")
     g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
+
+
+def add_hf_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hf-model", metavar="DIR", help="a Hugging Face transformers video classifier (VideoMAE, "
+                   "TimeSformer, …): a save_pretrained folder or a hub id; its clip length and size become the data's, "
+                   "its head is replaced for the dataset's classes (needs motionprobe[hf])")
 
 
 def ks(text: str) -> list[int]:

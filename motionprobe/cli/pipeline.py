@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_common, ks, resolve_config
+from .options import add_common, add_hf_model, ks, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +22,7 @@ def add(sub: argparse._SubParsersAction) -> None:
                     "pixel one for K = 1, run the analysis and write the report. Rerunning skips finished "
                     "stages and resumes an interrupted one.")
     add_pipeline_options(p)
+    add_hf_model(p)
     add_common(p)
     p.set_defaults(run=run, parser=p)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..models import architectures
-from .options import add_common, resolve_config
+from .options import add_common, add_hf_model, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +18,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", metavar="FILE", help="start from pretrained weights: c3d.pickle, torchvision .pth, "
                    "or a motionprobe model folder / .safetensors; the classifier is replaced for this dataset")
     p.add_argument("--model-factory", metavar="MOD:FN", help="your own model: package.module:function(num_classes=N)")
+    add_hf_model(p)
     p.add_argument("--epochs", type=int, help="training epochs")
     p.add_argument("--batch-size", type=int, help="clips per step")
     p.add_argument("--lr", type=float, help="learning rate")

@@ -37,6 +37,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..config import Config
 from ..errors import ConfigError, UserError
 from ..io import read_json
 from .wrapper import ModelSpec, Preprocessing, VideoModel
@@ -284,15 +285,9 @@ def wrap_hf(hf_model: nn.Module, preprocessing: Preprocessing, **extra: Any) -> 
     return VideoModel(net, preprocessing, spec)
 
 
-def load_hf_model(source: str | Path, num_classes: int | None = None) -> tuple[VideoModel, list[str]]:
-    """A transformers video classifier from a local folder (what `save_pretrained` writes) or a hub id.
-
-    Returns the model in eval mode and its class names. With `num_classes` other than the checkpoint's, the
-    classifier head is re-initialised for that many classes (transformers' `ignore_mismatched_sizes`, which
-    inits it the way the model's own `_init_weights` does, for any architecture; every other tensor must load
-    as saved, or this is an error naming the keys) and the names are "class_i": the dataset's names apply.
-    `model.spec.extra["hf"]` records the source, the processor file used and whether the head was replaced.
-    """
+def _video_classifier_config(source: str | Path) -> tuple[str, bool, Any]:
+    """(where transformers reads it, whether that is a local folder, its config), refused with one line unless
+    it is a transformers video classifier. Code a folder or hub repo ships (`auto_map`) is never run."""
     transformers = _transformers()
     folder = Path(source).expanduser()
     local = folder.is_dir()
@@ -304,14 +299,61 @@ def load_hf_model(source: str | Path, num_classes: int | None = None) -> tuple[V
     what = "" if local else "no such folder, and as a hub model id: "
     with _quiet():
         try:
-            config = transformers.AutoConfig.from_pretrained(where, local_files_only=local)
+            config = transformers.AutoConfig.from_pretrained(where, local_files_only=local, trust_remote_code=False)
         except LOAD_ERRORS as e:
             raise UserError(f"{source}: {what}cannot load a Hugging Face config: {_first_line(e)}") from None
-        video_classifiers = transformers.MODEL_FOR_VIDEO_CLASSIFICATION_MAPPING
-        if type(config) not in video_classifiers:
-            known = ", ".join(sorted(c.model_type for c in video_classifiers.keys()))
-            raise UserError(f"{source}: a {config.model_type} model is not a transformers video classifier "
-                            f"(those are {known})")
+    video_classifiers = transformers.MODEL_FOR_VIDEO_CLASSIFICATION_MAPPING
+    if type(config) not in video_classifiers:
+        known = ", ".join(sorted(c.model_type for c in video_classifiers.keys()))
+        raise UserError(f"{source}: a {config.model_type} model is not a transformers video classifier "
+                        f"(those are {known})")
+    return where, local, config
+
+
+def fit_data_to_model(cfg: Config) -> str | None:
+    """Make the data config's clip length and crop those of the Hugging Face model `cfg.model.hf_model`; returns
+    the one-line note it logs, or None when they already agree. Only the model's config is read.
+
+    The model wins because it cannot take anything else: its position embeddings are built for `num_frames`
+    frames of `image_size` pixels. Clips of the data's crop would only be resized to that inside the wrapper,
+    and the generator would learn frames at a size the model never sees. A resize smaller than the new crop
+    is scaled up, aspect kept, so the crop fits: VideoMAE at 224 turns resize (128, 171) into (224, 299).
+    """
+    _, _, config = _video_classifier_config(cfg.model.hf_model)
+    frames, (height, width) = frames_of(config), size_of(config)
+    if height != width:
+        raise ConfigError("model.hf_model", f"{cfg.model.hf_model} takes {height}×{width} frames; motionprobe's "
+                                            "clips are square (data.crop_size)")
+    d = cfg.data
+    before = (d.num_frames, d.crop_size, tuple(d.resize))
+    d.num_frames, d.crop_size = frames, height
+    if min(d.resize) < height:
+        scale = height / min(d.resize)
+        d.resize = (round(d.resize[0] * scale), round(d.resize[1] * scale))
+    changes = [f"{name} {old} → {new}" for name, old, new in zip(("data.num_frames", "data.crop_size", "data.resize"),
+                                                                   before, (d.num_frames, d.crop_size, tuple(d.resize)),
+                                                                   strict=True) if old != new]
+    if not changes:
+        return None
+    note = (f"{', '.join(changes)}: the Hugging Face model {cfg.model.hf_model} ({config.model_type}) takes "
+            f"{frames} frames of {height}×{width}")
+    log.warning(note)
+    return note
+
+
+def load_hf_model(source: str | Path, num_classes: int | None = None) -> tuple[VideoModel, list[str]]:
+    """A transformers video classifier from a local folder (what `save_pretrained` writes) or a hub id.
+
+    Returns the model in eval mode and its class names. With `num_classes` other than the checkpoint's, the
+    classifier head is re-initialised for that many classes (transformers' `ignore_mismatched_sizes`, which
+    inits it the way the model's own `_init_weights` does, for any architecture; every other tensor must load
+    as saved, or this is an error naming the keys) and the names are "class_i": the dataset's names apply.
+    `model.spec.extra["hf"]` records the source, the processor file used and whether the head was replaced.
+    """
+    transformers = _transformers()
+    where, local, config = _video_classifier_config(source)
+    what = "" if local else "no such folder, and as a hub model id: "
+    with _quiet():
         file_classes = int(config.num_labels)
         replace = num_classes is not None and num_classes != file_classes
         if replace:
@@ -320,7 +362,7 @@ def load_hf_model(source: str | Path, num_classes: int | None = None) -> tuple[V
         try:
             hf_model, info = transformers.AutoModelForVideoClassification.from_pretrained(
                 where, config=config, local_files_only=local, ignore_mismatched_sizes=replace, dtype=torch.float32,
-                weights_only=True, output_loading_info=True)
+                weights_only=True, trust_remote_code=False, output_loading_info=True)
         except LOAD_ERRORS as e:
             raise UserError(f"{source}: {what}cannot load it as a transformers video classifier: "
                             f"{_first_line(e)}") from None
@@ -373,7 +415,8 @@ def build_hf_from_config(config_dict: dict, num_classes: int) -> VideoModel:
             if int(config.num_labels) != num_classes:
                 config.id2label = {i: f"class_{i}" for i in range(num_classes)}
                 config.label2id = {name: i for i, name in config.id2label.items()}
-            hf_model = transformers.AutoModelForVideoClassification.from_config(config, dtype=torch.float32)
+            hf_model = transformers.AutoModelForVideoClassification.from_config(config, dtype=torch.float32,
+                                                                                trust_remote_code=False)
         except LOAD_ERRORS as e:
             raise UserError(f"cannot build the saved {model_type} architecture: {_first_line(e)}") from None
     return wrap_hf(hf_model, default_preprocessing(size_of(config)), source="architecture config")

@@ -1,10 +1,12 @@
 """Build any video model from a Config; the CLI and the tests iterate over the one table of architectures.
 
-A model comes from one of two places, in this order:
+A model comes from one of three places, in this order:
 
 - `model.model_factory` (`package.module:function`): the user's own code. Importing it runs it, so a factory
   is built only when the caller says it trusts it (`trust_model_code=True`: the user typed the option). A
   config read from a model folder someone else made may name any module, and must never run it on its own;
+- `model.hf_model`: a Hugging Face transformers video classifier (a `save_pretrained` folder or a hub id),
+  its head re-initialised when the dataset has another class count (models/hf.py);
 - `model.arch`: a registered `Architecture` (models/spec.py), e.g. c3d, r3d_18, i3d.
 """
 
@@ -47,14 +49,16 @@ def build_architecture(arch: Architecture, num_classes: int, cfg: Config) -> Vid
 
 
 def build_model(cfg: Config, num_classes: int, *, trust_model_code: bool = False) -> VideoModel:
-    """The model `cfg.model` describes, with `num_classes` outputs and fresh weights. `trust_model_code` allows
-    importing `model.model_factory`."""
+    """The model `cfg.model` describes, with `num_classes` outputs and fresh weights (a Hugging Face model: its
+    own, with a fresh head for another class count). `trust_model_code` allows importing `model.model_factory`."""
     if cfg.model.model_factory:
         if not trust_model_code:
             raise ConfigError("model.model_factory", f"{cfg.model.model_factory!r} names code to import, and a saved "
                                                      "config never runs code on its own; pass {trust_model_code} "
                                                      "if you trust it", "trust_model_code")
         return _from_factory(cfg.model.model_factory, num_classes, cfg)
+    if cfg.model.hf_model:
+        return _from_hf(cfg, num_classes)
     return build_architecture(architecture(cfg.model.arch), num_classes, cfg)
 
 
@@ -74,3 +78,32 @@ def _from_factory(spec: str, num_classes: int, cfg: Config) -> VideoModel:
         size = (cfg.data.crop_size, cfg.data.crop_size)
         model = wrap(model, input_size=size, num_frames=cfg.data.num_frames)
     return model
+
+
+def _from_hf(cfg: Config, num_classes: int) -> VideoModel:
+    """The Hugging Face classifier, refused before any training when its clip length is not the data's (its
+    position embeddings fix it; `config.resolve` sets the data's from the model)."""
+    from .hf import load_hf_model
+
+    model, _ = load_hf_model(cfg.model.hf_model, num_classes=num_classes)
+    if model.spec.num_frames != cfg.data.num_frames:
+        raise ConfigError("data.num_frames", f"the Hugging Face model {cfg.model.hf_model} takes {model.spec.num_frames}"
+                                             f"-frame clips, the data config gives {cfg.data.num_frames}")
+    return model
+
+
+def network_record(model: VideoModel) -> dict:
+    """What a model folder's meta.json needs beside its config to rebuild the network: for a Hugging Face model
+    its architecture config (`hf_config`), so the folder no longer needs the folder or hub id it came from."""
+    from .hf import HFVideoClassifier, hf_architecture_config
+
+    return {"hf_config": hf_architecture_config(model)} if isinstance(model.net, HFVideoClassifier) else {}
+
+
+def rebuild_model(cfg: Config, num_classes: int, meta: dict, *, trust_model_code: bool = False) -> VideoModel:
+    """The network of a saved model (fresh weights, to load the saved ones into) from its config and meta.json."""
+    if "hf_config" in meta:
+        from .hf import build_hf_from_config
+
+        return build_hf_from_config(meta["hf_config"], num_classes)
+    return build_model(cfg, num_classes, trust_model_code=trust_model_code)

@@ -174,9 +174,9 @@ def _read_motionprobe(path: Path, spec: Architecture | None) -> tuple[dict, Prep
 
 def _saved_architecture(folder: Path, meta: dict) -> str | None:
     """The registered architecture a model folder holds: its spec's record, or (folders saved before the record)
-    the config's arch, unless the config names a model factory."""
+    the config's arch, unless the config names a factory or Hugging Face model."""
     spec = meta.get("spec") or {}
     if "architecture" in spec:
         return spec["architecture"]
     model = (read_json(folder / "config.json") if (folder / "config.json").is_file() else {}).get("model", {})
-    return None if model.get("model_factory") else model.get("arch")
+    return None if model.get("model_factory") or model.get("hf_model") else model.get("arch")
