@@ -54,12 +54,13 @@ class Variant:
     index_encoding: str = "slots"
     layers: tuple[str, ...] | None = None  # perceptual layers; None: the model's default
     pixel_weight: float = 0.0  # perceptual + this × pixel
+    kind: str = "pixels"  # the generator paints pixels, or ("flow") only moves the given ones
 
     def config(self, base: Config) -> Config:
         cfg = from_dict(base.to_dict())
         g = cfg.generator
-        g.use_indices, g.residual, g.copy_given, g.index_encoding = \
-            self.use_indices, self.residual, self.copy_given, self.index_encoding
+        g.use_indices, g.residual, g.copy_given, g.index_encoding, g.kind = \
+            self.use_indices, self.residual, self.copy_given, self.index_encoding, self.kind
         if self.layers:
             g.perceptual_layers = self.layers
         g.pixel_weight = self.pixel_weight
@@ -77,6 +78,9 @@ VARIANTS = {v.name: v for v in [
             layers=("relu2", "relu3b", "relu4b", "relu5b")),
     Variant("perceptual_no_indices_shallow", "perceptual", use_indices=False, layers=("relu1", "relu2", "relu3b")),
     *(Variant(f"perceptual_no_indices_pixel{w}", "perceptual", use_indices=False, pixel_weight=w) for w in (10, 30, 100)),
+    Variant("flow", "perceptual", kind="flow"),
+    Variant("flow_no_indices", "perceptual", use_indices=False, kind="flow"),
+    Variant("flow_pixel", "pixel", kind="flow"),
 ]}
 DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
 

@@ -50,7 +50,8 @@ def c3d_feature_dim(channels: int, num_frames: int, height: int, width: int) -> 
 
 class C3D(nn.Module):
     def __init__(self, num_classes: int, width: float = 1.0, fc_dim: int = 4096, dropout: float = 0.5,
-                 num_frames: int = 16, input_size: tuple[int, int] = (112, 112), batch_norm: bool = False):
+                 num_frames: int = 16, input_size: tuple[int, int] = (112, 112), batch_norm: bool = False,
+                 global_pool: bool = False):
         super().__init__()
         ch = {name: max(1, round(c * width)) for name, c in WIDTHS.items()}
 
@@ -70,10 +71,12 @@ class C3D(nn.Module):
         self.pool4 = nn.MaxPool3d(2, 2)
         self.conv5a, self.relu5a = conv(ch["conv4b"], ch["conv5a"]), nn.ReLU()
         self.conv5b, self.relu5b = conv(ch["conv5a"], ch["conv5b"]), nn.ReLU()
-        self.pool5 = nn.MaxPool3d(2, 2, padding=(0, 1, 1))
+        # global_pool: pool5 takes the maximum over all of time and space, so fc6 sees where nothing is but
+        # what: a small C3D then learns small objects and two-frame events from a few hundred clips.
+        self.pool5 = nn.AdaptiveMaxPool3d(1) if global_pool else nn.MaxPool3d(2, 2, padding=(0, 1, 1))
         self.flatten = nn.Flatten()
-        self.fc6, self.relu6, self.drop6 = nn.Linear(c3d_feature_dim(ch["conv5b"], num_frames, *input_size), fc_dim), \
-            nn.ReLU(), nn.Dropout(dropout)
+        features = ch["conv5b"] if global_pool else c3d_feature_dim(ch["conv5b"], num_frames, *input_size)
+        self.fc6, self.relu6, self.drop6 = nn.Linear(features, fc_dim), nn.ReLU(), nn.Dropout(dropout)
         self.fc7, self.relu7, self.drop7 = nn.Linear(fc_dim, fc_dim), nn.ReLU(), nn.Dropout(dropout)
         self.fc8 = nn.Linear(fc_dim, num_classes)
 
@@ -100,7 +103,7 @@ def build_c3d(num_classes: int, cfg: Config) -> C3D:
     """C3D for `cfg`'s clips: fc6 is sized for data.num_frames × crop_size² (pool5 flattened)."""
     return C3D(num_classes, width=cfg.model.width, fc_dim=cfg.model.fc_dim, dropout=cfg.model.dropout,
                num_frames=cfg.data.num_frames, input_size=(cfg.data.crop_size, cfg.data.crop_size),
-               batch_norm=cfg.model.batch_norm)
+               batch_norm=cfg.model.batch_norm, global_pool=cfg.model.global_pool)
 
 
 ARCHITECTURE = register(Architecture(
