@@ -55,13 +55,22 @@ def train_small_model(dataset, epochs=3, seed=1):
     return model.eval()
 
 
+KINDS = ("appearance", "motion", "keyframe")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """The small model trained on the benchmark, and its analysis at k = 1 with every probe."""
+    model = train_small_model(SyntheticMotionDataset("train", per_class=24, size=32, kinds=KINDS))
+    test = SyntheticMotionDataset("test", per_class=6, size=32, kinds=KINDS)
+    results = analyze(model, test, tmp_path_factory.mktemp("planted"), generators={1: Replicate(1)}, ks=(1,),
+                      candidates="all", bootstrap=300, batch_size=128, shard_size=40, progress=False)
+    return test, results
+
+
 @pytest.mark.slow
-def test_the_analysis_recovers_the_planted_truth(tmp_path):
-    kinds = ("appearance", "motion", "keyframe")
-    model = train_small_model(SyntheticMotionDataset("train", per_class=24, size=32, kinds=kinds))
-    test = SyntheticMotionDataset("test", per_class=6, size=32, kinds=kinds)
-    results = analyze(model, test, tmp_path, generators={1: Replicate(1)}, ks=(1,), candidates="all",
-                      bootstrap=300, batch_size=128, shard_size=40, progress=False)
+def test_the_analysis_recovers_the_planted_truth(planted):
+    test, results = planted
     kinds = test.metadata["kinds"]
     acc = results["accuracy"]
     assert acc["original"]["value"] >= 0.85  # the model learned all three kinds
@@ -83,3 +92,26 @@ def test_the_analysis_recovers_the_planted_truth(tmp_path):
     assert keyframe["full"]["1"]["value"] >= keyframe["uniform"]["1"]["value"] + 0.2
     # The oracle is right whenever any single frame is: for appearance and key-frame classes, nearly always.
     assert per_kind["appearance"]["accuracy"]["oracle"]["1"]["value"] >= 0.9
+
+
+@pytest.mark.slow
+def test_the_probes_measure_what_was_planted(planted):
+    """Reverse is a clean probe here: appearance and key-frame classes keep their accuracy, and the drifts are
+    taken for their opposite direction. Shuffle makes the motion classes lose most of theirs."""
+    test, results = planted
+    probes, kinds = results["probes"], test.metadata["kinds"]
+    original = results["per_kind"]
+    for kind in ("appearance", "keyframe"):
+        reverse = probes["per_kind"][kind]["reverse"]["accuracy"]["value"]
+        assert reverse >= original[kind]["accuracy"]["original"]["value"] - 0.10
+    opposite = {"drift_right": "drift_left", "drift_left": "drift_right", "drift_up": "drift_down",
+                "drift_down": "drift_up"}
+    confusion = probes["confusion"]["reverse"]
+    flipped = sum(confusion[c].get(opposite[c], 0) for c in opposite)
+    assert flipped >= 0.75 * sum(sum(confusion[c].values()) for c in opposite)  # most drifts read backwards
+    motion = probes["per_kind"]["motion"]["shuffle"]["accuracy"]["value"]
+    assert motion <= 0.5 * original["motion"]["accuracy"]["original"]["value"]
+    assert set(probes["accuracy"]) == {"shuffle", "reverse", "freeze", "slow", "fast", "local_shuffle"}
+    assert {c for c in kinds if kinds[c] == "motion"} <= set(probes["per_class"])
+    # A frozen clip is the first frame replicated: on motion classes it is as blind as one replicated frame.
+    assert probes["per_kind"]["motion"]["freeze"]["accuracy"]["value"] <= 0.5

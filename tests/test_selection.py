@@ -19,7 +19,9 @@ from motionprobe.selection import (
     mask_subset,
     num_subsets,
     random_subsets,
+    select_contrast,
     select_max_response,
+    select_mean_response,
     select_oracle,
     select_random,
     select_uniform,
@@ -212,3 +214,72 @@ def test_a_candidates_score_only_moves_its_own_selection():
     assert sel.row[sel.clip == 5][0] == target
     others = base.clip != 5
     assert np.array_equal(sel.row[others], base.row[others])
+
+
+# -- bag-of-candidates selectors: mean response and contrast ---------------------------------------
+
+def probability_table(probs, clips, subsets, labels):
+    """A ScoreTable from full probability rows (candidates × classes), with the top-3 classes kept."""
+    probs = np.asarray(probs, dtype=float)
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :3]
+    top = np.take_along_axis(probs, order, axis=1)
+    return ScoreTable.from_rows(clips, subsets, order[:, 0], top[:, 0], probs[np.arange(len(probs)), labels],
+                                labels, top_class=order, top_prob=top)
+
+
+def pool_means(probs, clips):
+    clips = np.asarray(clips)
+    unique = np.unique(clips)
+    return unique, np.stack([np.asarray(probs)[clips == c].mean(axis=0) for c in unique])
+
+
+# A key-frame clip of class 2: 14 candidates lack the flash and the model calls them class 0 (a catch-all)
+# with 0.6; the 2 flash candidates say class 2 with 0.55. Max response and the mean both say class 0; the
+# contrast against the clip's own mean finds class 2.
+FLASH = [[0.6, 0.3, 0.1]] * 14 + [[0.4, 0.05, 0.55]] * 2
+FLASH_TABLE = probability_table(FLASH, [0] * 16, [(t,) for t in range(16)], [2] * 16)
+
+
+def test_contrast_finds_the_rare_decisive_candidate():
+    clips, means = pool_means(FLASH, [0] * 16)
+    assert select_max_response(FLASH_TABLE).pred.tolist() == [0]
+    assert select_mean_response(FLASH_TABLE, clips, means).pred.tolist() == [0]
+    sel = select_contrast(FLASH_TABLE, clips, means)
+    assert sel.pred.tolist() == [2] and sel.correct.tolist() == [True] and sel.subsets(FLASH_TABLE) == [(14,)]
+
+
+def test_mean_response_outvotes_one_confident_outlier():
+    # An appearance clip of class 1: one candidate is confidently wrong (class 0, 0.9), the rest say class 1.
+    probs = [[0.9, 0.05, 0.05]] + [[0.3, 0.6, 0.1]] * 5
+    tbl = probability_table(probs, [0] * 6, [(t,) for t in range(6)], [1] * 6)
+    clips, means = pool_means(probs, [0] * 6)
+    assert select_max_response(tbl).pred.tolist() == [0]
+    sel = select_mean_response(tbl, clips, means)
+    assert sel.pred.tolist() == [1] and sel.subsets(tbl) == [(1,)]  # the first of the most confident in class 1
+
+
+def test_contrast_is_bounded_by_the_pool_size():
+    # The ratio p / mean(p) is at most the number of candidates: one view cannot win by a vanishing mean.
+    probs = [[0.98, 0.01, 0.01]] * 3 + [[0.97, 0.0, 0.03]]
+    tbl = probability_table(probs, [0] * 4, [(t,) for t in range(4)], [2] * 4)
+    clips, means = pool_means(probs, [0] * 4)
+    ratio = tbl.top_prob / np.take_along_axis(means[np.zeros(4, dtype=int)], tbl.top_class, axis=1)
+    assert ratio.max() <= 4 + 1e-9
+    assert select_contrast(tbl, clips, means).pred.tolist() == [2]  # 0.03 / 0.0075 = 4 beats 1.0
+
+
+@pytest.mark.parametrize("name", ["mean_response", "contrast"])
+def test_bag_selectors_do_not_depend_on_row_order(name):
+    rng = np.random.default_rng(3)
+    clips = np.repeat(np.arange(12), 8)
+    probs = rng.dirichlet(np.ones(5) * 0.5, size=len(clips)).round(2)
+    tbl = probability_table(probs, clips, [tuple(sorted(rng.choice(16, 2, replace=False))) for _ in clips],
+                            rng.integers(5, size=len(clips)))
+    unique, means = pool_means(probs, clips)
+    select = select_mean_response if name == "mean_response" else select_contrast
+    base = select(tbl, unique, means)
+    for _ in range(10):
+        perm = rng.permutation(len(tbl))
+        shuffled = tbl.take(perm)
+        sel = select(shuffled, unique, means)
+        assert np.array_equal(sel.pred, base.pred) and sel.subsets(shuffled) == base.subsets(tbl)
