@@ -14,6 +14,7 @@ from motionprobe.data.synthetic import CLASSES
 from motionprobe.folders import GeneratorFolder, ModelFolder, file_sha256
 from motionprobe.generator import build_generator
 from motionprobe.models.registry import build_model
+from motionprobe.probes import PROBES
 
 # Strings a dataset can carry into the page and the figures (class names are folder names).
 SCRIPT_CLASS = "<script>alert(1)</script>"
@@ -68,8 +69,12 @@ class Renamed(torch.utils.data.Dataset):
 
 
 def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True, pixel: bool = True,
-                 dataset=None, test_per_class: int = 1) -> dict:
-    """Analyse with the saved folders as `motionprobe analyze` would (config and provenance recorded)."""
+                 dataset=None, test_per_class: int = 1, probes: tuple[str, ...] = PROBES, target: str = "label",
+                 class_floor: float = 0.5) -> dict:
+    """Analyse with the saved folders as `motionprobe analyze` would (config and provenance recorded).
+
+    The random-init model recognises few clips: with the default `class_floor` most classes are not
+    analysable and the model is weak; `class_floor=0` makes every class with clips analysable."""
     cfg = tiny_config(test_per_class)
     dataset = dataset if dataset is not None else build_dataset(cfg, "test")
     model, _ = ModelFolder(folders["model"]).load()
@@ -84,4 +89,5 @@ def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True
     }
     return analyze(model, dataset, out, generators=gens, pixel_generators=pixels, ks=cfg.analysis.ks,
                    candidates=cfg.analysis.candidates, bootstrap=cfg.analysis.bootstrap, config=cfg,
-                   provenance=provenance, progress=False)
+                   provenance=provenance, progress=False, probes=probes, probe_draws=2, target=target,
+                   class_floor=class_floor)

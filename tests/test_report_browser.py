@@ -1,4 +1,5 @@
-"""report.html in headless Chromium: every image decodes, the headline shows, a hostile class name stays text.
+"""report.html in headless Chromium: every image decodes (figures, pictures, the probes' strips), the headline
+with both bounds shows, a hostile class name stays text.
 
 A copy of the page gets a small probe script that records, after load, each image's naturalWidth, the
 visible text and how often alert() was called; `--dump-dom` prints the DOM with the probe's results.
@@ -64,17 +65,22 @@ def folders(tmp_path_factory):
 
 def test_report_with_pictures_renders_every_image_and_the_headline(folders, tmp_path):
     analysis = tmp_path / "analysis"
-    results = run_analysis(folders, analysis)
+    results = run_analysis(folders, analysis, class_floor=0)
     # Generators come from the folders recorded in results.json; the clips from its configuration.
     assert main(["report", str(analysis), "--model", str(folders["model"])]) == 0
     page = analysis / "report.html"
     seen = probe(page, tmp_path)
     sources = [src for src, _ in seen["images"]]
-    assert any(s.startswith("figures/fig3_") for s in sources) and any(s.endswith("selectors.gif") for s in sources)
-    assert len(sources) >= 5 + 4  # every figure (pixel generator and kinds present) and at least 2 strips + 2 GIFs
+    figures = {"fig3_accuracy_vs_frames", "fig5_per_class", "bounds_per_class", "fig7_pixel_vs_perceptual",
+               "fig8_generator_gain", "per_kind", "probes_per_kind", "probe_vs_bound"}
+    assert {f"figures/{name}.png" for name in figures} <= set(sources)
+    assert any(s.endswith("selectors.gif") for s in sources)
+    strips = {f"pictures/probe_{name}.{ext}" for name in results["probes"]["accuracy"] for ext in ("png", "gif")}
+    assert strips <= set(sources)  # one strip and one animation per probe (the synthetic clips have fast ones)
     assert [src for src, width in seen["images"] if width <= 0] == []  # every image decoded
-    assert seen["headline"].startswith("Motion upper bound at k = 1:")
+    assert seen["headline"].startswith("Motion upper bound at k = 1:") and "The paper's bound" in seen["headline"]
     assert headline(results) == seen["headline"].strip()
+    assert "Temporal probes" in seen["text"] and "Diagnostics" in seen["text"]
     assert seen["scripts"] == 2  # only the probe's own two
 
 
@@ -84,7 +90,7 @@ def test_hostile_class_names_are_shown_as_text_and_never_run(folders, tmp_path):
     names = {i: f"<script>alert({i})</script>" for i in range(len(CLASSES))}
     assert names[1] == SCRIPT_CLASS
     dataset = Renamed(SyntheticMotionDataset("test", per_class=1, size=32), names)
-    run_analysis(folders, analysis, dataset=dataset, pixel=False)
+    run_analysis(folders, analysis, dataset=dataset, pixel=False, probes=())
     model, _ = ModelFolder(folders["model"]).load()
     ModelFolder(tmp_path / "model").save(model, tiny_config(), dataset.classes)  # the same weights, the hostile names
     page = write_report(analysis, model_dir=tmp_path / "model", dataset=dataset)

@@ -1,21 +1,28 @@
-"""Figures and the HTML page from real results.json files (tiny C3D, random-init generators, synthetic clips)."""
+"""Figures and the HTML page from real results.json files (tiny C3D, random-init generators, synthetic clips):
+both bounds in the headline, table and figures, not-analysable classes, diagnostics, the probe section,
+agreement wording, and wording that follows the clip length T."""
 
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from report_fixtures import DOLLAR_CLASS, SCRIPT_CLASS, Renamed, run_analysis, save_folders
 
+from motionprobe.analysis import analyze
+from motionprobe.analysis.results import figure3
 from motionprobe.cli import main
 from motionprobe.data.synthetic import SyntheticMotionDataset
+from motionprobe.generator import Replicate
 from motionprobe.report import headline, make_figures, write_report
-from motionprobe.report.figures import DPI, HEIGHT, KIND_PANEL_WIDTH, WIDTH, per_class_width
-from motionprobe.report.view import headline_k, motion_extremes
+from motionprobe.report.figures import DPI, FIG3_HEIGHT, FIG3_WIDTH, HEIGHT, KIND_PANEL_WIDTH, WIDTH, per_class_width
+from motionprobe.report.view import LABELS, SHORT_LABELS, headline_k, motion_extremes, not_analysable_text
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +32,19 @@ def folders(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def full_run(folders, tmp_path_factory):
-    """Generators at k = 1, 2 and a pixel generator at k = 1; hostile class names; planted kinds."""
+    """Generators at k = 1, 2, a pixel generator at k = 1, every probe; hostile class names; planted kinds;
+    every class analysable (class_floor 0)."""
     out = tmp_path_factory.mktemp("report_full") / "analysis"
     dataset = Renamed(SyntheticMotionDataset("test", per_class=2, size=32), {0: SCRIPT_CLASS, 3: DOLLAR_CLASS})
-    return out, run_analysis(folders, out, dataset=dataset)
+    return out, run_analysis(folders, out, dataset=dataset, class_floor=0)
 
 
 @pytest.fixture(scope="module")
 def bare_run(folders, tmp_path_factory):
-    """No generator: only original and uniform ran."""
+    """No generator and no probe: the replicated-frame methods only. The random-init model is weak and
+    most classes are not analysable (the default floor)."""
     out = tmp_path_factory.mktemp("report_bare") / "analysis"
-    return out, run_analysis(folders, out, generators=False)
+    return out, run_analysis(folders, out, generators=False, probes=())
 
 
 def decoded(path):
@@ -44,75 +53,280 @@ def decoded(path):
         return np.asarray(im.convert("RGB"))
 
 
+def page_text(page: str) -> str:
+    """The page's visible text, tags removed and entities decoded."""
+    body = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def section(page: str, anchor: str) -> str:
+    """The HTML from the heading with id `anchor` to the next h2."""
+    start = page.index(f"id='{anchor}'")
+    end = page.find("<h2", start)
+    return page[start:end if end >= 0 else len(page)]
+
+
 def test_every_figure_is_a_png_of_the_expected_size(full_run, tmp_path):
     _, results = full_run
     figures = {f.name: f for f in make_figures(results, tmp_path / "figures")}
-    assert set(figures) == {"fig3_accuracy_vs_frames", "fig5_per_class", "fig7_pixel_vs_perceptual",
-                            "fig8_generator_gain", "per_kind"}
-    assert all(f.path is not None and f.skipped is None for f in figures.values())
+    assert set(figures) == {"fig3_accuracy_vs_frames", "fig5_per_class", "bounds_per_class", "fig7_pixel_vs_perceptual",
+                            "fig8_generator_gain", "per_kind", "probes_per_kind", "probe_vs_bound"}
+    assert {n: f.skipped for n, f in figures.items() if f.path is None} == {}
     n = len(results["classes"])
-    expected = {"fig3_accuracy_vs_frames": (WIDTH, HEIGHT), "fig7_pixel_vs_perceptual": (WIDTH, HEIGHT),
-                "fig5_per_class": (per_class_width(n), HEIGHT), "fig8_generator_gain": (per_class_width(n), HEIGHT),
-                "per_kind": (KIND_PANEL_WIDTH * len(results["per_kind"]) + 1.8, HEIGHT)}
+    groups = 1 + len(results["probes"]["per_kind"])
+    expected = {"fig3_accuracy_vs_frames": (FIG3_WIDTH, FIG3_HEIGHT), "fig7_pixel_vs_perceptual": (WIDTH, HEIGHT),
+                "fig5_per_class": (per_class_width(n), HEIGHT), "bounds_per_class": (per_class_width(n), HEIGHT),
+                "fig8_generator_gain": (per_class_width(n), HEIGHT),
+                "per_kind": (KIND_PANEL_WIDTH * len(results["per_kind"]) + 1.8, HEIGHT),
+                "probes_per_kind": (max(WIDTH, 1.2 * groups + 2.5), HEIGHT), "probe_vs_bound": (WIDTH, WIDTH * 0.75)}
     for name, (w, h) in expected.items():
         pixels = decoded(figures[name].path)
         assert pixels.shape[:2] == (round(h * DPI), round(w * DPI)), name
         # Something was drawn: many colours, and not mostly blank.
         assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50, name
         assert (pixels.min(axis=2) < 200).mean() > 0.02, name
-    # Figure 3 draws every method that ran, and the original.
-    assert set(figures["fig3_accuracy_vs_frames"].shows) == {"original", "uniform", "generator", "full", "oracle",
-                                                             "random", "pixel_generator"}
-    # Figure 5 is sorted by the per-class motion bound, least motion first; a '$' in a name did not break it.
-    order = figures["fig5_per_class"].shows
-    bounds = [results["per_class"][c]["motion_bound"]["1"] for c in order]
-    assert bounds == sorted(bounds) and sorted(order) == sorted(results["classes"])
+    # Figure 3 draws the paper's methods, best and both bounds.
+    assert set(figures["fig3_accuracy_vs_frames"].shows) == {"original", "uniform", "generator", "full", "best", "oracle",
+                                                             "random", "pixel_generator", "motion_bound", "paper_bound"}
+    # Figure 5 and the bounds figure are sorted by the per-class motion bound, least motion first; a '$' in a
+    # name did not break them.
+    for name in ("fig5_per_class", "bounds_per_class"):
+        order = figures[name].shows
+        bounds = [results["per_class"][c]["motion_bound"]["1"] for c in order]
+        assert bounds == sorted(bounds) and sorted(order) == sorted(results["classes"]), name
     # Figure 8 is sorted by gain, largest first.
-    gains = [results["per_class"][c]["generator"]["1"] - results["per_class"][c]["uniform"]["1"]
-             for c in figures["fig8_generator_gain"].shows]
+    gains = [results["per_class"][c]["generator_minus_uniform"]["1"]["value"] for c in figures["fig8_generator_gain"].shows]
     assert gains == sorted(gains, reverse=True)
+    # The probe figures: every probe that ran, and every analysable class in the scatter.
+    assert figures["probes_per_kind"].shows == list(results["probes"]["accuracy"])
+    assert sorted(figures["probe_vs_bound"].shows) == sorted(results["classes"])
+    rho = results["probes"]["bound_agreement"]["shuffle_spearman"]
+    assert (f"Spearman ρ = {rho:.2f}" if rho is not None else "too few classes") in figures["probe_vs_bound"].title
 
 
-def test_figures_needing_a_generator_are_skipped_and_say_why(bare_run, tmp_path):
+def test_figures_needing_a_generator_or_probes_are_skipped_and_say_why(bare_run, tmp_path):
     _, results = bare_run
     figures = {f.name: f for f in make_figures(results, tmp_path)}
+    # Without a generator the motion bound still exists (the best replicated method); the paper's does not.
     assert figures["fig3_accuracy_vs_frames"].path.is_file()
-    assert set(figures["fig3_accuracy_vs_frames"].shows) == {"original", "uniform"}
+    assert set(figures["fig3_accuracy_vs_frames"].shows) == {"original", "uniform", "best", "motion_bound"}
+    assert figures["fig5_per_class"].path.is_file() and figures["bounds_per_class"].path.is_file()
     assert figures["per_kind"].path.is_file()
-    for name in ("fig5_per_class", "fig7_pixel_vs_perceptual", "fig8_generator_gain"):
+    for name in ("fig7_pixel_vs_perceptual", "fig8_generator_gain"):
         assert figures[name].path is None and "generator" in figures[name].skipped
         assert not (tmp_path / f"{name}.png").exists()
+    for name in ("probes_per_kind", "probe_vs_bound"):
+        assert figures[name].skipped == "no temporal probe ran" and not (tmp_path / f"{name}.png").exists()
     no_kinds = dict(results, per_kind={})
-    assert make_figures(no_kinds, tmp_path / "b")[-1].skipped.startswith("the dataset declares no kinds")
+    assert {f.name: f for f in make_figures(no_kinds, tmp_path / "b")}["per_kind"].skipped.startswith(
+        "the dataset declares no kinds")
 
 
-def test_headline_states_the_bound_or_what_is_available(full_run, bare_run):
+def interval(est: dict) -> str:
+    return f"{100 * est['value']:.1f} points [{100 * est['ci'][0]:.1f}, {100 * est['ci'][1]:.1f}]"
+
+
+def test_headline_states_both_bounds_the_tools_first(full_run, bare_run):
     _, results = full_run
-    bound = results["motion_bound"]["1"]
     text = headline(results)
     assert text.startswith("Motion upper bound at k = 1:")
-    assert f"{100 * bound['value']:.1f} points [{100 * bound['ci'][0]:.1f}, {100 * bound['ci'][1]:.1f}]" in text
+    tool, paper = interval(results["motion_bound"]["1"]), interval(results["paper_bound"]["1"])
+    assert tool in text and "chosen without the test labels" in text
+    assert "The paper's bound (original − full analysis" in text and paper in text
+    assert text.index(tool) < text.index("The paper's bound")
+    chosen = results["bound_method"]["1"]["chosen_per_fold"]
+    assert " / ".join(dict.fromkeys(chosen)) in text
 
     only_k2 = copy.deepcopy(results)
-    for key in ("motion_bound", "full"):
-        (only_k2[key] if key == "motion_bound" else only_k2["accuracy"][key]).pop("1")
-    assert headline_k(only_k2) == 2
-    assert headline(only_k2).startswith("No generator at k = 1; the bound is available at k = 2.")
+    only_k2["paper_bound"].pop("1")
+    assert headline(only_k2).endswith(f"needs a generator at k = 1; at k = 2 it is "
+                                      f"{interval(results['paper_bound']['2'])}.")
+    no_k1 = copy.deepcopy(results)
+    for key in ("motion_bound", "paper_bound"):
+        no_k1[key].pop("1")
+    assert headline_k(no_k1) == 2 and headline(no_k1).startswith("k = 1 was not analysed. Motion upper bound at k = 2:")
 
     _, bare = bare_run
-    gap = bare["uniform_gap"]["1"]["value"]
-    assert headline_k(bare) is None
-    assert "No generator was given" in headline(bare) and f"{100 * gap:.1f} points" in headline(bare)
+    assert headline_k(bare) == 1
+    assert interval(bare["motion_bound"]["1"]) in headline(bare)
+    assert headline(bare).endswith("The paper's bound (original − full analysis) was not measured: no generator was given.")
 
 
-def test_motion_extremes_pick_the_largest_and_smallest_bound_with_ties_to_the_better_known_class():
-    def entry(original, bound):
-        return {"n": 2, "original": original, "motion_bound": {"1": bound}, "motion_bound_ci": {"1": [0, 1]}}
-    results = {"classes": ["a", "b", "c", "d", "empty"], "motion_bound": {"1": {}},
+def header_cells(table_html: str) -> list[str]:
+    rows = re.findall(r"<tr>(.*?)</tr>", table_html.split("</thead>")[0], re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<th[^>]*>(.*?)</th>", rows[-1], re.S)]
+
+
+def test_figure3_table_shows_every_method_and_both_bounds(full_run):
+    out, results = full_run
+    page = write_report(out).read_text(encoding="utf-8")
+    table_html = section(page, "table").split("<table", 1)[1].split("</table>")[0]
+    header = header_cells(table_html)
+    shared = figure3(results)  # the terminal's and the report's builder: every method that ran, and the bounds
+    ran = set(results["methods"]) | {"best"}
+    assert set(shared.columns) == ran | {"motion_bound", "paper_bound"}
+    assert header[0] == "k" and len(header) == 1 + len(shared.columns)
+    assert {SHORT_LABELS[c] for c in shared.columns} == set(header[1:])
+    # The tool's bound comes before the paper's, and both are the last columns.
+    assert header[-2:] == [SHORT_LABELS["motion_bound"], SHORT_LABELS["paper_bound"]]
+    body = html.unescape(re.sub(r"<[^>]+>", " ", table_html.split("</thead>")[1]))
+    for _, ests in shared.rows:
+        for est in (e for e in ests if e):
+            assert f"{100 * est['value']:.1f}" in body and f"[{100 * est['ci'][0]:.1f}, {100 * est['ci'][1]:.1f}]" in body
+    # Column groups name how the frames became a clip.
+    groups = re.findall(r'class="group">(.*?)</th>', table_html)
+    assert groups == ["", "replicated frames", "perceptual generator", "pixel generator", "uses the label",
+                      "the bound&#x27;s choice", "bounds (points)"]
+    # The per-class table has both bounds with their intervals.
+    per_class = section(page, "classes")
+    assert f"{LABELS['motion_bound']} [95% CI]" in html.unescape(per_class)
+    assert f"{LABELS['paper_bound']} [95% CI]" in html.unescape(per_class)
+
+
+def test_not_analysable_classes_are_shown_as_such_and_left_out_of_the_picks(bare_run):
+    out, results = bare_run
+    check = results["model_check"]
+    missing = check["not_analysable"]
+    analysable = [c for c, e in results["per_class"].items() if e["analysable"]]
+    assert missing and analysable and check["weak"]
+    page = write_report(out).read_text(encoding="utf-8")
+    text = page_text(page)
+    # The weak model is flagged at the top, before the headline.
+    assert 'id="weak-model"' in page and page.index('id="weak-model"') < page.index('id="headline"')
+    assert f"the model recognises only {100 * check['original']:.1f}% of the full test clips" in text
+    # Each not-analysable class says so in the per-class table, and never gets a bound cell.
+    per_class = page_text(section(page, "classes"))
+    for name in missing:
+        entry = results["per_class"][name]
+        row = f"{name} {entry['kind']} {entry['n']} {100 * entry['original']:.1f} {not_analysable_text(entry['original'])}"
+        assert row in per_class
+    # The least/most-motion picks come from the analysable classes only, although a not-analysable one
+    # has a bound at least as small (nothing was recognised to lose).
+    extremes = motion_extremes(results, 1)
+    assert {extremes.least.name, extremes.most.name} <= set(analysable)
+    assert min(results["per_class"][c]["motion_bound"]["1"] for c in missing) <= extremes.least.motion_bound
+    # The class shares count analysable classes only, and say how many were left out.
+    assert results["class_summary"]["num_classes"] == len(analysable)
+    assert f"out of the {len(analysable)} analysable class(es) ({len(missing)} not analysable left out)" in text
+    # A model above the floor gets no warning.
+    strong = copy.deepcopy(results)
+    strong["model_check"]["weak"] = False
+    from motionprobe.report.html import Inputs, render_report
+    assert 'id="weak-model"' not in render_report(strong, Inputs())
+
+
+def test_motion_extremes_pick_analysable_classes_with_ties_to_the_better_known_class():
+    def entry(original, bound, analysable=True):
+        return {"n": 2, "original": original, "analysable": analysable, "motion_bound": {"1": bound},
+                "motion_bound_ci": {"1": [0, 1]}}
+    results = {"classes": ["a", "b", "c", "d", "weak", "empty"], "paper_bound": {"1": {}}, "motion_bound": {"1": {}},
                "per_class": {"a": entry(0.5, 0.0), "b": entry(1.0, 0.0), "c": entry(0.5, 0.5), "d": entry(0.9, 0.5),
-                             "empty": {"n": 0, "original": None}}}
+                             "weak": entry(0.1, -0.5, analysable=False), "empty": {"n": 0, "original": None}}}
     ext = motion_extremes(results)
     assert (ext.k, ext.least.name, ext.most.name) == (1, "b", "d")
+
+
+def test_diagnostics_are_rendered_in_words(full_run):
+    out, results = full_run
+    page = write_report(out).read_text(encoding="utf-8")
+    if not results["diagnostics"]:
+        assert "No analysable class where the generator falls below" in page_text(section(page, "diagnostics"))
+    # One diagnostic per kind, made from this run's own per-class numbers (as the analysis words them).
+    name = results["classes"][2]
+    entry = results["per_class"][name]
+    diagnosed = copy.deepcopy(results)
+    diagnosed["diagnostics"] = [
+        {"class": name, "k": 1, "kind": "generator_below_uniform", "difference": entry["generator_minus_uniform"]["1"],
+         "text": f"the generator removes evidence for {name} at k = 1: {100 * entry['generator']['1']:.0f}% generated "
+                 f"vs {100 * entry['uniform']['1']:.0f}% replicated"},
+        {"class": name, "k": 2, "kind": "selector_below_uniform", "difference": entry["best_minus_uniform"]["2"],
+         "text": f"the bound's method chooses worse frames than the uniform subset for {name} at k = 2"}]
+    from motionprobe.report.html import Inputs, render_report
+    text = page_text(section(render_report(diagnosed, Inputs()), "diagnostics"))
+    diff = entry["generator_minus_uniform"]["1"]
+    assert (f"The generator removes evidence for {name} at k = 1: {100 * entry['generator']['1']:.0f}% generated vs "
+            f"{100 * entry['uniform']['1']:.0f}% replicated (difference {100 * diff['value']:.1f} "
+            f"[{100 * diff['ci'][0]:.1f}, {100 * diff['ci'][1]:.1f}] points).") in text
+    assert f"The bound's method chooses worse frames than the uniform subset for {name} at k = 2" in text
+
+
+def test_probe_section_is_present_with_probes_and_absent_without(full_run, bare_run):
+    out, results = full_run
+    page = write_report(out).read_text(encoding="utf-8")
+    probes = section(page, "probes")
+    text = page_text(probes)
+    for name, est in results["probes"]["accuracy"].items():
+        drop = results["probes"]["drop"][name]
+        if est["value"] is None:  # `fast`: this dataset gives no double-speed clip
+            assert f"{name} every other frame of a window twice as long (double speed) not run" in text
+            continue
+        assert (f"{100 * est['value']:.1f} [{100 * est['ci'][0]:.1f}, {100 * est['ci'][1]:.1f}] "
+                f"{100 * drop['value']:.1f} [{100 * drop['ci'][0]:.1f}, {100 * drop['ci'][1]:.1f}]") in text, name
+    assert 'src="figures/probes_per_kind.png"' in probes and 'src="figures/probe_vs_bound.png"' in probes
+    # The shuffle artifact is a sentence computed from the results: the mean drop of classes with a small bound.
+    small = [c for c, e in results["per_class"].items() if e["analysable"] and e["motion_bound"]["1"] < 0.10]
+    if small:
+        mean_drop = np.mean([results["probes"]["per_class"][c]["shuffle"]["drop"]["value"] for c in small])
+        assert f"costs them {100 * mean_drop:.1f} points on average" in text
+    # No model folder: no strips, and the page says how to get pictures.
+    assert "probe_shuffle.png" not in probes and "No pictures" in page_text(page)
+
+    bare_out, bare = bare_run
+    bare_page = write_report(bare_out).read_text(encoding="utf-8")
+    assert bare["probes"] == {} and "id='probes'" not in bare_page and "Temporal probes" not in bare_page
+    assert "probes_per_kind.png" not in bare_page
+
+
+def test_target_prediction_is_worded_as_agreement(folders, tmp_path):
+    out = tmp_path / "analysis"
+    results = run_analysis(folders, out, generators=False, probes=("shuffle",), target="prediction")
+    assert results["target"] == "prediction" and "agreement" not in results
+    page = write_report(out).read_text(encoding="utf-8")
+    text = page_text(page.split("<details><summary>resolved configuration")[0])
+    assert "accuracy" not in text.lower(), re.findall(r".{40}accuracy.{40}", text, re.I)
+    assert "Percentages are agreement with the full-clip prediction" in text
+    assert headline(results) in text and "of agreement with the full-clip prediction" in headline(results)
+    assert "Agreement with the full-clip prediction by number of frames kept" in text
+    assert "Per predicted class" in text and "predicted class kind clips original agreement %" in text
+    assert "agreement % [95% CI]" in page_text(section(page, "probes"))
+
+
+def test_both_targets_give_an_agreement_section(folders, tmp_path):
+    out = tmp_path / "analysis"
+    results = run_analysis(folders, out, generators=False, probes=(), target="both")
+    assert results["target"] == "label" and results["agreement"]["target"] == "prediction"
+    page = write_report(out).read_text(encoding="utf-8")
+    agreement = page_text(section(page, "agreement"))
+    view = {**results["agreement"], "classes": results["classes"]}
+    assert headline(view) in agreement and interval(results["agreement"]["motion_bound"]["1"]) in agreement
+    assert "Original (all 16 frames): 100.0 [100.0, 100.0] — agreement with the full-clip prediction" in agreement
+    assert "Per predicted class" in agreement
+    assert "Clip accuracy by number of frames kept" in page_text(page)  # the label target headlines the page
+
+
+def test_wording_follows_the_clip_length(tmp_path):
+    """An 8-frame analysis (a motion detector, replication as the generator): no "16" anywhere on the page."""
+    class Clips(list):
+        classes = ["still", "moving"]
+
+    torch.manual_seed(0)
+    still = torch.rand(3, 1, 8, 8).expand(3, 8, 8, 8)
+    clips = Clips({"id": f"clip{i}", "label": i % 2, "clip": torch.rand(3, 8, 8, 8) if i % 2 else still}
+                  for i in range(4))
+
+    def motion_detector(x):
+        motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
+        return torch.stack([0.1 - motion, motion - 0.1], 1)
+
+    results = analyze(motion_detector, clips, tmp_path, generators={1: Replicate(1, 8)}, ks=(1, 2), num_frames=8,
+                      bootstrap=20, progress=False, probes=("shuffle", "reverse"), probe_draws=2)
+    assert results["num_frames"] == 8
+    page = write_report(tmp_path).read_text(encoding="utf-8")
+    text = page_text(page)
+    assert "8-frame clips" in text and "all 8 frames" in text and "only k of its 8 frames" in text
+    assert re.search(r"(?<![\d.])16(?![\d.])", text) is None, re.findall(r".{40}(?<![\d.])16(?![\d.]).{40}", text)
+    captions = " ".join(f.caption + f.title for f in make_figures(results, tmp_path / "figures"))
+    assert "8 frames" in captions and re.search(r"(?<![\d.])16(?![\d.])", captions) is None
 
 
 def test_report_escapes_dataset_strings_and_links_only_relative_files(full_run):
@@ -125,7 +339,7 @@ def test_report_escapes_dataset_strings_and_links_only_relative_files(full_run):
     for link in re.findall(r'(?:src|href)="([^"]*)"', page):
         assert "://" not in link and not link.startswith("/"), link
         assert (out / link).is_file(), link
-    assert 'id="headline"' in page and headline(results).split(":")[0] in page
+    assert 'id="headline"' in page and html.escape(headline(results), quote=True) in page
     assert "No pictures" in page  # no --model: the page says how to add them
 
 
@@ -134,7 +348,7 @@ def test_report_verb_writes_the_page_and_prints_the_headline(bare_run, tmp_path,
     assert main(["report", str(out), "--out", str(tmp_path / "page")]) == 0
     captured = capsys.readouterr()
     printed = captured.out
-    assert "fig5_per_class not drawn: needs the full analysis" in captured.err and "No pictures" in captured.err
+    assert "fig7_pixel_vs_perceptual not drawn: needs a pixel-loss" in captured.err and "No pictures" in captured.err
     assert headline(results) in printed and str(tmp_path / "page" / "report.html") in printed
     page = (tmp_path / "page" / "report.html").read_text(encoding="utf-8")
     assert 'src="figures/fig3_accuracy_vs_frames.png"' in page and 'href="../' not in page.split("Files:")[0]

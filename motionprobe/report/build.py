@@ -1,8 +1,9 @@
 """`write_report`: an analysis folder → figures/, pictures/ and report.html beside them.
 
-From results.json alone it draws the figures and tables; `model_dir=` (and `generator_dirs={k: folder}`,
-by default the folders results.json names) adds the pictures. On a four-clip analysis (two still clips, two
-moving ones, a motion detector for a model, replication for the k = 1 generator):
+From results.json alone it draws the figures and tables; `model_dir=` adds the temporal probes' strips
+and (with `generator_dirs={k: folder}`, by default the folders results.json names) the pictures of
+generated clips. On a four-clip analysis (two still clips, two moving ones, a motion detector for a
+model, replication for the k = 1 generator):
 
 >>> import tempfile, torch
 >>> from motionprobe.analysis import analyze
@@ -18,8 +19,9 @@ moving ones, a motion detector for a model, replication for the k = 1 generator)
 >>> folder = tempfile.mkdtemp()
 >>> _ = analyze(motion_detector, clips, folder, generators={1: Replicate(1)}, ks=(1,), bootstrap=100, progress=False)
 >>> page = write_report(folder)
->>> page.name, sorted(p.name for p in (page.parent / "figures").iterdir())
-('report.html', ['fig3_accuracy_vs_frames.png', 'fig5_per_class.png', 'fig8_generator_gain.png'])
+>>> page.name, sorted(p.name for p in (page.parent / "figures").iterdir())  # doctest: +NORMALIZE_WHITESPACE
+('report.html', ['bounds_per_class.png', 'fig3_accuracy_vs_frames.png', 'fig5_per_class.png',
+                 'fig8_generator_gain.png', 'probe_vs_bound.png', 'probes_per_kind.png'])
 
 The page links its images relatively, so the folder can be moved, zipped or opened offline. A
 feature inversion written into the folder's `inversion/` subfolder is shown too.
@@ -39,7 +41,8 @@ from ..io import atomic_write_text, read_json
 from .figures import make_figures
 from .html import Inputs, render_report
 from .pictures import draw_pictures
-from .view import headline_k
+from .probe_pictures import draw_probe_strips
+from .view import picture_k
 
 REPORT = "report.html"
 FIGURES, PICTURES, INVERSION = "figures", "pictures", "inversion"
@@ -68,8 +71,8 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
     inputs.figure_links = {f.name: _link(f.path, out) for f in inputs.figures if f.path is not None}
 
     if model_dir is None:
-        inputs.notes.append("No pictures: give the model and generator folders to draw them "
-                            "(the model folder, and the generator folders when results.json's are gone).")
+        inputs.notes.append("No pictures: give the model folder to draw them (and the generator folders when "
+                            "results.json's are gone).")
     else:
         _add_pictures(results, analysis_dir, out, Path(model_dir), generator_dirs, dataset, device, inputs)
 
@@ -90,7 +93,7 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
         for fig in inputs.figures:
             if fig.path is None:
                 print(f"motionprobe report: {fig.name} not drawn: {fig.skipped}", file=sys.stderr)
-        for note in inputs.notes:
+        for note in inputs.notes + inputs.probe_notes:
             print(f"motionprobe report: {note}", file=sys.stderr)
     return page
 
@@ -99,35 +102,54 @@ def _add_pictures(results: dict, analysis_dir: Path, out: Path, model_dir: Path,
                   generator_dirs: dict[int, str | Path] | None, dataset: Any, device: str, inputs: Inputs) -> None:
     from ..data import build_dataset
 
-    k = headline_k(results)
+    model_folder = ModelFolder(model_dir)
+    model_folder.check_classes(results["classes"], argument="model")
+    model, _ = model_folder.load(device)
+    prov = results.get("provenance") or {}
+    _check_weights("model", model_dir / "model.safetensors", (prov.get("model") or {}).get("sha256"), inputs)
+    if dataset is None:
+        if not results.get("config"):
+            raise UserError(f"{analysis_dir}/results.json records no configuration; pass the dataset explicitly")
+        dataset = build_dataset(config_mod.from_dict(results["config"]), "test", training=False)
+    inputs.pictures_from = {"model": str(model_dir.resolve())}
+    inputs.probe_pictures, inputs.probe_notes = draw_probe_strips(results, analysis_dir, out / PICTURES, model=model,
+                                                                  dataset=dataset, device=device)
+    generator = _generator(results, generator_dirs, model.spec.num_frames, device, inputs)
+    if generator is not None:
+        k, folder, net = generator
+        inputs.pictures = draw_pictures(results, analysis_dir, out / PICTURES, model=model, generators={k: net},
+                                        dataset=dataset, k=k, device=device)
+        inputs.pictures_from[f"generator k={k}"] = str(folder.resolve())
+        if not inputs.pictures:
+            inputs.notes.append(f"No pictures of generated clips: no class is analysable at k = {k} (the model "
+                                "recognises too few of each class's full clips).")
+    inputs.picture_links = {p.name: (_link(p.png, out), _link(p.gif, out))
+                            for p in inputs.pictures + inputs.probe_pictures}
+
+
+def _check_weights(label: str, weights: Path, recorded: str | None, inputs: Inputs) -> None:
+    if recorded and weights.is_file() and file_sha256(weights) != recorded:
+        inputs.notes.append(f"The {label} folder given ({weights.parent}) is not the one analysed (its weights "
+                            "differ): the pictures may not match the numbers.")
+
+
+def _generator(results: dict, generator_dirs: dict[int, str | Path] | None, num_frames: int, device: str,
+               inputs: Inputs) -> tuple[int, Path, Any] | None:
+    """The perceptual generator at the k the pictures use, with its folder; None (and a note) without one."""
+    k = picture_k(results)
     if k is None:
-        inputs.notes.append("No pictures: the analysis ran without a generator, so no frames were selected.")
-        return
+        inputs.notes.append("No pictures of generated clips: the analysis ran without a generator.")
+        return None
     prov = results.get("provenance") or {}
     if generator_dirs is None:
         recorded = (prov.get("generators") or {}).get(str(k), {}).get("path")
         generator_dirs = {k: recorded} if recorded and Path(recorded).is_dir() else {}
     folders = {int(key): Path(folder) for key, folder in generator_dirs.items()}
     if k not in folders:
-        inputs.notes.append(f"No pictures: they are drawn at k = {k}; give the generator folder for k = {k} "
-                            "(the perceptual generator the analysis used).")
-        return
-    model_folder = ModelFolder(model_dir)
-    model_folder.check_classes(results["classes"], argument="model")
-    model, _ = model_folder.load(device)
-    generator, _ = GeneratorFolder(folders[k]).load_for(k, "perceptual", model.spec.num_frames, device)
-    for label, weights, recorded in (
-            ("model", model_dir / "model.safetensors", (prov.get("model") or {}).get("sha256")),
-            (f"generator k={k}", folders[k] / "generator.safetensors",
-             (prov.get("generators") or {}).get(str(k), {}).get("sha256"))):
-        if recorded and weights.is_file() and file_sha256(weights) != recorded:
-            inputs.notes.append(f"The {label} folder given ({weights.parent}) is not the one analysed (its weights "
-                                "differ): the pictures may not match the numbers.")
-    if dataset is None:
-        if not results.get("config"):
-            raise UserError(f"{analysis_dir}/results.json records no configuration; pass the dataset explicitly")
-        dataset = build_dataset(config_mod.from_dict(results["config"]), "test", training=False)
-    inputs.pictures = draw_pictures(results, analysis_dir, out / PICTURES, model=model, generators={k: generator},
-                                    dataset=dataset, k=k, device=device)
-    inputs.picture_links = {p.name: (_link(p.png, out), _link(p.gif, out)) for p in inputs.pictures}
-    inputs.pictures_from = {"model": str(model_dir.resolve()), f"generator k={k}": str(folders[k].resolve())}
+        inputs.notes.append(f"No pictures of generated clips: they are drawn at k = {k}; give the generator folder for "
+                            f"k = {k} (the perceptual generator the analysis used).")
+        return None
+    net, _ = GeneratorFolder(folders[k]).load_for(k, "perceptual", num_frames, device)
+    _check_weights(f"generator k={k}", folders[k] / "generator.safetensors",
+                   (prov.get("generators") or {}).get(str(k), {}).get("sha256"), inputs)
+    return k, folders[k], net

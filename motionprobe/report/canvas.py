@@ -1,12 +1,15 @@
 """Clips as pictures (Pillow): labelled strips of frames with coloured boxes, and animated GIFs.
 
 A strip shows rows of T frames side by side (one row per clip: the real clip, a generated one, its
-motion); an animation shows, at time t, frame t of every row next to each other. Small frames are
-enlarged (nearest neighbour, so pixels stay visible). Files are written atomically.
+motion); an animation shows, at time t, frame t of every row next to each other. Small frames (the
+benchmark's 32×32) are enlarged by an integer factor, nearest neighbour, so pixels stay visible; real
+video frames are shrunk to a readable size that fits the page, aspect ratio kept (`display_size`).
+Files are written atomically.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +23,25 @@ from ..io import atomic_write_bytes, png_bytes
 GAP = 4
 LABEL_WIDTH = 190  # pixels left of a strip's rows for their labels
 MIN_FRAME = 64  # frames are enlarged until their short side is at least this (strips); twice that in GIFs
-GIF_MS = 160  # per frame: 16 frames ≈ 2.6 s, slow enough to follow one object
+MAX_FRAME = 128  # larger frames are shrunk to this height in strips; twice that in GIFs
+MAX_STRIP_WIDTH = 2400  # a strip's T frames and labels fit in this many pixels (a page shows it whole)
+MAX_GIF_CELL = 360  # widest frame in an animation
+GIF_MS = 160  # per frame: a clip plays slowly enough to follow one object
 BACKGROUND = (255, 255, 255)
 INK = (20, 20, 20)
 RIGHT, WRONG, SELECTED = (0, 170, 60), (220, 30, 30), (255, 190, 0)
 
 
+@functools.lru_cache(maxsize=16)
 def font(size: int = 12) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    """DejaVu Sans, which matplotlib ships: Pillow's own default font draws only ASCII, and class names,
+    dashes and minus signs are not."""
+    from matplotlib import font_manager
+
+    try:
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans", fallback_to_default=True), size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 
 def to_frames(clip: torch.Tensor) -> np.ndarray:
@@ -58,23 +72,59 @@ def motion_frames(magnitude: torch.Tensor, scale: float) -> np.ndarray:
 
 @dataclass
 class Row:
-    """One row of a strip: a label and T frames; `boxes` maps frame index → RGB box colour."""
+    """One row of a strip: a label and T frames; `boxes` maps frame index → RGB box colour, `marks` frame
+    index → a short text drawn in the frame's corner (e.g. which original frame a probe shows there)."""
 
     label: str
     frames: np.ndarray  # (T, H, W, 3) uint8
     boxes: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    marks: dict[int, str] = field(default_factory=dict)
 
 
-def enlargement(height: int, width: int, minimum: int = MIN_FRAME) -> int:
-    """Integer factor bringing the short side to at least `minimum` (1 for frames already that large)."""
-    return max(1, -(-minimum // max(1, min(height, width))))
+def display_size(height: int, width: int, *, minimum: int = MIN_FRAME, max_height: int = MAX_FRAME,
+                 max_width: int | None = None) -> tuple[int, int]:
+    """(height, width) a frame is drawn at, aspect ratio kept.
+
+    A frame whose short side is under `minimum` is enlarged by the integer factor that brings it there
+    (pixels stay square and visible); a larger one is shrunk until its height is at most `max_height`
+    and its width at most `max_width`.
+
+    >>> display_size(32, 32)            # the embedded benchmark's frames: ×2
+    (64, 64)
+    >>> display_size(240, 320, max_width=134)   # a QVGA video frame in a 16-frame strip
+    (100, 134)
+    """
+    max_width = max_width or 4 * max_height
+    factor = -(-minimum // max(1, min(height, width)))
+    if factor > 1:
+        factor = max(1, min(factor, max_width // max(1, width), max_height // max(1, height)))
+        return height * factor, width * factor
+    scale = min(1.0, max_height / height, max_width / width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def _frame_image(frame: np.ndarray, factor: int, box: tuple[int, int, int] | None) -> Image.Image:
-    image = Image.fromarray(frame).resize((frame.shape[1] * factor, frame.shape[0] * factor), Image.NEAREST)
+def strip_frame_size(height: int, width: int, frames: int) -> tuple[int, int]:
+    """The size of each of a strip's `frames` frames: all of them fit in MAX_STRIP_WIDTH beside the labels."""
+    budget = max(16, (MAX_STRIP_WIDTH - LABEL_WIDTH) // max(1, frames) - GAP)
+    return display_size(height, width, max_width=budget)
+
+
+def _frame_image(frame: np.ndarray, size: tuple[int, int], box: tuple[int, int, int] | None,
+                 mark: str | None = None) -> Image.Image:
+    """A frame at `size` (h, w): enlarged with nearest neighbour, shrunk with Lanczos; boxed; `mark` in a corner."""
+    h, w = size
+    image = Image.fromarray(frame)
+    if (h, w) != frame.shape[:2]:
+        image = image.resize((w, h), Image.NEAREST if h >= frame.shape[0] else Image.LANCZOS)
+    draw = ImageDraw.Draw(image)
+    if mark:
+        f = font(max(9, min(14, h // 6)))
+        left, top, right, bottom = draw.textbbox((3, 2), mark, font=f)
+        draw.rectangle([left - 2, top - 1, right + 2, bottom + 1], fill=BACKGROUND)
+        draw.text((3, 2), mark, fill=INK, font=f)
     if box is not None:
         thickness = max(3, image.width // 20)
-        ImageDraw.Draw(image).rectangle([0, 0, image.width - 1, image.height - 1], outline=box, width=thickness)
+        draw.rectangle([0, 0, image.width - 1, image.height - 1], outline=box, width=thickness)
     return image
 
 
@@ -98,8 +148,7 @@ def _text_lines(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, size:
 def strip(rows: list[Row], title: str = "") -> Image.Image:
     """Rows of frames, labelled on the left, frame numbers on top, `title` above everything."""
     t, h, w, _ = rows[0].frames.shape
-    factor = enlargement(h, w)
-    fh, fw = h * factor, w * factor
+    fh, fw = strip_frame_size(h, w, t)
     title_h = 44 if title else 0
     top = title_h + 18  # frame numbers
     width = LABEL_WIDTH + t * (fw + GAP)
@@ -114,7 +163,8 @@ def strip(rows: list[Row], title: str = "") -> Image.Image:
         y = top + i * (fh + GAP)
         _text_lines(draw, (6, y + 4), row.label, 12, LABEL_WIDTH - 12)
         for j in range(t):
-            image.paste(_frame_image(row.frames[j], factor, row.boxes.get(j)), (LABEL_WIDTH + j * (fw + GAP), y))
+            image.paste(_frame_image(row.frames[j], (fh, fw), row.boxes.get(j), row.marks.get(j)),
+                        (LABEL_WIDTH + j * (fw + GAP), y))
     return image
 
 
@@ -125,8 +175,7 @@ def animation(rows: list[Row], title: str = "") -> list[Image.Image]:
     identical consecutive frames, which would happen for a replicated clip).
     """
     t, h, w, _ = rows[0].frames.shape
-    factor = enlargement(h, w, 2 * MIN_FRAME)
-    fh, fw = h * factor, w * factor
+    fh, fw = display_size(h, w, minimum=2 * MIN_FRAME, max_height=2 * MAX_FRAME, max_width=MAX_GIF_CELL)
     cell = max(fw, 150)
     title_h = 40 if title else 0
     label_h = 34
@@ -141,7 +190,8 @@ def animation(rows: list[Row], title: str = "") -> list[Image.Image]:
         for i, row in enumerate(rows):
             x = GAP + i * (cell + GAP)
             _text_lines(draw, (x, title_h + 2), row.label, 11, cell)
-            image.paste(_frame_image(row.frames[j], factor, row.boxes.get(j)), (x + (cell - fw) // 2, title_h + label_h))
+            image.paste(_frame_image(row.frames[j], (fh, fw), row.boxes.get(j), row.marks.get(j)),
+                        (x + (cell - fw) // 2, title_h + label_h))
         draw.text((width // 2, height - 4), f"frame {j}", fill=INK, font=font(11), anchor="mb")
         images.append(image)
     return images

@@ -1,31 +1,50 @@
 """report.html: one self-contained page (inline CSS, no script, relative links only) from results.json,
-the figures and the pictures. Every string that comes from the data (class names, kinds, clip ids,
-paths, config values) goes through `esc`, so a class called `<script>alert(1)</script>` is text.
+the figures and the pictures. Every string that comes from the data goes through `markup.esc`.
+
+Sections, top to bottom: a warning when the model is weak, the headline (both bounds), how the bounds
+are made, the Figure-3 table, per planted kind, diagnostics, figures, temporal probes, pictures,
+feature inversion, per class, agreement with the full-clip prediction (when both targets ran),
+skipped clips, provenance. What each shows: docs/report.md.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from html import escape
-from urllib.parse import quote
 
-from .figures import Figure
+from .markup import bullets, esc, href, paragraph, table
 from .pictures import Picture
-from .view import LABELS, ClassRow, class_rows, estimate_text, headline_k, ks_with, methods_present, percent
+from .plotting import Figure
+from .tables import (
+    class_summary_table,
+    extras_list,
+    figure3_table,
+    per_class_table,
+    per_kind_table,
+    planted_truth_table,
+    probe_table,
+)
+from .view import class_word, estimate_text, headline_k, num_frames, scored
+from .words import analysable_note, bound_sentences, diagnostics_lines, headline, probe_sentences, weak_warning
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1250px;
        padding: 0 1em; color: #1a1a1a; line-height: 1.45; }
 h1 { margin-bottom: 0.1em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .sub { color: #555; margin-top: 0; }
-.headline { font-size: 1.35em; font-weight: 600; background: #fff4e5; border-left: 5px solid #D55E00;
+.headline { font-size: 1.25em; font-weight: 600; background: #fff4e5; border-left: 5px solid #D55E00;
             padding: 0.6em 0.9em; }
+.warning { font-weight: 600; background: #fdecea; border-left: 5px solid #b71c1c; color: #7f1010; padding: 0.6em 0.9em; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
-td:not(.name) { white-space: nowrap; }
+td:not(.name):not(.wide) { white-space: nowrap; }
 th { background: #f4f4f4; } td.name, th.name { text-align: left; }
+th.group { background: #e9eef5; text-align: center; font-weight: 600; }
+table.compact { font-size: 0.82em; } table.compact th { font-weight: 500; max-width: 7em; padding: 0.2em 0.4em; }
+table.compact td { padding: 0.2em 0.4em; } table.compact td:not(.name) { text-align: center; }
+td.wide { text-align: left; color: #7a4b00; font-style: italic; }
+.ci { color: #666; font-size: 0.85em; } .small { font-size: 0.88em; color: #444; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #444; font-size: 0.92em; max-width: 900px; }
 .note { color: #7a4b00; } .skipped { color: #777; }
@@ -33,16 +52,7 @@ details { margin: 0.6em 0; } summary { cursor: pointer; font-weight: 600; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { background: #f3f3f3; padding: 0 0.2em; }
 """
-
-
-def esc(value: object) -> str:
-    """Any value as HTML text (quotes escaped too, so it is safe inside attributes)."""
-    return escape(str(value), quote=True)
-
-
-def href(path: str) -> str:
-    """A relative link, percent-encoded (a folder name with spaces or '#' still resolves)."""
-    return esc(quote(path.replace("\\", "/"), safe="/._-"))
+PROBE_FIGURES = ("probes_per_kind", "probe_vs_bound")
 
 
 @dataclass
@@ -51,114 +61,14 @@ class Inputs:
 
     figures: list[Figure] = field(default_factory=list)
     pictures: list[Picture] = field(default_factory=list)
+    probe_pictures: list[Picture] = field(default_factory=list)
     picture_links: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (png, gif)
     figure_links: dict[str, str] = field(default_factory=dict)  # name → png
     notes: list[str] = field(default_factory=list)  # plain text shown near the pictures
+    probe_notes: list[str] = field(default_factory=list)  # why a probe has no strip
     files: dict[str, str] = field(default_factory=dict)  # label → link (results.json, CSVs)
     inversion: dict | None = None  # inversion.json's content plus "png"/"gif" links
     pictures_from: dict[str, str] = field(default_factory=dict)  # "model"/"generator k=1" → folder
-
-
-def headline(results: dict) -> str:
-    """The one-sentence finding, plain text: the motion upper bound at k = 1 with its interval.
-
-    Without a generator at k = 1 it names the k's where the bound exists; without any generator it
-    reports the replicated-frame gap (original − uniform) instead, and says so.
-    """
-    acc = results["accuracy"]
-    original = acc.get("original") or {}
-    k = headline_k(results)
-    if k is not None:
-        bound = results["motion_bound"][str(k)]
-        full = acc["full"].get(str(k))
-        text = (f"Motion upper bound at k = {k}: {percent(bound['value'])} points "
-                f"[{percent(bound['ci'][0])}, {percent(bound['ci'][1])}] "
-                f"(original {percent(original.get('value'))}% − full analysis {percent(full['value'] if full else None)}%)")
-        if k != 1:
-            text = (f"No generator at k = 1; the bound is available at k = "
-                    f"{', '.join(map(str, ks_with(results, 'full')))}. ") + text
-        return text + "."
-    gap_ks = sorted(int(key) for key in results.get("uniform_gap", {}))
-    if not gap_ks:
-        return f"Original clip accuracy {percent(original.get('value'))}%; no k was analysed."
-    g = 1 if 1 in gap_ks else gap_ks[0]
-    gap = results["uniform_gap"][str(g)]
-    return (f"No generator was given, so the motion bound (original − full analysis) was not measured. "
-            f"Original − replicated frame(s) at k = {g}: {percent(gap['value'])} points "
-            f"[{percent(gap['ci'][0])}, {percent(gap['ci'][1])}].")
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], name_columns: int = 1) -> str:
-    """An HTML table; cells are escaped here, the first `name_columns` are left-aligned."""
-    def cells(row: Sequence[str], tag: str) -> str:
-        return "".join(f'<{tag}{" class=name" if i < name_columns else ""}>{esc(c)}</{tag}>' for i, c in enumerate(row))
-    body = "".join(f"<tr>{cells(r, 'td')}</tr>" for r in rows)
-    return f"<table><thead><tr>{cells(header, 'th')}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def figure3_table(results: dict) -> str:
-    """Clip accuracy % [95% CI] per method and k, and the motion bound (the verb's table, as HTML)."""
-    methods = methods_present(results)
-    columns = methods + (["motion_bound"] if results.get("motion_bound") else [])
-    rows = []
-    for k in map(str, results["frames"]):
-        row = [k] + [estimate_text(results["accuracy"][m].get(k)) for m in methods]
-        if "motion_bound" in columns:
-            row.append(estimate_text(results["motion_bound"].get(k)))
-        rows.append(row)
-    return _table(["k"] + [LABELS[c] for c in columns], rows)
-
-
-def per_class_table(results: dict, k: int) -> str:
-    """Per class at k, sorted by the motion bound (or the replicated-frame gap without a generator)."""
-    rows = class_rows(results, k)
-    with_bound = any(r.motion_bound is not None for r in rows)
-    kinds = any(r.kind for r in rows)
-
-    def most_motion_first(r: ClassRow) -> tuple:
-        value = r.motion_bound if with_bound else r.uniform_gap
-        return (value is None, -(value or 0.0), r.name)
-
-    rows.sort(key=most_motion_first)
-    methods = [m for m in ("uniform", "generator", "full", "oracle", "pixel_generator")
-               if any(getattr(r, m) is not None for r in rows)]
-    header = ["class"] + (["kind"] if kinds else []) + ["clips", "original %"] + [f"{m} %" for m in methods]
-    header += (["motion bound (points) [95% CI]", "F1 bound"] if with_bound else []) + ["original − uniform"]
-    body = []
-    for r in rows:
-        row = [r.name] + ([r.kind or ""] if kinds else []) + [str(r.n), percent(r.original)]
-        row += [percent(getattr(r, m)) for m in methods]
-        if with_bound:
-            ci = f" [{percent(r.motion_bound_ci[0])}, {percent(r.motion_bound_ci[1])}]" if r.motion_bound_ci else ""
-            row += [percent(r.motion_bound) + ci, percent(r.motion_bound_f1)]
-        row.append(percent(r.uniform_gap))
-        body.append(row)
-    return _table(header, body, name_columns=2 if kinds else 1)
-
-
-def per_kind_table(results: dict) -> str:
-    kinds = results.get("per_kind") or {}
-    if not kinds:
-        return ""
-    k = headline_k(results) or min(results["frames"])
-    key = str(k)
-    header = ["kind", "classes", "clips", "original %", f"uniform k={k} %", f"full k={k} %",
-              f"motion bound k={k}", f"full − uniform k={k}"]
-    rows = []
-    for kind, entry in kinds.items():
-        acc = entry["accuracy"]
-        rows.append([kind, ", ".join(entry["classes"]), str(entry["n"]), estimate_text(acc["original"]),
-                     estimate_text(acc.get("uniform", {}).get(key)), estimate_text(acc.get("full", {}).get(key)),
-                     estimate_text(entry.get("motion_bound", {}).get(key)),
-                     estimate_text(entry.get("full_minus_uniform", {}).get(key))])
-    html = _table(header, rows, name_columns=2)
-    truth = results.get("planted_truth")
-    if truth:
-        lines = [[name.replace("_", " "), ", ".join(f"k={kk}: {v:.2f}" for kk, v in truth.get(name, {}).items())]
-                 for name in ("motion_bound_auroc", "motion_bound_f1_auroc", "uniform_gap_auroc")]
-        html += (f"<p>How well each per-class statistic separates the planted <b>{esc(truth['positive_kind'])}</b> "
-                 "classes from the rest (AUROC, 1 = perfectly):</p>" + _table(["statistic", "AUROC"], lines))
-    return html
 
 
 def _figure_html(fig: Figure, link: str | None) -> str:
@@ -175,41 +85,6 @@ def _picture_html(pic: Picture, links: tuple[str, str]) -> str:
             f"<figcaption><b>{esc(pic.title)}.</b> {esc(pic.caption)}</figcaption></figure>")
 
 
-def class_summary_table(results: dict) -> str:
-    """Shares of classes: within 1 point of the original per method and k (Figure 5), improved by the generator
-    over uniform (Figure 8)."""
-    summary = results.get("class_summary") or {}
-    within = summary.get("within_1_point") or {}
-    improves, ties = summary.get("generator_improves") or {}, summary.get("generator_ties") or {}
-    ks = [str(k) for k in results["frames"]]
-    rows = [[f"{LABELS.get(m, m)}: within 1 point of the original"] + [percent(per_k.get(k), 0) for k in ks]
-            for m, per_k in within.items() if per_k]
-    if improves:
-        rows.append(["generator better than uniform (ties)"] +
-                     [f"{percent(improves.get(k), 0)} ({percent(ties.get(k), 0)})" if k in improves else "—" for k in ks])
-    if not rows:
-        return ""
-    return ("<p>Share of classes (%), out of " + esc(summary.get("num_classes", "?")) + " with clips:</p>"
-            + _table(["", *(f"k = {k}" for k in ks)], rows))
-
-
-def _extras_list(results: dict) -> str:
-    items = []
-    for k, gap in (results.get("candidate_gap") or {}).items():
-        items.append(f"k = {k}: full analysis over all subsets {percent(gap['all'])}% vs over {gap['n_sampled']} "
-                     f"sampled {percent(gap['sampled'])}% (gap {estimate_text(gap['gap'])})")
-    video = results.get("video")
-    if video:
-        acc = video["accuracy"]
-        per_method = "; ".join(f"{LABELS.get(m, m)} k = {k}: {estimate_text(e)}"
-                               for m, per_k in acc.items() if m != "original" for k, e in per_k.items())
-        items.append(f"video-level accuracy ({video['num_videos']} videos, majority vote of their clips): original "
-                     f"{estimate_text(acc.get('original'))}" + (f"; {per_method}" if per_method else ""))
-    if not items:
-        return ""
-    return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
-
-
 def _skipped_html(results: dict) -> str:
     skipped = results.get("skipped") or {}
     if not skipped.get("count"):
@@ -218,7 +93,7 @@ def _skipped_html(results: dict) -> str:
     rows = [[i["id"], i["reason"]] for i in items[:50]]
     more = f"<p>… and {len(items) - 50} more (listed in results.json).</p>" if len(items) > 50 else ""
     intro = f"<p>{esc(skipped['count'])} clip(s) failed to load and were skipped:</p>"
-    return intro + _table(["clip", "reason"], rows) + more
+    return intro + table(["clip", "reason"], rows) + more
 
 
 def _provenance_html(results: dict, inputs: Inputs) -> str:
@@ -238,7 +113,7 @@ def _provenance_html(results: dict, inputs: Inputs) -> str:
         rows.append(["dataset", ", ".join(f"{k}={v}" for k, v in dataset.items())])
     for label, folder in inputs.pictures_from.items():
         rows.append([f"pictures: {label}", folder])
-    html = _table(["", "value"], [[str(a), str(b)] for a, b in rows], name_columns=2)
+    html = table(["", "value"], [[str(a), str(b)] for a, b in rows], name_columns=2)
     if results.get("config"):
         html += ("<details><summary>resolved configuration</summary><pre>"
                  f"{esc(json.dumps(results['config'], indent=2, sort_keys=True))}</pre></details>")
@@ -255,46 +130,115 @@ def _inversion_html(inv: dict) -> str:
             "layer keeps.</figcaption></figure>")
 
 
+def _scroll(html: str) -> str:
+    return f"<div class=scroll>{html}</div>"
+
+
+def _figure3_section(results: dict) -> list[str]:
+    """The Figure-3 table with what it is made of, the class shares, the analysable note and the extras."""
+    note = analysable_note(results)
+    return [f"<p>Original (all {esc(num_frames(results))} frames): {esc(estimate_text(results['accuracy']['original']))}"
+            f" — {esc(scored(results))} in %, 95% intervals in brackets.</p>",
+            _scroll(figure3_table(results)), class_summary_table(results),
+            paragraph(note, "note") if note else "", bullets(extras_list(results))]
+
+
+def _diagnostics_section(results: dict) -> list[str]:
+    lines = diagnostics_lines(results)
+    if not lines:
+        return [paragraph("No analysable class where the generator falls below replicating the frames, or the bound's "
+                          "method below the uniform subset, at any k (paired 95% interval entirely below zero).")]
+    return [paragraph("Where completing or choosing the frames hurts an analysable class: the generator below "
+                      "replication, or the method the motion bound chose below the fixed uniform subset, with a paired "
+                      "95% interval entirely below zero. Such a class's bound is looser than it need be there."),
+            bullets(lines)]
+
+
+def _per_class_section(results: dict, open_k: int | None) -> list[str]:
+    parts = []
+    for i, table_k in enumerate(int(k) for k in results["frames"]):
+        open_attr = " open" if (table_k == open_k or (open_k is None and i == 0)) else ""
+        parts.append(f"<details{open_attr}><summary>k = {esc(table_k)}</summary>"
+                     f"{_scroll(per_class_table(results, table_k))}</details>")
+    return parts
+
+
+def _probes_section(results: dict, inputs: Inputs) -> list[str]:
+    parts = ["<h2 id='probes'>Temporal probes</h2>",
+             paragraph(f"The same {num_frames(results)} frames shown in another temporal order, without any generator: "
+                       f"{scored(results)} under each probe and its drop from the original clip (paired, in points)."),
+             _scroll(probe_table(results)), bullets(probe_sentences(results))]
+    figures = {f.name: f for f in inputs.figures}
+    parts += [_figure_html(figures[name], inputs.figure_links.get(name)) for name in PROBE_FIGURES if name in figures]
+    parts += [paragraph(n, "note") for n in inputs.probe_notes]
+    parts += [_picture_html(p, inputs.picture_links[p.name])
+              for p in inputs.probe_pictures if p.name in inputs.picture_links]
+    return parts
+
+
+def _agreement_section(results: dict) -> list[str]:
+    """The same analysis scored against the model's own full-clip predictions (no label needed)."""
+    view = {**results["agreement"], "classes": results["classes"]}
+    parts = ["<h2 id='agreement'>Agreement with the full-clip prediction</h2>",
+             paragraph("The same clips scored against the model's own prediction on the full clip instead of the label: "
+                       "how often the model still says what it said with every frame. Every percentage in this section "
+                       "is agreement with the full-clip prediction, and the per-class rows group clips by the class the "
+                       "model predicted on the full clip."),
+             f'<p class="headline">{esc(headline(view))}</p>'] + _figure3_section(view)
+    if view.get("per_kind"):
+        parts.append(_scroll(per_kind_table(view)))
+    parts += ["<h3>Diagnostics</h3>"] + _diagnostics_section(view)
+    if (view.get("probes") or {}).get("accuracy"):
+        parts += ["<h3>Temporal probes</h3>", _scroll(probe_table(view)), bullets(probe_sentences(view))]
+    parts += [f"<h3>Per {class_word(view)}</h3>"] + _per_class_section(view, headline_k(view))
+    return parts
+
+
 def render_report(results: dict, inputs: Inputs) -> str:
     """The whole page as a string (pure: no file is read or written)."""
     prov = results.get("provenance") or {}
     dataset = (prov.get("dataset") or {}).get("name") or "dataset"
     k = headline_k(results)
+    warning = weak_warning(results)
+    prediction = results.get("target") == "prediction"
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>motionprobe report — {esc(dataset)}</title><style>{CSS}</style></head><body>",
         "<h1>How much does this video model use motion?</h1>",
         f'<p class="sub">{esc(results["num_clips"])} test clips of {esc(dataset)}, {esc(len(results["classes"]))} '
-        f"classes, {esc(results['num_frames'])}-frame clips; {esc(int(100 * results['ci_level']))}% percentile-bootstrap "
-        f"intervals over clips ({esc(results['bootstrap'])} resamples). Accuracies in %.</p>",
+        f"classes, {esc(num_frames(results))}-frame clips; {esc(int(100 * results['ci_level']))}% percentile-bootstrap "
+        f"intervals over clips ({esc(results['bootstrap'])} resamples). Percentages are {esc(scored(results))}"
+        + (" (no labels: the model's own prediction on the full clip is the target)" if prediction else "") + ".</p>",
+        f'<p id="weak-model" class="warning">{esc(warning)}</p>' if warning else "",
         f'<p id="headline" class="headline">{esc(headline(results))}</p>',
-        "<p>The motion upper bound is the accuracy the model loses when it sees only k frames, completed into a "
-        "clip by a temporal generator and chosen by the model's own maximum response (the full analysis): at most "
-        "that much of its accuracy can come from motion.</p>",
-        "<h2 id='table'>Accuracy by number of frames kept (Figure 3)</h2>",
-        f"<p>Original (all {esc(results['num_frames'])} frames): {esc(estimate_text(results['accuracy']['original']))}</p>",
-        figure3_table(results), class_summary_table(results), _extras_list(results),
+        *(paragraph(line) for line in bound_sentences(results)),
+        f"<h2 id='table'>{esc(scored(results)[:1].upper() + scored(results)[1:])} by number of frames kept (Figure 3)</h2>",
+        *_figure3_section(results),
     ]
     if results.get("per_kind"):
-        parts += ["<h2 id='kinds'>Per planted kind of class</h2>", per_kind_table(results)]
-    parts.append("<h2 id='figures'>Figures</h2>")
-    parts += [_figure_html(f, inputs.figure_links.get(f.name)) for f in inputs.figures]
+        parts += ["<h2 id='kinds'>Per planted kind of class</h2>", _scroll(per_kind_table(results)),
+                  planted_truth_table(results)]
+    parts += ["<h2 id='diagnostics'>Diagnostics</h2>", *_diagnostics_section(results), "<h2 id='figures'>Figures</h2>"]
+    parts += [_figure_html(f, inputs.figure_links.get(f.name)) for f in inputs.figures if f.name not in PROBE_FIGURES]
+    if (results.get("probes") or {}).get("accuracy"):
+        parts += _probes_section(results, inputs)
     parts.append("<h2 id='pictures'>What the model was shown</h2>")
-    parts += [f'<p class="note">{esc(n)}</p>' for n in inputs.notes]
+    parts += [paragraph(n, "note") for n in inputs.notes]
     parts += [_picture_html(p, inputs.picture_links[p.name]) for p in inputs.pictures if p.name in inputs.picture_links]
     if inputs.inversion:
         parts += ["<h2 id='inversion-section'>Feature inversion (Figure 1)</h2>", _inversion_html(inputs.inversion)]
-    parts.append("<h2 id='classes'>Per class</h2>")
-    table_ks = ks_with(results, "full") or [int(key) for key in results["frames"]]
-    for i, table_k in enumerate(table_ks):
-        open_attr = " open" if (table_k == k or (k is None and i == 0)) else ""
-        parts.append(f"<details{open_attr}><summary>k = {esc(table_k)}</summary>"
-                     f"{per_class_table(results, table_k)}</details>")
+    parts.append(f"<h2 id='classes'>Per {esc(class_word(results))}</h2>")
+    if prediction:
+        parts.append(paragraph("Rows group clips by the class the model predicted on the full clip (there are no labels)."))
+    parts += _per_class_section(results, k)
+    if results.get("agreement"):
+        parts += _agreement_section(results)
     parts += ["<h2 id='skipped'>Skipped clips</h2>", _skipped_html(results),
               "<h2 id='provenance'>Provenance</h2>", _provenance_html(results, inputs)]
     if inputs.files:
         parts.append("<p>Files: " + ", ".join(f'<a href="{href(link)}">{esc(label)}</a>'
                                              for label, link in inputs.files.items()) + "</p>")
     parts.append("</body></html>")
-    return "\n".join(parts)
+    return "\n".join(str(p) for p in parts if p)
+

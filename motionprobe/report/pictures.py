@@ -1,19 +1,22 @@
 """Qualitative pictures: what the model was shown for the classes needing the least and the most motion.
 
-For each of the two classes (by the per-class motion bound at the headline k), one clip of that
-class — the first one the original model gets right, preferring one where max response and the
-oracle chose different frames — is drawn twice:
+For each of the two analysable classes (by the per-class motion bound at the k the pictures use: the
+headline k when it had a generator), one clip of that class — the first one the original model gets
+right, preferring one where max response and the oracle chose different frames — is drawn twice. A
+class the model does not recognise on its full clips is never picked: its small bound means nothing
+was recognised to lose, not that it needs no motion.
 
 - `<role>_motion_generated` (the paper's Figures 4 and 6): the clip with the frame(s) the full
   analysis kept boxed in yellow, the clip the generator makes from them, and the motion (absolute
   frame differences) of the generated clip and of the real one, on the same scale.
-- `<role>_motion_selectors` (Figures 9 and 10): the frames chosen by max response and by the oracle,
-  boxed green when that choice's prediction is right and red when wrong, with the clips generated
-  from each choice.
+- `<role>_motion_selectors` (Figures 9 and 10): the frames chosen by `best` (the method the motion
+  bound used for this clip's half of the clips), by max response and by the oracle, boxed green when
+  that choice's prediction is right and red when wrong, with the clips generated from the last two.
 
-Each is a strip PNG and an animated GIF (T frames). Which frames were chosen and what was predicted
-come from per_clip.csv; the clips are regenerated (cheap: a handful of generator passes), and the
-model re-classifies them to check that the folders given are the ones analysed.
+Each is a strip PNG and an animated GIF (T frames; real video frames shrunk to fit: report/canvas.py).
+Which frames were chosen and what was predicted come from per_clip.csv; the clips are regenerated
+(cheap: a handful of generator passes), and the model re-classifies them to check that the folders
+given are the ones analysed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any
 import torch
 
 from ..analysis.engine import Generator, Model
+from ..analysis.methods import BEST
+from ..analysis.summary import folds_of
 from ..data.base import to_float
 from ..errors import ConfigError, UserError
 from .canvas import (
@@ -41,7 +46,7 @@ from .canvas import (
     write_gif,
     write_png,
 )
-from .view import ClassRow, motion_extremes
+from .view import ClassRow, motion_extremes, percent
 
 MOTION_SCALE_FLOOR = 0.05  # a still clip's noise is not stretched to full white
 
@@ -91,8 +96,17 @@ def choose_clip(records: list[ClipRecord], class_name: str, k: int) -> ClipRecor
     return min(mine, key=lambda r: (r.pred["original"] != r.label, r.frames[full] == r.frames[oracle]))
 
 
-def _verdict(pred: int, label: int, classes: list[str]) -> str:
+def verdict(pred: int, label: int, classes: list[str], target: str = "label") -> str:
+    """"predicts X (right)", or with target "prediction" whether it agrees with the full-clip prediction."""
+    if target == "prediction":
+        return f"predicts {classes[pred]} ({'agrees with' if pred == label else 'differs from'} the full clip)"
     return f"predicts {classes[pred]} ({'right' if pred == label else 'wrong'})"
+
+
+def best_method(results: dict, clip_id: str, k: int) -> str:
+    """The method `best` used for this clip at k: the one chosen on the other half of the clips."""
+    folds = (results.get("bound_method") or {}).get(str(k), {}).get("chosen_per_fold") or [BEST, BEST]
+    return folds[int(folds_of([clip_id], int((results.get("provenance") or {}).get("seed", 0)))[0])]
 
 
 def _frames_text(frames: tuple[int, ...]) -> str:
@@ -137,12 +151,13 @@ def draw_pictures(results: dict, analysis_dir: str | Path, out_dir: str | Path, 
             raise ConfigError("data.dataset", f"clip {record.clip_id!r} of the analysis is not in the dataset given; "
                                               "draw the pictures with the dataset the analysis ran on")
         clip = to_float(dataset[position[record.clip_id]]["clip"]).to(device)
-        pictures += _draw_clip(role, row, record, clip, model, generators[k], k, list(results["classes"]), out_dir)
+        pictures += _draw_clip(role, row, record, clip, model, generators[k], k, results, out_dir)
     return pictures
 
 
 def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor, model: Model, generator: Generator,
-               k: int, classes: list[str], out_dir: Path) -> list[Picture]:
+               k: int, results: dict, out_dir: Path) -> list[Picture]:
+    classes, target = list(results["classes"]), results.get("target", "label")
     full, oracle = f"full@{k}", f"oracle@{k}"
     chosen = {"full": record.frames[full], "oracle": record.frames[oracle]}
     generated = _generate(generator, clip, [chosen["full"], chosen["oracle"]])
@@ -156,11 +171,11 @@ def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor,
     real_motion, gen_motion = motion_magnitude(clip), motion_magnitude(generated[0])
     scale = max(MOTION_SCALE_FLOOR, float(torch.quantile(torch.cat([real_motion.flatten(), gen_motion.flatten()]), 0.995)))
     need = "the least" if role == "least" else "the most"
-    header = (f"{row.name}: the class needing {need} motion (bound {100 * row.motion_bound:.0f} points at k = {k}); "
-              f"clip {record.clip_id}")
+    header = (f"{row.name}: the class needing {need} motion (motion bound {percent(row.motion_bound, 0)} points, the "
+              f"paper's bound {percent(row.paper_bound, 0)}, at k = {k}); clip {record.clip_id}")
     pictures = []
 
-    full_verdict = _verdict(record.pred[full], record.label, classes)
+    full_verdict = verdict(record.pred[full], record.label, classes, target)
     rows = [Row(f"clip; full analysis keeps {_frames_text(chosen['full'])}", real, dict.fromkeys(chosen["full"], SELECTED)),
             Row(f"generated from {_frames_text(chosen['full'])}: {full_verdict}", gen_full),
             Row("motion of the generated clip", motion_frames(gen_motion, scale)),
@@ -174,11 +189,16 @@ def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor,
         png=write_png(strip(rows, header), out_dir / f"{name}.png"),
         gif=write_gif(animation(rows[:3]), out_dir / f"{name}.gif"), consistent=consistent))
 
-    verdicts = {m: (record.pred[f"{m}@{k}"] == record.label, _verdict(record.pred[f"{m}@{k}"], record.label, classes))
-                for m in ("full", "oracle")}
+    methods = ("full", "oracle") + ((BEST,) if f"{BEST}@{k}" in record.pred else ())
+    verdicts = {m: (record.pred[f"{m}@{k}"] == record.label, verdict(record.pred[f"{m}@{k}"], record.label, classes, target))
+                for m in methods}
     colour = {m: RIGHT if right else WRONG for m, (right, _) in verdicts.items()}
     every = range(real.shape[0])
-    rows = [Row(f"max response keeps {_frames_text(chosen['full'])}: {verdicts['full'][1]}", real,
+    best_rows = [Row(f"best ({best_method(results, record.clip_id, k)}) keeps {_frames_text(record.frames[f'{BEST}@{k}'])}: "
+                     f"{verdicts[BEST][1]}", real, dict.fromkeys(record.frames[f"{BEST}@{k}"], colour[BEST]))
+                 ] if BEST in verdicts else []
+    rows = [*best_rows,
+            Row(f"max response keeps {_frames_text(chosen['full'])}: {verdicts['full'][1]}", real,
                 dict.fromkeys(chosen["full"], colour["full"])),
             Row(f"oracle keeps {_frames_text(chosen['oracle'])}: {verdicts['oracle'][1]}", real,
                 dict.fromkeys(chosen["oracle"], colour["oracle"])),
@@ -186,11 +206,12 @@ def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor,
             Row("generated from the oracle's choice", gen_oracle, dict.fromkeys(every, colour["oracle"]))]
     name = f"{role}_motion_selectors"
     pictures.append(Picture(
-        name=name, title=f"{row.name}: max-response and oracle selections",
-        caption=(f"{header}. Frames chosen by max response and by the oracle among the candidate subsets, green when "
-                 f"that choice is classified right, red when wrong; below, the clips generated from each choice.{note}"),
+        name=name, title=f"{row.name}: the frames best, max response and the oracle keep",
+        caption=(f"{header}. Frames chosen by the bound's method (best), by max response and by the oracle among the "
+                 f"candidate subsets, green when that choice is classified right, red when wrong; below, the clips "
+                 f"generated from the last two.{note}"),
         png=write_png(strip(rows, header), out_dir / f"{name}.png"),
         gif=write_gif(animation([Row("clip, max-response frame(s) boxed", real,
-                                     dict.fromkeys(chosen["full"], colour["full"])), *rows[2:]]), out_dir / f"{name}.gif"),
+                                     dict.fromkeys(chosen["full"], colour["full"])), *rows[-2:]]), out_dir / f"{name}.gif"),
         consistent=consistent))
     return pictures

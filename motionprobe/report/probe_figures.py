@@ -1,0 +1,113 @@
+"""The temporal probes' figures (results["probes"]; the probes: motionprobe/probes.py).
+
+- `probes_per_kind`: accuracy under each probe, overall and per planted kind, with the original clip's
+  accuracy as the reference line of each group.
+- `probe_vs_bound`: per analysable class, the motion bound (x) against the shuffle drop (y), classes
+  labelled, the Spearman ρ of the two in the title. The diagonal drop = bound separates what motion
+  could explain (below it) from what it cannot (above): a shuffled clip makes moving objects jump,
+  which the model never saw, and that artifact costs accuracy whether or not the class needs motion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from .plotting import COLORS, HEIGHT, STYLE, WIDTH, Figure, plain, save, skip
+from .view import class_rows, score_word
+
+# One colour per probe (Okabe–Ito again, in another order than the methods' so a probe never looks like one).
+PROBE_COLORS = {"shuffle": "#D55E00", "reverse": "#0072B2", "freeze": "#999999", "slow": "#009E73",
+                "fast": "#E69F00", "local_shuffle": "#CC79A7"}
+KIND_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+SCATTER_PROBE = "shuffle"  # the probe most often read as "temporal sensitivity"
+
+
+def probes_per_kind(results: dict, path: str | Path) -> Figure:
+    """Accuracy (%) under each probe, with its interval, for all classes and each planted kind."""
+    word = score_word(results)
+    name, title = "probes_per_kind", f"Temporal probes: {word} per probe" + (" and kind" if results.get("per_kind") else "")
+    probes = results.get("probes") or {}
+    if not probes.get("accuracy"):
+        return skip(name, title, "no temporal probe ran")
+    names = list(probes["accuracy"])
+    groups = [("all classes", results["accuracy"].get("original"), probes["accuracy"])]
+    for kind, per_probe in (probes.get("per_kind") or {}).items():
+        original = (((results.get("per_kind") or {}).get(kind) or {}).get("accuracy") or {}).get("original")
+        groups.append((kind, original, {p: e["accuracy"] for p, e in per_probe.items()}))
+    width = 0.8 / len(names)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(max(WIDTH, 1.2 * len(groups) + 2.5), HEIGHT), layout="constrained")
+        for g, (_, original, per_probe) in enumerate(groups):
+            if original and original.get("value") is not None:
+                ax.hlines(100 * original["value"], g - 0.45, g + 0.45, color=COLORS["original"], lw=1.8,
+                          label="original (all frames in order)" if g == 0 else None, zorder=3)
+            for j, probe in enumerate(names):
+                est = per_probe.get(probe)
+                if not est or est.get("value") is None:
+                    continue
+                v = 100 * est["value"]
+                ax.bar(g - 0.4 + width * (j + 0.5), v, width * 0.9, color=PROBE_COLORS.get(probe, "#777777"),
+                       yerr=[[v - 100 * est["ci"][0]], [100 * est["ci"][1] - v]], capsize=1.5,
+                       error_kw={"lw": 0.7}, label=probe if g == 0 else None)
+        ax.set_xticks(range(len(groups)), [plain(label) for label, _, _ in groups])
+        ax.grid(axis="x", visible=False)
+        ax.set_ylim(0, 105)
+        ax.set_ylabel(f"clip {word} (%)")
+        ax.set_title(f"{word} under each temporal probe (95% bootstrap intervals)")
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+        path = save(fig, Path(path))
+    caption = (f"Clip {word} when the same {results['num_frames']} frames are shown in another temporal order "
+               "(shuffled, reversed, frozen, slowed, sped up, shuffled locally), for all classes and per planted kind; "
+               f"the black line of each group is its original clips' {word}. A probe's drop mixes the motion the "
+               "model uses with the probe's own artifacts: compare it with the motion bound.")
+    return Figure(name, title, caption, path, shows=names)
+
+
+def probe_vs_bound(results: dict, path: str | Path) -> Figure:
+    """Per analysable class: the motion bound at the probes' k (x) against the shuffle drop (y), in points."""
+    name = "probe_vs_bound"
+    probes = results.get("probes") or {}
+    if not probes.get("accuracy"):
+        return skip(name, "Shuffle drop vs motion bound", "no temporal probe ran")
+    probe = SCATTER_PROBE if SCATTER_PROBE in probes["accuracy"] else next(iter(probes["accuracy"]))
+    agreement = probes.get("bound_agreement") or {}
+    k = agreement.get("k")
+    title = f"{probe.capitalize()} drop vs motion bound" + (f" at k = {k}" if k is not None else "")
+    if k is None:
+        return skip(name, title, "no per-class motion bound to compare with")
+    points = []
+    for row in class_rows(results, k):
+        drop = ((probes.get("per_class") or {}).get(row.name, {}).get(probe) or {}).get("drop") or {}
+        if row.analysable and row.motion_bound is not None and drop.get("value") is not None:
+            points.append((row, 100 * row.motion_bound, 100 * drop["value"]))
+    if not points:
+        return skip(name, title, "no analysable class has both a motion bound and a probe drop")
+    rho = agreement.get(f"{probe}_spearman")
+    rho_text = f"Spearman ρ = {rho:.2f}" if rho is not None else "Spearman ρ: too few classes"
+    title = f"{title} ({rho_text})"
+    kinds = sorted({r.kind for r, _, _ in points if r.kind})
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(WIDTH, WIDTH * 0.75), layout="constrained")
+        values = [v for _, x, y in points for v in (x, y)]
+        lo, hi = min(0.0, *values) - 5, max(10.0, *values) + 8
+        ax.plot([lo, hi], [lo, hi], color="#888888", lw=0.8, ls="--", label="drop = motion bound")
+        for i, kind in enumerate(kinds or [None]):
+            mine = [(r, x, y) for r, x, y in points if r.kind == kind or not kinds]
+            ax.plot([x for _, x, _ in mine], [y for _, _, y in mine], KIND_MARKERS[i % len(KIND_MARKERS)], ms=6,
+                    alpha=0.8, label=plain(kind) if kind else None)
+        for row, x, y in points:
+            ax.annotate(plain(row.name), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel(f"motion bound at k = {k} (points; original − best motion-free method)")
+        ax.set_ylabel(f"{probe} drop (points; original − {probe})")
+        ax.set_title(f"{probe} drop vs motion bound per class, {rho_text} ({len(points)} analysable classes)")
+        ax.legend(loc="upper left", frameon=True, framealpha=0.9)
+        path = save(fig, Path(path))
+    caption = (f"Each analysable class at k = {k}: how much of its {score_word(results)} may need motion (the motion "
+               f"bound, x) and how much it loses when its frames are {'shuffled' if probe == 'shuffle' else 'probed'} "
+               "(y). Above the dashed diagonal a class loses more than motion can explain: the rest is the probe's own "
+               "artifact (moving objects jump in a shuffled clip, which the model never saw).")
+    return Figure(name, title, caption, path, shows=[r.name for r, _, _ in points])
