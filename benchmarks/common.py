@@ -17,25 +17,40 @@ from typing import Any
 
 import torch
 
+RULES = ("at_least", "at_most", "within", "none")
+
 
 @dataclass
 class Figure:
     """One benchmark figure: a ratio, its target and whether it is met.
 
-    `rule` is "at_least" (ratio ≥ target), "at_most" (ratio ≤ target) or "within" (|ratio / target − 1| ≤
-    tolerance).
+    `rule` is "at_least" (ratio ≥ target), "at_most" (ratio ≤ target), "within" (|ratio / target − 1| ≤
+    tolerance) or "none" (reported, no target). A `gpu_target` is a goal for a GPU: measured and printed on a
+    CPU, it is not judged there (`met` is None). A figure that could not be measured has `ratio` None and
+    says why in `status`, e.g. "not measured: feature not present".
     """
 
     key: str
     title: str
-    ratio: float
-    target: float
+    ratio: float | None
+    target: float | None
     rule: str
     tolerance: float = 0.0
     detail: dict[str, Any] = field(default_factory=dict)
+    gpu_target: bool = False
+    device: str = "cpu"
+    status: str = "measured"
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"rule must be one of {', '.join(RULES)}, got {self.rule!r}")
+        if (self.ratio is None) != (self.status != "measured"):
+            raise ValueError(f"{self.key}: a measured figure has a ratio and an unmeasured one says why ({self.status!r})")
 
     @property
-    def met(self) -> bool:
+    def met(self) -> bool | None:
+        if self.ratio is None or self.rule == "none" or (self.gpu_target and self.device != "cuda"):
+            return None
         if self.rule == "at_least":
             return self.ratio >= self.target
         if self.rule == "at_most":
@@ -44,15 +59,26 @@ class Figure:
 
     @property
     def target_text(self) -> str:
-        if self.rule == "at_least":
-            return f">= {self.target:g}"
-        if self.rule == "at_most":
-            return f"<= {self.target:g}"
-        return f"{self.target:.2f} ± {self.tolerance:.0%}"
+        if self.rule == "none":
+            return "(no target)"
+        text = {"at_least": f">= {self.target:g}", "at_most": f"<= {self.target:g}",
+                "within": f"{self.target:.2f} ± {self.tolerance:.0%}"}[self.rule]
+        return text + (" on GPU" if self.gpu_target else "")
+
+    @property
+    def verdict(self) -> str:
+        """What the table prints in its last column."""
+        if self.ratio is None:
+            return self.status
+        if self.met is None:
+            return "GPU target: not judged on a CPU" if self.gpu_target and self.rule != "none" else "-"
+        return "yes" if self.met else "NO"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "ratio": round(self.ratio, 4), "target": round(self.target, 4), "rule": self.rule,
-                "tolerance": self.tolerance, "target_text": self.target_text, "met": self.met, "detail": self.detail}
+        return {"title": self.title, "ratio": None if self.ratio is None else round(self.ratio, 4),
+                "target": self.target, "rule": self.rule, "tolerance": self.tolerance, "target_text": self.target_text,
+                "gpu_target": self.gpu_target, "device": self.device, "status": self.status, "met": self.met,
+                "verdict": self.verdict, "detail": self.detail}
 
 
 def seconds(fn: Callable[[], Any]) -> float:

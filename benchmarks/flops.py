@@ -109,11 +109,12 @@ def count_flops(module: nn.Module, input_shape: Sequence[int]) -> FlopCount:
     return count
 
 
-def counted_by_torch(fn, *inputs: torch.Tensor) -> int:
-    """FLOPs torch's FlopCounterMode counts for one call of `fn(*inputs)` (whole batch)."""
+def counted_by_torch(fn, *inputs: torch.Tensor, inference: bool = True) -> int:
+    """FLOPs torch's FlopCounterMode counts for one call of `fn(*inputs)` (whole batch); with `inference=False`
+    the call runs with autograd, so a training step's backward pass is counted too."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+    with FlopCounterMode(display=False) as counter, torch.inference_mode(inference):
         fn(*inputs)
     return int(counter.get_total_flops())
 

@@ -2,7 +2,8 @@
 
 Each analysis runs in a fresh Python process (`python -m benchmarks.memory --worker ...`) whose peak
 resident set size (VmHWM in /proc/self/status) is read twice: after imports, model, generators and
-dataset are built (the baseline), and after `analyze` has written results.json. The figure is the
+dataset are built (the baseline; setups.tiny_setup at k = 1, 4, the model built for the dataset's 12
+classes), and after `analyze` has written results.json. The figure is the
 ratio of what the analysis adds above its baseline, 4N clips over N (N = 5 in shards of 5: one shard
 vs four), each the median of seven processes. The engine streams shards of clips, so it should stay
 near 1. The whole-process peaks are reported too.
@@ -18,26 +19,12 @@ import resource
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from .common import Figure, median
 
 TARGET = 1.2
-
-
-class FirstClips:
-    """The first `n` clips of a dataset, with the attributes `analyze` reads."""
-
-    def __init__(self, base, n: int):
-        self.base, self.n = base, n
-        self.classes, self.metadata = base.classes, base.metadata
-        self.ids, self.labels = base.ids[:n], base.labels[:n]
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: int):
-        return self.base[i]
 
 
 def peak_rss_bytes() -> int:
@@ -58,24 +45,14 @@ def peak_rss_bytes() -> int:
 
 def worker(clips: int, shard_size: int, candidates: int, out: str) -> dict:
     """One analysis; returns peak RSS before and after it."""
-    import torch
+    from .setups import tiny_setup
 
-    from motionprobe.analysis import analyze
-    from motionprobe.config import preset
-    from motionprobe.data.synthetic import SyntheticMotionDataset
-    from motionprobe.generator import build_generator
-    from motionprobe.models.registry import build_model
-
-    cfg = preset("tiny")
-    torch.manual_seed(0)
-    model = build_model(cfg, 10).eval()
-    generators = {k: build_generator(k, cfg).eval() for k in (1, 4)}
-    per_class = -(-clips // 10)
-    dataset = FirstClips(SyntheticMotionDataset("test", per_class=per_class, size=cfg.data.crop_size), clips)
+    setup = tiny_setup(clips, ks=(1, 4), candidates=candidates, shard_size=shard_size, pixel_ks=())
+    nets = setup.networks()
+    setup.make_dataset()
     baseline = peak_rss_bytes()
-    analyze(model, dataset, out, generators=generators, ks=(1, 4), candidates=candidates, shard_size=shard_size,
-            batch_size=cfg.analysis.batch_size, bootstrap=cfg.analysis.bootstrap, progress=False)
-    return {"clips": clips, "baseline_bytes": baseline, "peak_bytes": peak_rss_bytes()}
+    setup.analyze(out, nets)
+    return {"clips": clips, "classes": setup.num_classes, "baseline_bytes": baseline, "peak_bytes": peak_rss_bytes()}
 
 
 def _spawn(clips: int, shard_size: int, candidates: int, out: Path) -> subprocess.Popen:
@@ -85,13 +62,28 @@ def _spawn(clips: int, shard_size: int, candidates: int, out: Path) -> subproces
                             cwd=Path(__file__).resolve().parent.parent)
 
 
-def run(quick: bool = False) -> Figure:
-    n, shard_size, candidates, repeats = (2, 1, 2, 1) if quick else (5, 5, 8, 7)
-    sizes = [clips for clips in (n, 4 * n) for _ in range(repeats)]
+@dataclass(frozen=True)
+class Sizes:
+    n: int  # clips of the small analysis; the large one has 4n
+    shard_size: int
+    candidates: int
+    repeats: int  # processes per size
+
+
+# quick: 4n = 12 clips hold every class of the embedded benchmark once, as the full 20 do.
+SIZES = {"full": Sizes(n=5, shard_size=5, candidates=8, repeats=7),
+         "quick": Sizes(n=3, shard_size=3, candidates=2, repeats=1)}
+
+
+def run(quick: bool = False) -> list[Figure]:
+    sizes = SIZES["quick" if quick else "full"]
+    n = sizes.n
+    counts = [clips for clips in (n, 4 * n) for _ in range(sizes.repeats)]
     with tempfile.TemporaryDirectory(prefix="motionprobe-bench-") as tmp:
         # All at once: they are measured for memory, not time. Each size runs `repeats` times because the
         # same analysis peaks up to 35% apart from one process to the next (allocator arenas and GC timing).
-        procs = [(clips, _spawn(clips, shard_size, candidates, Path(tmp) / f"run{i}")) for i, clips in enumerate(sizes)]
+        procs = [(clips, _spawn(clips, sizes.shard_size, sizes.candidates, Path(tmp) / f"run{i}"))
+                 for i, clips in enumerate(counts)]
         runs: dict[int, list[dict]] = {}
         for clips, proc in procs:
             stdout, stderr = proc.communicate()
@@ -101,14 +93,16 @@ def run(quick: bool = False) -> Figure:
     added = {c: median([r["peak_bytes"] - r["baseline_bytes"] for r in rs]) for c, rs in runs.items()}
     peak = {c: median([r["peak_bytes"] for r in rs]) for c, rs in runs.items()}
     mib = 1 << 20
-    return Figure(key="memory_4n_vs_n", title="peak memory added by an analysis: 4N vs N clips (tiny)",
-                  ratio=added[4 * n] / max(added[n], 1), target=TARGET, rule="at_most",
-                  detail={"n": n, "shard_size": shard_size, "candidates": candidates, "processes_per_size": repeats,
-                          "added_mib": {str(c): round(a / mib, 1) for c, a in added.items()},
-                          "added_mib_each": {str(c): [round((r["peak_bytes"] - r["baseline_bytes"]) / mib, 1) for r in rs]
-                                             for c, rs in runs.items()},
-                          "process_peak_mib": {str(c): round(v / mib, 1) for c, v in peak.items()},
-                          "process_peak_ratio": round(peak[4 * n] / peak[n], 4)})
+    return [Figure(key="memory_4n_vs_n", title="peak memory added by an analysis: 4N vs N clips (tiny)",
+                   ratio=added[4 * n] / max(added[n], 1), target=TARGET, rule="at_most",
+                   detail={"n": n, "shard_size": sizes.shard_size, "candidates": sizes.candidates,
+                           "processes_per_size": sizes.repeats, "classes": runs[n][0]["classes"],
+                           "added_mib": {str(c): round(a / mib, 1) for c, a in added.items()},
+                           "added_mib_each": {str(c): [round((r["peak_bytes"] - r["baseline_bytes"]) / mib, 1)
+                                                       for r in rs] for c, rs in runs.items()},
+                           "process_peak_mib": {str(c): round(v / mib, 1) for c, v in peak.items()},
+                           "process_peak_ratio": round(peak[4 * n] / peak[n], 4)})]
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="one analysis in this process; prints its peak memory as JSON")

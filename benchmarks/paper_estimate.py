@@ -1,12 +1,18 @@
 """Wall time of a full UCF101 split-1 analysis at the paper's size, from FLOP counts and FLOP/s.
 
 Work per test clip (3,783 clips), k = 1, 2, 4, 8, one perceptual generator per k and the pixel
-generator at k = 1 (the paper's Figure 7), counted by the engine's own `Plan`:
+generator at k = 1 (the paper's Figure 7), 48 or all candidates. What the engine evaluates per clip is
+counted, not predicted: `analyze` runs on one 4×4-pixel clip with stand-in networks (a pooled linear
+classifier; nearest-frame replication as every generator) while forward pre-hooks count the clips
+through the model and through the generators, so the estimate follows the engine whatever it evaluates
+(the original, replicated frames, generated candidates, probes). At the time of writing that was
 
-    C3D forwards      1 original + 4 uniform (replicated, no generator) + every generated input
     generated inputs  per k: the candidate pool plus the uniform subset when the pool lacks it,
                       + 1 pixel-generator input at k = 1
                       48 candidates: 16 + 49 + 49 + 49 (+1) = 164      all: 16 + 120 + 1820 + 12870 (+1) = 14,827
+    C3D forwards      1 original + per k the same subsets replicated + every generated input + 14 temporal
+                      probes (5 draws of each random one): 1 + 163 + 164 + 14 = 342 with 48 candidates,
+                      1 + 14,826 + 14,827 + 14 = 29,668 with all
 
     FLOPs per clip = forwards · F(C3D) + generated · F(generator)
     F(C3D) = 77.09 GFLOP, F(generator) = 26.05 GFLOP (benchmarks/flops.py, from the layer shapes, both
@@ -15,23 +21,29 @@ generator at k = 1 (the paper's Figure 7), counted by the engine's own `Plan`:
     wall time on G devices = ceil(shards / G) · (total FLOPs / shards) / (FLOP/s per device)
 
 Shards are the engine's resumable units (256 clips, fewer with `all` so that a shard's table stays
-under 2^20 rows); ranks own whole shards, so G devices finish in ceil(shards / G) shard-times. Data
-loading (3,783 clips from the frame cache, ~300 clips/s per process) and merging are left out: seconds.
+bounded; read from the plan the stand-in analysis wrote); ranks own whole shards, so G devices finish
+in ceil(shards / G) shard-times. Data loading (3,783 clips from the frame cache) and merging are left out.
 
-Assumptions (not measured here — this machine has no GPU):
+Assumptions where no GPU rate is measured:
     H100 SXM bf16 dense tensor-core peak: 989 TFLOP/s (NVIDIA's data sheet, without sparsity)
     achieved fraction of that peak by bf16 C3D / generator inference: 0.40 (an assumption; convolutions
-    with many channels usually reach 30-60% on tensor cores; measure with `make bench` on a GPU)
-The CPU line uses the C3D forward FLOP/s `make bench` measured on this machine (fp32).
+    with many channels usually reach 30-60% on tensor cores; `python -m benchmarks.gpu` measures it)
+The CPU line uses the end-to-end FLOP/s `make bench` measured at the paper size on this machine (fp32).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import tempfile
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from motionprobe.analysis import Plan
-from motionprobe.selection import candidates
+import torch
+from torch import nn
+
+from motionprobe.analysis import analyze
+from motionprobe.generator import replicate_nearest
 
 from .flops import generator_flops, model_flops, paper_models
 
@@ -41,6 +53,7 @@ PIXEL_KS = (1,)
 H100_BF16_DENSE_PEAK = 989e12  # FLOP/s, assumption (data sheet)
 ASSUMED_FRACTION = 0.40  # assumption
 SHARD_SIZE = 256  # the paper preset's analysis.shard_size
+NUM_FRAMES = 16
 
 
 @dataclass
@@ -54,14 +67,73 @@ class Workload:
     total_flops: float
 
 
+class _StandInModel(nn.Module):
+    """Logits from the clip's mean colour: costs nothing, shaped like a classifier of `classes`."""
+
+    def __init__(self, classes: int = 2):
+        super().__init__()
+        self.fc = nn.Linear(3, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x.mean(dim=(2, 3, 4)))
+
+
+class _StandInGenerator(nn.Module):
+    """Nearest-frame replication as a module of k (the engine checks a generator's k), so hooks can count it."""
+
+    def __init__(self, k: int):
+        super().__init__()
+        self.k = k
+
+    def forward(self, frames: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        return replicate_nearest(frames, indices, NUM_FRAMES)
+
+
+class _Clips(list):
+    """One stand-in clip; its double-speed clip is itself (a UCF101 video, ~180 frames, has one for the `fast` probe)."""
+
+    classes = ["a", "b"]
+
+    def fast_clip(self, i: int) -> torch.Tensor:
+        return self[i]["clip"]
+
+
+def engine_counts(pool: int | str) -> dict:
+    """Per clip of the paper's analysis: clips through the model and through each generator, and the shard size,
+    as the engine ran them on one stand-in clip."""
+    model = _StandInModel()
+    generators = {k: _StandInGenerator(k) for k in KS}
+    pixel = {k: _StandInGenerator(k) for k in PIXEL_KS}
+    counts = {"model": 0, **{f"k={k}": 0 for k in KS}, **{f"pixel k={k}": 0 for k in PIXEL_KS}}
+
+    def counter(name: str):
+        def count(_module: nn.Module, args: tuple) -> None:
+            counts[name] += int(args[0].shape[0])
+        return count
+
+    model.register_forward_pre_hook(counter("model"))
+    for k in KS:
+        generators[k].register_forward_pre_hook(counter(f"k={k}"))
+    for k in PIXEL_KS:
+        pixel[k].register_forward_pre_hook(counter(f"pixel k={k}"))
+    torch.manual_seed(0)
+    clip = torch.randint(0, 256, (3, NUM_FRAMES, 4, 4), dtype=torch.uint8)  # 4×4 pixels: the counts need no more
+    with tempfile.TemporaryDirectory(prefix="motionprobe-estimate-") as tmp:
+        analyze(model, _Clips([{"id": "clip0", "label": 0, "clip": clip}]), tmp, generators=generators,
+                pixel_generators=pixel, ks=KS, candidates=pool, seed=0, num_frames=NUM_FRAMES, batch_size=4096,
+                shard_size=SHARD_SIZE, bootstrap=10, write_csv=False, progress=False)
+        shard_clips = json.loads((Path(tmp) / "table" / "plan.json").read_text())["shard_clips"]
+    return {**counts, "shard_clips": shard_clips}
+
+
 def workload(pool: int | str, c3d_flops: float, gen_flops: float, clips: int = UCF101_TEST_CLIPS) -> Workload:
-    pools = {k: candidates(k, pool, 16, seed=0) for k in KS}
-    plan = Plan.build(num_frames=16, ks=KS, pools=pools, pixel_ks=PIXEL_KS, num_clips=clips, shard_size=SHARD_SIZE)
-    per_k = {str(k): len(plan.generator_inputs(k)[0]) + (1 if k in PIXEL_KS else 0) for k in KS}
+    counted = engine_counts(pool)
+    per_k = {str(k): counted[f"k={k}"] + counted.get(f"pixel k={k}", 0) for k in KS}
     generated = sum(per_k.values())
-    forwards = plan.inputs_per_clip()
+    forwards = counted["model"]
     per_clip = forwards * c3d_flops + generated * gen_flops
-    return Workload(str(pool), forwards, generated, per_k, plan.num_shards, per_clip, per_clip * clips)
+    return Workload(str(pool), forwards, generated, per_k, math.ceil(clips / counted["shard_clips"]), per_clip,
+                    per_clip * clips)
 
 
 def wall_seconds(w: Workload, flops_per_s: float, devices: int) -> float:
@@ -69,33 +141,41 @@ def wall_seconds(w: Workload, flops_per_s: float, devices: int) -> float:
     return math.ceil(w.shards / devices) * shard_time
 
 
-def estimate(cpu_flops_per_s: float | None, gpu_flops_per_s: float | None = None) -> dict:
+def estimate(cpu_flops_per_s: float | None, gpu_flops_per_s: dict[str, float] | None = None,
+             gpu_name: str | None = None) -> dict:
     """The table README.md quotes: per pool size, the work and the wall time on this CPU, 1 and 8 GPUs.
 
-    GPU FLOP/s: measured when given (`python -m benchmarks.run --device cuda`), else the assumption above.
+    `gpu_flops_per_s` maps a pool ("48", "all") to the end-to-end FLOP/s `python -m benchmarks.gpu` measured
+    for it (a pool it did not measure takes the other's); without it, the assumption above.
     """
-    model, generator = paper_models()
+    with torch.device("meta"):  # shapes only: the counts need no weights
+        model, generator = paper_models()
     c3d, gen = model_flops(model, 16, 112, 112).total, generator_flops(generator, 112, 112).total
-    gpu = gpu_flops_per_s or H100_BF16_DENSE_PEAK * ASSUMED_FRACTION
+    measured = {k: v for k, v in (gpu_flops_per_s or {}).items() if v}
     rows = []
     for pool in (48, "all"):
         w = workload(pool, c3d, gen)
-        row = {**asdict(w), "gpu_1_hours": wall_seconds(w, gpu, 1) / 3600, "gpu_8_hours": wall_seconds(w, gpu, 8) / 3600}
+        gpu = measured.get(str(pool)) or next(iter(measured.values()), H100_BF16_DENSE_PEAK * ASSUMED_FRACTION)
+        row = {**asdict(w), "gpu_tflops": gpu / 1e12, "gpu_1_hours": wall_seconds(w, gpu, 1) / 3600,
+               "gpu_8_hours": wall_seconds(w, gpu, 8) / 3600}
         if cpu_flops_per_s:
             row["cpu_days"] = wall_seconds(w, cpu_flops_per_s, 1) / 86400
         rows.append(row)
     return {"clips": UCF101_TEST_CLIPS, "ks": list(KS), "pixel_ks": list(PIXEL_KS), "c3d_gflop": c3d / 1e9,
             "generator_gflop": gen / 1e9, "assumed_gpu_peak_tflops": H100_BF16_DENSE_PEAK / 1e12,
-            "assumed_fraction": ASSUMED_FRACTION, "gpu_tflops": gpu / 1e12, "gpu_measured": gpu_flops_per_s is not None,
+            "assumed_fraction": ASSUMED_FRACTION, "gpu_measured": bool(measured), "gpu": gpu_name,
             "cpu_gflops_measured": None if cpu_flops_per_s is None else cpu_flops_per_s / 1e9, "rows": rows}
 
 
 def format_estimate(e: dict) -> list[str]:
+    if e["gpu_measured"]:
+        rates = ", ".join(f"{r['gpu_tflops']:.0f} TFLOP/s ({r['candidates']} candidates)" for r in e["rows"])
+        gpu = f"  GPU measured ({e['gpu'] or 'CUDA'}): engine end to end, bf16 autocast: {rates}"
+    else:
+        gpu = (f"  GPU assumed: {e['assumed_gpu_peak_tflops']:.0f} TFLOP/s bf16 peak x {e['assumed_fraction']:.2f} "
+               f"= {e['rows'][0]['gpu_tflops']:.0f} TFLOP/s per GPU (assumption, not measured)")
     lines = [f"paper-scale estimate: UCF101 split-1 test ({e['clips']} clips), k = {','.join(map(str, e['ks']))}, "
-             f"C3D {e['c3d_gflop']:.2f} GFLOP + generator {e['generator_gflop']:.2f} GFLOP per input",
-             f"  GPU measured: {e['gpu_tflops']:.0f} TFLOP/s per GPU (engine C3D forward, bf16)" if e["gpu_measured"] else
-             f"  GPU assumed: {e['assumed_gpu_peak_tflops']:.0f} TFLOP/s bf16 peak x {e['assumed_fraction']:.2f} "
-             f"= {e['gpu_tflops']:.0f} TFLOP/s per GPU (assumption, not measured)",
+             f"C3D {e['c3d_gflop']:.2f} GFLOP + generator {e['generator_gflop']:.2f} GFLOP per input", gpu,
              f"  {'candidates':>10} {'C3D fwd/clip':>12} {'gen/clip':>9} {'PFLOP':>9} {'shards':>6} "
              f"{'1 GPU':>9} {'8 GPUs':>9} {'this CPU':>14}"]
     for r in e["rows"]:
@@ -104,8 +184,8 @@ def format_estimate(e: dict) -> list[str]:
                      f"{r['total_flops'] / 1e15:>9.1f} {r['shards']:>6} {_hours(r['gpu_1_hours']):>9} "
                      f"{_hours(r['gpu_8_hours']):>9} {cpu:>14}")
     if e["cpu_gflops_measured"]:
-        lines.append(f"  this CPU: {e['cpu_gflops_measured']:.1f} GFLOP/s measured (engine C3D forward, fp32, "
-                     "one process)")
+        lines.append(f"  this CPU: {e['cpu_gflops_measured']:.1f} GFLOP/s measured (engine end to end at the paper "
+                     "size, fp32, one process)")
     return lines
 
 

@@ -1,0 +1,161 @@
+"""(f) What the trustworthy-bound work costs, each a ratio to today's analysis measured in the same run (tiny).
+
+Today's analysis is the one before that work: max response over generated candidates, the uniform subset
+replicated, no temporal probes, scored against the labels. The `tiny` preset's analysis as `make demo`
+runs it (setups.tiny_setup: k = 1, 2, 4, 8, 48 candidates, the embedded benchmark's first clips):
+
+    motion_free_methods  the candidate pool replicated at every k (what the motion-free methods beyond
+                         max response read): engine time with it / without it            target <= 1.3
+    probes               the temporal probes (analyze's default, motionprobe.probes.PROBES):
+                         analysis time with them / with probes=()                         target <= 1.15
+    agreement_target     scoring against the original clip's prediction as well as the label:
+                         analysis time with target="both" / target="label"                target 1.0 ± 10%
+
+The last two are keywords of `motionprobe.analysis.analyze`, each a row of FEATURES (keyword, the value
+that switches it on, the value of today's analysis); the baseline runs every feature's "off" value and
+each feature's run switches that one on, alternately (today, probes, agreement, repeated). A keyword
+that `analyze` does not take gives the figure "not measured: feature not present" and nothing is run
+for it; a value it refuses is reported as refused (the smoke test fails on both, so the row is fixed
+before a user meets a broken benchmark).
+
+The replicated pool has no switch (every analysis evaluates it), so its figure is measured on the engine
+(`evaluate_clips` on the same clips and networks, alternately): A = the plan `analyze` builds (the pool
+replicated and generated at every k), C = the pool replicated alone, D = only the uniform subset
+replicated (what today's engine replicated). Today's engine time is A − C + D, the figure A / (A − C + D);
+the selectors and statistics that read the replicated rows are not in it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from motionprobe.analysis import Plan, analyze, evaluate_clips
+from motionprobe.errors import ConfigError, UserError
+from motionprobe.probes import PROBES
+from motionprobe.selection import candidates, uniform_subset
+
+from .common import Figure, alternate, median, seconds, spread
+from .setups import AnalysisSetup, Networks, tiny_setup
+
+NOT_PRESENT = "not measured: feature not present"
+
+
+@dataclass(frozen=True)
+class Feature:
+    key: str
+    title: str
+    keyword: str  # the `analyze` keyword that switches it
+    on: Any  # the value that switches it on
+    off: Any  # the value of today's analysis
+    target: float
+    rule: str
+    tolerance: float = 0.0
+
+
+FEATURES = (
+    Feature("probes", "temporal probes / today's analysis (tiny, time)", "probes", PROBES, (), 1.15, "at_most"),
+    Feature("agreement_target", "agreement target / today's analysis (tiny, time)", "target", "both", "label",
+            1.0, "within", 0.10),
+)
+MOTION_FREE = dict(key="cost_motion_free_methods", title="replicated pool (motion-free methods) / today's engine (tiny)",
+                   target=1.3, rule="at_most")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    clips: int
+    rounds: int
+
+
+SIZES = {"full": Sizes(clips=4, rounds=3), "quick": Sizes(clips=1, rounds=1)}
+
+
+def present(feature: Feature) -> bool:
+    """Whether `analyze` takes the feature's keyword."""
+    return feature.keyword in inspect.signature(analyze).parameters
+
+
+def measure(setup: AnalysisSetup, features: Sequence[Feature], rounds: int, out: Path,
+            nets: Networks | None = None) -> list[Figure]:
+    """One figure per keyword feature: its analysis time over today's, or why it was not measured."""
+    nets = nets or setup.networks()
+    folders = (out / f"run{i}" for i in itertools.count())
+    baseline = {f.keyword: f.off for f in features if present(f)}
+
+    def call(**switched: Any):
+        return lambda: setup.analyze(next(folders), nets, **{**baseline, **switched})
+
+    calls = {"today": call(), **{f.key: call(**{f.keyword: f.on}) for f in features if present(f)}}
+    if len(calls) == 1:
+        return [_figure(f, setup, {}, rounds, NOT_PRESENT) for f in features]
+    # No untimed warm-up (each call is an analysis of seconds): the first round is today's and each
+    # feature's first call, which also tells whether analyze accepts the feature's value.
+    times: dict[str, list[float]] = {"today": [seconds(calls["today"])]}
+    refused: dict[str, str] = {}
+    for f in features:
+        if f.key in calls:
+            try:
+                times[f.key] = [seconds(calls[f.key])]
+            except (ConfigError, UserError, TypeError, ValueError) as e:
+                refused[f.key] = f"not measured: analyze refused {f.keyword}={f.on!r}: {str(e).splitlines()[0]}"
+    if rounds > 1:
+        for name, more in alternate({name: calls[name] for name in times}, rounds - 1, warmup=False).items():
+            times[name] += more
+    return [_figure(f, setup, times, rounds, refused.get(f.key, NOT_PRESENT)) for f in features]
+
+
+def _figure(f: Feature, setup: AnalysisSetup, times: dict[str, list[float]], rounds: int, why: str) -> Figure:
+    base = {"key": f"cost_{f.key}", "title": f.title, "target": f.target, "rule": f.rule, "tolerance": f.tolerance}
+    detail = {"keyword": f.keyword, "on": f.on, "off": f.off, "clips": len(setup.make_dataset()), "setup": setup.name}
+    if f.key not in times:
+        return Figure(ratio=None, status=why, detail=detail, **base)
+    detail.update({"seconds": {"today": round(median(times["today"]), 3), "with": round(median(times[f.key]), 3)},
+                   "round_ratios": spread(times[f.key], times["today"]), "rounds": rounds})
+    return Figure(ratio=median(times[f.key]) / median(times["today"]), detail=detail, **base)
+
+
+def replicated_pool(setup: AnalysisSetup, nets: Networks, rounds: int) -> Figure:
+    """Engine time with the pool replicated at every k over the engine time with only the uniform subset replicated."""
+    cfg, ks = setup.cfg, setup.ks
+    t = cfg.data.num_frames
+    dataset = setup.make_dataset()
+    n = len(dataset)
+    clips = torch.stack([dataset[i]["clip"] for i in range(n)])
+    labels = list(dataset.labels)
+    pools = {k: candidates(k, setup.candidates, t, cfg.seed) for k in ks}
+    uniform = {k: [uniform_subset(k, t)] for k in ks}
+    plans = {"A": Plan.build(num_frames=t, ks=ks, pools=pools, generator_ks=ks, pixel_ks=setup.pixel_ks, num_clips=n,
+                             shard_size=n),
+             "C": Plan.build(num_frames=t, ks=ks, pools=pools, num_clips=n, shard_size=n),
+             "D": Plan.build(num_frames=t, ks=ks, pools=uniform, num_clips=n, shard_size=n)}
+
+    def engine(name: str):
+        generators = (nets.generators, nets.pixel_generators) if name == "A" else ({}, {})
+        return lambda: evaluate_clips(nets.model, clips, labels, range(n), plans[name], *generators,
+                                      batch_size=cfg.analysis.batch_size, seed=cfg.seed)
+
+    times = alternate({name: engine(name) for name in plans}, rounds, warmup=False)
+    a, c, d = (median(times[name]) for name in "ACD")
+    today = [ta - tc + td for ta, tc, td in zip(times["A"], times["C"], times["D"], strict=True)]
+    return Figure(ratio=a / (a - c + d), detail={
+        "seconds": {"A_as_analyze_runs": round(a, 3), "C_pool_replicated_alone": round(c, 3),
+                    "D_uniform_replicated_alone": round(d, 3), "today_A_minus_C_plus_D": round(a - c + d, 3)},
+        "inputs_per_clip": {name: plan.inputs_per_clip() for name, plan in plans.items()},
+        "round_ratios": spread(times["A"], today), "rounds": rounds, "clips": n, "setup": setup.name,
+        "ks": list(ks), "candidates": str(setup.candidates)}, **MOTION_FREE)
+
+
+def run(quick: bool = False) -> list[Figure]:
+    sizes = SIZES["quick" if quick else "full"]
+    setup = tiny_setup(sizes.clips)
+    nets = setup.networks()
+    with tempfile.TemporaryDirectory(prefix="motionprobe-bench-") as tmp:
+        return [replicated_pool(setup, nets, sizes.rounds), *measure(setup, FEATURES, sizes.rounds, Path(tmp), nets)]
