@@ -81,6 +81,10 @@ VARIANTS = {v.name: v for v in [
     Variant("flow", "perceptual", kind="flow"),
     Variant("flow_no_indices", "perceptual", use_indices=False, kind="flow"),
     Variant("flow_pixel", "pixel", kind="flow"),
+    # + pool5: the global-pool C3D's "what" features (the maximum over time and space fc6 reads)
+    Variant("flow_pool5", "perceptual", kind="flow", layers=("relu1", "relu2", "relu3b", "pool5")),
+    Variant("perceptual_pool5", "perceptual", layers=("relu1", "relu2", "relu3b", "pool5")),
+    Variant("perceptual_no_indices_pool5", "perceptual", use_indices=False, layers=("relu1", "relu2", "relu3b", "pool5")),
 ]}
 DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
 

@@ -287,14 +287,15 @@ def select_mean_response(table: ScoreTable, clips: np.ndarray, means: np.ndarray
 
 
 def select_contrast(table: ScoreTable, clips: np.ndarray, means: np.ndarray) -> Selection:
-    """Max response against the clip's own prior: each candidate's top classes are scored by
-    p_c(candidate) / mean over the pool of p_c, and the clip keeps the largest (class, candidate).
+    """Max response against the clip's own prior: each candidate votes for the class it predicts with
+    p_c(candidate) / mean over the pool of p_c, and the clip keeps the strongest vote.
 
     A label-free correction against a catch-all class: when most candidates of a clip lack the
     evidence (a flash seen in 2 frames of 16) and the model calls them all one default class, that
     class's ratio stays near 1 while the rare candidate that shows the evidence scores high on its class.
-    The ratio is at most the pool size (every candidate is in its own mean), so one view cannot win by
-    an infinitesimal mean.
+    Only each candidate's own prediction votes: a class the model gives a thousandth of a percent is
+    not evidence, however unusual its ratio. The ratio is at most the pool size (every candidate is in
+    its own mean); ties go to the larger probability, then to the lexicographically first subset.
 
     >>> t = ScoreTable.from_rows([0, 0, 0], [(1,), (2,), (3,)], [0, 0, 1], [0.8, 0.8, 0.6], [0, 0, 0], [1, 1, 1],
     ...                          top_class=[[0, 1], [0, 1], [1, 0]], top_prob=[[.8, .2], [.8, .2], [.6, .4]])
@@ -303,12 +304,8 @@ def select_contrast(table: ScoreTable, clips: np.ndarray, means: np.ndarray) -> 
     ([0], [1])
     """
     per_row = _pool_means(table, clips, means)
-    prior = np.take_along_axis(per_row, table.top_class, axis=1)
-    ratio = table.top_prob / np.maximum(prior, 1e-12)
-    best = ratio.argmax(axis=1)
-    score = ratio[np.arange(len(table)), best]
-    sel = _argmax_per_clip(table, score, table.max_prob)
-    return _relabelled(sel, table, table.top_class[sel.row, best[sel.row]])
+    prior = per_row[np.arange(len(table)), table.pred]
+    return _argmax_per_clip(table, table.max_prob / np.maximum(prior, 1e-12), table.max_prob)
 
 
 def select_random(table: ScoreTable, seed: int = 0, clip_key: np.ndarray | None = None) -> Selection:

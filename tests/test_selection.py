@@ -258,14 +258,19 @@ def test_mean_response_outvotes_one_confident_outlier():
     assert sel.pred.tolist() == [1] and sel.subsets(tbl) == [(1,)]  # the first of the most confident in class 1
 
 
-def test_contrast_is_bounded_by_the_pool_size():
-    # The ratio p / mean(p) is at most the number of candidates: one view cannot win by a vanishing mean.
+def test_contrast_votes_only_with_predictions_and_is_bounded_by_the_pool_size():
+    # Every candidate predicts class 0; class 2 reaches 0.03 in one of them, 4× its pool mean: not a vote.
     probs = [[0.98, 0.01, 0.01]] * 3 + [[0.97, 0.0, 0.03]]
+    tbl = probability_table(probs, [0] * 4, [(t,) for t in range(4)], [0] * 4)
+    clips, means = pool_means(probs, [0] * 4)
+    assert select_contrast(tbl, clips, means).pred.tolist() == [0]
+    # A class only one candidate predicts has the largest possible ratio, the pool size: it wins.
+    probs = [[0.9, 0.1, 0.0]] * 3 + [[0.2, 0.0, 0.8]]
     tbl = probability_table(probs, [0] * 4, [(t,) for t in range(4)], [2] * 4)
     clips, means = pool_means(probs, [0] * 4)
-    ratio = tbl.top_prob / np.take_along_axis(means[np.zeros(4, dtype=int)], tbl.top_class, axis=1)
-    assert ratio.max() <= 4 + 1e-9
-    assert select_contrast(tbl, clips, means).pred.tolist() == [2]  # 0.03 / 0.0075 = 4 beats 1.0
+    sel = select_contrast(tbl, clips, means)
+    assert sel.pred.tolist() == [2] and sel.subsets(tbl) == [(3,)]
+    assert 0.8 / means[0, 2] == pytest.approx(4.0)
 
 
 @pytest.mark.parametrize("name", ["mean_response", "contrast"])

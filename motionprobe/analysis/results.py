@@ -17,7 +17,7 @@ SCHEMA = "motionprobe.results/1"
 # The Figure-3 table's columns, in order: the paper's methods, the other motion-free ones, the bounds.
 TABLE_METHODS = ("uniform", "generator", "full", "oracle", "random", "pixel_generator", "uniform_select",
                  "uniform_mean", "uniform_contrast", "generator_mean", "generator_contrast", BEST)
-BOUNDS = ("paper_bound", "motion_bound")
+BOUNDS = ("motion_bound", "paper_bound")  # the tool's bound first, the paper's beside it
 TERMINAL_METHODS = ("uniform", "generator", "full", "oracle", "pixel_generator", BEST)  # the rest: results.json, report
 
 
@@ -124,3 +124,48 @@ def format_table(results: dict) -> str:
                      + "; ".join(f"k={k} {m}" for k, m in chosen.items()) + "); motion_bound = original − best, "
                      "paper_bound = original − full")
     return "\n".join(lines)
+
+
+def format_probes(results: dict) -> str:
+    """The temporal probes as text: accuracy and drop (original − probe, points) with intervals, per probe.
+
+    >>> est = {"value": 0.25, "ci": [0.2, 0.3], "n": 10}
+    >>> print(format_probes({"probes": {"accuracy": {"shuffle": est}, "drop": {"shuffle": est}}}))
+    temporal probes: clip accuracy % and drop (original − probe, points) [95% CI]
+    probe    accuracy           drop
+    shuffle  25.0 [20.0, 30.0]  25.0 [20.0, 30.0]
+    """
+    probes = results.get("probes") or {}
+    if not probes.get("accuracy"):
+        return ""
+    rows = [["probe", "accuracy", "drop"]] + [[name, _cell(est), _cell(probes["drop"][name])]
+                                             for name, est in probes["accuracy"].items()]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    scored = what_is_scored(results)
+    lines = [f"temporal probes: {scored} % and drop (original − probe, points) [95% CI]"]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    agreement = probes.get("bound_agreement") or {}
+    rho = agreement.get("shuffle_spearman")
+    if rho is not None:
+        lines.append(f"per class, the shuffle drop ranks the {agreement['classes']} analysable classes like the motion "
+                     f"bound at k = {agreement['k']} with Spearman ρ = {rho:.2f}")
+    return "\n".join(lines)
+
+
+def summary_text(results: dict) -> str:
+    """What a run prints when it ends: the Figure-3 table, the probes, and a line for what to distrust."""
+    parts = [format_table(results)]
+    check = results.get("model_check") or {}
+    if check.get("weak"):
+        parts.append(f"warning: the model gets only {100 * check['original']:.1f}% of the full clips right (below the "
+                     f"{100 * check['class_floor']:.0f}% floor): no bound here describes a model that knows these classes")
+    if check.get("not_analysable"):
+        names = ", ".join(check["not_analysable"][:8]) + (" …" if len(check["not_analysable"]) > 8 else "")
+        parts.append(f"not analysable (recognised on fewer than {100 * check['class_floor']:.0f}% of their full clips, "
+                     f"so no bound is claimed): {names}")
+    probes = format_probes(results)
+    if probes:
+        parts.append(probes)
+    if results.get("skipped", {}).get("count"):
+        parts.append(f"skipped {results['skipped']['count']} clip(s) that failed to load (listed in results.json)")
+    return "\n".join(parts)

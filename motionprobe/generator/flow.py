@@ -15,8 +15,10 @@ untrained generator is (almost) nearest-frame replication: flows 0, residual 0, 
 the nearer frame (a hard 1 would leave the blend no gradient to learn from).
 Flows are in units of the frame's half-size (grid_sample's coordinates), border-padded.
 
-Without indices (`use_indices=False`) the given frames are taken to sit at the uniform subset's
-positions; the network sees them stacked in order, as the pixel generator does.
+With indices the network sees the given frames written into a T-slot clip at their positions (zeros
+elsewhere), as the pixel generator's slot encoding: how far to move each slot depends on where the
+given frame sits. Without indices (`use_indices=False`) the given frames are taken to sit at the
+uniform subset's positions and the network sees them stacked in order.
 
 >>> g = FlowGenerator(k=2, num_frames=8, ngf=8, n_blocks=1)
 >>> frames = torch.rand(2, 3, 2, 16, 16)
@@ -50,7 +52,8 @@ class FlowGenerator(nn.Module):
         self.k, self.num_frames, self.use_indices = k, num_frames, use_indices
         self.copy_given = copy_given and use_indices
         self.residual_scale = float(residual_scale)
-        self.net = ResnetGenerator(3 * k, CHANNELS_PER_SLOT * num_frames, ngf=ngf, n_blocks=n_blocks)
+        self.net = ResnetGenerator(3 * (num_frames if use_indices else k), CHANNELS_PER_SLOT * num_frames, ngf=ngf,
+                                   n_blocks=n_blocks)
         last = self.net.model[-1]
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)
@@ -64,7 +67,13 @@ class FlowGenerator(nn.Module):
         positions = indices if self.use_indices else torch.tensor(
             uniform_subset(k, t), device=frames.device).expand(b, k)
         earlier, later, nearer_is_earlier = _neighbours(positions.to(frames.device), t)  # (B, T) each
-        raw = self.net(frames.transpose(1, 2).reshape(b, 3 * k, h, w)).view(b, t, CHANNELS_PER_SLOT, h, w)
+        if self.use_indices:  # slot t holds the given frame at t, zeros elsewhere: channels 3t..3t+2
+            x = torch.zeros(b, t, 3, h, w, device=frames.device, dtype=frames.dtype)
+            x[torch.arange(b, device=frames.device).view(b, 1), indices] = frames.transpose(1, 2)
+            x = x.reshape(b, 3 * t, h, w)
+        else:
+            x = frames.transpose(1, 2).reshape(b, 3 * k, h, w)
+        raw = self.net(x).view(b, t, CHANNELS_PER_SLOT, h, w)
         flow_a, flow_b, blend, residual = raw[:, :, 0:2], raw[:, :, 2:4], raw[:, :, 4:5], raw[:, :, 5:8]
         by_slot = frames.transpose(1, 2)  # (B, k, 3, H, W)
         pick = torch.arange(b, device=frames.device).view(b, 1)

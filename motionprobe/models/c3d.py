@@ -49,46 +49,77 @@ def c3d_feature_dim(channels: int, num_frames: int, height: int, width: int) -> 
 
 
 class C3D(nn.Module):
+    """C3D; `groups` < 5 keeps only the first convolution groups (see `groups_for`), which needs
+    `global_pool` (the classifier then reads the last group's maximum over time and space)."""
+
     def __init__(self, num_classes: int, width: float = 1.0, fc_dim: int = 4096, dropout: float = 0.5,
                  num_frames: int = 16, input_size: tuple[int, int] = (112, 112), batch_norm: bool = False,
-                 global_pool: bool = False):
+                 global_pool: bool = False, groups: int = 5):
         super().__init__()
+        if not 1 <= groups <= 5 or (groups < 5 and not global_pool):
+            raise ValueError(f"groups must be in 1..5 (fewer than 5 with global_pool), got {groups}")
         ch = {name: max(1, round(c * width)) for name, c in WIDTHS.items()}
 
         def conv(cin: int, cout: int) -> nn.Module:
             layer = nn.Conv3d(cin, cout, kernel_size=3, padding=1)
             return nn.Sequential(layer, nn.BatchNorm3d(cout)) if batch_norm else layer
 
+        self.groups = groups
         self.conv1, self.relu1 = conv(3, ch["conv1"]), nn.ReLU()
         self.pool1 = nn.MaxPool3d((1, 2, 2), (1, 2, 2))
-        self.conv2, self.relu2 = conv(ch["conv1"], ch["conv2"]), nn.ReLU()
-        self.pool2 = nn.MaxPool3d(2, 2)
-        self.conv3a, self.relu3a = conv(ch["conv2"], ch["conv3a"]), nn.ReLU()
-        self.conv3b, self.relu3b = conv(ch["conv3a"], ch["conv3b"]), nn.ReLU()
-        self.pool3 = nn.MaxPool3d(2, 2)
-        self.conv4a, self.relu4a = conv(ch["conv3b"], ch["conv4a"]), nn.ReLU()
-        self.conv4b, self.relu4b = conv(ch["conv4a"], ch["conv4b"]), nn.ReLU()
-        self.pool4 = nn.MaxPool3d(2, 2)
-        self.conv5a, self.relu5a = conv(ch["conv4b"], ch["conv5a"]), nn.ReLU()
-        self.conv5b, self.relu5b = conv(ch["conv5a"], ch["conv5b"]), nn.ReLU()
-        # global_pool: pool5 takes the maximum over all of time and space, so fc6 sees where nothing is but
-        # what: a small C3D then learns small objects and two-frame events from a few hundred clips.
+        if groups >= 2:
+            self.conv2, self.relu2 = conv(ch["conv1"], ch["conv2"]), nn.ReLU()
+            self.pool2 = nn.MaxPool3d(2, 2)
+        if groups >= 3:
+            self.conv3a, self.relu3a = conv(ch["conv2"], ch["conv3a"]), nn.ReLU()
+            self.conv3b, self.relu3b = conv(ch["conv3a"], ch["conv3b"]), nn.ReLU()
+            self.pool3 = nn.MaxPool3d(2, 2)
+        if groups >= 4:
+            self.conv4a, self.relu4a = conv(ch["conv3b"], ch["conv4a"]), nn.ReLU()
+            self.conv4b, self.relu4b = conv(ch["conv4a"], ch["conv4b"]), nn.ReLU()
+            self.pool4 = nn.MaxPool3d(2, 2)
+        if groups >= 5:
+            self.conv5a, self.relu5a = conv(ch["conv4b"], ch["conv5a"]), nn.ReLU()
+            self.conv5b, self.relu5b = conv(ch["conv5a"], ch["conv5b"]), nn.ReLU()
+        # global_pool: pool5 takes the maximum over all of time and space, so fc6 sees what, not where: a small
+        # C3D then learns small objects and two-frame events from a few hundred clips.
         self.pool5 = nn.AdaptiveMaxPool3d(1) if global_pool else nn.MaxPool3d(2, 2, padding=(0, 1, 1))
         self.flatten = nn.Flatten()
-        features = ch["conv5b"] if global_pool else c3d_feature_dim(ch["conv5b"], num_frames, *input_size)
+        last = ch[("conv1", "conv2", "conv3b", "conv4b", "conv5b")[groups - 1]]
+        features = last if global_pool else c3d_feature_dim(last, num_frames, *input_size)
         self.fc6, self.relu6, self.drop6 = nn.Linear(features, fc_dim), nn.ReLU(), nn.Dropout(dropout)
         self.fc7, self.relu7, self.drop7 = nn.Linear(fc_dim, fc_dim), nn.ReLU(), nn.Dropout(dropout)
         self.fc8 = nn.Linear(fc_dim, num_classes)
 
     def forward(self, x):
-        x = self.pool1(self.relu1(self.conv1(x)))
-        x = self.pool2(self.relu2(self.conv2(x)))
-        x = self.pool3(self.relu3b(self.conv3b(self.relu3a(self.conv3a(x)))))
-        x = self.pool4(self.relu4b(self.conv4b(self.relu4a(self.conv4a(x)))))
-        x = self.pool5(self.relu5b(self.conv5b(self.relu5a(self.conv5a(x)))))
-        x = self.drop6(self.relu6(self.fc6(self.flatten(x))))
+        x = self.relu1(self.conv1(x))
+        if self.groups >= 2:
+            x = self.relu2(self.conv2(self.pool1(x)))
+        if self.groups >= 3:
+            x = self.relu3b(self.conv3b(self.relu3a(self.conv3a(self.pool2(x)))))
+        if self.groups >= 4:
+            x = self.relu4b(self.conv4b(self.relu4a(self.conv4a(self.pool3(x)))))
+        if self.groups >= 5:
+            x = self.relu5b(self.conv5b(self.relu5a(self.conv5a(self.pool4(x)))))
+        x = self.drop6(self.relu6(self.fc6(self.flatten(self.pool5(x)))))
         x = self.drop7(self.relu7(self.fc7(x)))
         return self.fc8(x)
+
+
+def groups_for(side: int) -> int:
+    """The convolution groups worth keeping for frames `side` pixels wide: those whose input is at least
+    7×7, as the paper's last group sees at 112 (C3D halves the side before every group after the first).
+    112 keeps all five; the embedded benchmark's 32 keeps three — at 32×32 the full network's last two
+    groups see 4×4 and 2×2 maps, where there is nothing left to see, and the deep, narrow network learns
+    slowly and unevenly (docs/experiments/tiny-preset.md).
+
+    >>> groups_for(112), groups_for(64), groups_for(32)
+    (5, 4, 3)
+    """
+    groups, size = 1, side
+    while groups < 5 and size // 2 >= 7:
+        groups, size = groups + 1, size // 2
+    return groups
 
 
 # A C3D motionprobe trains from scratch sees [0, 1] RGB normalized around the middle of the range.
@@ -101,9 +132,10 @@ SPORTS1M_CLASSES = 487
 
 def build_c3d(num_classes: int, cfg: Config) -> C3D:
     """C3D for `cfg`'s clips: fc6 is sized for data.num_frames × crop_size² (pool5 flattened)."""
+    groups = groups_for(cfg.data.crop_size) if cfg.model.global_pool else 5
     return C3D(num_classes, width=cfg.model.width, fc_dim=cfg.model.fc_dim, dropout=cfg.model.dropout,
                num_frames=cfg.data.num_frames, input_size=(cfg.data.crop_size, cfg.data.crop_size),
-               batch_norm=cfg.model.batch_norm, global_pool=cfg.model.global_pool)
+               batch_norm=cfg.model.batch_norm, global_pool=cfg.model.global_pool, groups=groups)
 
 
 ARCHITECTURE = register(Architecture(

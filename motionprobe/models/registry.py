@@ -43,9 +43,11 @@ def architecture(name: str) -> Architecture:
 def build_architecture(arch: Architecture, num_classes: int, cfg: Config) -> VideoModel:
     """The registered network for `cfg`'s clips, wrapped with its from-scratch preprocessing and feature layers."""
     size = (cfg.data.crop_size, cfg.data.crop_size)
-    spec = ModelSpec(num_frames=cfg.data.num_frames, input_size=size, perceptual_layers=arch.perceptual_layers,
-                     architecture=arch.name)
-    return VideoModel(arch.build(num_classes, cfg), arch.preprocessing(cfg), spec)
+    net = arch.build(num_classes, cfg)
+    present = dict(net.named_modules())  # a network sized down for small clips may lack its deepest layers
+    spec = ModelSpec(num_frames=cfg.data.num_frames, input_size=size, architecture=arch.name,
+                     perceptual_layers=tuple(name for name in arch.perceptual_layers if name in present))
+    return VideoModel(net, arch.preprocessing(cfg), spec)
 
 
 def build_model(cfg: Config, num_classes: int, *, trust_model_code: bool = False) -> VideoModel:
