@@ -150,7 +150,7 @@ PRESETS = {"paper": _paper, "tiny": _tiny}
 
 
 def preset(name: str) -> Config:
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise ConfigError("preset", f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
     return PRESETS[name]()
 
@@ -174,6 +174,8 @@ def load_file(path: str | Path) -> dict[str, Any]:
 
 
 def _coerce(value: Any, current: Any, name: str) -> Any:
+    if name == "analysis.candidates" and isinstance(value, str):  # 'all', as the flag reads it: ' ALL' too
+        return value.strip().lower()
     if isinstance(current, tuple) or (isinstance(value, list)):
         return tuple(value) if isinstance(value, (list, tuple)) else (value,)
     if isinstance(current, bool):
@@ -199,11 +201,11 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], prefix: str = "") ->
             continue
         names = {f.name for f in fields(cfg)}
         if key not in names:
-            raise ConfigError(f"{prefix}{key}", f"unknown option; known: {', '.join(sorted(names))}")
+            raise ConfigError(f"{prefix}{key}", f"unknown option {key!r}; known: {', '.join(sorted(names))}")
         current = getattr(cfg, key)
         if is_dataclass(current):
             if not isinstance(value, dict):
-                raise ConfigError(f"{prefix}{key}", "must be a mapping")
+                raise ConfigError(f"{prefix}{key}", f"expected a mapping of {key} options, got {value!r}")
             apply_overrides(current, value, prefix=f"{prefix}{key}.")
         else:
             setattr(cfg, key, _coerce(value, current, f"{prefix}{key}"))
@@ -258,6 +260,13 @@ def validate(cfg: Config) -> None:
     _check(cfg.seed, "seed", int, "an integer")
     _choice(cfg.device.split(":")[0] if isinstance(cfg.device, str) else cfg.device, "device", ("cpu", "cuda"))
     d, m, t, g, a = cfg.data, cfg.model, cfg.train, cfg.generator, cfg.analysis
+    # Names and paths first: the checks below compare and open them.
+    _check(d.dataset, "data.dataset", str, "the name of a dataset layout")
+    _check(m.arch, "model.arch", str, "the name of an architecture")
+    for path, value in (("data.root", d.root), ("data.cache", d.cache), ("data.annotations", d.annotations),
+                        ("model.weights", m.weights), ("model.model_factory", m.model_factory)):
+        if value is not None:
+            _check(value, path, str, "a path or name (text)", lambda v: bool(v.strip()))
     for name in ("num_frames", "frame_stride", "crop_size", "clips_per_video", "train_per_class", "test_per_class"):
         _positive_int(getattr(d, name), f"data.{name}")
     if not (isinstance(d.resize, tuple) and len(d.resize) == 2 and all(_is_int(v) and v > 0 for v in d.resize)):
@@ -274,6 +283,8 @@ def validate(cfg: Config) -> None:
     if not (_is_number(m.width) and m.width > 0):
         raise ConfigError("model.width", f"expected a positive channel multiplier, got {m.width!r}")
     _positive_int(m.fc_dim, "model.fc_dim")
+    _positive_int(d.split, "data.split")
+    check_clip_fits_architecture(cfg)
     if m.hf_model is not None and not (isinstance(m.hf_model, str) and m.hf_model):
         raise ConfigError("model.hf_model", f"expected a Hugging Face model folder or hub id, got {m.hf_model!r}")
     if m.hf_model and m.model_factory:
@@ -282,6 +293,11 @@ def validate(cfg: Config) -> None:
     for name in ("epochs", "batch_size", "lr_step_epochs", "log_every"):
         _positive_int(getattr(t, name), f"train.{name}")
     check_learning_rate(t.lr, "train.lr")
+    for name in ("momentum", "weight_decay"):
+        if not (_is_number(getattr(t, name)) and getattr(t, name) >= 0):
+            raise ConfigError(f"train.{name}", f"expected a finite number ≥ 0, got {getattr(t, name)!r}")
+    if not (_is_number(t.lr_gamma) and t.lr_gamma > 0):
+        raise ConfigError("train.lr_gamma", f"expected a positive factor, got {t.lr_gamma!r}")
     _choice(t.optimizer, "train.optimizer", ("sgd", "adamw"))
     _choice(t.schedule, "train.schedule", ("step", "cosine"))
     if not (_is_number(t.warmup_epochs) and 0 <= t.warmup_epochs < t.epochs):
@@ -292,6 +308,12 @@ def validate(cfg: Config) -> None:
     check_learning_rate(g.lr, "generator.lr")
     _choice(g.loss, "generator.loss", ("perceptual", "pixel"))
     _choice(g.index_encoding, "generator.index_encoding", ("slots", "stacked"))
+    if g.perceptual_layers is not None and not (isinstance(g.perceptual_layers, tuple) and g.perceptual_layers
+                                                and all(isinstance(v, str) for v in g.perceptual_layers)):
+        raise ConfigError("generator.perceptual_layers", f"expected layer names, got {g.perceptual_layers!r}")
+    if g.perceptual_weights is not None and not (isinstance(g.perceptual_weights, tuple) and all(
+            _is_number(v) and v >= 0 for v in g.perceptual_weights)):
+        raise ConfigError("generator.perceptual_weights", f"expected finite weights ≥ 0, got {g.perceptual_weights!r}")
     if not (_is_number(g.decay_fraction) and 0 <= g.decay_fraction <= 1):
         raise ConfigError("generator.decay_fraction", "expected 0..1 (the share of the steps whose learning rate "
                                                       f"falls), got {g.decay_fraction!r}")
@@ -313,6 +335,32 @@ def validate(cfg: Config) -> None:
 
         if not torch.cuda.is_available():
             raise ConfigError("device", "no CUDA device is available here; use cpu")
+
+
+# The paper's C3D halves time at pool2..pool5 (4 times) and space at pool1..pool4 before pool5's padded pooling:
+# below 16 frames or a 16-pixel crop a pooling layer gets an empty input (at 8 frames fc6 would have 0 inputs).
+C3D_MIN_FRAMES = C3D_MIN_CROP = 16
+
+
+def check_clip_fits_architecture(cfg: Config) -> None:
+    """Refuse clips too small for the registered architecture before anything is built or written.
+
+    >>> cfg = preset("paper")
+    >>> cfg.data.num_frames = 8
+    >>> check_clip_fits_architecture(cfg)
+    Traceback (most recent call last):
+    ...
+    motionprobe.errors.ConfigError: data.num_frames: C3D pools time 4 times and needs clips of at least 16 frames, got 8
+    """
+    m, d = cfg.model, cfg.data
+    if m.arch != "c3d" or m.model_factory or m.hf_model:
+        return
+    if _is_int(d.num_frames) and d.num_frames < C3D_MIN_FRAMES:
+        raise ConfigError("data.num_frames", f"C3D pools time 4 times and needs clips of at least {C3D_MIN_FRAMES} "
+                                             f"frames, got {d.num_frames}")
+    if _is_int(d.crop_size) and d.crop_size < C3D_MIN_CROP:
+        raise ConfigError("data.crop_size", f"C3D pools space 5 times and needs a crop of at least {C3D_MIN_CROP} "
+                                            f"pixels, got {d.crop_size}")
 
 
 def check_generator_size(cfg: Config) -> None:

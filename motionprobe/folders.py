@@ -17,8 +17,11 @@ that holds another kind is refused, so a mistyped output folder cannot overwrite
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import asdict
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ import torch
 
 from . import config as config_mod
 from .errors import ConfigError, UserError
-from .io import code_version, load_tensors, read_json, write_checkpoint
+from .io import code_version, load_tensors, make_folder, read_json, write_checkpoint
 
 KINDS = ("model", "generator", "analysis")
 
@@ -62,9 +65,49 @@ def prepare(path: str | Path, kind: str, argument: str = "out") -> Path:
         raise ConfigError(argument, f"{path} exists and is not a folder")
     found = kind_of(path)
     if found not in (None, kind):
-        raise ConfigError(argument, f"{path} holds a {found} run; write the {kind} into another folder")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        raise ConfigError(argument, f"{path} holds {'an' if found[0] in 'aeiou' else 'a'} {found} run; write the "
+                                    f"{kind} into another folder")
+    return make_folder(path)
+
+
+@contextmanager
+def new_run(path: str | Path, kind: str, argument: str = "out") -> Iterator[Path]:
+    """`prepare(path, kind)` for the length of a run: a run that stops before writing anything (a refused
+    option, a bad weights file, Ctrl-C) leaves no empty folder behind. Only folders this call created and
+    that are still empty are removed, so nothing written is ever lost."""
+    path = Path(path)
+    top = path  # the outermost folder that does not exist yet: everything below it is this run's
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    created = not top.exists()
+    folder = prepare(path, kind, argument)
+    try:
+        yield folder
+    except BaseException:
+        if created:
+            _remove_empty_folders(top)
+        raise
+
+
+def _remove_empty_folders(top: Path) -> None:
+    for folder, _, _ in os.walk(top, topdown=False):
+        try:
+            os.rmdir(folder)  # refuses a folder that holds anything
+        except OSError:
+            pass
+
+
+def holds_resumable_run(path: str | Path) -> bool:
+    """Whether `path`, or a stage folder directly inside it (a pipeline's), holds work a rerun continues from:
+    a training checkpoint or an analysis table's plan."""
+    from .training.state import STATE_TENSORS
+
+    path = Path(path)
+    try:
+        folders = [path, *(p for p in path.iterdir() if p.is_dir())] if path.is_dir() else []
+    except OSError:  # unreadable: nothing a rerun could continue from either
+        return False
+    return any((f / STATE_TENSORS).is_file() or (f / AnalysisFolder.TABLE / "plan.json").is_file() for f in folders)
 
 
 class _RunFolder:
@@ -96,23 +139,42 @@ class _RunFolder:
 
     def config(self) -> config_mod.Config:
         """The resolved config the run was made with."""
-        if not (self.path / "config.json").is_file():
+        path = self.path / "config.json"
+        if not path.is_file():
             raise self._error(f"is not a trained {self.KIND} folder (no config.json)")
-        return config_mod.from_dict(read_json(self.path / "config.json"))
+        saved = read_json(path)
+        if not isinstance(saved, dict):
+            raise UserError(f"{path}: expected a JSON object of config sections, got {type(saved).__name__}")
+        try:
+            return config_mod.from_dict(saved)
+        except ConfigError as e:  # a hand-edited or foreign file: name it, not only the config path inside it
+            raise UserError(f"{path}: {e}") from None
 
     def meta(self) -> dict[str, Any]:
+        """meta.json, checked to hold what loading the folder reads from it."""
         self.require()
-        meta = read_json(self.path / "meta.json")
+        path = self.path / "meta.json"
+        meta = read_json(path)
         if not isinstance(meta, dict):
-            raise UserError(f"{self.path / 'meta.json'}: expected a JSON object")
+            raise UserError(f"{path}: expected a JSON object, got {type(meta).__name__}")
+        problem = self._meta_problem(meta)
+        if problem:
+            raise UserError(f"{path}: {problem}")
         return meta
+
+    def _meta_problem(self, meta: dict[str, Any]) -> str | None:
+        """What is wrong with a meta.json of this kind of folder (None: nothing)."""
+        return None
 
     def epochs_done(self) -> int | None:
         """Epochs a finished run was trained for (None while it is not complete)."""
         if not (self.path / "meta.json").is_file():
             return None
         info = read_json(self.path / "meta.json")
-        return info.get("epochs_done", (info.get("metrics") or {}).get("epochs"))
+        if not isinstance(info, dict):
+            return None  # not a finished run of ours; loading it names the file
+        done = info.get("epochs_done", (info.get("metrics") or {}).get("epochs"))
+        return done if isinstance(done, int) else None
 
     def sha256(self) -> str:
         return file_sha256(self.weights)
@@ -147,7 +209,9 @@ class ModelFolder(_RunFolder):
 
         meta = self.meta()
         model = rebuild_model(self.config(), len(meta["classes"]), meta, trust_model_code=trust_model_code)
-        load_state_strict(model.net, load_tensors(self.weights), str(self.weights))
+        state = load_tensors(self.weights)
+        refuse_non_finite(state, self.weights)
+        load_state_strict(model.net, state, str(self.weights))
         model.set_preprocessing(Preprocessing.from_dict(meta["preprocessing"]))
         spec = dict(meta.get("spec", {}))
         for key in ("input_size", "perceptual_layers"):
@@ -155,6 +219,15 @@ class ModelFolder(_RunFolder):
                 spec[key] = tuple(spec[key])
         model.spec = ModelSpec(**spec)
         return model.to(device).eval(), meta
+
+    def _meta_problem(self, meta: dict[str, Any]) -> str | None:
+        from .models import ModelSpec, Preprocessing
+
+        classes = meta.get("classes")
+        if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
+            return f"classes: expected a non-empty list of class names, got {_shown(classes)}"
+        return (_record_problem(meta.get("preprocessing"), "preprocessing", Preprocessing, _PREPROCESSING_CHECKS)
+                or _record_problem(meta.get("spec", {}), "spec", ModelSpec, _SPEC_CHECKS))
 
     def check_classes(self, classes: Sequence[str], argument: str = "data.dataset") -> None:
         """Refuse a dataset (or analysis) whose classes are not the model's, in the same order."""
@@ -182,9 +255,26 @@ class GeneratorFolder(_RunFolder):
         load_state_strict(generator, load_tensors(self.weights), str(self.weights))
         return generator.to(device).eval(), meta
 
-    def load_for(self, k: int, loss: str, num_frames: int, device: str | torch.device = "cpu") -> tuple[Any, dict]:
-        """Load, refusing a generator made for another k, loss or clip length than asked for."""
+    def _meta_problem(self, meta: dict[str, Any]) -> str | None:
+        if not _is_count(meta.get("num_frames", 16)):
+            return f"num_frames: expected a positive integer, got {_shown(meta.get('num_frames'))}"
+        if not (_is_count(meta.get("k")) and meta["k"] <= meta.get("num_frames", 16)):
+            return f"k: expected the number of given frames (1..{meta.get('num_frames', 16)}), got {_shown(meta.get('k'))}"
+        if meta.get("loss", "perceptual") not in ("perceptual", "pixel"):
+            return f"loss: expected perceptual or pixel, got {_shown(meta.get('loss'))}"
+        return None
+
+    def load_for(self, k: int, loss: str, num_frames: int, device: str | torch.device = "cpu", *,
+                 model_sha256: str | None = None) -> tuple[Any, dict]:
+        """Load, refusing a generator made for another k, loss or clip length than asked for, or (given the
+        model's `model_sha256`) a perceptual generator trained against another model's features. A folder
+        written before generators recorded their model's hash has none and is not refused; the caller can
+        tell from `"model_sha256" not in meta`."""
         generator, meta = self.load(device)
+        trained_against = meta.get("model_sha256")
+        if loss == "perceptual" and model_sha256 and trained_against and trained_against != model_sha256:
+            raise self._error(f"holds a generator trained against another model (weights sha256 {trained_against[:12]}…, "
+                              f"{meta.get('model')}), not this one ({model_sha256[:12]}…); train one for this model")
         trained_loss = meta.get("loss", "perceptual")
         if int(meta["k"]) != k:
             raise self._error(f"holds a generator trained for k={meta['k']}, not k={k}")
@@ -199,6 +289,65 @@ class GeneratorFolder(_RunFolder):
         info = {"k": generator.k, "num_frames": generator.num_frames, "use_indices": generator.use_indices,
                 "code_version": code_version(), **meta}
         write_checkpoint(self.path, generator.state_dict(), cfg.to_dict(), info, weights_name=self.WEIGHTS)
+
+
+def refuse_non_finite(state: dict[str, torch.Tensor], source: str | Path) -> None:
+    """A weights file holding NaN or infinity would turn every prediction into noise that still counts as
+    an accuracy (an argmax over NaN logits is class 0); refuse it, naming the file and the tensor."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise UserError(f"{source}: the weights are not finite ({name} holds NaN or infinity); "
+                            "retrain the model or take an earlier checkpoint")
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _is_finite_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _triple(nonzero: bool) -> Any:
+    return lambda v: isinstance(v, list) and len(v) == 3 and all(_is_finite_number(x) and (x or not nonzero) for x in v)
+
+
+def _size_or_none(v: Any) -> bool:
+    return v is None or (isinstance(v, list) and len(v) == 2 and all(_is_count(x) for x in v))
+
+
+# meta.json's records: each field that may appear, what it must be, and the words for it.
+_PREPROCESSING_CHECKS = {
+    "mean": (_triple(False), "3 numbers"), "std": (_triple(True), "3 non-zero numbers"),
+    "value_scale": (lambda v: _is_finite_number(v) and v > 0, "a positive number"),
+    "channel_order": (lambda v: v in ("rgb", "bgr"), "rgb or bgr"),
+    "crop": (_size_or_none, "null or [height, width]"), "resize": (_size_or_none, "null or [height, width]"),
+}
+_SPEC_CHECKS = {
+    "num_frames": (_is_count, "a positive integer"),
+    "input_size": (lambda v: isinstance(v, list) and len(v) == 2 and all(_is_count(x) for x in v), "[height, width]"),
+    "perceptual_layers": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of layer names"),
+    "output": (lambda v: v in ("logits", "probs"), "logits or probs"), "extra": (lambda v: isinstance(v, dict), "an object"),
+}
+
+
+def _record_problem(record: Any, name: str, kind: type, checks: dict[str, tuple[Any, str]]) -> str | None:
+    """What is wrong with one record of meta.json that becomes a `kind` dataclass (None: nothing): a field
+    `kind` lacks, or a value `checks` refuses (fields without a check are left to whoever reads them)."""
+    if not isinstance(record, dict):
+        return f"{name}: expected an object, got {_shown(record)}"
+    unknown = sorted(set(record) - {f.name for f in fields(kind)})
+    if unknown:
+        return f"{name}: unknown field {unknown[0]!r}"
+    for field, (ok, expected) in checks.items():
+        if field in record and not ok(record[field]):
+            return f"{name}.{field}: expected {expected}, got {_shown(record[field])}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 class AnalysisFolder:

@@ -30,6 +30,34 @@ def _umask() -> int:
 
 
 _FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file under this process's umask
+# Errors of a write the file system refuses, as opposed to a bug: each becomes one line naming the file.
+_REFUSED_WRITES = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def cannot_write(path: str | Path, error: OSError) -> UserError:
+    """The one-line error for a write the file system refused, with the errno's own words.
+
+    >>> str(cannot_write("runs/a", OSError(30, "Read-only file system")))
+    'runs/a: cannot write here (read-only file system)'
+    """
+    why = (error.strerror or str(error)).lower()
+    return UserError(f"{path}: cannot write here ({why})")
+
+
+def make_folder(path: str | Path) -> Path:
+    """`mkdir -p path`, refusing with one line a folder that cannot be made or written into (a read-only file
+    system, no permission, a file in the way), before anything is computed for it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"{path}: cannot write here (a file of that name is in the way)") from None
+    except OSError as e:
+        raise cannot_write(path, e) from None
+    if not os.access(path, os.W_OK | os.X_OK):  # an existing folder: mkdir had nothing to do
+        read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        raise UserError(f"{path}: cannot write here ({'read-only file system' if read_only else 'permission denied'})")
+    return path
 
 
 @contextmanager
@@ -37,11 +65,16 @@ def atomic_stream(path: str | Path) -> Iterator[BinaryIO]:
     """A binary file to write into that appears at `path` only complete: temporary file, fsync, rename.
 
     For output too large to hold in memory (a gzipped table); `atomic_write_bytes` writes a whole buffer.
+    A write the file system refuses (full, read-only, no permission) is a one-line UserError naming `path`;
+    the previous version of the file, if any, is intact.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     existed = path.exists()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise cannot_write(path, e) from None
     try:
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; results are meant to be read by others too
         with os.fdopen(fd, "wb") as f:
@@ -54,9 +87,11 @@ def atomic_stream(path: str | Path) -> Iterator[BinaryIO]:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        if isinstance(e, OSError) and e.errno in _REFUSED_WRITES:
             kept = "the previous version is intact" if existed else "nothing was written"
-            raise UserError(f"{path}: no space left on device; {kept}") from None
+            if e.errno == errno.ENOSPC:
+                raise UserError(f"{path}: no space left on device; {kept}") from None
+            raise UserError(f"{cannot_write(path, e)}; {kept}") from None
         raise
     try:  # make the rename itself durable
         dfd = os.open(path.parent, os.O_RDONLY)

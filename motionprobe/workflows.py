@@ -12,10 +12,17 @@ or stage by stage: `train_model(cfg, "runs/model")`, `train_generator("runs/mode
 model_dir="runs/model")`. Where `cfg` is omitted, a stage uses the config its model folder was trained with.
 Every stage validates its config first, so a refused option leaves nothing behind; every stage writes
 atomically and can be resumed.
+
+A stage that reads a model folder takes its clips from it: the frames, crop and resize the model was trained
+with win over `cfg`'s (a tiny model analysed with the paper preset still sees 32×32 clips), with a note. A
+model folder never imports code: a `model.model_factory` its config names is built only with
+`trust_model_code=True` (docs/troubleshooting.md, "Security").
 """
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -26,7 +33,8 @@ from typing import Any
 from . import distributed
 from .config import Config, check_generator_size, from_dict, validate
 from .errors import ConfigError, UserError
-from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, prepare
+from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, new_run
+from .io import json_text, make_folder, read_json
 
 PathLike = str | Path
 Log = Callable[[str], None]
@@ -36,11 +44,132 @@ def _stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _config(cfg: Config | None, model_dir: PathLike) -> Config:
-    """`cfg`, or the config the model folder was trained with; validated either way."""
-    cfg = from_dict(cfg.to_dict()) if cfg is not None else ModelFolder(model_dir).config()
+# The data settings that make a clip what the model was trained on: its length, its crop, the resize before it.
+CLIP_FIELDS = ("num_frames", "crop_size", "resize", "resize_mode")
+
+
+def _config(cfg: Config | None, model_dir: PathLike | None, log: Log = _stderr) -> Config:
+    """`cfg` (a copy), or the config the model folder was trained with; with the model's clips; validated."""
+    if model_dir is None:
+        if cfg is None:
+            raise ConfigError("model", "a stage without a model folder needs a config")
+        cfg = from_dict(cfg.to_dict())
+    else:
+        trained = ModelFolder(model_dir).config()
+        cfg = from_dict(cfg.to_dict()) if cfg is not None else trained
+        fit_clips_to_model(cfg, trained, model_dir, log)
     validate(cfg)
     return cfg
+
+
+def fit_clips_to_model(cfg: Config, trained: Config, model_dir: PathLike, log: Log = _stderr) -> None:
+    """Give `cfg` the clips of the model trained with `trained` (frames, crop, resize); one note if that changed it.
+
+    >>> from motionprobe.config import preset
+    >>> cfg = preset("paper")
+    >>> fit_clips_to_model(cfg, preset("tiny"), "m", log=print)
+    clips as the model in m was trained: 16 frames, crop 32, resize 32×32 (the config asked for crop 112, resize 128×171)
+    >>> cfg.data.crop_size
+    32
+    """
+    asked = {name: getattr(cfg.data, name) for name in CLIP_FIELDS}
+    for name in CLIP_FIELDS:
+        setattr(cfg.data, name, getattr(trained.data, name))
+    changed = [name for name in CLIP_FIELDS if _same(asked[name]) != _same(getattr(cfg.data, name))]
+    if changed:
+        d = cfg.data
+        log(f"clips as the model in {model_dir} was trained: {d.num_frames} frames, crop {d.crop_size}, resize "
+            f"{_size(d.resize)} (the config asked for {', '.join(_describe(name, asked[name]) for name in changed)})")
+
+
+def _same(value: object) -> str:
+    return json_text(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+
+
+def _size(value: object) -> str:
+    return "×".join(map(str, value)) if isinstance(value, (tuple, list)) else repr(value)
+
+
+def _describe(name: str, value: object) -> str:
+    words = {"num_frames": "frames", "crop_size": "crop", "resize": "resize", "resize_mode": "resize mode"}[name]
+    return f"{words} {_size(value) if name == 'resize' else value}" if name != "num_frames" else f"{value} frames"
+
+
+def _load_model(model_dir: PathLike, cfg: Config, trust_model_code: bool) -> tuple[ModelFolder, Any]:
+    folder = ModelFolder(model_dir)
+    model, _ = folder.load(cfg.device, trust_model_code=trust_model_code)
+    return folder, model
+
+
+def check_finite_logits(model: Any, dataset: Any, folder: ModelFolder, device: str) -> None:
+    """Refuse a model whose logits on the first readable test clip are not finite: the argmax of NaN is class 0,
+    so such a model would still score a plausible-looking accuracy (8.3% on 12 classes)."""
+    import torch
+
+    from .data import is_skipped, to_float
+
+    for index in range(min(len(dataset), 8)):  # the first readable clip (unreadable ones are skipped later)
+        item = dataset[index]
+        if is_skipped(item):
+            continue
+        with torch.no_grad():
+            logits = model(to_float(item["clip"]).unsqueeze(0).to(device))
+        if not bool(torch.isfinite(logits).all()):
+            raise UserError(f"{folder.weights}: the model's outputs on test clip {item['id']} are not finite "
+                            "(NaN or infinity); retrain the model or take an earlier checkpoint")
+        return
+
+
+# What a resumed run may change: how long it runs, where its data lives, what computes it. Any other setting
+# would continue one run with the settings of another (a seed of 7 on a run begun with 0).
+RESUMABLE_CHANGES = ("preset", "device", "train.epochs", "generator.epochs", "data.root", "data.cache",
+                     "data.annotations")
+
+
+def check_resume(out: PathLike, cfg: Config, sections: tuple[str, ...], left_to_run: tuple[str, ...] = ()) -> None:
+    """Refuse to resume the run in `out` with other settings (in `sections`) than its config.json records.
+
+    `left_to_run` are settings the run's own checkpoint checks, with a message of its own."""
+    saved_path = Path(out) / "config.json"
+    if not saved_path.is_file():
+        return  # nothing recorded yet: the run's own checkpoint check decides
+    saved, now = _flat(read_json(saved_path)), _flat(json.loads(json_text(cfg.to_dict())))
+    for key, value in now.items():
+        if key.split(".")[0] not in sections or key in RESUMABLE_CHANGES or key in left_to_run:
+            continue
+        if key in saved and saved[key] != value:
+            raise ConfigError("resume", f"{out} holds a run with other settings (started with {key}={saved[key]!r}, "
+                                        f"not {value!r}); resume it with the settings it was started with, or "
+                                        "choose another folder")
+
+
+def _flat(tree: object, prefix: str = "") -> dict[str, object]:
+    if not isinstance(tree, dict):
+        return {prefix[:-1]: tree} if prefix else {}
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        out.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
+
+
+def check_weights_file(cfg: Config) -> None:
+    """Refuse a `model.weights` that is missing or no weights file at all before a folder is made for the run.
+
+    A motionprobe model folder or .safetensors file, or a file `torch.save` or `pickle` wrote (a zip archive or
+    a pickle), can be weights; a text file given as .pth cannot."""
+    weights = cfg.model.weights
+    if not weights:
+        return
+    path = Path(weights)
+    if not path.exists():
+        raise ConfigError("model.weights", f"{path} not found")
+    if path.is_dir() or path.suffix == ".safetensors":
+        return
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):
+        raise ConfigError("model.weights", f"{path} is not a PyTorch weights file (neither the zip archive torch.save "
+                                           f"writes nor a pickle; it starts with {head!r})")
 
 
 def train_model(cfg: Config, out: PathLike, *, resume: bool = False, progress: bool = True) -> dict[str, Any]:
@@ -48,11 +177,15 @@ def train_model(cfg: Config, out: PathLike, *, resume: bool = False, progress: b
     from .training.model import train_model as train
 
     validate(cfg)
-    return train(cfg, prepare(out, "model"), resume=resume, progress=progress)
+    check_weights_file(cfg)
+    if resume:
+        check_resume(out, cfg, ("seed", "data", "model", "train"))
+    with new_run(out, "model") as folder:
+        return train(cfg, folder, resume=resume, progress=progress)
 
 
 def evaluate(model_dir: PathLike, cfg: Config | None = None, out: PathLike | None = None, *,
-             batch_size: int | None = None, progress: bool = True) -> Any:
+             batch_size: int | None = None, trust_model_code: bool = False, progress: bool = True) -> Any:
     """Clip accuracy, per class and confusion matrix of a model on the test split (default: its own dataset).
 
     Writes eval.json, per_class.csv, confusion.csv and config.json into `out` (default MODEL/eval)."""
@@ -60,51 +193,66 @@ def evaluate(model_dir: PathLike, cfg: Config | None = None, out: PathLike | Non
     from .evaluation import evaluate as run_evaluation
     from .evaluation import write_evaluation
 
-    folder = ModelFolder(model_dir)
+    if batch_size is not None and not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ConfigError("batch_size", f"expected a positive integer, got {batch_size!r}")
     cfg = _config(cfg, model_dir)
-    if batch_size is not None and batch_size < 1:
-        raise ConfigError("batch_size", f"expected a positive integer, got {batch_size}")
-    model, _ = folder.load(cfg.device)
+    folder, model = _load_model(model_dir, cfg, trust_model_code)
     dataset = build_dataset(cfg, "test", training=False)
     folder.check_classes(dataset.classes)
-    ev = run_evaluation(model, dataset, batch_size=batch_size or cfg.train.batch_size, device=cfg.device,
-                        progress=progress)
-    out = prepare(out if out is not None else folder.path / "eval", "evaluation")
-    write_evaluation(out, ev, model=str(model_dir), dataset=cfg.data.dataset, split="test")
-    cfg.save(out / "config.json")
+    check_finite_logits(model, dataset, folder, cfg.device)
+    with new_run(out if out is not None else folder.path / "eval", "evaluation") as out:
+        ev = run_evaluation(model, dataset, batch_size=batch_size or cfg.train.batch_size, device=cfg.device,
+                            progress=progress)
+        write_evaluation(out, ev, model=str(model_dir), dataset=cfg.data.dataset, split="test")
+        cfg.save(out / "config.json")
     return ev
 
 
 def train_generator(model_dir: PathLike | None, k: int, out: PathLike, cfg: Config | None = None, *,
-                    loss: str | None = None, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train the temporal generator for k given frames against the model's features (or pixels), no labels."""
+                    loss: str | None = None, resume: bool = False, trust_model_code: bool = False,
+                    progress: bool = True) -> dict[str, Any]:
+    """Train the temporal generator for k given frames against the model's features (or pixels), no labels.
+
+    A perceptual generator records the sha256 of the model's weights in its meta.json: `analyze` refuses it
+    for another model, and resuming it against another model is refused too."""
     from .training.generator import train_generator as train
 
     if model_dir is None and cfg is None:
         raise ConfigError("model", "a pixel-loss generator without a model folder needs a config")
     cfg = _config(cfg, model_dir)
     check_generator_size(cfg)
-    return train(cfg, model_dir, k, prepare(out, "generator"), loss=loss or cfg.generator.loss, resume=resume,
-                 progress=progress)
+    loss = loss or cfg.generator.loss
+    if resume:  # k, the loss and the model: the checkpoint itself says which (training/generator.py)
+        check_resume(out, cfg, ("seed", "data", "generator"), left_to_run=("generator.loss",))
+    with new_run(out, "generator") as folder:
+        return train(cfg, model_dir, k, folder, loss=loss, resume=resume, trust_model_code=trust_model_code,
+                     progress=progress)
 
 
 def load_generators(folders: Mapping[int, PathLike], ks: list[int], num_frames: int, loss: str,
-                    device: str) -> tuple[dict[int, Any], dict[str, dict]]:
-    """The generator of each k (checked for k, loss and clip length) and their provenance for results.json."""
+                    device: str, model: ModelFolder | None = None,
+                    log: Log = _stderr) -> tuple[dict[int, Any], dict[str, dict]]:
+    """The generator of each k (checked for k, loss and clip length, and a perceptual one for being trained
+    against `model`'s weights) and their provenance for results.json."""
     generators, provenance = {}, {}
+    model_sha256 = model.sha256() if model is not None and loss == "perceptual" and folders else None
     for k, path in sorted(folders.items()):
         if k not in ks:
             raise ConfigError("analysis.ks", f"a generator is given for k={k}, which is not among the k's analysed "
                                              f"({','.join(map(str, ks))})")
         folder = GeneratorFolder(path, argument="generator" if loss == "perceptual" else "pixel_generator")
-        generators[k], _ = folder.load_for(k, loss, num_frames, device)
+        generators[k], meta = folder.load_for(k, loss, num_frames, device, model_sha256=model_sha256)
+        if model_sha256 and "model_sha256" not in meta:
+            log(f"warning: {path} records no model hash (it was written before generators were bound to their "
+                f"model); assuming it was trained against {model.path}")
         provenance[str(k)] = {**folder.provenance(), "loss": loss}
     return generators, provenance
 
 
 def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
             generators: Mapping[int, PathLike] | None = None, pixel_generators: Mapping[int, PathLike] | None = None,
-            resume: bool = False, write_csv: bool = True, progress: bool = True, log: Log = _stderr) -> dict[str, Any]:
+            resume: bool = False, write_csv: bool = True, trust_model_code: bool = False, progress: bool = True,
+            log: Log = _stderr) -> dict[str, Any]:
     """How much of the model's accuracy needs motion: every method per k of `cfg.analysis.ks`, into `out`.
 
     `generators` / `pixel_generators` map k to a generator folder; k's without one get the original and
@@ -113,15 +261,14 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
     from .data import build_dataset
     from .selection import check_k
 
-    model_folder = ModelFolder(model_dir)
-    cfg = _config(cfg, model_dir)
+    cfg = _config(cfg, model_dir, log)
     ks = sorted(set(cfg.analysis.ks))
     distributed.init(cfg.device)  # under torchrun: join the group and pin this rank's GPU before loading onto it
-    model, _ = model_folder.load(cfg.device)
+    model_folder, model = _load_model(model_dir, cfg, trust_model_code)
     num_frames = model.spec.num_frames
     for k in ks:
         check_k(k, num_frames)
-    gens, gen_prov = load_generators(generators or {}, ks, num_frames, "perceptual", cfg.device)
+    gens, gen_prov = load_generators(generators or {}, ks, num_frames, "perceptual", cfg.device, model_folder, log)
     pixel, pixel_prov = load_generators(pixel_generators or {}, ks, num_frames, "pixel", cfg.device)
     missing = [k for k in ks if k not in gens]
     if missing:
@@ -129,6 +276,7 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
             "(replicated frames) baseline only there")
     dataset = build_dataset(cfg, "test", training=False)
     model_folder.check_classes(dataset.classes)
+    check_finite_logits(model, dataset, model_folder, cfg.device)
     provenance = {
         "model": model_folder.provenance(), "generators": gen_prov, "pixel_generators": pixel_prov,
         "dataset": {"name": cfg.data.dataset, "root": cfg.data.root, "split": "test", "official_split": cfg.data.split,
@@ -136,11 +284,12 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
                     # videos the annotations list but the disk lacks: left out of num_items, so say which
                     "missing": list(dataset.metadata.get("missing", []))},
     }
-    return run_analysis(model, dataset, prepare(out, "analysis"), generators=gens, pixel_generators=pixel, ks=ks,
-                        candidates=cfg.analysis.candidates, seed=cfg.seed, num_frames=num_frames,
-                        batch_size=cfg.analysis.batch_size, shard_size=cfg.analysis.shard_size,
-                        bootstrap=cfg.analysis.bootstrap, device=cfg.device, resume=resume, config=cfg,
-                        provenance=provenance, write_csv=write_csv, progress=progress)
+    with new_run(out, "analysis") as folder:
+        return run_analysis(model, dataset, folder, generators=gens, pixel_generators=pixel, ks=ks,
+                            candidates=cfg.analysis.candidates, seed=cfg.seed, num_frames=num_frames,
+                            batch_size=cfg.analysis.batch_size, shard_size=cfg.analysis.shard_size,
+                            bootstrap=cfg.analysis.bootstrap, device=cfg.device, resume=resume, config=cfg,
+                            provenance=provenance, write_csv=write_csv, progress=progress)
 
 
 def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
@@ -154,6 +303,7 @@ def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
     from .report.build import write_report
 
     results = AnalysisFolder(analysis_dir).results()
+    make_folder(out if out is not None else analysis_dir)  # refuse an unwritable place before drawing anything
     dataset = None
     if model_dir is not None and cfg is not None:
         validate(cfg)
@@ -165,14 +315,17 @@ def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
 
 
 def invert(model_dir: PathLike, out: PathLike, *, layer: str, clip: int = 0, settings: Any = None,
-           cfg: Config | None = None, progress: bool = True) -> tuple[Any, Any]:
+           cfg: Config | None = None, trust_model_code: bool = False, progress: bool = True) -> tuple[Any, Any]:
     """Feature inversion of test clip `clip` at `layer` into `out`; returns (inversion, files)."""
     from .data import build_dataset, is_skipped
     from .report.inversion import InversionSettings, check_layer, invert_features, write_inversion
 
     cfg = _config(cfg, model_dir)
     settings = settings or InversionSettings(seed=cfg.seed)
-    model, _ = ModelFolder(model_dir).load(cfg.device)
+    check_inversion(settings)
+    if not (isinstance(clip, int) and not isinstance(clip, bool)):
+        raise ConfigError("clip", f"expected the index of a test clip, got {clip!r}")
+    _, model = _load_model(model_dir, cfg, trust_model_code)
     check_layer(model, layer)
     dataset = build_dataset(cfg, "test", training=False)
     if not 0 <= clip < len(dataset):
@@ -180,11 +333,27 @@ def invert(model_dir: PathLike, out: PathLike, *, layer: str, clip: int = 0, set
     item = dataset[clip]
     if is_skipped(item):
         raise ConfigError("clip", f"clip {clip} ({item['id']}) cannot be loaded: {item.get('skipped')}")
-    inversion = invert_features(model, item["clip"], layer, settings, progress=progress)
     info = {"model": str(Path(model_dir).resolve()), "clip": clip, "clip_id": str(item["id"]),
             "class": dataset.classes[int(item["label"])], "steps": settings.steps, "lr": settings.lr,
             "init": settings.init, "tv_space": settings.tv_space, "tv_time": settings.tv_time, "seed": settings.seed}
-    return inversion, write_inversion(inversion, prepare(out, "inversion"), info)
+    with new_run(out, "inversion") as folder:
+        inversion = invert_features(model, item["clip"], layer, settings, progress=progress)
+        return inversion, write_inversion(inversion, folder, info)
+
+
+def check_inversion(settings: Any) -> None:
+    """Refuse inversion settings the optimiser cannot mean (torch raises a bare ValueError on a NaN rate)."""
+    if not (isinstance(settings.steps, int) and not isinstance(settings.steps, bool) and settings.steps >= 1):
+        raise ConfigError("settings.steps", f"expected a positive number of steps, got {settings.steps!r}")
+    if not (_finite(settings.lr) and settings.lr > 0):
+        raise ConfigError("settings.lr", f"expected a positive learning rate, got {settings.lr!r}")
+    for name in ("tv_space", "tv_time"):
+        if not (_finite(getattr(settings, name)) and getattr(settings, name) >= 0):
+            raise ConfigError(f"settings.{name}", f"expected a finite weight ≥ 0, got {getattr(settings, name)!r}")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # -- the whole method ----------------------------------------------------------------------------
@@ -210,16 +379,19 @@ def smoke(cfg: Config) -> Config:
     return cfg
 
 
-def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, log: Log = _stderr,
-             progress: bool = True) -> PipelineRun:
+def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, trust_model_code: bool = False,
+             log: Log = _stderr, progress: bool = True) -> PipelineRun:
     """The whole method: the video model (or `model_dir`), a perceptual generator per k of `cfg.analysis.ks`
     and a pixel one for k = 1, the analysis and the report, into `out`. Rerunning skips finished stages
-    and resumes an interrupted one; `out/pipeline_config.json` records the config every stage used."""
+    and resumes an interrupted one; `out/pipeline_config.json` records the config every stage used.
+
+    With `model_dir`, the clips are the model's (`fit_clips_to_model`), so the generators fit it too."""
+    cfg = _config(cfg, model_dir, log) if model_dir is not None else from_dict(cfg.to_dict())
     validate(cfg)
     check_generator_size(cfg)
     out = Path(out)
     ks = sorted(set(cfg.analysis.ks))
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     cfg.save(out / "pipeline_config.json")
     timings: dict[str, float] = {}
 
@@ -233,6 +405,9 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, l
             log(f"   {model} is complete; skipped")
         else:
             train_model(cfg, model, resume=(model / "train_state.safetensors").is_file(), progress=progress)
+        # The factory this run was asked to build is trusted in the folder it built, not another one found there.
+        factory = cfg.model.model_factory
+        trust_model_code = trust_model_code or bool(factory and ModelFolder(model).config().model.model_factory == factory)
     timings["model"] = time.perf_counter() - t0
 
     generators: dict[int, Path] = {}
@@ -245,13 +420,14 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, l
             log(f"   {folder} is complete; skipped")
             continue
         train_generator(model, k, folder, cfg, loss=loss, resume=(folder / "train_state.safetensors").is_file(),
-                        progress=progress)
+                        trust_model_code=trust_model_code, progress=progress)
     timings["generators"] = time.perf_counter() - t0
 
     analysis = out / "analysis"
     t0 = _stage(log, "3/4 analysis: how much of the accuracy needs motion?")
     results = analyze(model, analysis, cfg, generators=generators, pixel_generators=pixel,
-                      resume=AnalysisFolder(analysis).has_table(), progress=progress, log=log)
+                      resume=AnalysisFolder(analysis).has_table(), trust_model_code=trust_model_code,
+                      progress=progress, log=log)
     timings["analysis"] = time.perf_counter() - t0
 
     t0 = _stage(log, "4/4 report")

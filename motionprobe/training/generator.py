@@ -101,14 +101,17 @@ class LossWindow:
 
 
 def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str | Path, loss: str = "perceptual",
-                    resume: bool = False, *, dataset: ClipDataset | None = None, progress: bool = True) -> dict[str, Any]:
+                    resume: bool = False, *, dataset: ClipDataset | None = None, trust_model_code: bool = False,
+                    progress: bool = True) -> dict[str, Any]:
     """Train one generator for `k` given frames; returns its metrics.
 
     `model_dir` is the trained video model whose features define the perceptual loss (the pixel loss
-    does not use it; it may then be None). `dataset` (default: `cfg.data`'s training split) may differ
-    from the one the model was trained on.
+    does not use it; it may then be None); the sha256 of its weights goes into the checkpoints and
+    meta.json, binding the generator to it. `dataset` (default: `cfg.data`'s training split) may differ
+    from the one the model was trained on. `trust_model_code` lets a model factory in the model folder's
+    config be imported.
     """
-    run = _Run.start(cfg, model_dir, k, Path(out), loss, resume, dataset, progress)
+    run = _Run.start(cfg, model_dir, k, Path(out), loss, resume, dataset, progress, trust_model_code)
     g, world = run.cfg.generator, run.world
     for epoch in range(run.state.epoch, g.epochs):
         for b, clips, indices in run.batches(epoch):
@@ -149,13 +152,13 @@ class _Run:
 
     @classmethod
     def start(cls, cfg: Config, model_dir: str | Path | None, k: int, out: Path, loss: str, resume: bool,
-              dataset: ClipDataset | None, progress: bool) -> _Run:
+              dataset: ClipDataset | None, progress: bool, trust_model_code: bool = False) -> _Run:
+        config_mod.validate(cfg)  # first: the range of k below needs a valid clip length
         t = cfg.data.num_frames
-        if not 1 <= k <= t:
-            raise ConfigError("k", f"expected a number of given frames in 1..{t}, got {k}")
+        if not (isinstance(k, int) and 1 <= k <= t):
+            raise ConfigError("k", f"expected a number of given frames in 1..{t}, got {k!r}")
         if loss not in LOSSES:
             raise ConfigError("generator.loss", f"expected one of {', '.join(LOSSES)}, got {loss!r}")
-        config_mod.validate(cfg)
         world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
         if not resume and has_train_state(out):
             raise ConfigError("out", f"{out} already holds a generator run; pass {{resume}} to continue it or choose "
@@ -167,14 +170,19 @@ class _Run:
         out.mkdir(parents=True, exist_ok=True)
         seed_everything(cfg.seed)
 
-        model = ModelFolder(model_dir).load(cfg.device)[0] if model_dir is not None and loss == "perceptual" else None
+        model, model_sha256 = None, None
+        if model_dir is not None and loss == "perceptual":
+            model_folder = ModelFolder(model_dir)
+            model = model_folder.load(cfg.device, trust_model_code=trust_model_code)[0]
+            model_sha256 = model_folder.sha256()
         criterion = build_loss(loss, model, cfg)
         data = dataset if dataset is not None else build_dataset(cfg, "train", training=True)
         if len(data) == 0:
             raise ConfigError("data.dataset", f"the training split of {cfg.data.dataset!r} holds no clips")
         generator = build_generator(k, cfg).to(cfg.device)
         optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
-        identity = {"k": k, "loss": loss}  # what the checkpoints are of: a resumed run must not change it
+        # What the checkpoints are of: a resumed run must not change it (the perceptual loss: nor its model).
+        identity = {"k": k, "loss": loss, **({"model_sha256": model_sha256} if model_sha256 else {})}
         state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0, **identity})
         if resume:
             _check_same_run(out, train_state_extra(out), identity)  # before the weights: shapes may differ by k
@@ -188,7 +196,7 @@ class _Run:
         bar = tqdm(total=g.epochs * steps_per_epoch, initial=int(state.extra["step"]), desc=f"generator k={k} {loss}",
                    unit="step", disable=not (progress and world.is_main))
         meta = {"k": k, "loss": loss, "model": None if model_dir is None else str(Path(model_dir).resolve()),
-                "dataset": dict(data.metadata)}
+                **({"model_sha256": model_sha256} if model_sha256 else {}), "dataset": dict(data.metadata)}
         return cls(cfg=cfg, k=k, out=out, world=world, data=data, generator=generator, optimizer=optimizer,
                    trained=distributed.wrap_ddp(generator),  # DDP under torchrun; `generator` is saved and sampled
                    criterion=criterion, state=state, identity=identity, skipped=skipped, window=window, bar=bar,
@@ -260,6 +268,10 @@ def _check_same_run(out: Path, extra: dict[str, Any], run: dict[str, Any]) -> No
     k=1 run from a k=4 one: resuming it with another k (or loss) would silently mix the two."""
     for key, value in run.items():
         saved = extra.get(key, value)  # checkpoints written before this check do not say
+        if saved != value and key == "model_sha256":
+            raise ConfigError("resume", f"{out} holds a generator run against another model (weights sha256 "
+                                        f"{saved[:12]}…, not {value[:12]}…); resume it with the model it was "
+                                        "started with or choose another folder")
         if saved != value:
             raise ConfigError("resume", f"{out} holds a generator run for {key}={saved}, not {key}={value}; resume "
                                         f"it with {key}={saved} or choose another folder")
