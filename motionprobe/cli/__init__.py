@@ -2,7 +2,8 @@
 
 Each verb lives in its own module here and exposes `add(subparsers)`; the parser it registers sets
 `run=<function(args) -> int>`. User errors print one line and exit with status 2: a library
-`ConfigError` names a config path, which is shown as the verb's flag for it (cli/options.py).
+`ConfigError` names a config path, which is shown as the verb's flag for it (cli/options.py); an option
+argparse cannot parse is one line too (no usage block), naming the verb's --help.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 
 from .. import distributed
 from ..errors import ConfigError, UserError
+from ..folders import holds_resumable_run
 from .options import apply_config_file, flag_for
 
 # Module name per verb, in the order `--help` lists them.
@@ -20,8 +22,16 @@ VERBS = ("demo", "pipeline", "train_model", "evaluate", "train_generator", "anal
          "predict", "weights")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is a UserError (one line, exit 2 from `main`) instead of a usage block and
+    SystemExit; the verbs' parsers are of this class too (subparsers take their parent's class)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UserError(f"{message} (see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="motionprobe",
         description="Measure how much a trained video classifier relies on motion "
                     "(the method of 'What Makes a Video a Video', Huang et al., CVPR 2018).",
@@ -60,8 +70,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"motionprobe: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("motionprobe: interrupted; finished work is saved, rerun with --resume to continue", file=sys.stderr)
+        print(f"motionprobe: {interrupted(args)}", file=sys.stderr)
         return 130
+
+
+def interrupted(args: argparse.Namespace | None) -> str:
+    """What Ctrl-C leaves behind, in one true line: whether the output folder holds work to continue from.
+
+    Each long verb sets `args.out` to the folder it writes (its default included) before it starts."""
+    out = getattr(args, "out", None)
+    verb_parser = getattr(args, "parser", None)
+    if out is None or verb_parser is None:
+        return "interrupted"
+    resumable = holds_resumable_run(out)
+    if flag_for(verb_parser, "resume") is None:  # pipeline, demo: rerunning skips finished stages
+        return f"interrupted; finished work is saved in {out}: rerun the same command to continue" if resumable \
+            else "interrupted"
+    if resumable:
+        return f"interrupted; finished work is saved in {out}: rerun with --resume to continue"
+    return f"interrupted before the first checkpoint: {out} holds nothing to resume; rerun without --resume"
 
 
 if __name__ == "__main__":

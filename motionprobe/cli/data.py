@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import UserError
-from ..io import atomic_write_json
-from .options import add_common, resolve_config
+from ..io import atomic_write_json, make_folder
+from .options import CONFIG_OPTIONS, add_common, option_value, resolve_config
 
 COMMAND_OPTIONS = {"check", "workers", "subset"}  # options of one data command or another
 
@@ -69,11 +69,13 @@ def _adopt_config_file(args: argparse.Namespace) -> None:
         if dest in COMMAND_OPTIONS and dest not in vars(args):
             overrides.pop(key)  # another data command's option (one file can serve them all)
             continue
-        if dest not in vars(args) or dest in ("run", "data_command"):
+        if dest not in vars(args) or dest in ("run", "data_command", "parser"):
             continue
         value = overrides.pop(key)
         if getattr(args, dest) in (None, False):
-            setattr(args, dest, value)
+            action = next((a for a in args.parser._actions if a.dest == dest), None)
+            setattr(args, dest, value if action is None or dest in CONFIG_OPTIONS
+                    else option_value(action, key, value, args.config))
     args._config_overrides = overrides
 
 
@@ -81,8 +83,7 @@ def _folder(path: str) -> Path:
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out: {folder} exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return make_folder(folder)
 
 
 def _splits(cfg: Config, subset: str = "both") -> dict:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..folders import ModelFolder
-from .options import add_common, resolve_config
+from .options import add_common, add_trust_model_code, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +16,7 @@ def add(sub: argparse._SubParsersAction) -> None:
                     "on). Writes eval.json, per_class.csv and confusion.csv into --out (default MODEL/eval).")
     p.add_argument("--model", required=True, metavar="DIR", help="trained model folder")
     p.add_argument("--batch-size", dest="eval_batch_size", type=int, help="clips per batch")
+    add_trust_model_code(p)
     add_common(p)
     p.set_defaults(run=run, parser=p)
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = resolve_config(args, base=ModelFolder(args.model).config())
     out = Path(args.out) if args.out else Path(args.model) / "eval"
-    ev = evaluate(args.model, cfg, out, batch_size=args.eval_batch_size)
+    ev = evaluate(args.model, cfg, out, batch_size=args.eval_batch_size, trust_model_code=args.trust_model_code)
     kinds = "  ".join(f"{k} {v:.3f}" for k, v in ev.per_kind().items())
     print(f"clip accuracy {ev.accuracy:.3f} on {ev.n} clips  {kinds}")
     print(f"wrote {out}/eval.json, per_class.csv, confusion.csv")

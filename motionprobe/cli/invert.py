@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..folders import ModelFolder
-from .options import add_common, resolve_config
+from .options import add_common, add_trust_model_code, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tv", type=float, default=d.tv_space, help=f"spatial smoothness weight (default {d.tv_space})")
     p.add_argument("--tv-time", type=float, default=d.tv_time, help=f"temporal smoothness weight (default {d.tv_time})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_trust_model_code(p)
     add_common(p)
     p.set_defaults(run=run, parser=p)
 
@@ -42,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     settings = InversionSettings(steps=args.steps, lr=args.inversion_lr, init=args.init, tv_space=args.tv,
                                  tv_time=args.tv_time, seed=cfg.seed)
     inversion, files = invert(args.model, args.out or "runs/inversion", layer=args.layer, clip=args.clip,
-                              settings=settings, cfg=cfg, progress=not args.no_progress)
+                              settings=settings, cfg=cfg, trust_model_code=args.trust_model_code,
+                              progress=not args.no_progress)
     print(f"layer {args.layer}: relative feature loss {inversion.initial_loss:.4f} -> {inversion.final_loss:.4f}")
     print(f"inversion: {files.png} {files.gif} {files.json}")
     return 0

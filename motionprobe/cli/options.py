@@ -81,11 +81,9 @@ def ks(text: str) -> list[int]:
 
 
 def candidates(text: str) -> int | str:
-    if text.strip().lower() == "all":
-        return "all"
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number or 'all', got {text!r}")
-    return int(text)
+    """`--candidates 48` or `all`: read as a config file's value would be; `config.validate` judges both alike."""
+    word = text.strip()
+    return int(word) if word.lstrip("-").isdigit() else word
 
 
 def assignments(items: list[str], option: str) -> dict[int, Path]:
@@ -115,17 +113,50 @@ def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     sub = _subparser(parser, argv[0])
     if sub is None:
         return
-    dests = {a.dest for a in sub._actions}
+    actions = {a.dest: a for a in sub._actions}
     defaults, config_keys = {}, {}
     sections = {f.name for f in dataclasses.fields(config_mod.Config) if dataclasses.is_dataclass(f.default_factory)}
     for key, value in data.items():
-        dest = key.replace("-", "_")
+        dest = str(key).replace("-", "_")
         # A mapping under a section name ("model:", "generator:") is config, not the option of that name.
-        if dest in dests and not (key in sections and isinstance(value, dict)):
-            defaults[dest] = value
+        if dest in actions and not (key in sections and isinstance(value, dict)):
+            # A config path's value is judged by config.validate like the flag's; any other option's (--out,
+            # --model, --resume, ...) is read here as argparse reads the same words on the command line.
+            defaults[dest] = value if dest in CONFIG_OPTIONS else option_value(actions[dest], key, value, known.config)
         else:
             config_keys[key] = value
     sub.set_defaults(**defaults, _config_overrides=config_keys)
+
+
+def option_value(action: argparse.Action, key: str, value: Any, file: str) -> Any:
+    """A config file's value for an option, converted and checked as argparse would the option's words.
+
+    >>> p = argparse.ArgumentParser()
+    >>> option_value(p.add_argument("--steps", type=int), "steps", 20, "f.yaml")
+    20
+    >>> option_value(p.add_argument("--resume", action="store_true"), "resume", "yes", "f.yaml")
+    Traceback (most recent call last):
+    ...
+    motionprobe.errors.UserError: --config: f.yaml: resume: expected true or false, got 'yes'
+    """
+    where = f"--config: {file}: {key}"
+    if action.nargs == 0:  # a switch (store_true, store_const): true gives it, false leaves it off
+        if not isinstance(value, bool):
+            raise UserError(f"{where}: expected true or false, got {value!r}")
+        return action.const if value else action.default
+    many = action.nargs in ("+", "*")
+    converted = []
+    for word in value if many and isinstance(value, list) else [value]:
+        if isinstance(word, bool) or not isinstance(word, (str, int, float)):
+            raise UserError(f"{where}: expected {'values' if many else 'a value'} as on the command line, got {value!r}")
+        try:
+            item = action.type(str(word)) if callable(action.type) else str(word)
+        except (argparse.ArgumentTypeError, ValueError, TypeError, UserError) as e:
+            raise UserError(f"{where}: {e}") from None
+        if action.choices is not None and item not in action.choices:
+            raise UserError(f"{where}: expected one of {', '.join(map(str, action.choices))}, got {word!r}")
+        converted.append(item)
+    return converted if many else converted[0]
 
 
 def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentParser | None:
@@ -142,8 +173,9 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, dest, None)
         if value is None or dest == "preset":
             continue
-        if dest == "frames":  # "--frames 1,2 4" → [[1, 2], [4]]; a config file may give [1, 2, 4]
-            value = [k for group in value for k in (group if isinstance(group, list) else [group])]
+        if dest == "frames":  # "--frames 1,2 4" → [[1, 2], [4]]; a config file may give [1, 2, 4] or 4
+            groups = value if isinstance(value, (list, tuple)) else [value]
+            value = [k for group in groups for k in (group if isinstance(group, list) else [group])]
         overrides[path] = value
     return overrides
 
@@ -154,9 +186,23 @@ def resolve_config(args: argparse.Namespace, base: config_mod.Config | None = No
                               file=getattr(args, "_config_overrides", None), overrides=config_overrides(args))
 
 
+# Options whose dest differs from the workflow argument they set (the dest of the same name means something
+# else in CONFIG_OPTIONS): evaluate's --batch-size is `evaluate(batch_size=)`, invert's --lr is `settings.lr`.
+WORKFLOW_ARGUMENTS = {"eval_batch_size": "batch_size", "inversion_lr": "settings.lr", "steps": "settings.steps",
+                      "tv": "settings.tv_space", "tv_time": "settings.tv_time"}
+
+
+def add_trust_model_code(p: argparse.ArgumentParser) -> None:
+    """The switch that lets a model folder's config import the model factory it names (docs/troubleshooting.md)."""
+    p.add_argument("--trust-model-code", action="store_true",
+                   help="import the model factory (package.module:function) that the model folder's config.json "
+                        "names; without it a model folder never runs code")
+
+
 def flag_for(parser: argparse.ArgumentParser, path: str) -> str | None:
     """The option of `parser` that sets config path (or names workflow argument) `path`, e.g. '--frames'."""
     for action in parser._actions:
-        if action.option_strings and (action.dest == path or CONFIG_OPTIONS.get(action.dest) == path):
+        if action.option_strings and path in (action.dest, CONFIG_OPTIONS.get(action.dest),
+                                              WORKFLOW_ARGUMENTS.get(action.dest)):
             return action.option_strings[0]
     return None

@@ -30,7 +30,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..workflows import train_model
 
-    out = args.out or "runs/model"
+    out = args.out = args.out or "runs/model"  # args.out: what Ctrl-C reports on
     metrics = train_model(resolve_config(args), out, resume=args.resume)
     kinds = "  ".join(f"{k[len('test_acc_'):]} {v:.3f}" for k, v in metrics.items() if k.startswith("test_acc_"))
     print(f"test clip accuracy {metrics.get('test_acc', float('nan')):.3f}  {kinds}")
