@@ -55,6 +55,13 @@ def tiny_folders(tmp_path_factory) -> TinyFolders:
     return folders
 
 
+def error_line(err: str) -> str:
+    """The one error line a failed verb prints (progress bars and notes may share stderr, never a traceback)."""
+    assert "Traceback" not in err, err[-3000:]
+    assert err.count("motionprobe: error: ") == 1, err[-3000:]
+    return err[err.index("motionprobe: error: "):].split("\n")[0]
+
+
 def quiet(argv: list[str]) -> None:
     """Run a verb in this process, silently; it must succeed."""
     import contextlib

@@ -174,7 +174,15 @@ def test_checkpoint_for_another_number_of_classes(corpus, corpus_model, syntheti
     code, _, err = cli(capsys, "train-model", "--dataset", "ucf101", "--root", corpus.root, "--preset", "tiny",
                        "--epochs", "2", "--out", run, "--resume")
     line = error_line(err)
+    assert code == 2 and "--resume:" in line and "holds a run with other settings" in line
+    assert "(started with data.dataset='synthetic', not 'ucf101')" in line  # config.json says so before any weights
+    # Without a config.json to compare with, the checkpoint's own tensors still refuse it, naming the keys.
+    (run / "config.json").unlink()
+    code, _, err = cli(capsys, "train-model", "--dataset", "ucf101", "--root", corpus.root, "--preset", "tiny",
+                       "--epochs", "2", "--out", run, "--resume")
+    line = error_line(err)
     assert code == 2 and "--resume:" in line and "holds a run with other settings" in line and "fc8.weight" in line
+    shutil.copy(synthetic.model / "config.json", run / "config.json")
     assert ModelFolder(run).load()[1]["epochs_done"] == 1  # the run it refused is untouched
 
 

@@ -95,7 +95,9 @@ def test_analyze_killed_five_times_then_resumed_equals_an_uninterrupted_run(fold
         rows = list(csv.DictReader(f))
     per_clip = {i: sum(r["clip_id"] == i for r in rows) for i in ids}
     assert len(set(per_clip.values())) == 1  # every clip has all its inputs, once
-    assert len({(r["clip_id"], r["source"], r["k"], r["frames"]) for r in rows}) == len(rows)
+    # Each input once: a temporal probe's versions of a clip share its frames and differ by probe and variant.
+    inputs = {(r["clip_id"], r["source"], r["k"], r["frames"], r.get("probe", ""), r.get("variant", "")) for r in rows}
+    assert len(inputs) == len(rows)
 
 
 MODEL_ARGS = ["train-model", "--epochs", "3", "--train-per-class", "2", "--test-per-class", "1", "--batch-size", "8"]
@@ -133,7 +135,14 @@ def test_train_model_killed_and_interrupted_then_resumed_equals_an_uninterrupted
             kills.append((sig.name, target, round(delay, 3), _epochs_done(out)))
             if sig == signal.SIGINT:
                 assert proc.returncode == 130, log.read_text()[-3000:]
-                assert "interrupted; finished work is saved" in log.read_text() and "Traceback" not in log.read_text()
+                # One true line: a resumable checkpoint or none yet (a run interrupted before its first epoch).
+                said = [line for line in log.read_text().splitlines() if line.startswith("motionprobe: ")][-1]
+                if (out / "train_state.safetensors").is_file():
+                    assert said == f"motionprobe: interrupted; finished work is saved in {out}: rerun with --resume " \
+                                   "to continue", said
+                else:
+                    assert said.startswith("motionprobe: interrupted before the first checkpoint"), said
+                assert "Traceback" not in log.read_text()
     assert kills and kills[0][0] == "SIGKILL", kills
     run([*MODEL_ARGS, "--out", str(out), "--resume"], log)
 
@@ -144,8 +153,11 @@ def test_train_model_killed_and_interrupted_then_resumed_equals_an_uninterrupted
     assert _without(evals, "provenance")[0] == _without(evals, "provenance")[1]  # provenance names the folder
 
 
-# One clip per class in batches of 2, 2 epochs; checkpoints every 3 steps and at each epoch's end.
+# One clip per class in batches of 2, 2 epochs; checkpoints every 3 steps and at each epoch's end; a row of
+# losses.csv every 4 steps and at each epoch's end (steps 4, 6, 8, 12), so the checkpoints at steps 3 and 9 fall
+# inside a row's window: a run resumed from them must log the rows an uninterrupted run logs.
 GENERATOR_STEPS = len(CLASSES)
+LOSS_ROWS = [4, 6, 8, 12]
 
 
 def _steps_done(out: Path) -> int:
@@ -153,8 +165,14 @@ def _steps_done(out: Path) -> int:
     return state["extra"]["step"] if state else 0
 
 
+def _steps_in_window(out: Path) -> int:
+    """Steps the checkpoint holds in the loss window of the next losses.csv row (0: it ends at a row)."""
+    state = read_json_or_none(out / "train_state.json")
+    return state["extra"].get("window", {}).get("steps", 0) if state else 0
+
+
 def test_train_generator_killed_then_resumed_equals_an_uninterrupted_run(folders, tmp_path):
-    (tmp_path / "every3.yaml").write_text("generator:\n  checkpoint_every: 3\n  log_every: 1\n")
+    (tmp_path / "every3.yaml").write_text("generator:\n  checkpoint_every: 3\n  log_every: 4\n")
     args = ["train-generator", "--model", str(folders.model), "--frames", "2", "--epochs", "2", "--batch-size", "2",
             "--train-per-class", "1", "--config", str(tmp_path / "every3.yaml")]
     straight, log = tmp_path / "straight", tmp_path / "log.txt"
@@ -162,20 +180,22 @@ def test_train_generator_killed_then_resumed_equals_an_uninterrupted_run(folders
     quiet([*args, "--out", str(straight)])
     per_step = (time.monotonic() - started) / GENERATOR_STEPS
     rng = random.Random(SEED + 2)
-    for attempt in range(3):  # a run that outpaces its kill point is retried with new draws in a fresh folder
+    # A run that outpaces its kill point, or is killed where its checkpoint ends at a row of losses.csv, is
+    # retried with new draws in a fresh folder: the kill must leave a checkpoint in the middle of a loss window.
+    for attempt in range(5):
         out = tmp_path / f"killed_{attempt}"
-        target = rng.randint(1, 6)  # wait for a checkpoint at or past this step (3, 6, 9 and 12 are), then a delay
-        delay = rng.uniform(0, 2) * per_step
+        target = rng.choice([1, 2, 3, 7, 8, 9])  # wait for the checkpoint at step 3 or 9 (mid-window), then a delay
+        delay = rng.uniform(0, 1) * per_step
         since = time.time_ns()
         proc = start([*args, "--out", str(out)], log)
         if wait_until(lambda t0=since, o=out, n=target: written_since(o / "config.json", t0) and _steps_done(o) >= n,
                       proc):
             time.sleep(delay)
-        kills = [(target, round(delay, 3), _steps_done(out))]
-        if kill(proc):
+        kills = [(target, round(delay, 3), _steps_done(out), _steps_in_window(out))]
+        if kill(proc) and _steps_in_window(out) > 0:
             break
     else:
-        raise AssertionError("every run finished before its kill point")
+        raise AssertionError(f"no kill left a checkpoint inside a loss window: {kills}")
     assert_readable(out)
     run([*args, "--out", str(out), "--resume"], log)
 
@@ -184,6 +204,7 @@ def test_train_generator_killed_then_resumed_equals_an_uninterrupted_run(folders
     assert all(weights[0][k].equal(weights[1][k]) for k in weights[0]), kills
     timing = ("clips_per_s", "seconds")
     losses = [_without(list(csv.DictReader((f / "losses.csv").open())), *timing) for f in (straight, out)]
-    assert losses[0] == losses[1] and len(losses[0]) == GENERATOR_STEPS
+    assert [int(row["step"]) for row in losses[0]] == LOSS_ROWS
+    assert losses[0] == losses[1], kills  # every loss column of every row, the row the kill cut through included
     metrics = [json.loads((f / "meta.json").read_text())["metrics"] for f in (straight, out)]
     assert _without(metrics, "train_seconds")[0] == _without(metrics, "train_seconds")[1]
