@@ -174,7 +174,7 @@ def stage_matmul(c: Check) -> dict:
             for _ in range(repeat):
                 a @ b
 
-        out[key] = round(2 * n**3 * repeat / median(c.repeat(products)) / 1e12, 4)
+        out[key] = _sig(2 * n**3 * repeat / median(c.repeat(products)) / 1e12)
     return out
 
 
@@ -200,9 +200,9 @@ def _forward(c: Check, cfg: Config, classes: int, batch: int) -> dict:
         for label, bench in (("", False), ("_cudnn_benchmark", True)):
             torch.backends.cudnn.benchmark = bench
             rate = batch * flops / median(c.repeat(forward))
-            result[f"tflop_per_s{label}"] = round(rate / 1e12, 4)
+            result[f"tflop_per_s{label}"] = _sig(rate / 1e12)
             result[f"clips_per_s{label}"] = round(rate / flops, 2)
-            result[f"vs_matmul{label}"] = round(rate / peak, 4) if peak else None
+            result[f"vs_matmul{label}"] = _sig(rate / peak) if peak else None
     finally:
         torch.backends.cudnn.benchmark = previous
     result["peak_memory_gib"] = c.peak_memory_gib()
@@ -247,9 +247,9 @@ def stage_generator_step(c: Check) -> dict:
     return {"k": k, "batch": b, "input": f"3x{t}x{s}x{s}", "layers": list(criterion.layers),
             "dtype": "fp32" + (" (cuDNN may run convolutions in TF32, torch's default)" if c.cuda else ""),
             "seconds_per_step": round(median(times), 4), "clips_per_s": round(b / median(times), 2),
-            "gflop_per_step": round(flops / 1e9, 2), "tflop_per_s": round(rate / 1e12, 4),
-            "vs_fp32_matmul": round(rate / fp32, 4) if fp32 else None,
-            "vs_bf16_matmul": round(rate / bf16, 4) if bf16 else None, "peak_memory_gib": c.peak_memory_gib()}
+            "gflop_per_step": _sig(flops / 1e9), "tflop_per_s": _sig(rate / 1e12),
+            "vs_fp32_matmul": _sig(rate / fp32) if fp32 else None,
+            "vs_bf16_matmul": _sig(rate / bf16) if bf16 else None, "peak_memory_gib": c.peak_memory_gib()}
 
 
 def _engine(c: Check, pool: int | str, clips: int, name: str, warm_up: bool = True) -> tuple[dict, float]:
@@ -272,7 +272,7 @@ def _engine(c: Check, pool: int | str, clips: int, name: str, warm_up: bool = Tr
     peak = c.matmul_rate("bf16_tflop_per_s")
     record = {"clips": clips, "k": k, "candidates": str(pool), "batch_size": cfg.analysis.batch_size,
               **work.summary(rows, clips), "seconds": round(took, 3), "seconds_per_clip": round(took / clips, 4),
-              "tflop_per_s": round(flops / took / 1e12, 4), "vs_matmul": round(flops / took / peak, 4) if peak else None,
+              "tflop_per_s": _sig(flops / took / 1e12), "vs_matmul": _sig(flops / took / peak) if peak else None,
               "peak_memory_gib": c.peak_memory_gib()}
     return record, took / clips
 
@@ -387,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(paper_estimate.format_estimate(estimate)))
     print(f"\nwrote {args.out} ({time.perf_counter() - STARTED:.0f} s)")
     return 0 if ok else 1
+
+
+def _sig(x: float) -> float:
+    """Four significant digits: a dry run's rates are a million times smaller than a GPU's, and must not round to 0."""
+    return float(f"{x:.4g}")
 
 
 def _now() -> str:
