@@ -1,9 +1,10 @@
 """(a) Candidate evaluations per second: the analysis engine vs a naive loop at batch size 1 (tiny preset).
 
-A GPU target: on a CPU a batch-1 3-D convolution of a 32×32 clip is already compute-bound, so no
-engine can be 10× faster here (`detail.ceiling_ratio_at_matmul_speed` is the most any could gain: every
-FLOP at matmul speed); on a GPU a batch-1 call leaves most of the chip idle. `python -m benchmarks.gpu`
-measures it there; on a CPU it is printed, not judged.
+A GPU target: on a GPU a batch-1 call leaves most of the chip idle, which is what batching recovers.
+On a CPU a batch-1 3-D convolution of a 32×32 clip is largely compute-bound, and how slow the loop's
+many small calls are depends on what else shares the cores (measured from 4.6× to 26× in one loaded
+run), so there the figure is printed, not judged; `detail.ceiling_ratio_at_matmul_speed` is the most any
+engine could gain (every FLOP at matmul speed). `python -m benchmarks.gpu` measures it on a GPU.
 
 Work: `evaluate_clips` on a few test clips of the embedded benchmark at k = 4 with 48 candidates (each
 replicated and generated), the model built for the dataset's classes. The naive reference does the
