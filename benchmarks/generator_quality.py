@@ -55,12 +55,13 @@ class Variant:
     layers: tuple[str, ...] | None = None  # perceptual layers; None: the model's default
     pixel_weight: float = 0.0  # perceptual + this × pixel
     kind: str = "pixels"  # the generator paints pixels, or ("flow") only moves the given ones
+    flow_residual: float = 0.1  # kind flow: the bound of its residual
 
     def config(self, base: Config) -> Config:
         cfg = from_dict(base.to_dict())
         g = cfg.generator
-        g.use_indices, g.residual, g.copy_given, g.index_encoding, g.kind = \
-            self.use_indices, self.residual, self.copy_given, self.index_encoding, self.kind
+        g.use_indices, g.residual, g.copy_given, g.index_encoding, g.kind, g.flow_residual = \
+            self.use_indices, self.residual, self.copy_given, self.index_encoding, self.kind, self.flow_residual
         if self.layers:
             g.perceptual_layers = self.layers
         g.pixel_weight = self.pixel_weight
@@ -85,6 +86,12 @@ VARIANTS = {v.name: v for v in [
     Variant("flow_pool5", "perceptual", kind="flow", layers=("relu1", "relu2", "relu3b", "pool5")),
     Variant("perceptual_pool5", "perceptual", layers=("relu1", "relu2", "relu3b", "pool5")),
     Variant("perceptual_no_indices_pool5", "perceptual", use_indices=False, layers=("relu1", "relu2", "relu3b", "pool5")),
+    Variant("flow_no_indices_pool5", "perceptual", use_indices=False, kind="flow",
+            layers=("relu1", "relu2", "relu3b", "pool5")),
+    *(Variant(f"flow_pool5_r{r}", "perceptual", kind="flow", layers=("relu1", "relu2", "relu3b", "pool5"),
+              flow_residual=r / 100) for r in (0, 3)),
+    *(Variant(f"flow_no_indices_pool5_r{r}", "perceptual", use_indices=False, kind="flow",
+              layers=("relu1", "relu2", "relu3b", "pool5"), flow_residual=r / 100) for r in (0, 3)),
 ]}
 DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
 

@@ -275,7 +275,8 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
         log(f"analyze: no generator for k={','.join(map(str, missing))}: running the original and the uniform "
             "(replicated frames) baseline only there")
     dataset = build_dataset(cfg, "test", training=False)
-    model_folder.check_classes(dataset.classes)
+    if dataset.classes:  # an unlabelled dataset is reported by the model's classes
+        model_folder.check_classes(dataset.classes)
     check_finite_logits(model, dataset, model_folder, cfg.device)
     provenance = {
         "model": model_folder.provenance(), "generators": gen_prov, "pixel_generators": pixel_prov,
@@ -289,7 +290,9 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
                             candidates=cfg.analysis.candidates, seed=cfg.seed, num_frames=num_frames,
                             batch_size=cfg.analysis.batch_size, shard_size=cfg.analysis.shard_size,
                             bootstrap=cfg.analysis.bootstrap, device=cfg.device, resume=resume, config=cfg,
-                            provenance=provenance, write_csv=write_csv, progress=progress)
+                            provenance=provenance, write_csv=write_csv, progress=progress, probes=cfg.analysis.probes,
+                            probe_draws=cfg.analysis.probe_draws, target=cfg.analysis.target,
+                            classes=dataset.classes or model_folder.classes(), class_floor=cfg.analysis.class_floor)
 
 
 def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
@@ -408,6 +411,7 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, t
         # The factory this run was asked to build is trusted in the folder it built, not another one found there.
         factory = cfg.model.model_factory
         trust_model_code = trust_model_code or bool(factory and ModelFolder(model).config().model.model_factory == factory)
+    _warn_if_weak(model, cfg.analysis.class_floor, log)
     timings["model"] = time.perf_counter() - t0
 
     generators: dict[int, Path] = {}
@@ -435,6 +439,15 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, t
     timings["report"] = time.perf_counter() - t0
     log("\n" + "  ".join(f"{name} {sec:.0f}s" for name, sec in timings.items()))
     return PipelineRun(model, generators, pixel, analysis, page, results, timings)
+
+
+def _warn_if_weak(model_dir: Path, floor: float, log: Log) -> None:
+    """One line before hours of generator training when the model's test accuracy says it knows little."""
+    metrics = (ModelFolder(model_dir).meta().get("metrics") or {}) if (Path(model_dir) / "meta.json").is_file() else {}
+    accuracy = metrics.get("test_acc")
+    if accuracy is not None and accuracy < floor:
+        log(f"   warning: the model gets only {100 * accuracy:.1f}% of its test clips right (below the "
+            f"{100 * floor:.0f}% floor): its motion bound will not describe a model that knows the classes")
 
 
 def _stage(log: Log, title: str) -> float:

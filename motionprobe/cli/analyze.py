@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..folders import ModelFolder
-from .options import add_common, add_trust_model_code, assignments, candidates, ks, resolve_config
+from .options import add_analysis_options, add_common, add_trust_model_code, assignments, candidates, ks, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -35,12 +35,13 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true", help="continue the analysis in --out, skipping finished shards")
     add_trust_model_code(p)
+    add_analysis_options(p)
     add_common(p)
     p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis.results import format_table
+    from ..analysis.results import summary_text
     from ..workflows import analyze
 
     cfg = resolve_config(args, base=ModelFolder(args.model).config())
@@ -48,8 +49,6 @@ def run(args: argparse.Namespace) -> int:
     results = analyze(args.model, out, cfg, generators=assignments(args.generator, "--generator"),
                       pixel_generators=assignments(args.pixel_generator, "--pixel-generator"), resume=args.resume,
                       write_csv=not args.no_csv, trust_model_code=args.trust_model_code, progress=not args.no_progress)
-    print(format_table(results))
-    if results["skipped"]["count"]:
-        print(f"skipped {results['skipped']['count']} clip(s) that failed to load (listed in results.json)")
+    print(summary_text(results))
     print(f"results: {out}/results.json")
     return 0

@@ -33,6 +33,7 @@ CONFIG_OPTIONS = {
     "use_indices": "generator.use_indices", "loss": "generator.loss",
     "frames": "analysis.ks", "candidates": "analysis.candidates", "bootstrap": "analysis.bootstrap",
     "analysis_batch_size": "analysis.batch_size", "shard_size": "analysis.shard_size",
+    "target": "analysis.target", "probes": "analysis.probes",
 }
 
 
@@ -84,6 +85,22 @@ def candidates(text: str) -> int | str:
     """`--candidates 48` or `all`: read as a config file's value would be; `config.validate` judges both alike."""
     word = text.strip()
     return int(word) if word.lstrip("-").isdigit() else word
+
+
+def probes(text: str) -> list[str]:
+    """`--probes shuffle,reverse`."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def add_analysis_options(p: argparse.ArgumentParser) -> None:
+    """What an analysis scores against and which temporal probes run beside it (analyze and pipeline)."""
+    p.add_argument("--target", choices=["auto", "label", "prediction", "both"],
+                   help="score against the labels, or against the model's prediction on the full clip (agreement: "
+                        "no labels needed), or both; auto (default): labels where the dataset has them")
+    p.add_argument("--probes", type=probes, metavar="P,P",
+                   help="temporal probes beside the bound: shuffle, reverse, freeze, slow, fast, local_shuffle "
+                        "(default all)")
+    p.add_argument("--no-probes", dest="probes", action="store_const", const=[], help="run no temporal probe")
 
 
 def assignments(items: list[str], option: str) -> dict[int, Path]:

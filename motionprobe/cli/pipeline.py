@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_common, add_hf_model, add_trust_model_code, ks, resolve_config
+from .options import add_analysis_options, add_common, add_hf_model, add_trust_model_code, ks, resolve_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -32,9 +32,11 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", "-k", type=ks, nargs="+", metavar="K", help="numbers of kept frames (default 1 2 4 8)")
     p.add_argument("--fast", action="store_true", help="a smoke run: 1 epoch each, few clips (seconds, not minutes)")
     add_trust_model_code(p)
+    add_analysis_options(p)
 
 
 def run(args: argparse.Namespace, *, default_out: str = "runs/pipeline") -> int:
+    from ..analysis.results import summary_text
     from ..workflows import pipeline, smoke
 
     cfg = resolve_config(args)
@@ -42,5 +44,6 @@ def run(args: argparse.Namespace, *, default_out: str = "runs/pipeline") -> int:
         smoke(cfg)
     args.out = args.out or default_out  # what Ctrl-C reports on
     result = pipeline(cfg, args.out, model_dir=args.model, trust_model_code=args.trust_model_code)
+    print(summary_text(result.results))
     print(f"report: {result.report}")
     return 0

@@ -91,6 +91,15 @@ class C3D(nn.Module):
         self.fc7, self.relu7, self.drop7 = nn.Linear(fc_dim, fc_dim), nn.ReLU(), nn.Dropout(dropout)
         self.fc8 = nn.Linear(fc_dim, num_classes)
 
+    @property
+    def perceptual_layers(self) -> tuple[str, ...]:
+        """The layers the perceptual loss compares by default: the last ReLU of each group (the paper's conv1–
+        conv5), and with `global_pool` also pool5, the maximum over time and space that fc6 reads — without
+        it the generator matches where features are but not which are present, and a generator trained on
+        a small C3D's groups alone fell below replication (docs/experiments/generator.md)."""
+        names = ("relu1", "relu2", "relu3b", "relu4b", "relu5b")[: self.groups]
+        return names + (("pool5",) if isinstance(self.pool5, nn.AdaptiveMaxPool3d) else ())
+
     def forward(self, x):
         x = self.relu1(self.conv1(x))
         if self.groups >= 2:

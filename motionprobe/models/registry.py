@@ -44,9 +44,9 @@ def build_architecture(arch: Architecture, num_classes: int, cfg: Config) -> Vid
     """The registered network for `cfg`'s clips, wrapped with its from-scratch preprocessing and feature layers."""
     size = (cfg.data.crop_size, cfg.data.crop_size)
     net = arch.build(num_classes, cfg)
-    present = dict(net.named_modules())  # a network sized down for small clips may lack its deepest layers
-    spec = ModelSpec(num_frames=cfg.data.num_frames, input_size=size, architecture=arch.name,
-                     perceptual_layers=tuple(name for name in arch.perceptual_layers if name in present))
+    # A network sized by its config (a C3D with fewer groups) names its own layers; else the architecture's.
+    layers = getattr(net, "perceptual_layers", arch.perceptual_layers)
+    spec = ModelSpec(num_frames=cfg.data.num_frames, input_size=size, architecture=arch.name, perceptual_layers=layers)
     return VideoModel(net, arch.preprocessing(cfg), spec)
 
 

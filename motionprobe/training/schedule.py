@@ -50,7 +50,8 @@ def model_lr_factor(position: int, steps_per_epoch: int, t: TrainConfig) -> floa
     """The video model's learning-rate multiplier at batch `position` of the whole run.
 
     `step`: × `lr_gamma` every `lr_step_epochs` epochs (C3D's recipe). `cosine`: a linear warm-up over
-    `warmup_epochs`, then half a cosine down to 0 at the last step.
+    `warmup_epochs` (at most half the run: a short run still gets its decay), then half a cosine down to 0
+    at the last step.
 
     >>> t = TrainConfig(epochs=4, schedule="cosine", warmup_epochs=1)
     >>> [round(model_lr_factor(p, 10, t), 3) for p in (0, 9, 10, 25, 39)]
@@ -58,10 +59,10 @@ def model_lr_factor(position: int, steps_per_epoch: int, t: TrainConfig) -> floa
     """
     if t.schedule == "step":
         return t.lr_gamma ** ((position // steps_per_epoch) // t.lr_step_epochs)
-    warmup = round(t.warmup_epochs * steps_per_epoch)
+    total = t.epochs * steps_per_epoch
+    warmup = min(round(t.warmup_epochs * steps_per_epoch), total // 2)
     if position < warmup:
         return (position + 1) / warmup
-    total = t.epochs * steps_per_epoch
     progress = (position - warmup + 1) / max(1, total - warmup)
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
