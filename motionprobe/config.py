@@ -98,6 +98,7 @@ class GeneratorConfig:
 class AnalysisConfig:
     ks: tuple[int, ...] = ()  # numbers of kept frames; empty: the powers of two below the clip length
     candidates: int | str = 48  # a number of seeded random subsets, or "all" C(T, k)
+    replicate_candidates: int | str = 16  # the replicated pool's size (every frame at k = 1 of 16)
     batch_size: int = 64
     bootstrap: int = 1000
     shard_size: int = 256
@@ -156,22 +157,24 @@ def _tiny() -> Config:
 
 
 def _real() -> Config:
-    """DeepMind's Kinetics-400 I3D on real, unlabelled videos, sized so `make demo-real` runs in minutes on 2 CPU cores.
+    """DeepMind's Kinetics-400 I3D on real, unlabelled videos, sized so `make demo-real` fits 2 CPU cores.
 
-    Clips are the weights' own (16 frames, short side 256, center crop 224): I3D at 224 is what every step costs
-    (55.6 GFLOP a clip), and a smaller input would change its answers (at 112 it calls each sample video one class
-    at ~100%), while generating at 112 and upsampling saved nothing measurable. The generator only moves the given
-    pixels (kind flow) and is small: I3D's backward dominates its training step whatever its size. The analysis
-    scores agreement with the model's prediction on the full clip (no labels). Figures, and a GPU run's settings:
-    docs/experiments/real-video.md."""
+    Clips are the weights' own (16 frames, short side 256, center crop 224): a smaller input changes I3D's answers
+    (at 112 its top class changes on 2 of the 3 sample videos), and generating at 112 to upsample inside the
+    model saved nothing measurable, since I3D at 224 is what every step costs (55.6 GFLOP a clip; a training step
+    runs its backward too). So the budget is counted in I3D passes: 2 clips per video, 4 candidates per k, k = 1
+    and 4, two temporal probes, and 8 generator steps of one clip per video. The generator only moves the given
+    pixels (kind flow) at a learning rate low enough that its first steps do not wreck its start, which is
+    replication. The analysis scores agreement with the full-clip prediction (no labels). Figures, and a GPU
+    run's settings: docs/experiments/real-video.md."""
     return Config(
         preset="real",
         data=DataConfig(dataset="folder", crop_size=224, resize=(256, 256), resize_mode="short_side",
-                        clips_per_video=3, test_fraction=0.0),
+                        clips_per_video=2, test_fraction=0.0),
         model=ModelConfig(arch="i3d", dropout=0.0),
-        generator=GeneratorConfig(kind="flow", ngf=16, n_blocks=2, epochs=12, batch_size=3, lr=1e-3, sample_every=4,
+        generator=GeneratorConfig(kind="flow", ngf=16, n_blocks=2, epochs=8, batch_size=3, lr=3e-5, sample_every=4,
                                   log_every=1),
-        analysis=AnalysisConfig(ks=(1, 4), candidates=6, batch_size=8, bootstrap=1000, shard_size=3,
+        analysis=AnalysisConfig(ks=(1, 4), candidates=4, batch_size=8, bootstrap=1000, shard_size=3,
                                 target="prediction", probes=("shuffle", "reverse"), probe_draws=2),
     )
 
@@ -205,8 +208,11 @@ def load_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+POOL_SIZES = ("analysis.candidates", "analysis.replicate_candidates")  # a number or "all"
+
+
 def _coerce(value: Any, current: Any, name: str) -> Any:
-    if name == "analysis.candidates" and isinstance(value, str):  # 'all', as the flag reads it: ' ALL' too
+    if name in POOL_SIZES and isinstance(value, str):  # 'all', as the flag reads it: ' ALL' too
         return value.strip().lower()
     if isinstance(current, tuple) or (isinstance(value, list)):
         return tuple(value) if isinstance(value, (list, tuple)) else (value,)
@@ -214,7 +220,7 @@ def _coerce(value: Any, current: Any, name: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(name, f"expects true/false, got {value!r}")
         return value
-    if isinstance(current, int) and not isinstance(value, bool) and name != "analysis.candidates":
+    if isinstance(current, int) and not isinstance(value, bool) and name not in POOL_SIZES:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if not isinstance(value, int):
@@ -372,8 +378,10 @@ def validate(cfg: Config) -> None:
     for k in a.ks:
         if not (_is_int(k) and 1 <= k <= d.num_frames):
             raise ConfigError("analysis.ks", f"k must be an integer in 1..{d.num_frames}, got {k!r}")
-    if not (a.candidates == "all" or (_is_int(a.candidates) and a.candidates >= 1)):
-        raise ConfigError("analysis.candidates", f"expected a positive number of subsets or 'all', got {a.candidates!r}")
+    for name in ("candidates", "replicate_candidates"):
+        value = getattr(a, name)
+        if not (value == "all" or (_is_int(value) and value >= 1)):
+            raise ConfigError(f"analysis.{name}", f"expected a positive number of subsets or 'all', got {value!r}")
     for name in ("batch_size", "bootstrap", "shard_size", "probe_draws"):
         _positive_int(getattr(a, name), f"analysis.{name}")
     _choice(a.target, "analysis.target", ("auto", "label", "prediction", "both"))

@@ -29,6 +29,7 @@ from .errors import ConfigError, UserError
 Subset = tuple[int, ...]
 DEFAULT_FRAMES = 16
 DEFAULT_POOL = 48  # the paper's number of sampled candidates
+REPLICATE_POOL = 16  # replicated candidates per k: every single frame at k = 1, a sample beyond
 
 
 # -- candidate subsets -----------------------------------------------------------------------------

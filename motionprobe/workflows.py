@@ -292,7 +292,8 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
                             bootstrap=cfg.analysis.bootstrap, device=cfg.device, resume=resume, config=cfg,
                             provenance=provenance, write_csv=write_csv, progress=progress, probes=cfg.analysis.probes,
                             probe_draws=cfg.analysis.probe_draws, target=cfg.analysis.target,
-                            classes=dataset.classes or model_folder.classes(), class_floor=cfg.analysis.class_floor)
+                            classes=dataset.classes or model_folder.classes(), class_floor=cfg.analysis.class_floor,
+                            replicate_candidates=cfg.analysis.replicate_candidates)
 
 
 def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,

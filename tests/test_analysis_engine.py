@@ -202,7 +202,8 @@ def test_a_candidates_score_ignores_frames_it_does_not_contain(c3d, dataset):
 
 def run(model, dataset, out, **kw):
     args = dict(generators={1: WaveGenerator(1), 2: WaveGenerator(2)}, pixel_generators={1: WaveGenerator(1, strength=0.1)},
-                ks=(1, 2), candidates=4, shard_size=3, bootstrap=200, batch_size=32, progress=False, probes=())
+                ks=(1, 2), candidates=4, replicate_candidates=4, shard_size=3, bootstrap=200, batch_size=32,
+                progress=False, probes=())
     args.update(kw)
     return analyze(model, dataset, out, **args)
 
@@ -219,7 +220,7 @@ def test_outputs_and_schema(model, dataset, tmp_path):
     assert results["num_clips"] == len(dataset) and results["frames"] == [1, 2]
     assert set(results["accuracy"]) == {"original", "best", *METHOD}
     assert set(results["accuracy"]["pixel_generator"]) == {"1"} and set(results["motion_bound"]) == {"1", "2"}
-    assert results["candidates"] == {"1": 4, "2": 4} and results["target"] == "label"
+    assert results["candidates"] == results["replicate_candidates"] == {"1": 4, "2": 4} and results["target"] == "label"
     for k in ("1", "2"):
         acc, orig = results["accuracy"], results["accuracy"]["original"]
         bound, paper = results["motion_bound"][k], results["paper_bound"][k]
@@ -341,3 +342,11 @@ def test_pool_order_does_not_change_the_plan():
     assert len({p.fingerprint() for p in plans}) == 1
     subsets, in_pool = plans[0].pool_inputs(2)
     assert subsets == sorted(set(pool) | {uniform_subset(2)}) and in_pool.sum() == 6
+
+
+def test_the_replicated_pool_has_its_own_size(model, dataset, tmp_path):
+    results = run(model, dataset, tmp_path / "a", candidates=4, replicate_candidates=7)
+    assert results["candidates"] == {"1": 4, "2": 4} and results["replicate_candidates"] == {"1": 7, "2": 7}
+    rows, _ = read_table(tmp_path / "a" / "table", 4)
+    for source, size in ((REPLICATE, 7), (GENERATOR, 4)):
+        assert (rows.in_pool & (rows.source == source) & (rows.k == 2)).sum() == size * len(dataset)

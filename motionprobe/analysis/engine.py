@@ -66,7 +66,8 @@ class Plan:
 
     num_frames: int
     ks: tuple[int, ...]
-    pools: dict[int, tuple[Subset, ...]]  # selector pool per k (replicated, and generated where a generator is)
+    pools: dict[int, tuple[Subset, ...]]  # the generated selector pool per k
+    replicate_pools: dict[int, tuple[Subset, ...]]  # the replicated selector pool per k (every k)
     generator_ks: tuple[int, ...]
     pixel_ks: tuple[int, ...]
     num_clips: int
@@ -77,7 +78,9 @@ class Plan:
     @classmethod
     def build(cls, *, num_frames: int, ks: Sequence[int], pools: dict[int, Sequence[Subset]],
               generator_ks: Sequence[int] = (), pixel_ks: Sequence[int] = (), num_clips: int, shard_size: int,
-              probes: Sequence[tuple[str, int]] = (), identity: dict[str, Any] | None = None) -> Plan:
+              probes: Sequence[tuple[str, int]] = (), identity: dict[str, Any] | None = None,
+              replicate_pools: dict[int, Sequence[Subset]] | None = None) -> Plan:
+        """`pools` per k are the generated candidates (and, without `replicate_pools`, the replicated ones)."""
         for k in ks:
             check_k(k, num_frames)
         ks = tuple(sorted(set(int(k) for k in ks)))
@@ -85,27 +88,28 @@ class Plan:
             if k not in ks:
                 raise ConfigError("analysis.ks", f"a generator is given for k={k}, which is not among the k's analysed "
                                                  f"({','.join(map(str, ks))})")
-        if set(pools) != set(ks):
-            raise ValueError(f"pools for k's {sorted(pools)}, expected one per k of {ks}")
-        pools = {int(k): tuple(sorted(tuple(int(i) for i in s) for s in pools[k])) for k in sorted(pools)}
-        for k, pool in pools.items():
-            if not pool or any(len(s) != k or len(set(s)) != k or not all(0 <= i < num_frames for i in s) for s in pool):
-                raise ValueError(f"pool for k={k}: expected non-empty distinct {k}-subsets of 0..{num_frames - 1}")
-        args = dict(num_frames=num_frames, ks=ks, pools=pools, generator_ks=tuple(sorted(set(generator_ks))),
+        replicate_pools = pools if replicate_pools is None else replicate_pools
+        for which in (pools, replicate_pools):
+            if set(which) != set(ks):
+                raise ValueError(f"pools for k's {sorted(which)}, expected one per k of {ks}")
+        pools, replicate_pools = (_sorted_pools(p, num_frames) for p in (pools, replicate_pools))
+        args = dict(num_frames=num_frames, ks=ks, pools=pools, replicate_pools=replicate_pools,
+                    generator_ks=tuple(sorted(set(generator_ks))),
                     pixel_ks=tuple(sorted(set(pixel_ks))), num_clips=num_clips,
                     probes=tuple((str(n), int(d)) for n, d in probes), identity=dict(identity or {}))
         sized = cls(shard_clips=1, **args)
         return cls(shard_clips=max(1, min(int(shard_size), MAX_SHARD_ROWS // sized.inputs_per_clip())), **args)
 
-    def pool_inputs(self, k: int) -> tuple[list[Subset], np.ndarray]:
-        """Subsets evaluated for k (the pool plus the uniform subset) and which are in the pool."""
-        pool = set(self.pools[k])
+    def pool_inputs(self, k: int, replicated: bool = False) -> tuple[list[Subset], np.ndarray]:
+        """Subsets evaluated for k (the generated or replicated pool plus the uniform subset) and which are in
+        the pool."""
+        pool = set(self.replicate_pools[k] if replicated else self.pools[k])
         subsets = sorted(pool | {uniform_subset(k, self.num_frames)})
         return subsets, np.array([s in pool for s in subsets], dtype=bool)
 
     def inputs_per_clip(self) -> int:
-        per_k = {k: len(self.pool_inputs(k)[0]) for k in self.ks}
-        return (1 + sum(per_k.values()) + sum(per_k[k] for k in self.generator_ks) + len(self.pixel_ks)
+        return (1 + sum(len(self.pool_inputs(k, replicated=True)[0]) for k in self.ks)
+                + sum(len(self.pool_inputs(k)[0]) for k in self.generator_ks) + len(self.pixel_ks)
                 + sum(draws for _, draws in self.probes))
 
     @property
@@ -122,12 +126,21 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {"num_frames": self.num_frames, "ks": list(self.ks),
                 "pools": {str(k): [list(s) for s in pool] for k, pool in self.pools.items()},
+                "replicate_pools": {str(k): [list(s) for s in pool] for k, pool in self.replicate_pools.items()},
                 "generator_ks": list(self.generator_ks), "pixel_ks": list(self.pixel_ks), "num_clips": self.num_clips,
                 "shard_clips": self.shard_clips, "probes": [list(p) for p in self.probes], "identity": self.identity}
 
     def fingerprint(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def _sorted_pools(pools: dict[int, Sequence[Subset]], num_frames: int) -> dict[int, tuple[Subset, ...]]:
+    out = {int(k): tuple(sorted(tuple(int(i) for i in s) for s in pools[k])) for k in sorted(pools)}
+    for k, pool in out.items():
+        if not pool or any(len(s) != k or len(set(s)) != k or not all(0 <= i < num_frames for i in s) for s in pool):
+            raise ValueError(f"pool for k={k}: expected non-empty distinct {k}-subsets of 0..{num_frames - 1}")
+    return out
 
 
 def fingerprint_object(obj: Any) -> str:
@@ -281,10 +294,9 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
         for number, (name, draws) in enumerate(plan.probes):
             jobs.append(probe_job(number, name, draws))
         for k in plan.ks:
-            subsets, in_pool = plan.pool_inputs(k)
-            jobs.append(subset_job(REPLICATE, k, Replicate(k, T), subsets, in_pool))
+            jobs.append(subset_job(REPLICATE, k, Replicate(k, T), *plan.pool_inputs(k, replicated=True)))
             if k in plan.generator_ks:
-                jobs.append(subset_job(GENERATOR, k, _checked(generators, k, "generator"), subsets, in_pool))
+                jobs.append(subset_job(GENERATOR, k, _checked(generators, k, "generator"), *plan.pool_inputs(k)))
             if k in plan.pixel_ks:
                 jobs.append(subset_job(PIXEL_GENERATOR, k, _checked(pixel_generators, k, "pixel_generator"),
                                        [uniform_subset(k, T)], np.zeros(1, bool)))

@@ -42,7 +42,7 @@ from ..config import Config
 from ..errors import ConfigError
 from ..io import code_version, read_json
 from ..probes import DEFAULT_DRAWS, PROBES, check_probes, variants
-from ..selection import DEFAULT_POOL
+from ..selection import DEFAULT_POOL, REPLICATE_POOL
 from ..selection import candidates as candidate_pool
 from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
 from .results import SCHEMA, write_per_class_csv, write_per_clip_csv, write_results
@@ -78,12 +78,14 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
             resume: bool = False, config: Config | None = None, provenance: dict[str, Any] | None = None,
             write_csv: bool = True, progress: bool = True, probes: Sequence[str] = PROBES,
             probe_draws: int = DEFAULT_DRAWS, target: str = "auto", classes: Sequence[str] | None = None,
-            class_floor: float = CLASS_FLOOR) -> dict:
+            class_floor: float = CLASS_FLOOR, replicate_candidates: int | str = REPLICATE_POOL) -> dict:
     """Run the analysis into `out` and return results.json's content.
 
     `model` maps (B, 3, T, H, W) clips in [0, 1] to logits; `generators`/`pixel_generators` map k to a
     callable (frames (B, 3, k, H, W), indices (B, k)) → (B, 3, T, H, W). k's without a generator get the
-    replicated-frame methods only. `candidates` is the pool size (seeded) or "all". `probes` are the
+    replicated-frame methods only. `candidates` is the generated pool's size (seeded) or "all",
+    `replicate_candidates` the replicated pool's (a replicated candidate costs a model forward but no
+    generator, and a smaller pool keeps the replicated methods' share of the time small). `probes` are the
     temporal probes to run (motionprobe/probes.py). `target`: "label" scores against the labels,
     "prediction" against the model's prediction on the original clip (agreement: no label needed),
     "both", or "auto" (labels where the dataset has them). `classes` default to the dataset's (to the
@@ -105,10 +107,13 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
     identity = {"model": _model_identity(model),
                 "generators": {str(k): fingerprint_object(g) for k, g in sorted(generators.items())},
                 "pixel_generators": {str(k): fingerprint_object(g) for k, g in sorted(pixel_generators.items())},
-                "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(candidates)}
+                "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(candidates),
+                "replicate_candidates": str(replicate_candidates)}
     pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in ks}
+    replicate_pools = {k: candidate_pool(k, replicate_candidates, num_frames, seed) for k in ks}
     probes = check_probes(tuple(probes))
-    plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, generator_ks=sorted(generators),
+    plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, replicate_pools=replicate_pools,
+                      generator_ks=sorted(generators),
                       pixel_ks=sorted(pixel_generators), num_clips=len(dataset), shard_size=shard_size,
                       probes=[(name, variants(name, probe_draws)) for name in probes], identity=identity)
     labelled = bool(list(getattr(dataset, "classes", []))) and (getattr(dataset, "metadata", {}) or {}).get("labelled", True)

@@ -308,6 +308,7 @@ def summarize(outcomes: Outcomes, classes: Sequence[str], plan: Plan, *, kinds: 
                        "bootstrap repeats the choice in every resample"),
         "uniform_gap": _by_k(overall, "uniform_gap", ks),
         "candidates": {str(k): len(plan.pools[k]) for k in ks},
+        "replicate_candidates": {str(k): len(plan.replicate_pools[k]) for k in ks},
         "candidate_gap": {str(k): {"all": overall[("full", k)].to_dict()["value"],
                                    "sampled": overall[("full_sampled", k)].to_dict()["value"],
                                    "n_sampled": sampled, "gap": overall[("candidate_gap", k)].to_dict()}
