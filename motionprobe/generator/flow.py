@@ -52,8 +52,8 @@ class FlowGenerator(nn.Module):
         self.k, self.num_frames, self.use_indices = k, num_frames, use_indices
         self.copy_given = copy_given and use_indices
         self.residual_scale = float(residual_scale)
-        self.net = ResnetGenerator(3 * (num_frames if use_indices else k), CHANNELS_PER_SLOT * num_frames, ngf=ngf,
-                                   n_blocks=n_blocks)
+        self.in_channels = 3 * (num_frames if use_indices else k)  # what self.net reads (benchmarks count its FLOPs)
+        self.net = ResnetGenerator(self.in_channels, CHANNELS_PER_SLOT * num_frames, ngf=ngf, n_blocks=n_blocks)
         last = self.net.model[-1]
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)

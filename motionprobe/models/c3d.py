@@ -16,7 +16,7 @@ be tapped by name; they hold no parameters, so the state dict is unchanged.
 conv1.1 BatchNorm, and so on): a common variant that trains from scratch far faster. The `tiny`
 preset uses it; the paper's C3D does not.
 
-Published weights (`--weights c3d.pickle`): the Sports-1M C3D of the common PyTorch port, 487 classes. That
+Published weights (`model.weights`: c3d.pickle): the Sports-1M C3D of the common PyTorch port, 487 classes. That
 network saw frames resized to 128×171 and center-cropped to 112×112, values 0–255 in BGR order minus the
 Sports-1M mean (B, G, R) = (90.25, 97.66, 101.41). The port's forward ends in softmax; ours returns the fc8
 values before it, i.e. logits.

@@ -50,12 +50,14 @@ def model_lr_factor(position: int, steps_per_epoch: int, t: TrainConfig) -> floa
     """The video model's learning-rate multiplier at batch `position` of the whole run.
 
     `step`: × `lr_gamma` every `lr_step_epochs` epochs (C3D's recipe). `cosine`: a linear warm-up over
-    `warmup_epochs` (at most half the run: a short run still gets its decay), then half a cosine down to 0
-    at the last step.
+    `warmup_epochs` (at most half the run: a short run still gets its decay), then half a cosine from 1 at
+    its first step towards 0 after the last (so no step, not even a one-step run's only one, trains at 0).
 
     >>> t = TrainConfig(epochs=4, schedule="cosine", warmup_epochs=1)
     >>> [round(model_lr_factor(p, 10, t), 3) for p in (0, 9, 10, 25, 39)]
-    [0.1, 1.0, 0.997, 0.448, 0.0]
+    [0.1, 1.0, 1.0, 0.5, 0.003]
+    >>> model_lr_factor(0, 1, TrainConfig(epochs=1, schedule="cosine", warmup_epochs=1))
+    1.0
     """
     if t.schedule == "step":
         return t.lr_gamma ** ((position // steps_per_epoch) // t.lr_step_epochs)
@@ -63,7 +65,7 @@ def model_lr_factor(position: int, steps_per_epoch: int, t: TrainConfig) -> floa
     warmup = min(round(t.warmup_epochs * steps_per_epoch), total // 2)
     if position < warmup:
         return (position + 1) / warmup
-    progress = (position - warmup + 1) / max(1, total - warmup)
+    progress = (position - warmup) / max(1, total - warmup)
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
