@@ -93,7 +93,7 @@ VARIANTS = {v.name: v for v in [
     *(Variant(f"flow_no_indices_pool5_r{r}", "perceptual", use_indices=False, kind="flow",
               layers=("relu1", "relu2", "relu3b", "pool5"), flow_residual=r / 100) for r in (0, 3)),
 ]}
-DEFAULT_VARIANTS = ("perceptual", "pixel", "perceptual_no_indices")
+DEFAULT_VARIANTS = ("flow_no_indices_pool5_r3", "perceptual_no_indices_pool5", "pixel")  # the tiny preset's first
 
 
 class InMemory(ClipDataset):

@@ -350,3 +350,16 @@ def test_the_replicated_pool_has_its_own_size(model, dataset, tmp_path):
     rows, _ = read_table(tmp_path / "a" / "table", 4)
     for source, size in ((REPLICATE, 7), (GENERATOR, 4)):
         assert (rows.in_pool & (rows.source == source) & (rows.k == 2)).sum() == size * len(dataset)
+
+
+def test_progress_moves_within_a_clip_whose_pool_is_large():
+    """A clip of 10 inputs (its candidate pools): 4 evaluated show 0.4 of it, not 0 (issue: stuck at 0/2)."""
+    from motionprobe.analysis.engine import _ClipProgress
+
+    bar = _ClipProgress(total=2, inputs_per_clip=10, enabled=True)
+    bar.inputs_done(4)
+    assert bar.bar.n == pytest.approx(0.4) and "0.4/2 clips" in str(bar.bar)
+    bar.inputs_done(6)
+    bar.finish_shard(1)
+    assert bar.bar.n == 1 and "1.0/2 clips" in str(bar.bar)
+    bar.close()

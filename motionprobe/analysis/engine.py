@@ -438,18 +438,19 @@ def _complete(path: Path, fingerprint: str) -> bool:
 
 
 class _ClipProgress:
-    """A bar over clips that moves within a shard as its inputs are evaluated (a shard can take minutes)."""
+    """A bar over clips that moves within a clip as its inputs are evaluated: one clip's pool can take minutes
+    (all 12,870 subsets at k = 8), so the count is fractional (`0.4/2 clips`), never stuck at 0."""
 
     def __init__(self, total: int, inputs_per_clip: int, enabled: bool):
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, unit="clip", disable=not enabled, dynamic_ncols=True, desc="analyze",
-                        bar_format="{l_bar}{bar}| {n:.0f}/{total} clips [{elapsed}<{remaining}]")
+                        bar_format="{l_bar}{bar}| {n:.1f}/{total} clips [{elapsed}<{remaining}]")
         self.per_clip, self.shard_start, self.inputs = inputs_per_clip, 0, 0
 
     def inputs_done(self, count: int) -> None:
         self.inputs += count
-        self.bar.n = self.shard_start + self.inputs // self.per_clip
+        self.bar.n = self.shard_start + self.inputs / self.per_clip
         self.bar.refresh()
 
     def finish_shard(self, clips: int) -> None:
