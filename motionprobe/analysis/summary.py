@@ -509,15 +509,17 @@ def _probes(outcomes: Outcomes, classes: Sequence[str], kinds: dict[str, str] | 
 
 def _video(outcomes: Outcomes, ks: Sequence[int], n_boot: int, seed: int, level: float) -> dict | None:
     """Video-level accuracy when clip ids are "<video>#<n>" and some video has several clips: the majority vote
-    of a video's clips (ties: lowest class)."""
+    of a video's clips against the majority of their targets (ties: lowest class)."""
     if not outcomes.ids or not all("#" in i for i in outcomes.ids):
         return None
     videos, inverse = np.unique([i.rsplit("#", 1)[0] for i in outcomes.ids], return_inverse=True)
     if len(videos) == len(outcomes.ids):
         return None  # one clip per video: video accuracy is clip accuracy
     num_classes = int(max([outcomes.labels.max()] + [p.max() for p in outcomes.pred.values()])) + 1
-    labels = np.zeros(len(videos), dtype=np.int64)
-    labels[inverse] = outcomes.labels
+    # A video's target is the majority of its clips' targets: the label they share, or (agreement) the
+    # class most of its full clips were given.
+    target_votes = np.bincount(inverse * num_classes + outcomes.labels, minlength=len(videos) * num_classes)
+    labels = target_votes.reshape(len(videos), num_classes).argmax(axis=1)
     correct = {}
     for key, pred in outcomes.pred.items():
         if key[0] not in (*METHODS, BEST):

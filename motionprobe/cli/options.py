@@ -40,8 +40,8 @@ CONFIG_OPTIONS = {
 def add_common(p: argparse.ArgumentParser, *, data: bool = True, out: bool = True) -> None:
     g = p.add_argument_group("common options")
     g.add_argument("--config", metavar="FILE", help="YAML or TOML file of options (CLI flags win)")
-    g.add_argument("--preset", help="typed preset: tiny (CPU, minutes) or paper (C3D 112×112×16); "
-                   "default tiny on the synthetic benchmark, paper otherwise")
+    g.add_argument("--preset", help="typed preset: tiny (CPU, minutes), paper (C3D 112×112×16) or real (I3D "
+                   "on unlabelled videos); default tiny on the synthetic benchmark, paper otherwise")
     g.add_argument("--seed", type=int, help="random seed (default 0)")
     g.add_argument("--device", choices=["cpu", "cuda"], help="where to compute (default cpu)")
     if out:

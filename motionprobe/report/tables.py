@@ -204,6 +204,9 @@ def probe_table(results: dict) -> Html:
     return table(header, rows, name_columns=2)
 
 
+VIDEO_METHODS = ("uniform", "full", "best")
+
+
 def extras_list(results: dict) -> list[str]:
     """The candidate-pool gap and video-level accuracy, when the analysis has them, as sentences."""
     items = []
@@ -213,8 +216,9 @@ def extras_list(results: dict) -> list[str]:
     video = results.get("video")
     if video:
         acc = video["accuracy"]
+        # the headline methods only: every method at every k made one unreadable sentence
         per_method = "; ".join(f"{LABELS.get(m, m)} k = {k}: {estimate_text(e)}"
-                               for m, per_k in acc.items() if m != "original" for k, e in per_k.items())
+                               for m in VIDEO_METHODS for k, e in (acc.get(m) or {}).items())
         items.append(f"video-level {score_word(results)} ({video['num_videos']} videos, majority vote of their clips): "
                      f"original {estimate_text(acc.get('original'))}" + (f"; {per_method}" if per_method else ""))
     return items
