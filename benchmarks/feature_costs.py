@@ -4,8 +4,9 @@ Today's analysis is the one before that work: max response over generated candid
 replicated, no temporal probes, scored against the labels. The `tiny` preset's analysis as `make demo`
 runs it (setups.tiny_setup: k = 1, 2, 4, 8, 48 candidates, the embedded benchmark's first clips):
 
-    motion_free_methods  the candidate pool replicated at every k (what the motion-free methods beyond
-                         max response read): engine time with it / without it            target <= 1.3
+    motion_free_methods  the replicated pool at every k (analysis.replicate_candidates, what the
+                         motion-free methods beyond max response read): engine time with it / without it
+                                                                                          target <= 1.3
     probes               the temporal probes (analyze's default, motionprobe.probes.PROBES):
                          analysis time with them / with probes=()                         target <= 1.15
     agreement_target     scoring against the original clip's prediction as well as the label:
@@ -19,8 +20,8 @@ for it; a value it refuses is reported as refused (the smoke test fails on both,
 before a user meets a broken benchmark).
 
 The replicated pool has no switch (every analysis evaluates it), so its figure is measured on the engine
-(`evaluate_clips` on the same clips and networks, alternately): A = the plan `analyze` builds (the pool
-replicated and generated at every k), C = the pool replicated alone, D = only the uniform subset
+(`evaluate_clips` on the same clips and networks, alternately): A = the plan `analyze` builds (the
+generated pool and the replicated pool at every k), C = the replicated pool alone, D = only the uniform subset
 replicated (what today's engine replicated). Today's engine time is A − C + D, the figure A / (A − C + D);
 the selectors and statistics that read the replicated rows are not in it.
 """
@@ -131,10 +132,12 @@ def replicated_pool(setup: AnalysisSetup, nets: Networks, rounds: int) -> Figure
     clips = torch.stack([dataset[i]["clip"] for i in range(n)])
     labels = list(dataset.labels)
     pools = {k: candidates(k, setup.candidates, t, cfg.seed) for k in ks}
+    # the replicated pool at the analysis' own size (analysis.replicate_candidates), as `analyze` builds it
+    replicated = {k: candidates(k, cfg.analysis.replicate_candidates, t, cfg.seed) for k in ks}
     uniform = {k: [uniform_subset(k, t)] for k in ks}
-    plans = {"A": Plan.build(num_frames=t, ks=ks, pools=pools, generator_ks=ks, pixel_ks=setup.pixel_ks, num_clips=n,
-                             shard_size=n),
-             "C": Plan.build(num_frames=t, ks=ks, pools=pools, num_clips=n, shard_size=n),
+    plans = {"A": Plan.build(num_frames=t, ks=ks, pools=pools, replicate_pools=replicated, generator_ks=ks,
+                             pixel_ks=setup.pixel_ks, num_clips=n, shard_size=n),
+             "C": Plan.build(num_frames=t, ks=ks, pools=replicated, num_clips=n, shard_size=n),
              "D": Plan.build(num_frames=t, ks=ks, pools=uniform, num_clips=n, shard_size=n)}
 
     def engine(name: str):
@@ -150,7 +153,8 @@ def replicated_pool(setup: AnalysisSetup, nets: Networks, rounds: int) -> Figure
                     "D_uniform_replicated_alone": round(d, 3), "today_A_minus_C_plus_D": round(a - c + d, 3)},
         "inputs_per_clip": {name: plan.inputs_per_clip() for name, plan in plans.items()},
         "round_ratios": spread(times["A"], today), "rounds": rounds, "clips": n, "setup": setup.name,
-        "ks": list(ks), "candidates": str(setup.candidates)}, **MOTION_FREE)
+        "ks": list(ks), "candidates": str(setup.candidates),
+        "replicate_candidates": str(cfg.analysis.replicate_candidates)}, **MOTION_FREE)
 
 
 def run(quick: bool = False) -> list[Figure]:
