@@ -475,14 +475,16 @@ def test_a_model_whose_outputs_overflow_is_refused_naming_the_file(folders, tmp_
 def test_ctrl_c_before_the_first_checkpoint_says_there_is_nothing_to_resume(tmp_path):
     """Before: 'rerun with --resume to continue', and --resume then said the folder held no training state."""
     out, log = tmp_path / "run", tmp_path / "log.txt"
-    argv = ["train-model", "--epochs", "1", "--train-per-class", "30", "--test-per-class", "1", "--batch-size", "8",
+    # 600 steps before the first checkpoint: the tiny model takes ~20 steps a second, so the signal always lands
+    # inside the epoch (at 45 steps a fast machine could finish it first)
+    argv = ["train-model", "--epochs", "1", "--train-per-class", "400", "--test-per-class", "1", "--batch-size", "8",
             "--out", str(out)]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     since = time.time_ns()
     with log.open("wb") as f:
         proc = subprocess.Popen([sys.executable, "-m", "motionprobe", *argv], stdout=f, stderr=subprocess.STDOUT,
                                 cwd=REPO, env=env)
-    # config.json is written once the model is built, moments before the first of 45 steps.
+    # config.json is written once the model is built, moments before the first step.
     assert wait_until(lambda: written_since(out / "config.json", since), proc)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=120) == 130, log.read_text()[-3000:]
