@@ -74,12 +74,18 @@ def quiet(argv: list[str]) -> None:
 
 # -- the CLI in a killable subprocess -----------------------------------------------------------------
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C's default in the child: a suite started in the background (`cmd &` in a script) ignores SIGINT,
+    every process it starts inherits that, and Python then installs no KeyboardInterrupt for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(argv: list[str], log: Path) -> subprocess.Popen:
-    """`python -m motionprobe ARGV` in its own process, stdout and stderr into `log`."""
+    """`python -m motionprobe ARGV` in its own process, stdout and stderr into `log`, SIGINT as a user's."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with log.open("ab") as f:
         return subprocess.Popen([sys.executable, "-m", "motionprobe", *argv], stdout=f, stderr=subprocess.STDOUT,
-                                cwd=REPO, env=env)
+                                cwd=REPO, env=env, preexec_fn=_as_in_a_terminal)
 
 
 def run(argv: list[str], log: Path, timeout: float = 300) -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from reliability_helpers import REPO, error_line, quiet, tiny_folders, wait_until, written_since
+from reliability_helpers import REPO, error_line, quiet, start, tiny_folders, wait_until, written_since
 
 from motionprobe.cli import main
 from motionprobe.io import load_tensors, save_tensors
@@ -479,11 +479,8 @@ def test_ctrl_c_before_the_first_checkpoint_says_there_is_nothing_to_resume(tmp_
     # inside the epoch (at 45 steps a fast machine could finish it first)
     argv = ["train-model", "--epochs", "1", "--train-per-class", "400", "--test-per-class", "1", "--batch-size", "8",
             "--out", str(out)]
-    env = dict(os.environ, PYTHONPATH=str(REPO))
     since = time.time_ns()
-    with log.open("wb") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "motionprobe", *argv], stdout=f, stderr=subprocess.STDOUT,
-                                cwd=REPO, env=env)
+    proc = start(argv, log)
     # config.json is written once the model is built, moments before the first step.
     assert wait_until(lambda: written_since(out / "config.json", since), proc)
     proc.send_signal(signal.SIGINT)
