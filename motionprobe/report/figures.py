@@ -57,6 +57,7 @@ from .plotting import (
     WIDTH,
     Figure,
     class_ticks,
+    grouped_bars,
     per_class_width,
     plain,
     save,
@@ -258,31 +259,15 @@ def pixel_vs_perceptual(results: dict, path: str | Path) -> Figure:
     if not ks:
         return skip(name, title, "needs a pixel-loss and a perceptual generator for the same k")
     k = ks[0]
-    groups = [("all classes", results["accuracy"])]
-    groups += [(kind, entry["accuracy"]) for kind, entry in (results.get("per_kind") or {}).items()]
-    methods = ("uniform", "pixel_generator", "generator")
-    width = 0.8 / len(methods)
+    blocks = [("all classes", results["accuracy"])]
+    blocks += [(kind, entry["accuracy"]) for kind, entry in (results.get("per_kind") or {}).items()]
+    methods = ["uniform", "pixel_generator", "generator"]
+    groups = [(label, acc.get("original"), {m: (acc.get(m) or {}).get(str(k)) for m in methods}) for label, acc in blocks]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT), layout="constrained")
-        for g, (_, accuracy) in enumerate(groups):
-            orig = accuracy.get("original")
-            if orig and orig.get("value") is not None:
-                ax.hlines(100 * orig["value"], g - 0.45, g + 0.45, color=COLORS["original"], lw=1.6,
-                          label=LABELS["original"] if g == 0 else None)
-            for m, method in enumerate(methods):
-                est = (accuracy.get(method) or {}).get(str(k))
-                if not est or est.get("value") is None:
-                    continue
-                v = 100 * est["value"]
-                ax.bar(g - 0.4 + width * (m + 0.5), v, width * 0.9, color=COLORS[method],
-                       yerr=[[v - 100 * est["ci"][0]], [100 * est["ci"][1] - v]], capsize=2,
-                       error_kw={"lw": 0.8}, label=LABELS[method] if g == 0 else None)
-        ax.set_xticks(range(len(groups)), [plain(label) for label, _ in groups])
-        ax.grid(axis="x", visible=False)
-        ax.set_ylim(0, 105)
-        ax.set_ylabel(f"clip {score_word(results)} (%)")
+        grouped_bars(ax, groups, methods, COLORS, LABELS, original_label=LABELS["original"],
+                     ylabel=f"clip {score_word(results)} (%)")
         ax.set_title(f"k = {k} frame(s) kept")
-        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         path = save(fig, Path(path))
     caption = (f"With k = {k}: the frames replicated (uniform), completed by a generator trained on pixels, and by one "
                "trained on the model's features (perceptual). Error bars are 95% bootstrap intervals.")

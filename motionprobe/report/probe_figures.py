@@ -14,7 +14,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from .plotting import COLORS, HEIGHT, STYLE, WIDTH, Figure, plain, save, skip
+from .plotting import COLORS, HEIGHT, STYLE, WIDTH, Figure, grouped_bars, plain, save, skip
 from .view import class_rows, score_word
 
 # One colour per probe (Okabe–Ito again, in another order than the methods' so a probe never looks like one).
@@ -36,27 +36,12 @@ def probes_per_kind(results: dict, path: str | Path) -> Figure:
     for kind, per_probe in (probes.get("per_kind") or {}).items():
         original = (((results.get("per_kind") or {}).get(kind) or {}).get("accuracy") or {}).get("original")
         groups.append((kind, original, {p: e["accuracy"] for p, e in per_probe.items()}))
-    width = 0.8 / len(names)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(max(WIDTH, 1.2 * len(groups) + 2.5), HEIGHT), layout="constrained")
-        for g, (_, original, per_probe) in enumerate(groups):
-            if original and original.get("value") is not None:
-                ax.hlines(100 * original["value"], g - 0.45, g + 0.45, color=COLORS["original"], lw=1.8,
-                          label="original (all frames in order)" if g == 0 else None, zorder=3)
-            for j, probe in enumerate(names):
-                est = per_probe.get(probe)
-                if not est or est.get("value") is None:
-                    continue
-                v = 100 * est["value"]
-                ax.bar(g - 0.4 + width * (j + 0.5), v, width * 0.9, color=PROBE_COLORS.get(probe, "#777777"),
-                       yerr=[[v - 100 * est["ci"][0]], [100 * est["ci"][1] - v]], capsize=1.5,
-                       error_kw={"lw": 0.7}, label=probe if g == 0 else None)
-        ax.set_xticks(range(len(groups)), [plain(label) for label, _, _ in groups])
-        ax.grid(axis="x", visible=False)
-        ax.set_ylim(0, 105)
-        ax.set_ylabel(f"clip {word} (%)")
+        grouped_bars(ax, groups, names, {**PROBE_COLORS, "original": COLORS["original"]}, {},
+                     original_label="original (all frames in order)",
+                     ylabel=f"clip {word} (%)", capsize=1.5, error_lw=0.7, original_lw=1.8)
         ax.set_title(f"{word} under each temporal probe (95% bootstrap intervals)")
-        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         path = save(fig, Path(path))
     caption = (f"Clip {word} when the same {results['num_frames']} frames are shown in another temporal order "
                "(shuffled, reversed, frozen, slowed, sped up, shuffled locally), for all classes and per planted kind; "
