@@ -91,3 +91,22 @@ def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True
                    candidates=cfg.analysis.candidates, bootstrap=cfg.analysis.bootstrap, config=cfg,
                    provenance=provenance, progress=False, probes=probes, probe_draws=2, target=target,
                    class_floor=class_floor)
+
+
+class StillOrMoving(list):
+    """Eight-frame clips of two classes: "still" (one noise frame held) and "moving" (fresh noise every frame)."""
+
+    classes = ["still", "moving"]
+
+    def __init__(self, side: int, n: int = 4):
+        torch.manual_seed(0)
+        still = torch.rand(3, 1, side, side).expand(3, 8, side, side)
+        super().__init__({"id": f"clip{i}", "label": i % 2, "clip": torch.rand(3, 8, side, side) if i % 2 else still}
+                         for i in range(n))
+        self.ids = [c["id"] for c in self]
+
+
+def motion_detector(x: torch.Tensor) -> torch.Tensor:
+    """Logits (still, moving) from the mean change between consecutive frames: a model that uses only motion."""
+    motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
+    return torch.stack([0.1 - motion, motion - 0.1], 1)

@@ -11,9 +11,8 @@ import re
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from report_fixtures import DOLLAR_CLASS, SCRIPT_CLASS, Renamed, run_analysis, save_folders
+from report_fixtures import DOLLAR_CLASS, SCRIPT_CLASS, Renamed, StillOrMoving, motion_detector, run_analysis, save_folders
 
 from motionprobe.analysis import analyze
 from motionprobe.analysis.results import figure3
@@ -306,18 +305,7 @@ def test_both_targets_give_an_agreement_section(folders, tmp_path):
 
 def test_wording_follows_the_clip_length(tmp_path):
     """An 8-frame analysis (a motion detector, replication as the generator): no "16" anywhere on the page."""
-    class Clips(list):
-        classes = ["still", "moving"]
-
-    torch.manual_seed(0)
-    still = torch.rand(3, 1, 8, 8).expand(3, 8, 8, 8)
-    clips = Clips({"id": f"clip{i}", "label": i % 2, "clip": torch.rand(3, 8, 8, 8) if i % 2 else still}
-                  for i in range(4))
-
-    def motion_detector(x):
-        motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
-        return torch.stack([0.1 - motion, motion - 0.1], 1)
-
+    clips = StillOrMoving(8)
     results = analyze(motion_detector, clips, tmp_path, generators={1: Replicate(1, 8)}, ks=(1, 2), num_frames=8,
                       bootstrap=20, progress=False, probes=("shuffle", "reverse"), probe_draws=2)
     assert results["num_frames"] == 8

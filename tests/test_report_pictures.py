@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from report_fixtures import run_analysis, save_folders, tiny_config
+from report_fixtures import StillOrMoving, motion_detector, run_analysis, save_folders, tiny_config
 
 from motionprobe.cli import main
 from motionprobe.data import build_dataset
@@ -158,19 +158,7 @@ def test_eight_frame_clips_draw_eight_frame_strips(tmp_path):
     from motionprobe.analysis import analyze
     from motionprobe.generator import Replicate
 
-    class Clips(list):
-        classes = ["still", "moving"]
-
-    torch.manual_seed(0)
-    still = torch.rand(3, 1, 16, 16).expand(3, 8, 16, 16)
-    clips = Clips({"id": f"clip{i}", "label": i % 2, "clip": torch.rand(3, 8, 16, 16) if i % 2 else still}
-                  for i in range(4))
-    clips.ids = [c["id"] for c in clips]
-
-    def motion_detector(x):
-        motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
-        return torch.stack([0.1 - motion, motion - 0.1], 1)
-
+    clips = StillOrMoving(16)
     results = analyze(motion_detector, clips, tmp_path, generators={1: Replicate(1, 8)}, ks=(1,), num_frames=8,
                       bootstrap=20, progress=False, probes=("reverse",), class_floor=0)
     pictures = draw_pictures(results, tmp_path, tmp_path / "pictures", model=motion_detector,
