@@ -130,9 +130,8 @@ def trained_generator(cfg: Config, model: Path, k: int, variant: Variant, folder
         if differs:
             raise SystemExit(f"{folder} holds a generator trained with other settings ({', '.join(differs)}); "
                              "move it away or choose another --out")
-    meta = folder / "meta.json"
-    if meta.is_file() and read_json(meta)["metrics"]["epochs"] == cfg.generator.epochs:
-        return folder  # finished earlier (an unfinished run's meta.json names fewer epochs)
+    if GeneratorFolder(folder).finished_for(wanted.generator):
+        return folder  # finished earlier
     train_generator(wanted, model, k, folder, loss=variant.loss, resume=has_train_state(folder), dataset=data)
     return folder
 

@@ -73,6 +73,7 @@ class TrainConfig:
 class GeneratorConfig:
     kind: str = "pixels"  # "pixels": paints the clip (CycleGAN's generator); "flow": only moves the given pixels
     flow_residual: float = 0.1  # kind "flow": the bound of its per-pixel residual, on [0, 1] values
+    flow_erase: bool = False  # kind "flow": a slot may show the given frame's median colour in place of its pixels
     ngf: int = 64
     n_blocks: int = 9
     use_indices: bool = True
@@ -84,6 +85,7 @@ class GeneratorConfig:
     copy_given: bool = True  # the given frames pass through unchanged at their positions
     index_encoding: str = "slots"  # "slots": frames at their positions among T slots; "stacked": in order, network blind
     epochs: int = 10
+    min_steps: int = 0  # at least this many optimiser steps: on a small dataset the epochs repeat until then
     batch_size: int = 8
     lr: float = 2e-4
     decay_fraction: float = 0.5  # the last half of the steps lowers lr linearly towards 0, as in CycleGAN
@@ -357,6 +359,7 @@ def validate(cfg: Config) -> None:
     for name in ("ngf", "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every"):
         _positive_int(getattr(g, name), f"generator.{name}")
     _check(g.n_blocks, "generator.n_blocks", int, "an integer ≥ 0", lambda v: v >= 0)
+    _check(g.min_steps, "generator.min_steps", int, "a number of steps ≥ 0", lambda v: v >= 0)
     check_learning_rate(g.lr, "generator.lr")
     _choice(g.loss, "generator.loss", ("perceptual", "pixel"))
     _choice(g.index_encoding, "generator.index_encoding", ("slots", "stacked"))

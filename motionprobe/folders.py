@@ -264,6 +264,16 @@ class GeneratorFolder(_RunFolder):
             return f"loss: expected perceptual or pixel, got {_shown(meta.get('loss'))}"
         return None
 
+    def finished_for(self, g: config_mod.GeneratorConfig) -> bool:
+        """Whether this folder holds a finished run asked for `g`'s length: the same epochs and step floor,
+        and every epoch it planned done (the floor can add epochs on a small dataset)."""
+        done = self.epochs_done()
+        if done is None:
+            return False
+        saved = self.config().generator
+        planned = (self.meta().get("metrics") or {}).get("planned_epochs", saved.epochs)
+        return done == planned and (saved.epochs, saved.min_steps) == (g.epochs, g.min_steps)
+
     def load_for(self, k: int, loss: str, num_frames: int, device: str | torch.device = "cpu", *,
                  model_sha256: str | None = None) -> tuple[Any, dict]:
         """Load, refusing a generator made for another k, loss or clip length than asked for, or (given the

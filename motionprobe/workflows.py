@@ -378,6 +378,7 @@ class PipelineRun:
 def smoke(cfg: Config) -> Config:
     """A seconds-long run of the same stages: one epoch each, few clips, few bootstrap resamples."""
     cfg.train.epochs = cfg.generator.epochs = 1
+    cfg.generator.min_steps = 0
     cfg.data.train_per_class, cfg.data.test_per_class = 6, 2
     cfg.analysis.bootstrap = 100
     return cfg
@@ -421,7 +422,7 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, t
     for k, loss in [(k, "perceptual") for k in ks] + ([(1, "pixel")] if 1 in ks else []):
         folder = out / f"generator_k{k}_{loss}"
         (generators if loss == "perceptual" else pixel)[k] = folder
-        if GeneratorFolder(folder).epochs_done() == cfg.generator.epochs:
+        if GeneratorFolder(folder).finished_for(cfg.generator):
             log(f"   {folder} is complete; skipped")
             continue
         train_generator(model, k, folder, cfg, loss=loss, resume=(folder / "train_state.safetensors").is_file(),

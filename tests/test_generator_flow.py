@@ -47,6 +47,16 @@ def test_a_flow_moves_the_frame_and_the_residual_is_bounded():
     assert torch.allclose(brighter[0, :, 0, 0, 0], torch.full((3,), 0.1), atol=1e-4)  # black + 0.1, no more
 
 
+def test_erasing_shows_the_frames_own_background_colour_and_is_off_untrained():
+    g = FlowGenerator(k=1, num_frames=4, ngf=4, n_blocks=1, use_indices=False, residual_scale=0.0, erase=True)
+    frame = torch.full((1, 3, 1, 16, 16), 0.3)
+    frame[..., 2:10, 2:10] = torch.tensor([1.0, 1.0, 0.1]).view(3, 1, 1, 1)  # a yellow square on a grey ground
+    assert (g(frame, torch.tensor([[0]]))[0, :, 1] - frame[0, :, 0]).abs().max() < 0.01  # untrained: kept
+    constant_output(g, torch.tensor([0.0] * CHANNELS_PER_SLOT + [-50.0]))  # erase every pixel
+    erased = g(frame, torch.tensor([[0]]))[0]
+    assert torch.allclose(erased, torch.full_like(erased, 0.3), atol=1e-4)  # the square is gone, no colour added
+
+
 def test_built_from_the_config_and_trained_it_lowers_a_perceptual_loss():
     torch.manual_seed(0)
     cfg = preset("tiny")

@@ -152,6 +152,19 @@ def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model
     assert losses("straight") == losses("resumed") and len(losses("resumed")) == 1 + 6
 
 
+def test_a_step_floor_repeats_the_epochs_of_a_small_dataset(model_dir, tmp_path):
+    cfg = small_cfg()
+    cfg.generator.epochs, cfg.generator.min_steps, cfg.generator.decay_fraction = 1, 5, 0.5  # 3 steps an epoch
+    out = tmp_path / "g"
+    result = train_generator(cfg, model_dir, 1, out, loss="pixel", progress=False)
+    assert (result["steps"], result["epochs"], result["planned_epochs"]) == (6, 2, 2)
+    state = json.loads((out / "train_state.json").read_text())  # the decay spans the 6 steps, not the asked 3
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cfg.generator.lr / 4)
+    assert GeneratorFolder(out).finished_for(cfg.generator)
+    cfg.generator.min_steps = 0  # asked for another length: not this folder's run
+    assert not GeneratorFolder(out).finished_for(cfg.generator)
+
+
 def test_the_learning_rate_falls_linearly_over_the_decay_fraction():
     g = small_cfg().generator
     g.epochs, g.decay_fraction = 3, 2 / 3  # 4 steps per epoch: 4 at full rate, then 8 falling

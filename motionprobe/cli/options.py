@@ -194,6 +194,8 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
             groups = value if isinstance(value, (list, tuple)) else [value]
             value = [k for group in groups for k in (group if isinstance(group, list) else [group])]
         overrides[path] = value
+        if dest == "generator_epochs":  # epochs asked for are trained as asked: a preset's step floor is off
+            overrides["generator.min_steps"] = 0
     return overrides
 
 

@@ -9,6 +9,9 @@ at k = 1), a per-pixel blend between the two warped frames, and a small residual
 
     clip_t = clamp(w_t · warp(f_a(t), u_t) + (1 − w_t) · warp(f_b(t), v_t) + residual_scale · tanh(r_t), 0, 1)
 
+With `erase`, a ninth channel per slot lets each pixel show the nearer given frame's median colour (its
+background) instead: moving pixels alone cannot make a large flash brief, and erasing adds no colour.
+
 The backbone is the same CycleGAN ResNet as the pixel generator's (generator/network.py) with 8
 output channels per slot (u: 2, v: 2, w: 1, r: 3). Its last convolution starts at zero, so an
 untrained generator is (almost) nearest-frame replication: flows 0, residual 0, and a blend of 0.98 on
@@ -40,20 +43,23 @@ from ..selection import uniform_subset
 from .network import ResnetGenerator
 
 CHANNELS_PER_SLOT = 8  # flow to the earlier frame (2), flow to the later frame (2), blend (1), residual (3)
-_BLEND_LOGIT = 4.0  # sigmoid(4) ≈ 0.98: the untrained blend takes the nearer frame
+_BLEND_LOGIT = 4.0
+_KEEP_LOGIT = 6.0  # sigmoid(6) ≈ 0.998: the untrained eraser keeps every pixel  # sigmoid(4) ≈ 0.98: the untrained blend takes the nearer frame
 
 
 class FlowGenerator(nn.Module):
     def __init__(self, k: int, num_frames: int = 16, ngf: int = 64, n_blocks: int = 9, use_indices: bool = True,
-                 copy_given: bool = True, residual_scale: float = 0.1):
+                 copy_given: bool = True, residual_scale: float = 0.1, erase: bool = False):
         super().__init__()
         if not 1 <= k <= num_frames:
             raise ValueError(f"k must be in 1..{num_frames}, got {k}")
         self.k, self.num_frames, self.use_indices = k, num_frames, use_indices
         self.copy_given = copy_given and use_indices
         self.residual_scale = float(residual_scale)
+        self.erase = erase
         self.in_channels = 3 * (num_frames if use_indices else k)  # what self.net reads (benchmarks count its FLOPs)
-        self.net = ResnetGenerator(self.in_channels, CHANNELS_PER_SLOT * num_frames, ngf=ngf, n_blocks=n_blocks)
+        self.channels = CHANNELS_PER_SLOT + int(erase)
+        self.net = ResnetGenerator(self.in_channels, self.channels * num_frames, ngf=ngf, n_blocks=n_blocks)
         last = self.net.model[-1]
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)
@@ -73,7 +79,7 @@ class FlowGenerator(nn.Module):
             x = x.reshape(b, 3 * t, h, w)
         else:
             x = frames.transpose(1, 2).reshape(b, 3 * k, h, w)
-        raw = self.net(x).view(b, t, CHANNELS_PER_SLOT, h, w)
+        raw = self.net(x).view(b, t, self.channels, h, w)
         flow_a, flow_b, blend, residual = raw[:, :, 0:2], raw[:, :, 2:4], raw[:, :, 4:5], raw[:, :, 5:8]
         by_slot = frames.transpose(1, 2)  # (B, k, 3, H, W)
         pick = torch.arange(b, device=frames.device).view(b, 1)
@@ -81,7 +87,13 @@ class FlowGenerator(nn.Module):
         warped_b = _warp(by_slot[pick, later], flow_b)
         prior = torch.where(nearer_is_earlier, _BLEND_LOGIT, -_BLEND_LOGIT).view(b, t, 1, 1, 1)
         weight = torch.sigmoid(blend + prior)
-        clip = weight * warped_a + (1 - weight) * warped_b + self.residual_scale * torch.tanh(residual)
+        clip = weight * warped_a + (1 - weight) * warped_b
+        if self.erase:  # per pixel, the slot may show the nearer given frame's background colour instead
+            keep = torch.sigmoid(raw[:, :, 8:9] + _KEEP_LOGIT)
+            nearer = torch.where(nearer_is_earlier, earlier, later)
+            background = by_slot.flatten(3).median(dim=3).values[pick, nearer][..., None, None]  # (B, T, 3, 1, 1)
+            clip = keep * clip + (1 - keep) * background
+        clip = clip + self.residual_scale * torch.tanh(residual)
         clip = clip.clamp(0, 1).transpose(1, 2)  # (B, 3, T, H, W)
         if self.copy_given:
             mask = torch.zeros(b, t, device=frames.device).scatter_(1, indices, 1.0).view(b, 1, t, 1, 1)

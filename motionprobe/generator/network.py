@@ -185,7 +185,8 @@ def build_generator(k: int, cfg: Config) -> nn.Module:
         from .flow import FlowGenerator
 
         return FlowGenerator(k, num_frames=cfg.data.num_frames, ngf=g.ngf, n_blocks=g.n_blocks,
-                             use_indices=g.use_indices, copy_given=g.copy_given, residual_scale=g.flow_residual)
+                             use_indices=g.use_indices, copy_given=g.copy_given, residual_scale=g.flow_residual,
+                             erase=g.flow_erase)
     return TemporalGenerator(k, num_frames=cfg.data.num_frames, ngf=g.ngf, n_blocks=g.n_blocks,
                              use_indices=g.use_indices, residual=g.residual, copy_given=g.copy_given,
                              index_encoding=g.index_encoding)

@@ -45,7 +45,7 @@ from ..generator import build_generator, build_loss, take_frames, training_subse
 from ..generator.losses import LOSSES
 from ..generator.strips import strip_image
 from ..io import atomic_write_bytes, png_bytes
-from .schedule import GENERATOR_STREAM, epoch_batches, generator_lr_factor, rank_share, set_learning_rate
+from .schedule import GENERATOR_STREAM, epoch_batches, generator_epochs, generator_lr_factor, rank_share, set_learning_rate
 from .state import (
     MetricsLog,
     TrainState,
@@ -113,7 +113,7 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     """
     run = _Run.start(cfg, model_dir, k, Path(out), loss, resume, dataset, progress, trust_model_code)
     g, world = run.cfg.generator, run.world
-    for epoch in range(run.state.epoch, g.epochs):
+    for epoch in range(run.state.epoch, run.epochs):
         for b, clips, indices in run.batches(epoch):
             stepped = not distributed.any_rank(clips.numel() == 0)  # all of a batch unreadable: no step, on any rank
             if stepped:
@@ -192,15 +192,16 @@ class _Run:
         skipped = getattr(data, "skipped", {})  # unreadable clips (id → reason); carried in checkpoints across resumes
         skipped.update(state.extra.get("skipped", {}))
         steps_per_epoch = math.ceil(len(data) / g.batch_size)
+        epochs = generator_epochs(g, steps_per_epoch)
         window = LossWindow(**state.extra.get("window", {}))
-        bar = tqdm(total=g.epochs * steps_per_epoch, initial=int(state.extra["step"]), desc=f"generator k={k} {loss}",
+        bar = tqdm(total=epochs * steps_per_epoch, initial=int(state.extra["step"]), desc=f"generator k={k} {loss}",
                    unit="step", disable=not (progress and world.is_main))
         meta = {"k": k, "loss": loss, "model": None if model_dir is None else str(Path(model_dir).resolve()),
                 **({"model_sha256": model_sha256} if model_sha256 else {}), "dataset": dict(data.metadata)}
         return cls(cfg=cfg, k=k, out=out, world=world, data=data, generator=generator, optimizer=optimizer,
                    trained=distributed.wrap_ddp(generator),  # DDP under torchrun; `generator` is saved and sampled
                    criterion=criterion, state=state, identity=identity, skipped=skipped, window=window, bar=bar,
-                   meta=meta, steps_per_epoch=steps_per_epoch, samples=_sample_batch(data, k, cfg),
+                   meta=meta, steps_per_epoch=steps_per_epoch, epochs=epochs, samples=_sample_batch(data, k, cfg),
                    step=int(state.extra["step"]), seconds=float(state.extra["seconds"]),
                    log=MetricsLog(out, "losses.csv") if world.is_main else None)
 
@@ -242,7 +243,8 @@ class _Run:
                                            metrics=self.metrics(epoch + 1))
 
     def metrics(self, epochs: int) -> dict[str, Any]:
-        return _metrics(self.state.history, self.step, self.seconds, epochs, self.skipped)
+        return {**_metrics(self.state.history, self.step, self.seconds, epochs, self.skipped),
+                "planned_epochs": self.epochs}
 
     @torch.no_grad()
     def write_samples(self) -> None:
@@ -255,7 +257,7 @@ class _Run:
 
     def finish(self) -> dict[str, Any]:
         self.bar.close()
-        metrics = self.metrics(self.cfg.generator.epochs)
+        metrics = self.metrics(self.epochs)
         if self.world.is_main:
             self.write_samples()
             GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta, metrics=metrics)

@@ -69,10 +69,21 @@ def model_lr_factor(position: int, steps_per_epoch: int, t: TrainConfig) -> floa
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def generator_epochs(g: GeneratorConfig, steps_per_epoch: int) -> int:
+    """The epochs a generator trains: `g.epochs`, or more when that many would take fewer than `g.min_steps`
+    steps. An optimiser needs a number of steps, not of passes: a small dataset's epochs are short.
+
+    >>> from motionprobe.config import GeneratorConfig
+    >>> generator_epochs(GeneratorConfig(epochs=6, min_steps=225), 38), generator_epochs(GeneratorConfig(epochs=6, min_steps=225), 23)
+    (6, 10)
+    """
+    return max(g.epochs, math.ceil(g.min_steps / max(1, steps_per_epoch)))
+
+
 def generator_lr_factor(position: int, steps_per_epoch: int, g: GeneratorConfig) -> float:
     """The generator's learning-rate multiplier at a batch position: 1, then over the last `g.decay_fraction`
     of the steps falling linearly towards 0 (CycleGAN's schedule, per step rather than per epoch)."""
-    total = g.epochs * steps_per_epoch
+    total = generator_epochs(g, steps_per_epoch) * steps_per_epoch
     decay_steps = round(g.decay_fraction * total)
     start = total - decay_steps
     return 1.0 - max(0, position - start + 1) / (decay_steps + 1)
