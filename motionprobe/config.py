@@ -152,10 +152,13 @@ def _tiny() -> Config:
         # what it adds is motion, never the colour casts a painting generator hedged with against this small
         # C3D's features. Without indices: the slot encoding trains each of its 16 first-layer filter banks
         # on 1/16 of the steps at k = 1 and lifted kept frames less; the paper preset keeps the method's
-        # indices. The learning rate falls over the second half (CycleGAN's schedule). All measured, over
-        # seeds and models: docs/experiments/generator.md.
-        generator=GeneratorConfig(kind="flow", flow_residual=0.03, ngf=16, n_blocks=2, use_indices=False, epochs=6,
-                                  batch_size=16, lr=1e-3, sample_every=100),
+        # indices. The learning rate falls over the second half (CycleGAN's schedule). At least 400 steps
+        # (6 epochs of a 360-clip dataset are 138), and an eraser: a pixel may show the frame's own
+        # background colour, which lets a kept flash be brief. All measured, over seeds and models:
+        # docs/experiments/generator.md.
+        generator=GeneratorConfig(kind="flow", flow_residual=0.03, flow_erase=True, ngf=16, n_blocks=2,
+                                  use_indices=False, epochs=6, min_steps=400, batch_size=16, lr=1e-3,
+                                  sample_every=100),
         analysis=AnalysisConfig(candidates=48, batch_size=128, bootstrap=500, shard_size=64),
     )
 
