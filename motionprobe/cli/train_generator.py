@@ -21,7 +21,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", "-k", dest="k", type=int, required=True, metavar="K",
                    help="number of given frames (1, 2, 4, 8)")
     p.add_argument("--loss", choices=LOSSES, help="perceptual (the model's features; default) or pixel")
-    p.add_argument("--epochs", dest="generator_epochs", type=int, metavar="N", help="training epochs, trained exactly (default: tiny 6, or more to reach 400 steps; paper 10)")
+    p.add_argument("--epochs", dest="generator_epochs", type=int, metavar="N",
+                   help="training epochs, trained exactly (default: tiny 6, or more to reach 400 steps; paper 10)")
     p.add_argument("--batch-size", dest="generator_batch_size", type=int, metavar="B", help="clips per step")
     p.add_argument("--lr", dest="generator_lr", type=float, metavar="LR", help="Adam learning rate")
     p.add_argument("--decay-fraction", type=float, metavar="F",

@@ -43,8 +43,8 @@ from ..selection import uniform_subset
 from .network import ResnetGenerator
 
 CHANNELS_PER_SLOT = 8  # flow to the earlier frame (2), flow to the later frame (2), blend (1), residual (3)
-_BLEND_LOGIT = 4.0
-_KEEP_LOGIT = 6.0  # sigmoid(6) ≈ 0.998: the untrained eraser keeps every pixel  # sigmoid(4) ≈ 0.98: the untrained blend takes the nearer frame
+_BLEND_LOGIT = 4.0  # sigmoid(4) ≈ 0.98: the untrained blend takes the nearer frame
+_KEEP_LOGIT = 6.0  # sigmoid(6) ≈ 0.998: the untrained eraser keeps every pixel
 
 
 class FlowGenerator(nn.Module):

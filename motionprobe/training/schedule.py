@@ -74,7 +74,8 @@ def generator_epochs(g: GeneratorConfig, steps_per_epoch: int) -> int:
     steps. An optimiser needs a number of steps, not of passes: a small dataset's epochs are short.
 
     >>> from motionprobe.config import GeneratorConfig
-    >>> generator_epochs(GeneratorConfig(epochs=6, min_steps=225), 38), generator_epochs(GeneratorConfig(epochs=6, min_steps=225), 23)
+    >>> g = GeneratorConfig(epochs=6, min_steps=225)
+    >>> generator_epochs(g, 38), generator_epochs(g, 23)  # 600 and 360 clips in batches of 16
     (6, 10)
     """
     return max(g.epochs, math.ceil(g.min_steps / max(1, steps_per_epoch)))
