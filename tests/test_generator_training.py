@@ -200,6 +200,18 @@ def test_cli_trains_and_refuses_bad_frames(model_dir, tmp_path, capsys):
     assert main(["train-generator", "--model", str(tmp_path / "nowhere"), "--frames", "1"]) == 2
 
 
+def test_cli_epochs_are_trained_exactly_and_a_run_with_a_step_floor_resumes_with_them(model_dir, tmp_path, capsys):
+    config = tmp_path / "floor.yaml"
+    config.write_text("generator:\n  epochs: 1\n  min_steps: 5\n")
+    out = tmp_path / "g"
+    args = ["train-generator", "--model", str(model_dir), "--frames", "1", "--loss", "pixel", "--train-per-class", "1",
+            "--config", str(config), "--out", str(out)]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 6  # 3 steps an epoch: the floor of 5 makes 2 epochs
+    assert main([*args, "--epochs", "3", "--resume"]) == 0  # the floor is off, and changing it is not another run
+    assert json.loads(capsys.readouterr().out)["steps"] == 9
+
+
 def test_cli_refuses_a_bad_schedule_before_creating_the_output_folder(model_dir, tmp_path, capsys):
     out = tmp_path / "never"
     assert main(["train-generator", "--model", str(model_dir), "--frames", "1", "--decay-fraction", "2",
