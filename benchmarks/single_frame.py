@@ -21,15 +21,16 @@ from motionprobe.data import build_dataset, to_float
 from motionprobe.data.synthetic import KIND
 from motionprobe.folders import GeneratorFolder, ModelFolder
 from motionprobe.generator import replicate_nearest, take_frames
+from motionprobe.selection import uniform_subset
 
 KINDS = ("appearance", "motion", "keyframe", "implied")
-MIDDLE = 8
 
 
 def scores(probs: torch.Tensor, label: int) -> dict[str, bool]:
-    """Right or not, per way of choosing among the candidates' class probabilities (candidates, classes)."""
+    """Right or not, per way of choosing among the class probabilities of a clip's single frames (T, classes)."""
     most_confident = int(probs.max(1).values.argmax())
-    return {"middle": int(probs[MIDDLE].argmax()) == label, "max": int(probs[most_confident].argmax()) == label,
+    middle = uniform_subset(1, len(probs))[0]  # the analysis' uniform frame, at any clip length
+    return {"middle": int(probs[middle].argmax()) == label, "max": int(probs[most_confident].argmax()) == label,
             "mean": int(probs.mean(0).argmax()) == label, "oracle": bool((probs.argmax(1) == label).any())}
 
 
