@@ -86,6 +86,7 @@ class GeneratorConfig:
     index_encoding: str = "slots"  # "slots": frames at their positions among T slots; "stacked": in order, network blind
     epochs: int = 10
     min_steps: int = 0  # at least this many optimiser steps: on a small dataset the epochs repeat until then
+    distinct_share: float = 0.0  # this share of training subsets holds the clip's most distinct frame (rare events)
     batch_size: int = 8
     lr: float = 2e-4
     decay_fraction: float = 0.5  # the last half of the steps lowers lr linearly towards 0, as in CycleGAN
@@ -154,11 +155,12 @@ def _tiny() -> Config:
         # on 1/16 of the steps at k = 1 and lifted kept frames less; the paper preset keeps the method's
         # indices. The learning rate falls over the second half (CycleGAN's schedule). At least 400 steps
         # (6 epochs of a 360-clip dataset are 138), and an eraser: a pixel may show the frame's own
-        # background colour, which lets a kept flash be brief. All measured, over seeds and models:
-        # docs/experiments/generator.md.
+        # background colour, which lets a kept flash be brief. Half the training subsets hold the clip's most
+        # distinct frame: drawn uniformly, a kept flash is too rare a lesson to learn in 400 steps. All
+        # measured, over seeds and models: docs/experiments/generator.md.
         generator=GeneratorConfig(kind="flow", flow_residual=0.03, flow_erase=True, ngf=16, n_blocks=2,
-                                  use_indices=False, epochs=6, min_steps=400, batch_size=16, lr=1e-3,
-                                  sample_every=100),
+                                  use_indices=False, epochs=6, min_steps=400, distinct_share=0.5, batch_size=16,
+                                  lr=1e-3, sample_every=100),
         analysis=AnalysisConfig(candidates=48, batch_size=128, bootstrap=500, shard_size=64),
     )
 
@@ -368,6 +370,7 @@ def validate(cfg: Config) -> None:
     _choice(g.index_encoding, "generator.index_encoding", ("slots", "stacked"))
     _choice(g.kind, "generator.kind", ("pixels", "flow"))
     _fraction(g.flow_residual, "generator.flow_residual")
+    _fraction(g.distinct_share, "generator.distinct_share")
     if g.perceptual_layers is not None and not (isinstance(g.perceptual_layers, tuple) and g.perceptual_layers
                                                 and all(isinstance(v, str) for v in g.perceptual_layers)):
         raise ConfigError("generator.perceptual_layers", f"expected layer names, got {g.perceptual_layers!r}")

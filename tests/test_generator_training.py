@@ -12,9 +12,10 @@ from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.errors import UserError
 from motionprobe.folders import GeneratorFolder, ModelFolder
 from motionprobe.generator import build_generator, build_loss, take_frames
+from motionprobe.generator.subsets import distinct_frames
 from motionprobe.io import load_tensors
 from motionprobe.models import build_model
-from motionprobe.training.generator import train_generator
+from motionprobe.training.generator import _Run, batch_subsets, train_generator
 from motionprobe.training.schedule import generator_lr_factor
 
 
@@ -116,6 +117,27 @@ def test_loading_a_folder_that_is_not_a_generator(tmp_path):
         GeneratorFolder(tmp_path).load()
 
 
+def test_the_most_distinct_frame_of_a_key_frame_clip_is_one_of_its_planted_key_frames():
+    data = SyntheticMotionDataset("train", per_class=6, size=32, kinds=("keyframe",))
+    clips = torch.stack([data.load(i) for i in range(len(data))]).float() / 255
+    found = distinct_frames(clips).tolist()
+    assert all(frame in data.info(i).key_frames for i, frame in enumerate(found))
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5])
+def test_a_share_of_the_training_subsets_holds_the_most_distinct_frame(model_dir, tmp_path, share):
+    cfg = small_cfg()
+    cfg.generator.distinct_share, cfg.generator.batch_size = share, 12
+    data = SyntheticMotionDataset("train", per_class=4, size=16, kinds=("keyframe",))  # 12 clips, one batch
+    run = _Run.start(cfg, model_dir, 2, tmp_path / "g", "pixel", False, data, progress=False)
+    (_, clips, indices), = list(run.batches(0))
+    holds = (indices == distinct_frames(clips).view(-1, 1)).any(dim=1)
+    uniform = batch_subsets(2, 12, cfg.seed, 0, 0, 16)
+    assert indices.shape == (12, 2) and bool((indices[:, 0] < indices[:, 1]).all())  # sorted, distinct
+    changed = (indices != uniform).any(dim=1)
+    assert not changed.any() if share == 0 else 3 <= int(changed.sum()) <= 10 and bool(holds[changed].all())
+
+
 class Interrupting(SyntheticMotionDataset):
     """Raises KeyboardInterrupt at the `stop_at`-th clip load, once."""
 
@@ -134,6 +156,7 @@ def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model
     cfg = small_cfg()
     cfg.generator.epochs, cfg.generator.checkpoint_every = 2, 2  # 3 steps per epoch: checkpoints at 2, 3, 4, 6
     cfg.generator.decay_fraction = 0.5  # the resumed steps 5 and 6 run at a falling learning rate
+    cfg.generator.distinct_share = 0.5  # the subsets that depend on the clips are drawn alike after a resume
     train_generator(cfg, model_dir, 2, tmp_path / "straight", loss="pixel", progress=False)
     # 4 sample clips are loaded first; then batch b of the run loads clips 4b+1..: the 19th load is in step 5.
     with pytest.raises(KeyboardInterrupt):

@@ -2,8 +2,9 @@
 
 Each step: a batch of clips (clips only — the loader's collate drops labels and ids, so no label can
 reach the generator or its loss), k random distinct sorted positions per clip (drawn as the analysis
-draws candidates), the frames at those positions through the generator, the loss against the real
-clip, an Adam step (CycleGAN's optimizer; learning rate and betas from `cfg.generator`).
+draws candidates; with `distinct_share`, some hold the clip's most distinct frame), the frames at those
+positions through the generator, the loss against the real clip, an Adam step (CycleGAN's optimizer;
+learning rate and betas from `cfg.generator`).
 
 Randomness is keyed, not carried: epoch e shuffles with a generator seeded by (seed, e) and batch b of
 it draws its subsets from (seed, e, b). A run resumed from any checkpoint (written every
@@ -44,6 +45,7 @@ from ..folders import GeneratorFolder, ModelFolder
 from ..generator import build_generator, build_loss, take_frames, training_subsets
 from ..generator.losses import LOSSES
 from ..generator.strips import strip_image
+from ..generator.subsets import distinct_draw, with_distinct_frames
 from ..io import atomic_write_bytes, png_bytes
 from .schedule import GENERATOR_STREAM, epoch_batches, generator_epochs, generator_lr_factor, rank_share, set_learning_rate
 from .state import (
@@ -64,6 +66,12 @@ SAMPLE_CLIPS = 4
 def batch_subsets(k: int, n: int, seed: int, epoch: int, batch: int, num_frames: int) -> torch.Tensor:
     """The k-frame subsets given to the generator in one batch, a pure function of (seed, epoch, batch)."""
     return training_subsets(k, n, np.random.default_rng([seed, 2, epoch, batch]), num_frames)
+
+
+def batch_distinct_draw(k: int, n: int, share: float, seed: int, epoch: int, batch: int,
+                        num_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which rows of one batch hold their clip's most distinct frame, keyed as `batch_subsets` is."""
+    return distinct_draw(k, n, share, np.random.default_rng([seed, 4, epoch, batch]), num_frames)
 
 
 def clip_loader(dataset: ClipDataset, batches: list[list[int]]) -> DataLoader:
@@ -216,9 +224,12 @@ class _Run:
         positions, mine = rank_share(batches, self.world)
         for b, (clips, pos) in enumerate(zip(clip_loader(self.data, mine), positions, strict=True), start=first):
             clips = to_float(clips).to(self.cfg.device)
-            indices = batch_subsets(self.k, len(batches[b - first]), self.cfg.seed, epoch, b,
-                                    self.cfg.data.num_frames)[pos][: clips.shape[0]]
-            yield b, clips, indices.to(self.cfg.device)
+            n, t, share = len(batches[b - first]), self.cfg.data.num_frames, self.cfg.generator.distinct_share
+            indices = batch_subsets(self.k, n, self.cfg.seed, epoch, b, t)[pos][: clips.shape[0]].to(self.cfg.device)
+            if share > 0:
+                marked, others = batch_distinct_draw(self.k, n, share, self.cfg.seed, epoch, b, t)
+                indices = with_distinct_frames(indices, clips, (marked[pos], others[pos]))
+            yield b, clips, indices
 
     def diverged(self, why: str) -> str:
         return (f"generator training diverged at step {self.step + 1} ({why}); lower generator.lr "
