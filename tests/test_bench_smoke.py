@@ -200,20 +200,23 @@ def test_a_figure_without_a_ratio_must_say_why():
         Figure("x", "t", None, 1.0, "at_most")
 
 
-def test_single_frame_scores_each_way_of_choosing_and_a_replicating_generator_changes_nothing():
-    from benchmarks import single_frame
+def test_kept_frames_scores_each_way_of_choosing_and_a_replicating_generator_changes_nothing():
+    from benchmarks import kept_frames
     from motionprobe.data.synthetic import SyntheticMotionDataset
     from motionprobe.generator import replicate_nearest
     from motionprobe.models import build_model
 
-    probs = torch.full((16, 3), 0.2)
-    probs[:, 0] = 0.6  # every frame says class 0, ...
-    probs[3] = torch.tensor([0.05, 0.05, 0.9])  # ... but frame 3 says class 2, most confidently
-    assert single_frame.scores(probs, 2) == {"middle": False, "max": True, "mean": False, "oracle": True}
+    probs = torch.full((17, 3), 0.2)
+    probs[:, 0] = 0.6  # every candidate and the uniform subset (last) say class 0, ...
+    probs[3] = torch.tensor([0.05, 0.05, 0.9])  # ... but candidate 3 says class 2, most confidently
+    assert kept_frames.scores(probs, 2) == {"uniform": False, "max": True, "mean": False, "oracle": True}
+    probs[-1] = torch.tensor([0.0, 0.0, 1.0])  # the uniform subset is scored alone, not as a candidate
+    assert kept_frames.scores(probs, 2)["uniform"] and not kept_frames.scores(probs, 1)["max"]
     torch.manual_seed(0)
     test = SyntheticMotionDataset("test", per_class=1)
     model = build_model(preset("tiny"), len(test.classes)).eval()
-    table = single_frame.measure(model, lambda frames, indices: replicate_nearest(frames, indices, 16), test)
-    for way in ("middle", "max", "mean", "oracle"):
-        assert table["generated", way] == table["replicated", way]
-    assert set(table["replicated", "max"]) == {"all", "appearance", "motion", "keyframe", "implied"}
+    for k in (1, 4):
+        table = kept_frames.measure(model, lambda frames, indices: replicate_nearest(frames, indices, 16), test, k, 6)
+        for way in ("uniform", "max", "mean", "oracle"):
+            assert table["generated", way] == table["replicated", way]
+        assert set(table["replicated", "max"]) == {"all", "appearance", "motion", "keyframe", "implied"}
