@@ -57,6 +57,7 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 16
+    min_steps: int = 0  # at least this many optimiser steps: on a small dataset the epochs repeat until then
     batch_size: int = 30
     optimizer: str = "sgd"  # C3D recipe: SGD, momentum 0.9, step decay
     lr: float = 0.003
@@ -147,7 +148,7 @@ def _tiny() -> Config:
         preset="tiny",
         data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=50, test_per_class=20),
         model=ModelConfig(width=0.125, fc_dim=128, dropout=0.1, batch_norm=True, global_pool=True),
-        train=TrainConfig(epochs=12, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-2,
+        train=TrainConfig(epochs=12, min_steps=800, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-2,
                           schedule="cosine", warmup_epochs=1),
         # The flow generator: it can only move the kept frames' pixels (plus a residual of at most 0.03), so
         # what it adds is motion, never the colour casts a painting generator hedged with against this small
@@ -351,6 +352,7 @@ def validate(cfg: Config) -> None:
     _fraction(m.dropout, "model.dropout")
     for name in ("epochs", "batch_size", "lr_step_epochs", "log_every"):
         _positive_int(getattr(t, name), f"train.{name}")
+    _check(t.min_steps, "train.min_steps", int, "a number of steps ≥ 0", lambda v: v >= 0)
     check_learning_rate(t.lr, "train.lr")
     for name in ("momentum", "weight_decay"):
         if not (_is_number(getattr(t, name)) and getattr(t, name) >= 0):

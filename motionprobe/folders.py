@@ -189,6 +189,16 @@ class ModelFolder(_RunFolder):
     WEIGHTS = "model.safetensors"
     KIND = "model"
 
+    def finished_for(self, t: config_mod.TrainConfig) -> bool:
+        """Whether this folder holds a finished run asked for `t`'s length: the same epochs and step floor, and
+        every epoch it planned done (the floor can add epochs on a small dataset)."""
+        done = self.epochs_done()
+        if done is None:
+            return False
+        saved = self.config().train
+        planned = (self.meta().get("metrics") or {}).get("planned_epochs", saved.epochs)
+        return done == planned and (saved.epochs, saved.min_steps) == (t.epochs, t.min_steps)
+
     def classes(self) -> list[str]:
         return list(self.meta()["classes"])
 

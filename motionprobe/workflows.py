@@ -122,8 +122,8 @@ def check_finite_logits(model: Any, dataset: Any, folder: ModelFolder, device: s
 
 # What a resumed run may change: how long it runs, where its data lives, what computes it. Any other setting
 # would continue one run with the settings of another (a seed of 7 on a run begun with 0).
-RESUMABLE_CHANGES = ("preset", "device", "train.epochs", "generator.epochs", "generator.min_steps", "data.root",
-                     "data.cache", "data.annotations")
+RESUMABLE_CHANGES = ("preset", "device", "train.epochs", "train.min_steps", "generator.epochs", "generator.min_steps",
+                     "data.root", "data.cache", "data.annotations")
 
 
 def check_resume(out: PathLike, cfg: Config, sections: tuple[str, ...], left_to_run: tuple[str, ...] = ()) -> None:
@@ -378,7 +378,7 @@ class PipelineRun:
 def smoke(cfg: Config) -> Config:
     """A seconds-long run of the same stages: one epoch each, few clips, few bootstrap resamples."""
     cfg.train.epochs = cfg.generator.epochs = 1
-    cfg.generator.min_steps = 0
+    cfg.train.min_steps = cfg.generator.min_steps = 0
     cfg.data.train_per_class, cfg.data.test_per_class = 6, 2
     cfg.analysis.bootstrap = 100
     return cfg
@@ -406,7 +406,7 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, t
         log(f"   using {model}")
     else:
         model = out / "model"
-        if ModelFolder(model).epochs_done() == cfg.train.epochs:
+        if ModelFolder(model).finished_for(cfg.train):
             log(f"   {model} is complete; skipped")
         else:
             train_model(cfg, model, resume=(model / "train_state.safetensors").is_file(), progress=progress)

@@ -65,48 +65,6 @@ def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | list[int]) -> n
     return np.concatenate([counts @ values.T / n for counts in resample_counts(n, n_boot, seed)])
 
 
-def crossfit_choice(values: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Two-fold cross-fitting: the method chosen for each fold is the best on the *other* fold.
-
-    `values` (M, N) are per-clip scores of M candidate methods in priority order (ties go to the earlier
-    method), `folds` (N,) in {0, 1}. Returns the per-clip cross-fitted vector (clip i scored by the method
-    chosen on the fold it is not in) and the method chosen for fold 0 and fold 1. No clip's score depends
-    on a choice its own label took part in, so the mean does not reward luck on the clips it reports.
-
-    >>> values = np.array([[1, 1, 0, 0], [0, 1, 1, 1.0]])
-    >>> crossfit_choice(values, np.array([0, 0, 1, 1]))
-    (array([0., 1., 0., 0.]), [1, 0])
-    """
-    values, folds = np.asarray(values, dtype=np.float64), np.asarray(folds)
-    chosen = []
-    for fold in (0, 1):
-        other = folds != fold
-        means = values[:, other].mean(axis=1) if other.any() else values.mean(axis=1)
-        chosen.append(int(np.flatnonzero(means >= means.max() - 1e-12)[0]))
-    return np.where(folds == 0, values[chosen[0]], values[chosen[1]]), chosen
-
-
-def bootstrap_crossfit(values: np.ndarray, folds: np.ndarray, n_boot: int, seed: int | list[int]) -> np.ndarray:
-    """The cross-fitted mean (`crossfit_choice`) in each bootstrap resample, the choice made afresh in
-    every resample: (n_boot,). With the seed of `bootstrap_means` it sees the same resamples, so the
-    difference to another statistic of that call is paired."""
-    values, folds = np.asarray(values, dtype=np.float64), np.asarray(folds)
-    m, n = values.shape
-    if n == 0:
-        return np.full(n_boot, np.nan)
-    masks = [(folds == f).astype(np.float64) for f in (0, 1)]
-    out = []
-    for counts in resample_counts(n, n_boot, seed):
-        sums = [counts @ (values * mask).T for mask in masks]        # (b, M) per fold
-        sizes = [counts @ mask for mask in masks]                     # (b,) per fold
-        means = [s / np.maximum(size, 1e-12)[:, None] for s, size in zip(sums, sizes, strict=True)]
-        # the first method reaching the best mean of the other fold (priority order breaks ties)
-        pick = [np.argmax(means[1 - f] >= means[1 - f].max(axis=1, keepdims=True) - 1e-12, axis=1) for f in (0, 1)]
-        rows = np.arange(len(counts))
-        out.append((sums[0][rows, pick[0]] + sums[1][rows, pick[1]]) / n)
-    return np.concatenate(out)
-
-
 def percentile_interval(boot: np.ndarray, level: float = CI_LEVEL) -> np.ndarray:
     """(n_boot, M) bootstrap means → (M, 2) lower and upper percentile bounds."""
     alpha = (1.0 - level) / 2.0

@@ -12,7 +12,6 @@ stands beside it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,15 +32,15 @@ from ..selection import (
     subset_mask,
     uniform_subset,
 )
+from .choice import ALPHA, BOUND_RULE, Guard, beats, bootstrap_guarded, folds_of, guarded_choice
+from .classwise import fallback_classes, per_class_f1
 from .engine import Plan
-from .methods import BEST, BOUND_CANDIDATES, METHOD_SPECS, METHODS
+from .methods import BEST, BOUND_CANDIDATES, METHOD, METHOD_SPECS, METHODS
 from .stats import (
     CI_LEVEL,
     Estimate,
     auroc,
-    bootstrap_crossfit,
     bootstrap_means,
-    crossfit_choice,
     estimate_means,
     percentile_interval,
     spearman,
@@ -179,43 +178,49 @@ def _concat(parts: list[Outcomes], skipped: list[tuple[str, str]]) -> Outcomes:
 
 # -- the cross-fitted choice of the bound's method ---------------------------------------------------
 
-def folds_of(ids: Sequence[str], seed: int) -> np.ndarray:
-    """A seeded half of the clips, split by video (clips "<video>#<n>" of one video stay together).
-
-    >>> folds_of(["a#0", "a#1", "b#0"], 0).tolist()[:2]
-    [1, 1]
-    """
-    def fold(clip_id: str) -> int:
-        video = clip_id.rsplit("#", 1)[0]
-        return hashlib.sha256(f"{seed}:{video}".encode()).digest()[0] & 1
-
-    return np.array([fold(i) for i in ids], dtype=np.int64)
-
-
 @dataclass
 class BoundChoice:
-    """The methods the bound at k chose among, the one chosen for each fold, and the best on all clips."""
+    """The methods the bound at k chose among, the guard the choice ran under, the one chosen for each fold,
+    whether each fold's choosing half found the generator below replication, and the best on all clips."""
 
     candidates: list[str]
+    guard: Guard
     folds: list[str]
+    generator_harm: list[bool]
     on_all_clips: str
 
     def to_dict(self) -> dict:
-        return {"candidates": self.candidates, "chosen_per_fold": self.folds, "best_on_all_clips": self.on_all_clips}
+        return {"candidates": self.candidates, "default": self.candidates[self.guard.default],
+                "chosen_per_fold": self.folds, "generator_below_replication_per_fold": self.generator_harm,
+                "best_on_all_clips": self.on_all_clips}
 
 
-def choose_best(outcomes: Outcomes, plan: Plan, folds: np.ndarray) -> dict[int, BoundChoice]:
-    """Per k, the cross-fitted `best` method: its predictions and frames join `outcomes` as (BEST, k)."""
+def bound_guard(names: Sequence[str], alpha: float = ALPHA) -> Guard:
+    """The guard over these candidates: the first is the default; where both the generated and the replicated
+    uniform subset are candidates, a half that finds the generator below replication falls back to the
+    replicated max-response selection and leaves every generated candidate out."""
+    harm = (names.index("generator"), names.index("uniform")) if {"generator", "uniform"} <= set(names) else None
+    fallback = names.index("uniform_select") if "uniform_select" in names else names.index("uniform") if harm else 0
+    return Guard(default=0, alpha=alpha, harm=harm, harm_default=fallback,
+                 generated=tuple(METHOD[m].source == "generator" for m in names))
+
+
+def choose_best(outcomes: Outcomes, plan: Plan, folds: np.ndarray, alpha: float = ALPHA) -> dict[int, BoundChoice]:
+    """Per k, the `best` method by guarded cross-fitting (analysis/choice.py), the first candidate (the paper's
+    `full` where k has a generator) the default: its predictions and frames join `outcomes` as (BEST, k)."""
     choices = {}
     for k in plan.ks:
         names = [m for m in BOUND_CANDIDATES if (m, k) in outcomes.pred]
         values = np.stack([outcomes.correct((m, k)) for m in names])
-        _, picked = crossfit_choice(values, folds)
+        guard = bound_guard(names, alpha)
+        _, picked = guarded_choice(values, folds, guard)
+        harm = [bool(guard.harm) and bool(beats(np.ones((1, len(folds))), values[guard.harm[1]], values[guard.harm[0]],
+                                                (folds != fold).astype(float), alpha)[0]) for fold in (0, 1)]
         means = values.mean(axis=1) if values.shape[1] else np.zeros(len(names))
         overall = int(np.flatnonzero(means >= means.max() - 1e-12)[0]) if len(names) else 0
         for table in (outcomes.pred, outcomes.frames):
             table[(BEST, k)] = np.where(folds == 0, table[(names[picked[0]], k)], table[(names[picked[1]], k)])
-        choices[k] = BoundChoice(names, [names[i] for i in picked], names[overall])
+        choices[k] = BoundChoice(names, guard, [names[i] for i in picked], harm, names[overall])
     return choices
 
 
@@ -253,7 +258,7 @@ def _crossfit_intervals(est: dict[Key, Estimate], outcomes: Outcomes, plan: Plan
     original = bootstrap_means(outcomes.correct(("original", None))[None], n_boot, seed)[:, 0]
     for k in plan.ks:
         values = np.stack([outcomes.correct((m, k)) for m in choices[k].candidates])
-        boot = bootstrap_crossfit(values, folds, n_boot, seed)
+        boot = bootstrap_guarded(values, folds, n_boot, seed, choices[k].guard)
         for key, draws in (((BEST, k), boot), (("motion_bound", k), original - boot)):
             lo, hi = percentile_interval(draws[:, None], level)[0]
             est[key] = Estimate(est[key].value, (float(lo), float(hi)), est[key].n)
@@ -287,6 +292,7 @@ def summarize(outcomes: Outcomes, classes: Sequence[str], plan: Plan, *, kinds: 
     _crossfit_intervals(overall, outcomes, plan, choices, folds, n_boot, [seed, 0], level)
 
     per_class, class_means = _per_class(outcomes, classes, stats, ks, kinds, n_boot, seed, level, class_floor)
+    fallbacks = _fallbacks(outcomes, classes, ks, per_class)
     analysable = [name for name, entry in per_class.items() if entry.get("analysable")]
     original = overall[("original", None)].value
     results = {
@@ -303,9 +309,7 @@ def summarize(outcomes: Outcomes, classes: Sequence[str], plan: Plan, *, kinds: 
         "motion_bound": _by_k(overall, "motion_bound", ks),
         "paper_bound": _by_k(overall, "paper_bound", ks),
         "bound_method": {str(k): choices[k].to_dict() for k in ks},
-        "bound_rule": ("best label-free method per k, chosen by two-fold cross-fitting over clips (halves split by a "
-                       "seeded hash of the video; each half scored by the method best on the other half); the "
-                       "bootstrap repeats the choice in every resample"),
+        "bound_rule": BOUND_RULE,
         "uniform_gap": _by_k(overall, "uniform_gap", ks),
         "candidates": {str(k): len(plan.pools[k]) for k in ks},
         "replicate_candidates": {str(k): len(plan.replicate_pools[k]) for k in ks},
@@ -321,6 +325,7 @@ def summarize(outcomes: Outcomes, classes: Sequence[str], plan: Plan, *, kinds: 
         "per_class": per_class,
         "class_summary": _class_summary(class_means, analysable, ks),
         "diagnostics": _diagnostics(per_class, ks, choices),
+        "fallback": fallbacks,
         "per_kind": {},
         "planted_truth": None,
         "probes": _probes(outcomes, classes, kinds, per_class, n_boot, seed, level) if outcomes.probe_correct else {},
@@ -364,27 +369,6 @@ def _per_class(outcomes: Outcomes, classes: Sequence[str], stats: dict[Key, np.n
     return table, means
 
 
-def per_class_f1(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """F1 of each class: 2·TP / (2·TP + FP + FN); NaN for a class never present nor predicted.
-
-    Unlike per-class accuracy (recall), F1 also counts the clips of *other* classes predicted as this one.
-    That matters for the motion bound: when motion is removed, a model often sends every motionless
-    clip of a group to one default class, whose recall stays high for the wrong reason.
-
-    >>> per_class_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 0, 0]), 2).round(3).tolist()
-    [0.667, 0.0]
-    """
-    keep = (labels >= 0) & (labels < num_classes)
-    labels, pred = labels[keep], pred[keep]
-    pred = np.where((pred >= 0) & (pred < num_classes), pred, num_classes)  # out-of-range predictions: all wrong
-    tp = np.bincount(labels[pred == labels], minlength=num_classes).astype(float)
-    fp = np.bincount(pred[pred != labels], minlength=num_classes + 1)[:num_classes].astype(float)
-    fn = np.bincount(labels[pred != labels], minlength=num_classes).astype(float)
-    denom = 2 * tp + fp + fn
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, 2 * tp / denom, np.nan)
-
-
 def _class_summary(means: dict[str, dict[Key, float]], analysable: list[str], ks: Sequence[int]) -> dict:
     """Figure 5 (share of classes within 1 point of the original) and Figure 8 (share the generator improves),
     over the classes the model recognises on full clips (the others are not analysable)."""
@@ -404,6 +388,25 @@ def _class_summary(means: dict[str, dict[Key, float]], analysable: list[str], ks
             summary["generator_improves"][str(k)] = share([d > _EPS for d in diffs])
             summary["generator_ties"][str(k)] = share([abs(d) <= _EPS for d in diffs])
     return summary
+
+
+FALLBACK_METHODS = ("uniform", "full", BEST)  # the ablations whose fallback classes are reported
+
+
+def _fallbacks(outcomes: Outcomes, classes: Sequence[str], ks: Sequence[int], per_class: dict) -> dict:
+    """Per method and k, the classes the model gives to many clips of other classes (analysis/classwise.py);
+    each class's entry lists them as `fallback` {method: [k, ...]}, so its accuracy there is read with care."""
+    found: dict = {}
+    for method in FALLBACK_METHODS:
+        for k in ks:
+            if (method, k) not in outcomes.pred:
+                continue
+            entries = fallback_classes(outcomes.labels, outcomes.pred[(method, k)], classes)
+            if entries:
+                found.setdefault(method, {})[str(k)] = [e.to_dict() for e in entries]
+            for e in entries:
+                per_class[e.name].setdefault("fallback", {}).setdefault(method, []).append(k)
+    return found
 
 
 def _diagnostics(per_class: dict, ks: Sequence[int], choices: dict[int, BoundChoice]) -> list[dict]:

@@ -28,9 +28,9 @@ from typing import Any
 
 import torch
 
+from ..analysis.choice import folds_of
 from ..analysis.engine import Generator, Model
 from ..analysis.methods import BEST
-from ..analysis.summary import folds_of
 from ..data.base import to_float
 from ..errors import ConfigError, UserError
 from .canvas import (

@@ -82,7 +82,8 @@ def per_class_table(results: dict, k: int) -> Html:
     header += [f"{LABELS[b]} [95% CI]" for b in bounds] + (["F1 motion bound"] if bounds else []) + ["original − uniform"]
     body = []
     for r in rows:
-        row: list[object] = [r.name] + ([r.kind or ""] if kinds else []) + [str(r.n), percent(r.original)]
+        name = f"{r.name} (fallback)" if r.fallback else r.name
+        row: list[object] = [name] + ([r.kind or ""] if kinds else []) + [str(r.n), percent(r.original)]
         if not r.analysable:
             row.append(Wide(not_analysable_text(r.original), len(header) - len(row)))
         else:

@@ -159,6 +159,7 @@ class ClassRow:
     uniform_gap: float | None = None
     generator_minus_uniform: dict | None = None  # estimates {value, ci, n}
     best_minus_uniform: dict | None = None
+    fallback: bool = False  # the bound's method gives this class to many clips of other classes at k
 
     def bound(self, name: str) -> tuple[float | None, tuple[float, float] | None]:
         return getattr(self, name), getattr(self, f"{name}_ci")
@@ -186,7 +187,8 @@ def class_rows(results: dict, k: int) -> list[ClassRow]:
             motion_bound_f1=(entry.get("motion_bound_f1") or {}).get(key),
             uniform_gap=((entry.get("uniform_gap") or {}).get(key) or {}).get("value"),
             generator_minus_uniform=(entry.get("generator_minus_uniform") or {}).get(key),
-            best_minus_uniform=(entry.get("best_minus_uniform") or {}).get(key)))
+            best_minus_uniform=(entry.get("best_minus_uniform") or {}).get(key),
+            fallback=k in (entry.get("fallback") or {}).get(BEST, [])))
     return rows
 
 

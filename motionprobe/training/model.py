@@ -29,7 +29,15 @@ from ..errors import ConfigError, UserError
 from ..evaluation import evaluate, write_evaluation
 from ..folders import ModelFolder
 from ..models import VideoModel, build_model
-from .schedule import MODEL_STREAM, epoch_batches, model_lr_factor, rank_share, set_learning_rate
+from .schedule import (
+    MODEL_STREAM,
+    epoch_batches,
+    model_epochs,
+    model_lr_factor,
+    rank_share,
+    set_learning_rate,
+    steps_per_epoch,
+)
 from .state import (
     MetricsLog,
     TrainState,
@@ -110,21 +118,21 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=torch.device(cfg.device).type == "cuda")
 
     metrics: dict[str, Any] = state.history[-1] if state.history else {}
-    for epoch in range(state.epoch, cfg.train.epochs):
+    epochs = model_epochs(cfg.train, steps_per_epoch(len(train_set), cfg.train.batch_size))
+    for epoch in range(state.epoch, epochs):
         # Augmentation and dropout noise from (seed, epoch, rank): ranks see different clips, so different noise.
         rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
         torch.manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
         loader = epoch_loader(train_set, cfg, epoch, world)
-        steps_per_epoch = max(1, len(loader))
+        steps = max(1, len(loader))
         model.train()
         start, seen, correct, loss_sum = time.perf_counter(), 0, 0, 0.0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", unit="batch", disable=not progress, leave=False)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress, leave=False)
         for b, batch in enumerate(bar):
             # A batch whose clips were all unreadable (recorded in train_set.skipped) is no step, on any rank.
             if distributed.any_rank(not batch["id"]):
                 continue
-            set_learning_rate(optimizer, cfg.train.lr * model_lr_factor(epoch * steps_per_epoch + b, steps_per_epoch,
-                                                                         cfg.train))
+            set_learning_rate(optimizer, cfg.train.lr * model_lr_factor(epoch * steps + b, steps, cfg.train))
             clip = augment(to_float(batch["clip"]), rng).to(cfg.device)
             label = batch["label"].to(cfg.device)
             with autocast:
@@ -146,7 +154,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         metrics = {"epoch": epoch + 1, "train_loss": loss_sum / max(1, seen), "train_acc": correct / max(1, seen),
                    "test_acc": ev.accuracy, **{f"test_acc_{k}": v for k, v in ev.per_kind().items()},
                    "lr": optimizer.param_groups[0]["lr"], "skipped_clips": len(skipped_train) + len(test_set.skipped),
-                   "seconds": time.perf_counter() - start}
+                   "seconds": time.perf_counter() - start, "planned_epochs": epochs}
         state = TrainState(epoch=epoch + 1, history=[*state.history, metrics], extra={})
         if not world.is_main:
             continue

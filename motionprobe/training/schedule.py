@@ -61,12 +61,27 @@ def model_lr_factor(position: int, steps_per_epoch: int, t: TrainConfig) -> floa
     """
     if t.schedule == "step":
         return t.lr_gamma ** ((position // steps_per_epoch) // t.lr_step_epochs)
-    total = t.epochs * steps_per_epoch
+    total = model_epochs(t, steps_per_epoch) * steps_per_epoch
     warmup = min(round(t.warmup_epochs * steps_per_epoch), total // 2)
     if position < warmup:
         return (position + 1) / warmup
     progress = (position - warmup) / max(1, total - warmup)
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def steps_per_epoch(num_clips: int, batch_size: int) -> int:
+    """Optimiser steps in one epoch of `num_clips` (a partial last batch is dropped, as `epoch_batches` does)."""
+    return max(1, num_clips // batch_size if num_clips > batch_size else 1)
+
+
+def model_epochs(t: TrainConfig, steps_per_epoch: int) -> int:
+    """The epochs the video model trains: `t.epochs`, or more when that many would take fewer than
+    `t.min_steps` steps (a small dataset's epochs are short, and the optimiser needs steps, not passes).
+
+    >>> model_epochs(TrainConfig(epochs=12, min_steps=800), 34), model_epochs(TrainConfig(epochs=12), 34)
+    (24, 12)
+    """
+    return max(t.epochs, math.ceil(t.min_steps / max(1, steps_per_epoch)))
 
 
 def generator_epochs(g: GeneratorConfig, steps_per_epoch: int) -> int:
