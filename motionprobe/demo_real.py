@@ -95,7 +95,8 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
             return folder.path
         raise ConfigError("out", f"{folder.path} holds a model folder made with other settings (model, clips or "
                                  "input size); choose another folder or remove it")
-    folder.save(model.eval(), cfg, classes, pretrained={"trained": False, "weights": str(weights), **(source or {})})
+    folder.save(model.eval(), cfg, classes, pretrained={"trained": False, "weights": str(weights), **(source or {})},
+                complete=True)
     return folder.path
 
 

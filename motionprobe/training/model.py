@@ -28,6 +28,7 @@ from ..data.base import collate_clips
 from ..errors import ConfigError, UserError
 from ..evaluation import evaluate, write_evaluation
 from ..folders import ModelFolder
+from ..io import atomic_write_json, read_json
 from ..models import VideoModel, build_model
 from .schedule import MODEL_STREAM, epoch_batches, model_lr_factor, rank_share, set_learning_rate
 from .state import (
@@ -104,6 +105,9 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     state = TrainState(epoch=0, history=[], extra={})
     if resume:
         state = load_train_state(out, model, optimizer, None)
+        if state.epoch > cfg.train.epochs:  # its config.json would then say fewer epochs than the weights have had
+            raise ConfigError("train.epochs", f"{out} has trained {state.epoch} epochs already; ask for at least "
+                                              f"{state.epoch}, or choose another folder")
     if world.is_main:
         cfg.save(out / "config.json")
     log = MetricsLog(out) if world.is_main else None
@@ -151,15 +155,26 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         if not world.is_main:
             continue
         log.write(state.history)
+        # meta.json after every epoch: `complete` tells a finished model from one stopped midway.
         ModelFolder(out).save(model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
-                              dataset=dict(train_set.metadata), epochs_done=epoch + 1)
+                              dataset=dict(train_set.metadata), epochs_done=epoch + 1,
+                              planned_epochs=cfg.train.epochs, complete=epoch + 1 >= cfg.train.epochs)
         write_evaluation(out, ev, model=str(out), split="test", epoch=epoch + 1)
         save_train_state(out, model, optimizer, None, state)
         if progress:
             kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
             tqdm.write(f"epoch {epoch + 1}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")
+    if world.is_main and state.epoch >= cfg.train.epochs and not ModelFolder(out).is_complete():
+        _mark_complete(out, cfg)  # resumed with no epoch left to run (--epochs lowered to those done)
     distributed.barrier()  # when any rank returns, the model folder is complete
     return metrics
+
+
+def _mark_complete(out: Path, cfg: Config) -> None:
+    """A model stopped early becomes complete when it is resumed with the epochs it already has."""
+    path = out / "meta.json"
+    if path.is_file():
+        atomic_write_json(path, {**read_json(path), "planned_epochs": cfg.train.epochs, "complete": True})
 
 
 def _diverged(cfg: Config, out: Path, epoch: int, why: str) -> str:
