@@ -23,28 +23,24 @@ from pathlib import Path
 
 import pytest
 import torch
-from reliability_helpers import REPO, error_line, quiet, start, tiny_folders, wait_until, written_since
+from reliability_helpers import (
+    REPO,
+    cli,
+    edit_json,
+    error_line,
+    files_of,
+    quiet,
+    start,
+    tiny_folders,
+    wait_until,
+    written_since,
+)
 
 from motionprobe.cli import main
 from motionprobe.io import load_tensors, save_tensors
 
 ANALYZE = ["--test-per-class", "1", "--frames", "1", "--bootstrap", "20", "--no-progress"]
 TRAIN = ["--epochs", "1", "--train-per-class", "1", "--test-per-class", "1", "--batch-size", "8"]
-
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def edit_json(path: Path, change) -> None:
-    data = json.loads(path.read_text())
-    path.write_text(json.dumps(change(data)))
 
 
 @pytest.fixture(scope="module")

@@ -383,11 +383,15 @@ def first_difference(saved: Any, now: Any, path: str = "") -> str:
     'identity.seed: 0, not 7'
     """
     if isinstance(saved, dict) and isinstance(now, dict):
-        for key in sorted(set(saved) | set(now)):
+        # A setting before what follows from it (a seed changes the pools and the synthetic clips' ids): hashes last.
+        for key in sorted(set(saved) | set(now), key=lambda k: (k in _DERIVED or k.endswith("sha256"), k)):
             if key != "fingerprint" and saved.get(key) != now.get(key):
                 return first_difference(saved.get(key), now.get(key), f"{path}{key}.")
         return path[:-1] or "the plan"
     return f"{path[:-1] or 'the plan'}: {_shown(saved)}, not {_shown(now)}"
+
+
+_DERIVED = ("pools", "replicate_pools", "dataset", "model", "generators", "pixel_generators", "num_clips")
 
 
 def _shown(value: Any) -> str:
