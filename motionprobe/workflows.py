@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import distributed
-from .config import Config, check_generator_size, from_dict, validate
+from .config import LIMITS, Config, check_generator_size, from_dict, validate
 from .errors import ConfigError, UserError
 from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, new_run, prepare, refuse_other_kind
 from .io import json_text, make_folder, read_json
@@ -174,12 +174,13 @@ def check_weights_file(cfg: Config) -> None:
 
     A motionprobe model folder or .safetensors file, or a file `torch.save` or `pickle` wrote (a zip archive or
     a pickle), can be weights; a text file given as .pth cannot."""
+    from .models.weights import check_weights_path
+
     weights = cfg.model.weights
     if not weights:
         return
     path = Path(weights)
-    if not path.exists():
-        raise ConfigError("model.weights", f"{path} not found")
+    check_weights_path(path)
     if path.is_dir() or path.suffix == ".safetensors":
         return
     with open(path, "rb") as f:
@@ -212,6 +213,8 @@ def evaluate(model_dir: PathLike, cfg: Config | None = None, out: PathLike | Non
 
     if batch_size is not None and not (isinstance(batch_size, int) and batch_size >= 1):
         raise ConfigError("batch_size", f"expected a positive integer, got {batch_size!r}")
+    if batch_size is not None and batch_size > LIMITS["train.batch_size"]:
+        raise ConfigError("batch_size", f"expected at most {LIMITS['train.batch_size']}, got {batch_size}")
     cfg = _config(cfg, model_dir)
     folder, model = _load_model(model_dir, cfg, trust_model_code)
     dataset = build_dataset(cfg, "test", training=False)
@@ -380,11 +383,16 @@ def check_inversion(settings: Any) -> None:
     """Refuse inversion settings the optimiser cannot mean (torch raises a bare ValueError on a NaN rate)."""
     if not (isinstance(settings.steps, int) and not isinstance(settings.steps, bool) and settings.steps >= 1):
         raise ConfigError("settings.steps", f"expected a positive number of steps, got {settings.steps!r}")
+    if settings.steps > MAX_INVERSION_STEPS:
+        raise ConfigError("settings.steps", f"expected at most {MAX_INVERSION_STEPS} steps, got {settings.steps}")
     if not (_finite(settings.lr) and settings.lr > 0):
         raise ConfigError("settings.lr", f"expected a positive learning rate, got {settings.lr!r}")
     for name in ("tv_space", "tv_time"):
         if not (_finite(getattr(settings, name)) and getattr(settings, name) >= 0):
             raise ConfigError(f"settings.{name}", f"expected a finite weight ≥ 0, got {getattr(settings, name)!r}")
+
+
+MAX_INVERSION_STEPS = 1_000_000  # a few hours of a large model's backward passes
 
 
 def _finite(value: Any) -> bool:

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    printable_anywhere()
     parser = build_parser()
     args = None
     try:
@@ -72,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"motionprobe: {interrupted(args)}", file=sys.stderr)
         return 130
+
+
+def printable_anywhere() -> None:
+    """A video or class named `vidé.avi` printed to a terminal or pipe that cannot encode it (PYTHONIOENCODING=ascii,
+    a C locale) is written with backslash escapes instead of ending the run in a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def flag_of_any_verb(parser: argparse.ArgumentParser, name: str) -> str | None:

@@ -129,6 +129,11 @@ def run_info(args: argparse.Namespace) -> int:
           else "unlabelled: no classes, every item's label is -1 (both splits are the whole folder)")
     if "kinds" in first.metadata:
         print("kinds: " + ", ".join(f"{c}={k}" for c, k in first.metadata["kinds"].items()))
+    empty = first.metadata.get("empty_classes") or []
+    if empty:
+        report["empty_classes"] = empty
+        print(f"{len(empty)} class folder(s) without a video, so no class: {', '.join(empty[:5])}"
+              + (" …" if len(empty) > 5 else ""))
     for split, dataset in datasets.items():
         if isinstance(dataset, UserError):
             print(f"{split}: not available ({dataset})")
