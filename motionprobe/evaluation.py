@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from tqdm import tqdm
 
 from .data import ClipDataset, to_float
 from .data.base import collate_clips
-from .io import atomic_write_json, atomic_write_text
+from .io import atomic_write_json, atomic_write_text, csv_text
 from .models import VideoModel
 
 
@@ -81,15 +79,8 @@ def evaluate(model: VideoModel, dataset: ClipDataset, batch_size: int = 32, devi
 def write_evaluation(folder: Path, ev: Evaluation, **provenance) -> None:
     """eval.json, per_class.csv and confusion.csv in `folder`."""
     atomic_write_json(folder / "eval.json", {**ev.to_dict(), "provenance": provenance})
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["class", "kind", "n_clips", "accuracy"])
-    for i, (name, acc) in enumerate(ev.per_class().items()):
-        w.writerow([name, ev.kinds.get(name, ""), sum(ev.confusion[i]), "" if acc is None else f"{acc:.6f}"])
-    atomic_write_text(folder / "per_class.csv", buf.getvalue())
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["true\\predicted", *ev.classes])
-    for name, row in zip(ev.classes, ev.confusion, strict=True):
-        w.writerow([name, *row])
-    atomic_write_text(folder / "confusion.csv", buf.getvalue())
+    per_class = [[name, ev.kinds.get(name, ""), sum(ev.confusion[i]), "" if acc is None else f"{acc:.6f}"]
+                 for i, (name, acc) in enumerate(ev.per_class().items())]
+    atomic_write_text(folder / "per_class.csv", csv_text(["class", "kind", "n_clips", "accuracy"], per_class, "\r\n"))
+    confusion = [[name, *row] for name, row in zip(ev.classes, ev.confusion, strict=True)]
+    atomic_write_text(folder / "confusion.csv", csv_text(["true\\predicted", *ev.classes], confusion, "\r\n"))

@@ -7,8 +7,12 @@ Every run writes a self-describing folder, each file atomically, the marker of c
     generator   generator.safetensors, config.json, meta.json (k, loss, the model it was trained on, ...)
     analysis    table/ (shards of the candidate table), results.json (written last), CSVs, report.html
 
-A folder is complete when its meta.json (or results.json) exists. Writing one kind of run into a folder
-that holds another kind is refused, so a mistyped output folder cannot overwrite a model.
+A model or generator folder is complete when its meta.json says so (`complete`: training reached the epochs
+it planned; meta.json is rewritten after every epoch, so its presence alone says only that one epoch ended);
+an analysis when its results.json exists. Every verb that writes a folder says which kind it writes, and a
+folder that holds another kind (`kind_of`: a model, generator, analysis, pipeline, evaluation, inversion,
+benchmark export, frame cache, dataset summary or report) is refused, so a mistyped output folder cannot
+overwrite a model's config.json or a dataset's lists.
 
 >>> ModelFolder("runs/model").weights.name
 'model.safetensors'
@@ -31,7 +35,19 @@ from . import config as config_mod
 from .errors import ConfigError, UserError
 from .io import code_version, load_tensors, make_folder, read_json, write_checkpoint
 
-KINDS = ("model", "generator", "analysis")
+# Each kind of folder a verb writes and the file that marks it (the first match wins: a model folder holds an
+# eval.json too).
+MARKERS = (("generator", "generator.safetensors"), ("model", "model.safetensors"), ("analysis", "results.json"),
+           ("analysis", "table/plan.json"), ("pipeline", "pipeline_config.json"), ("evaluation", "eval.json"),
+           ("inversion", "inversion.json"), ("export", "truth.json"), ("cache", "index.json"),
+           ("info", "info.json"), ("report", "report.html"))
+# How a refusal names a folder of each kind, and what a verb writing one is called where the kind's name won't do.
+HELD = {"model": "a model run", "generator": "a generator run", "analysis": "an analysis run",
+        "pipeline": "a pipeline run", "evaluation": "an evaluation", "inversion": "a feature inversion",
+        "export": "an export of the benchmark", "cache": "a frame cache", "info": "a dataset summary",
+        "report": "a report"}
+WRITTEN = {"export": "export", "cache": "frame cache", "info": "dataset summary"}
+KINDS = tuple(HELD)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -44,15 +60,24 @@ def file_sha256(path: str | Path) -> str:
 
 
 def kind_of(path: str | Path) -> str | None:
-    """Which kind of run a folder holds ("model", "generator", "analysis"), or None (empty, absent, other)."""
+    """Which kind of run a folder holds (one of `KINDS`), or None (empty, absent, or nothing motionprobe writes).
+
+    >>> kind_of("no/such/folder") is None
+    True
+    """
     path = Path(path)
-    if (path / GeneratorFolder.WEIGHTS).is_file():
-        return "generator"
-    if (path / ModelFolder.WEIGHTS).is_file():
-        return "model"
-    if (path / AnalysisFolder.RESULTS).is_file() or (path / AnalysisFolder.TABLE / "plan.json").is_file():
-        return "analysis"
-    return None
+    return next((kind for kind, marker in MARKERS if (path / marker).is_file()), None)
+
+
+def refuse_other_kind(path: str | Path, kind: str, argument: str = "out") -> None:
+    """Refuse a file at `path`, or a folder that holds another kind of run than `kind` (nothing is written)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(argument, f"{path} exists and is not a folder")
+    found = kind_of(path)
+    if found not in (None, kind):
+        raise ConfigError(argument, f"{path} holds {HELD[found]}; write the {WRITTEN.get(kind, kind)} into another "
+                                    "folder")
 
 
 def prepare(path: str | Path, kind: str, argument: str = "out") -> Path:
@@ -60,13 +85,7 @@ def prepare(path: str | Path, kind: str, argument: str = "out") -> Path:
 
     `argument` is the workflow argument the path came from (the CLI names its flag in the message).
     """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(argument, f"{path} exists and is not a folder")
-    found = kind_of(path)
-    if found not in (None, kind):
-        raise ConfigError(argument, f"{path} holds {'an' if found[0] in 'aeiou' else 'a'} {found} run; write the "
-                                    f"{kind} into another folder")
+    refuse_other_kind(path, kind, argument)
     return make_folder(path)
 
 
@@ -120,8 +139,8 @@ class _RunFolder:
         self.path = Path(path)
         self.argument = argument or self.KIND  # the workflow argument the folder came from, named in errors
 
-    def _error(self, message: str) -> ConfigError:
-        return ConfigError(self.argument, f"{self.path} {message}")
+    def _error(self, message: str, *mentions: str) -> ConfigError:
+        return ConfigError(self.argument, f"{self.path} {message}", *mentions)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
@@ -130,12 +149,49 @@ class _RunFolder:
     def weights(self) -> Path:
         return self.path / self.WEIGHTS
 
-    def is_complete(self) -> bool:
-        return (self.path / "meta.json").is_file() and self.weights.is_file()
+    VERB = ""  # the verb that trains this kind of folder, named in how to finish one
 
-    def require(self) -> None:
-        if not self.is_complete():
+    def is_complete(self) -> bool:
+        """Whether the folder holds a finished run: its weights, and a meta.json that does not say training stopped
+        early (meta.json is rewritten after every epoch, so its presence alone is not enough)."""
+        return (self.path / "meta.json").is_file() and self.weights.is_file() and self.stopped_early() is None
+
+    def stopped_early(self) -> tuple[int | None, int | None] | None:
+        """(epochs done, epochs planned) when the folder's training stopped before the end it planned (a Ctrl-C, a
+        kill); None when it finished, or when the folder was made without training (published weights).
+
+        meta.json says `complete`; a folder written before that field is complete when the epochs it records
+        reached the epochs it planned."""
+        info = self._raw_meta()
+        if info is None or info.get("complete") is True:
+            return None
+        done, planned = self._epochs(info)
+        if info.get("complete") is False or (done is not None and planned is not None and done < planned):
+            return done, planned
+        return None
+
+    def _raw_meta(self) -> dict[str, Any] | None:
+        path = self.path / "meta.json"
+        if not path.is_file():
+            return None
+        info = read_json(path)
+        return info if isinstance(info, dict) else None  # not a run of ours: loading it names the file
+
+    def _epochs(self, info: dict[str, Any]) -> tuple[int | None, int | None]:
+        """(epochs done, epochs planned) as a meta.json of this kind records them."""
+        return None, None
+
+    def require(self, allow_incomplete: bool = False) -> None:
+        """Refuse a folder without weights and meta.json, or (unless `allow_incomplete`: to look at a checkpoint)
+        one whose training stopped before its end."""
+        if not ((self.path / "meta.json").is_file() and self.weights.is_file()):
             raise self._error(f"is not a trained {self.KIND} folder (no meta.json or {self.WEIGHTS})")
+        stopped = None if allow_incomplete else self.stopped_early()
+        if stopped is not None:
+            done, planned = (v if v is not None else "?" for v in stopped)
+            raise self._error(f"holds a {self.KIND} whose training stopped after epoch {done} of {planned}; finish it "
+                              f"first: rerun {self.VERB} into it with {{resume}} and the settings it was started with",
+                              "resume")
 
     def config(self) -> config_mod.Config:
         """The resolved config the run was made with."""
@@ -150,9 +206,9 @@ class _RunFolder:
         except ConfigError as e:  # a hand-edited or foreign file: name it, not only the config path inside it
             raise UserError(f"{path}: {e}") from None
 
-    def meta(self) -> dict[str, Any]:
+    def meta(self, allow_incomplete: bool = False) -> dict[str, Any]:
         """meta.json, checked to hold what loading the folder reads from it."""
-        self.require()
+        self.require(allow_incomplete)
         path = self.path / "meta.json"
         meta = read_json(path)
         if not isinstance(meta, dict):
@@ -167,13 +223,9 @@ class _RunFolder:
         return None
 
     def epochs_done(self) -> int | None:
-        """Epochs a finished run was trained for (None while it is not complete)."""
-        if not (self.path / "meta.json").is_file():
-            return None
-        info = read_json(self.path / "meta.json")
-        if not isinstance(info, dict):
-            return None  # not a finished run of ours; loading it names the file
-        done = info.get("epochs_done", (info.get("metrics") or {}).get("epochs"))
+        """Epochs the run has trained (None before its first epoch ended)."""
+        info = self._raw_meta()
+        done = self._epochs(info)[0] if info is not None else None
         return done if isinstance(done, int) else None
 
     def sha256(self) -> str:
@@ -188,16 +240,15 @@ class ModelFolder(_RunFolder):
 
     WEIGHTS = "model.safetensors"
     KIND = "model"
+    VERB = "train-model"
 
-    def finished_for(self, t: config_mod.TrainConfig) -> bool:
-        """Whether this folder holds a finished run asked for `t`'s length: the same epochs and step floor, and
-        every epoch it planned done (the floor can add epochs on a small dataset)."""
-        done = self.epochs_done()
-        if done is None:
-            return False
-        saved = self.config().train
-        planned = (self.meta().get("metrics") or {}).get("planned_epochs", saved.epochs)
-        return done == planned and (saved.epochs, saved.min_steps) == (t.epochs, t.min_steps)
+    def _epochs(self, info: dict[str, Any]) -> tuple[int | None, int | None]:
+        done = info.get("epochs_done", (info.get("metrics") or {}).get("epochs"))
+        planned = info.get("planned_epochs")
+        if planned is None and (self.path / "config.json").is_file():  # a folder written before planned_epochs
+            saved = read_json(self.path / "config.json")
+            planned = (saved.get("train") or {}).get("epochs") if isinstance(saved, dict) else None
+        return (done if _is_count(done) else None), (planned if _is_count(planned) else None)
 
     def classes(self) -> list[str]:
         return list(self.meta()["classes"])
@@ -210,14 +261,16 @@ class ModelFolder(_RunFolder):
                 "spec": asdict(model.spec), "code_version": code_version(), **network_record(model), **meta}
         write_checkpoint(self.path, model.net.state_dict(), cfg.to_dict(), info)
 
-    def load(self, device: str | torch.device = "cpu", *, trust_model_code: bool = False) -> tuple[Any, dict[str, Any]]:
+    def load(self, device: str | torch.device = "cpu", *, trust_model_code: bool = False,
+             allow_incomplete: bool = False) -> tuple[Any, dict[str, Any]]:
         """The model in eval mode on `device`, and its meta.json. A model factory named by the saved config is
-        imported only with `trust_model_code`."""
+        imported only with `trust_model_code`; a model whose training stopped midway is loaded only with
+        `allow_incomplete` (to look at that checkpoint: no verb takes one)."""
         from .models import ModelSpec, Preprocessing
         from .models.registry import rebuild_model
         from .models.state_dict import load_state_strict
 
-        meta = self.meta()
+        meta = self.meta(allow_incomplete)
         model = rebuild_model(self.config(), len(meta["classes"]), meta, trust_model_code=trust_model_code)
         state = load_tensors(self.weights)
         refuse_non_finite(state, self.weights)
@@ -252,6 +305,12 @@ class GeneratorFolder(_RunFolder):
 
     WEIGHTS = "generator.safetensors"
     KIND = "generator"
+    VERB = "train-generator"
+
+    def _epochs(self, info: dict[str, Any]) -> tuple[int | None, int | None]:
+        metrics = info.get("metrics") if isinstance(info.get("metrics"), dict) else {}
+        done, planned = metrics.get("epochs"), metrics.get("planned_epochs")
+        return (done if _is_count(done) else None), (planned if _is_count(planned) else None)
 
     def load(self, device: str | torch.device = "cpu") -> tuple[Any, dict[str, Any]]:
         """The generator in eval mode on `device`, and its meta.json."""
@@ -277,12 +336,10 @@ class GeneratorFolder(_RunFolder):
     def finished_for(self, g: config_mod.GeneratorConfig) -> bool:
         """Whether this folder holds a finished run asked for `g`'s length: the same epochs and step floor,
         and every epoch it planned done (the floor can add epochs on a small dataset)."""
-        done = self.epochs_done()
-        if done is None:
+        if not self.is_complete():
             return False
         saved = self.config().generator
-        planned = (self.meta().get("metrics") or {}).get("planned_epochs", saved.epochs)
-        return done == planned and (saved.epochs, saved.min_steps) == (g.epochs, g.min_steps)
+        return (saved.epochs, saved.min_steps) == (g.epochs, g.min_steps)
 
     def load_for(self, k: int, loss: str, num_frames: int, device: str | torch.device = "cpu", *,
                  model_sha256: str | None = None) -> tuple[Any, dict]:
@@ -398,4 +455,19 @@ class AnalysisFolder:
         results = read_json(path)
         if not isinstance(results, dict) or results.get("schema") != SCHEMA:
             raise ConfigError(self.argument, f"{path} is not a motionprobe results file (expected schema {SCHEMA!r})")
+        problem = next((f"{key}: expected {expected}, got {_shown(results.get(key))}"
+                        for key, (ok, expected) in _RESULTS_CHECKS.items() if not ok(results.get(key))), None)
+        if problem:
+            raise UserError(f"{path}: {problem}")
         return results
+
+
+# The fields of results.json every reader (the report, the summary table) relies on.
+_RESULTS_CHECKS = {
+    "classes": (lambda v: isinstance(v, list) and bool(v) and all(isinstance(c, str) for c in v),
+                "a non-empty list of class names"),
+    "frames": (lambda v: isinstance(v, list) and bool(v) and all(_is_count(k) for k in v), "a list of k's"),
+    "num_clips": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a number of clips"),
+    "accuracy": (lambda v: isinstance(v, dict) and isinstance(v.get("original"), dict),
+                 "an object with the original clips' accuracy"),
+}

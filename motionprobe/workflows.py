@@ -26,14 +26,14 @@ import math
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import distributed
-from .config import Config, check_generator_size, from_dict, validate
+from .config import LIMITS, Config, check_generator_size, from_dict, validate
 from .errors import ConfigError, UserError
-from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, new_run
+from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, new_run, prepare, refuse_other_kind
 from .io import json_text, make_folder, read_json
 
 PathLike = str | Path
@@ -58,6 +58,8 @@ def _config(cfg: Config | None, model_dir: PathLike | None, log: Log = _stderr) 
         trained = ModelFolder(model_dir).config()
         cfg = from_dict(cfg.to_dict()) if cfg is not None else trained
         fit_clips_to_model(cfg, trained, model_dir, log)
+        # How the model was made, not what `cfg` asks of a model: a stage records the settings it ran with.
+        cfg.model, cfg.train = trained.model, trained.train
     validate(cfg)
     return cfg
 
@@ -130,17 +132,32 @@ def check_resume(out: PathLike, cfg: Config, sections: tuple[str, ...], left_to_
     """Refuse to resume the run in `out` with other settings (in `sections`) than its config.json records.
 
     `left_to_run` are settings the run's own checkpoint checks, with a message of its own."""
-    saved_path = Path(out) / "config.json"
-    if not saved_path.is_file():
-        return  # nothing recorded yet: the run's own checkpoint check decides
-    saved, now = _flat(read_json(saved_path)), _flat(json.loads(json_text(cfg.to_dict())))
+    differs = differing_setting(Path(out), cfg, sections, left_to_run)
+    if differs is not None:
+        key, saved, value = differs
+        raise ConfigError("resume", f"{out} holds a run with other settings (started with {key}={saved!r}, "
+                                    f"not {value!r}); resume it with the settings it was started with, or "
+                                    "choose another folder")
+
+
+def differing_setting(folder: Path, cfg: Config, sections: tuple[str, ...],
+                      ignored: tuple[str, ...] = ()) -> tuple[str, object, object] | None:
+    """The first setting of `sections` (config paths such as `train.lr`) whose value in `folder`'s config.json
+    differs from `cfg`'s, as (path, recorded, now); None when they agree or nothing is recorded yet. What a run may
+    change (`RESUMABLE_CHANGES`) and `ignored` are not compared."""
+    path = folder / "config.json"
+    if not path.is_file():
+        return None
+    recorded = read_json(path)
+    if not isinstance(recorded, dict):
+        raise UserError(f"{path}: expected a JSON object of config sections, got {type(recorded).__name__}")
+    saved, now = _flat(recorded), _flat(json.loads(json_text(cfg.to_dict())))
     for key, value in now.items():
-        if key.split(".")[0] not in sections or key in RESUMABLE_CHANGES or key in left_to_run:
+        if key.split(".")[0] not in sections or key in RESUMABLE_CHANGES or key in ignored:
             continue
         if key in saved and saved[key] != value:
-            raise ConfigError("resume", f"{out} holds a run with other settings (started with {key}={saved[key]!r}, "
-                                        f"not {value!r}); resume it with the settings it was started with, or "
-                                        "choose another folder")
+            return key, saved[key], value
+    return None
 
 
 def _flat(tree: object, prefix: str = "") -> dict[str, object]:
@@ -157,12 +174,13 @@ def check_weights_file(cfg: Config) -> None:
 
     A motionprobe model folder or .safetensors file, or a file `torch.save` or `pickle` wrote (a zip archive or
     a pickle), can be weights; a text file given as .pth cannot."""
+    from .models.weights import check_weights_path
+
     weights = cfg.model.weights
     if not weights:
         return
     path = Path(weights)
-    if not path.exists():
-        raise ConfigError("model.weights", f"{path} not found")
+    check_weights_path(path)
     if path.is_dir() or path.suffix == ".safetensors":
         return
     with open(path, "rb") as f:
@@ -195,6 +213,8 @@ def evaluate(model_dir: PathLike, cfg: Config | None = None, out: PathLike | Non
 
     if batch_size is not None and not (isinstance(batch_size, int) and batch_size >= 1):
         raise ConfigError("batch_size", f"expected a positive integer, got {batch_size!r}")
+    if batch_size is not None and batch_size > LIMITS["train.batch_size"]:
+        raise ConfigError("batch_size", f"expected at most {LIMITS['train.batch_size']}, got {batch_size}")
     cfg = _config(cfg, model_dir)
     folder, model = _load_model(model_dir, cfg, trust_model_code)
     dataset = build_dataset(cfg, "test", training=False)
@@ -245,8 +265,17 @@ def load_generators(folders: Mapping[int, PathLike], ks: list[int], num_frames: 
         if model_sha256 and "model_sha256" not in meta:
             log(f"warning: {path} records no model hash (it was written before generators were bound to their "
                 f"model); assuming it was trained against {model.path}")
-        provenance[str(k)] = {**folder.provenance(), "loss": loss}
+        # The settings it was trained with: an analysis records its generators', not its own config's wishes.
+        provenance[str(k)] = {**folder.provenance(), "loss": loss, "generator": asdict(folder.config().generator)}
     return generators, provenance
+
+
+def trained_generator_settings(cfg: Config, provenance: dict[str, dict]) -> None:
+    """Give `cfg` the generator settings its perceptual generators were trained with, when they all agree (each
+    generator's own are in the provenance whatever they are)."""
+    made_with = {json_text({**p["generator"], "loss": "perceptual"}) for p in provenance.values()}
+    if len(made_with) == 1:
+        cfg.generator = from_dict({**cfg.to_dict(), "generator": json.loads(made_with.pop())}).generator
 
 
 def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
@@ -270,6 +299,7 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
         check_k(k, num_frames)
     gens, gen_prov = load_generators(generators or {}, ks, num_frames, "perceptual", cfg.device, model_folder, log)
     pixel, pixel_prov = load_generators(pixel_generators or {}, ks, num_frames, "pixel", cfg.device)
+    trained_generator_settings(cfg, gen_prov)
     missing = [k for k in ks if k not in gens]
     if missing:
         log(f"analyze: no generator for k={','.join(map(str, missing))}: running the original and the uniform "
@@ -307,7 +337,11 @@ def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
     from .report.build import write_report
 
     results = AnalysisFolder(analysis_dir).results()
-    make_folder(out if out is not None else analysis_dir)  # refuse an unwritable place before drawing anything
+    # Refuse an unwritable place, or another run's folder, before drawing anything.
+    if out is None or Path(out).resolve() == Path(analysis_dir).resolve():
+        make_folder(analysis_dir)
+    else:
+        prepare(out, "report")
     dataset = None
     if model_dir is not None and cfg is not None:
         validate(cfg)
@@ -349,11 +383,16 @@ def check_inversion(settings: Any) -> None:
     """Refuse inversion settings the optimiser cannot mean (torch raises a bare ValueError on a NaN rate)."""
     if not (isinstance(settings.steps, int) and not isinstance(settings.steps, bool) and settings.steps >= 1):
         raise ConfigError("settings.steps", f"expected a positive number of steps, got {settings.steps!r}")
+    if settings.steps > MAX_INVERSION_STEPS:
+        raise ConfigError("settings.steps", f"expected at most {MAX_INVERSION_STEPS} steps, got {settings.steps}")
     if not (_finite(settings.lr) and settings.lr > 0):
         raise ConfigError("settings.lr", f"expected a positive learning rate, got {settings.lr!r}")
     for name in ("tv_space", "tv_time"):
         if not (_finite(getattr(settings, name)) and getattr(settings, name) >= 0):
             raise ConfigError(f"settings.{name}", f"expected a finite weight ≥ 0, got {getattr(settings, name)!r}")
+
+
+MAX_INVERSION_STEPS = 1_000_000  # a few hours of a large model's backward passes
 
 
 def _finite(value: Any) -> bool:
@@ -384,29 +423,108 @@ def smoke(cfg: Config) -> Config:
     return cfg
 
 
+# The settings each stage of a pipeline is made with (config sections), compared with a rerun's before any stage
+# runs; `RESUMABLE_CHANGES` aside (how long a stage trains, where the data lives, the device). A generator's loss is
+# its folder's name. An analysis' summary-only settings (the bootstrap, the target, the class floor) and its batch
+# size are not compared: the table is reused and the summary computed anew with them, so what it records is true.
+MODEL_STAGE = ("seed", "data", "model", "train")
+GENERATOR_STAGE = ("seed", "data", "generator")
+ANALYSIS_STAGE = ("seed", "data", "analysis")
+SUMMARY_ONLY = ("generator.loss", "analysis.bootstrap", "analysis.target", "analysis.class_floor", "analysis.batch_size")
+
+
+@dataclass
+class Stage:
+    """One stage folder of a pipeline: what it holds, how to compare it, and whether this run will (re)train it."""
+
+    folder: Path
+    what: str  # "model", "generator", "analysis"
+    sections: tuple[str, ...]
+    runs: bool  # this run trains or resumes it (a finished stage asked for the same length is reused)
+
+
+def pipeline_stages(cfg: Config, out: Path, ks: list[int], model_dir: PathLike | None) -> tuple[list[Stage], Path]:
+    """The stages of `pipeline` in order (the model's only when it trains one), and the model folder."""
+    stages = []
+    model = Path(model_dir) if model_dir is not None else out / "model"
+    if model_dir is None:
+        folder = ModelFolder(model)
+        saved = folder.config().train if folder.is_complete() else None
+        if saved is not None and (saved.epochs > cfg.train.epochs or saved.min_steps > cfg.train.min_steps):
+            raise ConfigError("train.epochs", f"{model} holds a model trained for {saved.epochs} epochs (at least "
+                                              f"{saved.min_steps} steps), not {cfg.train.epochs} (at least "
+                                              f"{cfg.train.min_steps}); ask for at least as many or write into another "
+                                              "folder")
+        same_length = saved is not None and (saved.epochs, saved.min_steps) == (cfg.train.epochs, cfg.train.min_steps)
+        stages.append(Stage(model, "model", MODEL_STAGE, not same_length))
+    for k, loss in [(k, "perceptual") for k in ks] + ([(1, "pixel")] if 1 in ks else []):
+        folder = out / f"generator_k{k}_{loss}"
+        stages.append(Stage(folder, "generator", GENERATOR_STAGE, not GeneratorFolder(folder).finished_for(cfg.generator)))
+    stages.append(Stage(out / "analysis", "analysis", ANALYSIS_STAGE, True))
+    return stages, model
+
+
+def check_stages(stages: list[Stage], cfg: Config, model: Path) -> None:
+    """Refuse a rerun that would reuse or continue a stage made with other settings than `cfg`'s (naming the first
+    that differs), a generator trained against another model, or a stage made from one that this run trains further
+    (a model asked for more epochs under finished generators): all before any stage runs or anything is written."""
+    training = None  # the first earlier stage this run trains: what is made from it is stale
+    model_sha256: list[str] = []  # hashed once, when a finished generator is to be checked against it
+    for stage in stages:
+        differs = differing_setting(stage.folder, cfg, stage.sections, SUMMARY_ONLY)
+        if differs is not None:
+            key, saved, now = differs
+            raise ConfigError("out", f"{stage.folder} holds a {stage.what} made with {key}={saved!r}, not {now!r}; rerun "
+                                     "with the settings it was made with, or write into another folder")
+        made = (stage.folder / "config.json").is_file()
+        if made and training is not None and stage.what != "model":
+            raise ConfigError("out", f"{stage.folder} was made from the {training.what} in {training.folder}, which this "
+                                     f"run would train further; remove {stage.folder} to make it anew, or write into "
+                                     "another folder")
+        if stage.what == "generator" and not stage.runs and training is None:
+            _check_bound_to(GeneratorFolder(stage.folder, argument="out"), model, model_sha256)
+        if stage.runs and stage.what != "analysis" and training is None and (stage.what == "model" or made):
+            training = stage
+
+
+def _check_bound_to(generator: GeneratorFolder, model: Path, model_sha256: list[str]) -> None:
+    trained_against = generator.meta().get("model_sha256")
+    if not (trained_against and ModelFolder(model).is_complete()):
+        return
+    if not model_sha256:
+        model_sha256.append(ModelFolder(model).sha256())
+    if trained_against != model_sha256[0]:
+        raise ConfigError("out", f"{generator.path} holds a generator trained against another model than {model} "
+                                 f"(weights sha256 {trained_against[:12]}…); remove it to train it anew, or write into "
+                                 "another folder")
+
+
 def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, trust_model_code: bool = False,
              log: Log = _stderr, progress: bool = True) -> PipelineRun:
     """The whole method: the video model (or `model_dir`), a perceptual generator per k of `cfg.analysis.ks`
     and a pixel one for k = 1, the analysis and the report, into `out`. Rerunning skips finished stages
     and resumes an interrupted one; `out/pipeline_config.json` records the config every stage used.
 
+    Before any stage runs, every stage folder already there is compared with `cfg` (`check_stages`): a stage is
+    reused only when all its settings match, and a refused rerun writes nothing, `pipeline_config.json` included.
     With `model_dir`, the clips are the model's (`fit_clips_to_model`), so the generators fit it too."""
     cfg = _config(cfg, model_dir, log) if model_dir is not None else from_dict(cfg.to_dict())
     validate(cfg)
     check_generator_size(cfg)
     out = Path(out)
     ks = sorted(set(cfg.analysis.ks))
-    make_folder(out)
+    refuse_other_kind(out, "pipeline")
+    stages, model = pipeline_stages(cfg, out, ks, model_dir)
+    check_stages(stages, cfg, model)
+    prepare(out, "pipeline")
     cfg.save(out / "pipeline_config.json")
     timings: dict[str, float] = {}
 
     t0 = _stage(log, "1/4 video model")
     if model_dir is not None:
-        model = Path(model_dir)
         log(f"   using {model}")
     else:
-        model = out / "model"
-        if ModelFolder(model).finished_for(cfg.train):
+        if not stages[0].runs:
             log(f"   {model} is complete; skipped")
         else:
             train_model(cfg, model, resume=(model / "train_state.safetensors").is_file(), progress=progress)

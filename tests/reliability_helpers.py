@@ -62,6 +62,23 @@ def error_line(err: str) -> str:
     return err[err.index("motionprobe: error: "):].split("\n")[0]
 
 
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run a verb in this process as a user types it: (exit status, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` and its bytes: equal before and after means nothing was written, moved or lost."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def edit_json(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(change(data)))
+
+
 def quiet(argv: list[str]) -> None:
     """Run a verb in this process, silently; it must succeed."""
     import contextlib

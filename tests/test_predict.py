@@ -91,7 +91,7 @@ def test_a_bad_video_path_is_one_line_exit_2(files, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["--clips", "0"], "--clips: expected at least 1 clip per video, got 0"),
+    (["--clips", "0"], "--clips: expected a number of clips per video in 1..1000, got 0"),
     (["--weights", "i3d-kinetics400"], "give --model DIR or --weights FILE"),
 ])
 def test_bad_options_are_one_line(files, capsys, argv, expected):

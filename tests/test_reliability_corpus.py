@@ -94,6 +94,37 @@ def test_short_video_policy_skip_counts_short_videos_too(corpus, corpus_model, t
     assert all("shorter than one clip" in skipped[i] for i in short)
 
 
+@pytest.mark.parametrize("policy", ["loop", "skip"])
+def test_a_shard_without_a_readable_clip_is_skipped_and_counted(corpus, corpus_model, tmp_path, capsys, policy):
+    """Before: all the work done, then `argmax of an empty sequence` in the summary, no results.json (and the same
+    on --resume): with one clip a shard, every unreadable (or, under skip, short) video makes an empty shard."""
+    argv = ["analyze", "--model", corpus_model, "--dataset", "ucf101", "--root", corpus.root, "--frames", "1",
+            "--bootstrap", "20", "--no-progress", "--shard-size", "1", "--short-video-policy", policy, "--out", tmp_path]
+    code, _, err = cli(capsys, *argv)
+    assert code == 0, err[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    unreadable = {corpus.test_ids[r] for r in UNREADABLE}
+    short = {corpus.test_ids[r] for r in ("truncated_avi", "short", "one_frame")} if policy == "skip" else set()
+    assert {i["id"] for i in results["skipped"]["items"]} == unreadable | short
+    assert results["num_clips"] == 10 - len(unreadable | short)
+    assert cli(capsys, *argv, "--resume")[0] == 0  # the resumed run reads the same empty shards
+
+
+def test_an_analysis_of_no_readable_clip_is_one_line(corpus_model, tmp_path, capsys):
+    lists = tmp_path / "ucfTrainTestlist"
+    root = tmp_path / "root"
+    (root / "UCF-101" / "Alpha").mkdir(parents=True)
+    (root / "UCF-101" / "Alpha" / "v_Alpha_g01_c01.avi").write_text("not a video\n")
+    lists.mkdir()
+    (lists / "classInd.txt").write_text("1 Alpha\n2 Beta\n")
+    (lists / "testlist01.txt").write_text("Alpha/v_Alpha_g01_c01.avi\n")
+    (lists / "trainlist01.txt").write_text("Alpha/v_Alpha_g01_c01.avi 1\n")
+    code, _, err = cli(capsys, "analyze", "--model", corpus_model, "--dataset", "ucf101", "--root", root, "--annotations",
+                       lists, "--frames", "1", "--no-progress", "--out", tmp_path / "a")
+    assert code == 2 and "none of the 1 test clip(s) could be read, so there is nothing to analyse" in error_line(err)
+    assert not (tmp_path / "a" / "results.json").exists()
+
+
 def test_training_and_evaluation_skip_and_count(corpus, corpus_model, tmp_path, capsys):
     meta = json.loads((corpus_model / "meta.json").read_text())
     assert meta["metrics"]["skipped_clips"] == 1 + 3  # the empty training video, the 3 unreadable test videos
@@ -228,9 +259,8 @@ def test_training_that_diverges_after_a_good_epoch_keeps_that_epoch(tmp_path, ca
                        "--config", tmp_path / "diverge.yaml", "--out", out)
     line = error_line(err)
     assert code == 2 and "training diverged at epoch 2 (loss nan)" in line and f"last good checkpoint in {out}" in line
-    model, meta = ModelFolder(out).load()
-    assert meta["epochs_done"] == 1
-    assert all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point())
+    assert ModelFolder(out).stopped_early() == (1, 3)  # loadable, and known to be unfinished
+    assert all(torch.isfinite(t).all() for t in load_tensors(out / "model.safetensors").values() if t.is_floating_point())
     assert json.loads((out / "train_state.json").read_text())["epoch"] == 1
 
 
@@ -252,7 +282,7 @@ def test_weights_that_turn_non_finite_at_an_epochs_end_are_not_saved(tmp_path, c
     out = tmp_path / "run"
     code, _, err = cli(capsys, "train-model", *TINY_TRAIN, "--epochs", "2", "--out", out)
     assert code == 2 and "training diverged at epoch 2 (non-finite weights" in error_line(err)
-    assert ModelFolder(out).load()[1]["epochs_done"] == 1
+    assert ModelFolder(out).epochs_done() == 1 and ModelFolder(out).stopped_early() == (1, 2)
     state = load_tensors(out / "train_state.safetensors")
     assert all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point())
 

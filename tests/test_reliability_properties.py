@@ -38,7 +38,7 @@ HEAVY_STAGES = ["motionprobe.training.model.train_model", "motionprobe.training.
                 "motionprobe.analysis.run.analyze", "motionprobe.evaluation.evaluate",
                 "motionprobe.report.build.write_report", "motionprobe.report.inversion.invert_features",
                 "motionprobe.data.export.export_synthetic", "motionprobe.data.cache.build_cache",
-                "motionprobe.pretrained.fetch_weights"]
+                "motionprobe.pretrained.fetch_weights", "motionprobe.predict.predict_video"]
 
 
 def _stand_in(*args, **kwargs):
@@ -52,10 +52,20 @@ def world(tmp_path_factory):
     analysis = tmp_path_factory.mktemp("properties_analysis") / "analysis"
     quiet(["analyze", "--model", str(folders.model), "--test-per-class", "1", "--frames", "1", "--bootstrap", "20",
            "--no-progress", "--out", str(analysis)])
+    cwd = tmp_path_factory.mktemp("properties_cwd")
+    (cwd / "list").mkdir()  # a dataset on disk for `data cache`: one class, one (unread) video
+    (cwd / "list" / "a.avi").write_bytes(b"")
+    (cwd / "list" / "classes.txt").write_text("a\n")
+    for split in ("train", "test"):
+        (cwd / "list" / f"{split}.txt").write_text("a.avi 0\n")
+    (cwd / "videos").mkdir()  # what the sample videos' fetch gives demo-real: a folder of (unread) videos
+    (cwd / "videos" / "a.mp4").write_bytes(b"")
     with pytest.MonkeyPatch.context() as mp:
         for target in HEAVY_STAGES:
             mp.setattr(target, _stand_in)
-        mp.chdir(tmp_path_factory.mktemp("properties_cwd"))
+        mp.setattr("motionprobe.samples.fetch_samples", lambda *args, **kwargs: cwd / "videos")
+        mp.setenv("MOTIONPROBE_CACHE", str(cwd / "cache"))  # nothing drawn reaches the user's cache
+        mp.chdir(cwd)
         yield {"model": str(folders.model), "analysis": str(analysis), "runs": itertools.count()}
 
 
@@ -67,8 +77,9 @@ WORDS = st.sampled_from(["", " ", "all", "ALL", "none", "cpu", "cuda", "tpu", "1
                          "nan", "-inf", "1e999", "0x10", "16", "0", "-1", "true", "synthetic", "ucf101", "folder",
                          ".", "c3d", "r3d_18", "perceptual", "pixel", "sgd", "loop", "fixed", "über", "\t"])
 TEXT = WORDS | st.text(alphabet="abc01-_.:, =", max_size=6)
-NUMBERS = (st.integers(min_value=-3, max_value=300) | st.sampled_from([2**31, 2**63, -(2**63)])
-           | st.floats(allow_nan=True, allow_infinity=True, width=32))
+# Counts past every bound (10⁵ frames or clips, 10²⁰ resamples, a 40-digit seed) beside the small ones.
+NUMBERS = (st.integers(min_value=-3, max_value=300) | st.sampled_from([2**31, 2**63, -(2**63), 100_000, 10**20, 10**40])
+           | st.floats(allow_nan=True, allow_infinity=True, width=32) | st.sampled_from([1e20, 1e5]))
 SCALARS = st.none() | st.booleans() | NUMBERS | TEXT
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=2),
                       max_leaves=4)
@@ -107,10 +118,18 @@ VERBS = {  # what each verb needs to get past its required arguments
     "train-model": [], "evaluate": ["--model", "{model}"], "train-generator": ["--model", "{model}", "--frames", "1"],
     "analyze": ["--model", "{model}"], "report": ["{analysis}"], "report --model": ["{analysis}", "--model", "{model}"],
     "invert": ["--model", "{model}"], "pipeline": [], "pipeline --model": ["--model", "{model}"], "demo": [],
-    "data info": [], "data cache": [], "data export-synthetic": [], "predict": ["--model", "{model}", "missing.avi"],
+    "data info": [], "data cache": ["--dataset", "list", "--root", "list"], "data export-synthetic": [],
+    "data samples": [], "demo-real": [], "predict": ["--model", "{model}", "missing.avi"],
+    "predict --weights": ["--weights", "missing.pth", "--arch", "i3d", "missing.avi"],
     "weights get": ["i3d-kinetics400"], "weights list": [],
 }
 FIXED = {"--help", "--config", "--out", "--model", "--hf-model"}  # set by the test, or a network lookup
+
+
+# Resource bounds among the drawn values: a config file may also draw one of these whole (every key of it known).
+BOUNDS = [{"data": {"num_frames": 100000}}, {"analysis": {"bootstrap": 10**20}}, {"train": {"batch_size": 1e20}},
+          {"data": {"crop_size": 4096, "resize": [4096, 4096], "num_frames": 1024}}, {"seed": -(10**40)},
+          {"analysis": {"candidates": "all", "ks": [16]}, "data": {"num_frames": 32}}, {"device": "cuda:99"}]
 
 
 def verb_parser(words: list[str]):
@@ -153,7 +172,7 @@ def outcome_is_clean(argv: list[str]) -> None:
 def test_no_drawn_config_or_option_value_ends_in_a_traceback(world, tmp_path, verb):
     @settings(max_examples=EXAMPLES_PER_VERB, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow])
-    @given(config=config_files(), options=option_values(verb))
+    @given(config=config_files() | st.sampled_from(BOUNDS), options=option_values(verb))
     def check(config, options):
         run = tmp_path / f"run{next(world['runs'])}"
         run.mkdir()

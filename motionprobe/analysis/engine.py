@@ -366,12 +366,37 @@ def open_table(out: str | Path, plan: Plan, resume: bool) -> Path:
         if not resume:
             raise ConfigError("out", f"{Path(out)} already holds an analysis ({plan_file}); pass {{resume}} to "
                                      "continue it or choose another folder", "resume")
-        if read_json(plan_file).get("fingerprint") != plan.fingerprint():
-            raise ConfigError("resume", f"{Path(out)} holds an analysis of different inputs or settings (model, "
-                                        "generators, dataset, k's, candidates or seed changed); choose another folder")
+        saved = read_json(plan_file)
+        if not isinstance(saved, dict) or saved.get("fingerprint") != plan.fingerprint():
+            what = first_difference(saved, json.loads(json.dumps(plan.to_dict(), default=str)))
+            raise ConfigError("resume", f"{Path(out)} holds an analysis of different inputs or settings ({what}); "
+                                        "resume it with the settings it was started with, or choose another folder")
     else:
         atomic_write_json(plan_file, {"fingerprint": plan.fingerprint(), **plan.to_dict()})
     return table_dir
+
+
+def first_difference(saved: Any, now: Any, path: str = "") -> str:
+    """Where two plans (as in plan.json) first differ, in words: `identity.data.frame_stride: 1, not 2`.
+
+    >>> first_difference({"ks": [1], "identity": {"seed": 0}}, {"ks": [1], "identity": {"seed": 7}})
+    'identity.seed: 0, not 7'
+    """
+    if isinstance(saved, dict) and isinstance(now, dict):
+        # A setting before what follows from it (a seed changes the pools and the synthetic clips' ids): hashes last.
+        for key in sorted(set(saved) | set(now), key=lambda k: (k in _DERIVED or k.endswith("sha256"), k)):
+            if key != "fingerprint" and saved.get(key) != now.get(key):
+                return first_difference(saved.get(key), now.get(key), f"{path}{key}.")
+        return path[:-1] or "the plan"
+    return f"{path[:-1] or 'the plan'}: {_shown(saved)}, not {_shown(now)}"
+
+
+_DERIVED = ("pools", "replicate_pools", "dataset", "model", "generators", "pixel_generators", "num_clips")
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def run_engine(model: Model, dataset: Any, out: str | Path, plan: Plan, generators: dict[int, Generator],

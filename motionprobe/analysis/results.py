@@ -3,12 +3,10 @@ and the Figure-3 table that both the terminal and report.html show."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, csv_text
 from ..selection import mask_subset
 from .methods import BEST, METHODS
 from .summary import Outcomes
@@ -43,16 +41,8 @@ def per_class_rows(results: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _csv_text(header: list[str], rows: list[list]) -> str:
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(header)
-    out.writerows(rows)
-    return buf.getvalue()
-
-
 def write_per_class_csv(path: str | Path, results: dict) -> None:
-    atomic_write_text(path, _csv_text(*per_class_rows(results)))
+    atomic_write_text(path, csv_text(*per_class_rows(results)))
 
 
 def write_per_clip_csv(path: str | Path, outcomes: Outcomes, classes: list[str], num_frames: int) -> None:
@@ -67,7 +57,7 @@ def write_per_clip_csv(path: str | Path, outcomes: Outcomes, classes: list[str],
         for key in keys:
             row += [int(outcomes.pred[key][i]), " ".join(map(str, mask_subset(int(outcomes.frames[key][i]), num_frames)))]
         rows.append(row)
-    atomic_write_text(path, _csv_text(header, rows))
+    atomic_write_text(path, csv_text(header, rows))
 
 
 def write_results(path: str | Path, results: dict) -> None:

@@ -39,7 +39,7 @@ from torch import nn
 
 from .. import distributed
 from ..config import Config
-from ..errors import ConfigError
+from ..errors import ConfigError, UserError
 from ..io import code_version, read_json
 from ..probes import DEFAULT_DRAWS, PROBES, check_probes, variants
 from ..selection import DEFAULT_POOL, REPLICATE_POOL
@@ -61,6 +61,21 @@ def dataset_identity(dataset: Any) -> dict[str, Any]:
     return {"name": metadata.get("dataset"), "split": metadata.get("split"), "num_items": len(dataset),
             "ids_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
             "metadata_sha256": hashlib.sha256(json.dumps(metadata, sort_keys=True, default=str).encode()).hexdigest()}
+
+
+# Data settings that cannot change a number of the analysis: where the files live (a moved dataset is the same
+# data; its clip ids are compared), a frame cache (used only for entries decoded with this resize, else the video is
+# decoded), and the training split's own settings (an analysis reads the test split alone).
+NOT_IN_THE_CLIPS = ("root", "cache", "annotations", "hflip", "train_per_class")
+
+
+def clip_settings(config: Config | None) -> dict[str, Any] | None:
+    """The data settings that make the analysed clips what they are (frames, stride, crop, resize, short-video
+    policy, clips per video, split, ...): a resumed analysis must have the same, or its shards would mix clips of
+    two settings."""
+    if config is None:
+        return None
+    return {name: value for name, value in config.to_dict()["data"].items() if name not in NOT_IN_THE_CLIPS}
 
 
 def _model_identity(model: Model) -> str:
@@ -108,7 +123,8 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
                 "generators": {str(k): fingerprint_object(g) for k, g in sorted(generators.items())},
                 "pixel_generators": {str(k): fingerprint_object(g) for k, g in sorted(pixel_generators.items())},
                 "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(candidates),
-                "replicate_candidates": str(replicate_candidates)}
+                "replicate_candidates": str(replicate_candidates), "data": clip_settings(config),
+                "precision": "bfloat16" if torch.device(device).type == "cuda" else "float32"}
     pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in ks}
     replicate_pools = {k: candidate_pool(k, replicate_candidates, num_frames, seed) for k in ks}
     probes = check_probes(tuple(probes))
@@ -139,6 +155,7 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
         summaries = {}
         for name in targets:
             outcomes = collect_outcomes(table_dir, plan, seed, target=name)
+            refuse_no_clips(outcomes, out)
             summaries[name] = summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level,
                                         target=name, class_floor=class_floor)
             if name == targets[0]:
@@ -171,6 +188,14 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
 
     results = distributed.run_on_main(merge)
     return results if world.is_main else read_json(out / "results.json")
+
+
+def refuse_no_clips(outcomes: Any, out: Path) -> None:
+    """An analysis of no readable clip has nothing to report (every accuracy would be 0 of 0)."""
+    if len(outcomes.ids) == 0:
+        first = f"; the first: {outcomes.skipped[0][0]}: {outcomes.skipped[0][1]}" if outcomes.skipped else ""
+        raise UserError(f"{out}: none of the {len(outcomes.skipped)} test clip(s) could be read, so there is nothing "
+                        f"to analyse{first}")
 
 
 def resolve_targets(target: str, labelled: bool) -> tuple[str, ...]:

@@ -95,6 +95,8 @@ def collect_outcomes(table_dir, plan: Plan, seed: int, sampled: int = DEFAULT_PO
     skipped: list[tuple[str, str]] = []
     for shard in iter_shards(table_dir, plan.num_shards):
         skipped.extend(shard.skipped)
+        if len(shard.clip_index) == 0:  # no readable clip in this shard: its clips are counted as skipped
+            continue
         rows = shard.rows
         labels = shard.labels.astype(np.int64)
         if target == "prediction":

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..io import atomic_stream, atomic_write_bytes
+from ..io import atomic_stream, atomic_write_bytes, csv_cell
 from ..selection import ScoreTable, mask_subset
 
 ORIGINAL, REPLICATE, GENERATOR, PIXEL_GENERATOR, PROBE = 0, 1, 2, 3, 4
@@ -210,7 +210,7 @@ def write_csv_gz(table_dir: str | Path, num_shards: int, path: str | Path, num_f
             frames_of = {m: " ".join(map(str, mask_subset(m, num_frames))) for m in np.unique(r.mask).tolist()}
             for i in range(len(r)):
                 probe = probes[r.probe[i]] if r.probe[i] >= 0 else ""
-                out.writerow([id_of[int(r.clip[i])], int(r.label[i]), SOURCES[r.source[i]], int(r.k[i]),
+                out.writerow([csv_cell(id_of[int(r.clip[i])]), int(r.label[i]), SOURCES[r.source[i]], int(r.k[i]),
                               frames_of[int(r.mask[i])], int(r.in_pool[i]), int(r.pred[i]),
                               f"{r.max_prob[i]:.6g}", f"{r.true_prob[i]:.6g}", f"{r.agree_prob[i]:.6g}", probe,
                               int(r.variant[i])])

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    printable_anywhere()
     parser = build_parser()
     args = None
     try:
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         # argument without one (a positional folder) needs no name: the message starts with the path.
         name = flag or (e.path if "." in e.path or e.path in ("preset", "seed", "device") else None)
         message = e.render(lambda mention: (flag_for(verb_parser, mention) if verb_parser is not None else None)
-                           or f"{mention}=True")
+                           or flag_of_any_verb(parser, mention) or f"{mention}=True")
         print(f"motionprobe: error: {name + ': ' if name else ''}{message}", file=sys.stderr)
         return 2
     except UserError as e:
@@ -72,6 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"motionprobe: {interrupted(args)}", file=sys.stderr)
         return 130
+
+
+def printable_anywhere() -> None:
+    """A video or class named `vidé.avi` printed to a terminal or pipe that cannot encode it (PYTHONIOENCODING=ascii,
+    a C locale) is written with backslash escapes instead of ending the run in a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def flag_of_any_verb(parser: argparse.ArgumentParser, name: str) -> str | None:
+    """The flag another verb sets workflow argument `name` with: a message about a folder of another verb's
+    (`--resume` of train-model, named by evaluate) names it as that verb's user types it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                flag = flag_for(sub, name) or flag_of_any_verb(sub, name)
+                if flag is not None:
+                    return flag
+    return None
 
 
 def interrupted(args: argparse.Namespace | None) -> str:

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import UserError
-from ..io import atomic_write_json, make_folder
+from ..folders import prepare, refuse_other_kind
+from ..io import atomic_write_json
 from .options import CONFIG_OPTIONS, add_common, option_value, resolve_config
 
 COMMAND_OPTIONS = {"check", "workers", "subset"}  # options of one data command or another
+MAX_WORKERS = 256  # decoding processes: more would only exhaust the process table, never decode faster
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -89,11 +91,9 @@ def _adopt_config_file(args: argparse.Namespace) -> None:
     args._config_overrides = overrides
 
 
-def _folder(path: str) -> Path:
-    folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"--out: {folder} exists and is not a folder")
-    return make_folder(folder)
+def _folder(path: str, kind: str) -> Path:
+    """--out for a folder of `kind` (folders.py): a folder holding another kind of run is refused untouched."""
+    return prepare(path, kind)
 
 
 def _splits(cfg: Config, subset: str = "both") -> dict:
@@ -112,6 +112,8 @@ def _splits(cfg: Config, subset: str = "both") -> dict:
 def run_info(args: argparse.Namespace) -> int:
     _adopt_config_file(args)
     cfg = resolve_config(args)
+    if args.out:
+        refuse_other_kind(args.out, "info")  # before checking every video, which can take an hour
     datasets = _splits(cfg)
     built = {s: d for s, d in datasets.items() if not isinstance(d, UserError)}
     if not built:
@@ -127,6 +129,11 @@ def run_info(args: argparse.Namespace) -> int:
           else "unlabelled: no classes, every item's label is -1 (both splits are the whole folder)")
     if "kinds" in first.metadata:
         print("kinds: " + ", ".join(f"{c}={k}" for c, k in first.metadata["kinds"].items()))
+    empty = first.metadata.get("empty_classes") or []
+    if empty:
+        report["empty_classes"] = empty
+        print(f"{len(empty)} class folder(s) without a video, so no class: {', '.join(empty[:5])}"
+              + (" …" if len(empty) > 5 else ""))
     for split, dataset in datasets.items():
         if isinstance(dataset, UserError):
             print(f"{split}: not available ({dataset})")
@@ -134,10 +141,13 @@ def run_info(args: argparse.Namespace) -> int:
             continue
         report["splits"][split] = _split_info(split, dataset, args.check)
     if args.out:
-        folder = _folder(args.out)
+        folder = _folder(args.out, "info")
         atomic_write_json(folder / "info.json", report)
         cfg.save(folder / "config.json")
         print(f"wrote {folder / 'info.json'}")
+    failed = next((f"{split} split: {e}" for split, e in datasets.items() if isinstance(e, UserError)), None)
+    if failed:  # what was found is printed (and written); the split that could not be read is an error all the same
+        raise UserError(failed)
     return 0
 
 
@@ -192,13 +202,17 @@ def run_cache(args: argparse.Namespace) -> int:
     if cfg.data.dataset == "synthetic":
         raise UserError("--dataset synthetic is rendered in memory; there is nothing to cache")
     cfg.data.cache = None  # build from the videos, not from an older cache
+    refuse_other_kind(args.out, "cache")
+    if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
+        raise UserError(f"--workers: expected a number of processes in 0..{MAX_WORKERS} (0: one per CPU), "
+                        f"got {args.workers}")
     datasets = _splits(cfg, args.subset or "both")
     for dataset in datasets.values():
         if isinstance(dataset, UserError):
             raise dataset
     tasks = [CacheTask(str(d.root / r.path), r.path) for d in datasets.values() for r in d.records]
     root = str(next(iter(datasets.values())).root)
-    folder = _folder(args.out)
+    folder = _folder(args.out, "cache")
     summary = build_cache(tasks, folder, transform_for(cfg, training=False), root=root, workers=args.workers or 0)
     cfg.save(folder / "config.json")
     atomic_write_json(folder / "skipped.json", [{"path": p, "reason": r} for p, r in sorted(summary.failed.items())])
@@ -218,7 +232,7 @@ def run_export(args: argparse.Namespace) -> int:
     if not args.out:
         raise UserError("data export-synthetic: --out DIR is required")
     cfg = resolve_config(args)
-    folder = _folder(args.out)
+    folder = _folder(args.out, "export")  # a non-empty folder that is no export of these settings: export_synthetic
     summary = export_synthetic(folder, train_per_class=cfg.data.train_per_class, test_per_class=cfg.data.test_per_class,
                                size=cfg.data.crop_size, num_frames=cfg.data.num_frames, seed=cfg.seed)
     print(f"wrote {summary.videos['train']} train and {summary.videos['test']} test videos "

@@ -34,12 +34,15 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def _weights_and_arch(args: argparse.Namespace) -> tuple[Path, str]:
-    from ..pretrained import WEIGHTS, cached_weights
+    from ..pretrained import WEIGHTS, cached_weights, weights_path
 
     if args.weights in WEIGHTS and not Path(args.weights).exists():
         path = cached_weights(args.weights)
         if path is None:
-            raise UserError(f"--weights {args.weights}: not downloaded yet; run 'motionprobe weights get {args.weights}'")
+            state = "is corrupted (its sha256 is not the published one)" if weights_path(args.weights).exists() \
+                else "is not downloaded yet"
+            raise UserError(f"--weights {args.weights}: {weights_path(args.weights)} {state}; run 'motionprobe weights "
+                            f"get {args.weights}' to fetch it")
         return path, args.arch or WEIGHTS[args.weights].arch
     if args.arch is None:
         raise UserError("--arch: needed with --weights FILE (e.g. --arch i3d)")
@@ -47,16 +50,19 @@ def _weights_and_arch(args: argparse.Namespace) -> tuple[Path, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..config import check_device
     from ..data.video import VideoError
-    from ..predict import load_classifier, predict_video
+    from ..predict import check_prediction, load_classifier, predict_video
 
     if (args.model is None) == (args.weights is None):
         raise UserError("give --model DIR or --weights FILE (with --arch)")
+    check_device(args.device, "device")
     if args.model is not None:
         classifier = load_classifier(model_dir=args.model, device=args.device)
     else:
         weights, arch = _weights_and_arch(args)
         classifier = load_classifier(arch=arch, weights=weights, device=args.device)
+    check_prediction(classifier.model, args.clips, args.top, args.clip_frames)
     predictions, errors = [], []
     for video in args.videos:
         try:

@@ -198,8 +198,8 @@ def build_cache(tasks: Sequence[CacheTask], folder: str | Path, transform: ClipT
     `summary.failed` (and in index.json's "failed"), never fatal.
     """
     folder = Path(folder)
+    index = _load_index(folder, transform, root)  # first: a folder refused as no cache gets nothing written into it
     (folder / "frames").mkdir(parents=True, exist_ok=True)
-    index = _load_index(folder, transform, root)
     entries: dict[str, dict] = index["entries"]
     summary = CacheSummary()
     todo = []

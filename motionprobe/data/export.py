@@ -23,7 +23,8 @@ import av
 import numpy as np
 from tqdm import tqdm
 
-from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, code_version
+from ..errors import ConfigError
+from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, code_version, read_json
 from .synthetic import CLASSES, KIND, TRUTH, SyntheticMotionDataset
 
 EXPORT_FORMAT = "motionprobe.synthetic-export/1"
@@ -63,10 +64,40 @@ def encode_avi(frames: np.ndarray, fps: int = FPS, quantizer: int = 1, gop: int 
     return buf.getvalue()
 
 
+def check_export_folder(out: str | Path, settings: dict) -> None:
+    """Refuse to export into a folder that holds anything but an export of the same `settings`: its split lists
+    and videos would be overwritten (a real UCF101 root's classInd.txt, trainlist01.txt and testlist01.txt) or mixed
+    with other videos (an older export's)."""
+    out = Path(out)
+    entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if not entries:
+        return
+    truth = out / "truth.json"
+    saved = read_json(truth) if truth.is_file() else None
+    if not (isinstance(saved, dict) and saved.get("format") == EXPORT_FORMAT):
+        raise ConfigError("out", f"{out} is not empty (it holds {entries[0]}{' …' if len(entries) > 1 else ''}) and "
+                                 "is no export of the benchmark; export into an empty folder")
+    for key, value in settings.items():
+        if saved.get(key) != value:
+            raise ConfigError("out", f"{out} holds an export of the benchmark with other settings ({key}="
+                                     f"{saved.get(key)!r}, not {value!r}); export into another folder")
+
+
+def export_settings(*, train_per_class: int, test_per_class: int, size: int, num_frames: int, seed: int,
+                    quantizer: int = 1) -> dict:
+    """What an export's videos depend on, as truth.json records it."""
+    return {"seed": seed, "size": size, "num_frames": num_frames, "fps": FPS, "codec": "mpeg4", "quantizer": quantizer,
+            "train_per_class": train_per_class, "test_per_class": test_per_class}
+
+
 def export_synthetic(out: str | Path, *, train_per_class: int, test_per_class: int, size: int = 32,
                      num_frames: int = 16, seed: int = 0, quantizer: int = 1, progress: bool = True) -> ExportSummary:
-    """Render the benchmark's train and test splits to `out` in UCF101's layout (split 1)."""
+    """Render the benchmark's train and test splits to `out` in UCF101's layout (split 1): an empty folder, or
+    one holding an export of the same settings (`check_export_folder`)."""
     out = Path(out)
+    settings = export_settings(train_per_class=train_per_class, test_per_class=test_per_class, size=size,
+                               num_frames=num_frames, seed=seed, quantizer=quantizer)
+    check_export_folder(out, settings)
     videos, lists = out / "UCF-101", out / "ucfTrainTestlist"
     start = time.monotonic()
     summary = ExportSummary(out)
@@ -92,9 +123,7 @@ def export_synthetic(out: str | Path, *, train_per_class: int, test_per_class: i
     for split in ("train", "test"):
         atomic_write_text(lists / f"{split}list01.txt", "".join(f"{line}\n" for line in sorted(lines[split])))
     atomic_write_json(out / "truth.json", {
-        "format": EXPORT_FORMAT, "classes": list(CLASSES), "kinds": dict(KIND), "truth": dict(TRUTH),
-        "seed": seed, "size": size, "num_frames": num_frames, "fps": FPS, "codec": "mpeg4", "quantizer": quantizer,
-        "train_per_class": train_per_class, "test_per_class": test_per_class, "code_version": code_version(),
-        "clips": clips})
+        "format": EXPORT_FORMAT, "classes": list(CLASSES), "kinds": dict(KIND), "truth": dict(TRUTH), **settings,
+        "code_version": code_version(), "clips": clips})
     summary.seconds = time.monotonic() - start
     return summary

@@ -190,7 +190,7 @@ class VideoFile:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.is_file():
-            raise VideoError(self.path, "file not found")
+            raise VideoError(self.path, _not_a_file(self.path))
         if self.path.stat().st_size == 0:
             raise VideoError(self.path, "empty file (0 bytes)")
         try:
@@ -387,6 +387,15 @@ def read_frames(path: str | Path, indices: Sequence[int], layout: str = "THWC",
     with VideoFile(path) as v:
         frames = torch.from_numpy(v.read(indices, size))
     return frames.permute(3, 0, 1, 2).contiguous() if layout == "CTHW" else frames
+
+
+def _not_a_file(path: Path) -> str:
+    """Why `path` is no video file, in a few words: opening a pipe would block, a device never end."""
+    if path.is_dir():
+        return "a folder, not a video file"
+    if path.exists():
+        return "not a regular file (a pipe, socket or device)"
+    return "file not found" if not path.is_symlink() else "a link to nothing (file not found)"
 
 
 def _short(e: BaseException) -> str:

@@ -27,6 +27,7 @@ with a saved VideoMAE is in docs/models.md (it needs transformers and a model fo
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from torch import nn
 
 from ..config import Config
@@ -51,7 +53,7 @@ PROCESSOR_FILES = ("video_preprocessor_config.json", "preprocessor_config.json")
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 # Errors transformers raises for a folder or hub id it cannot load: missing or unreadable files (OSError),
 # an unknown or unsuitable model type (ValueError, KeyError), weights that do not fit (RuntimeError).
-LOAD_ERRORS = (OSError, ValueError, KeyError, RuntimeError, TypeError)
+LOAD_ERRORS = (OSError, ValueError, KeyError, RuntimeError, TypeError, SafetensorError)
 
 
 class HFVideoClassifier(nn.Module):
@@ -177,6 +179,9 @@ def preprocessing_from_processor(processor: dict, input_size: tuple[int, int]) -
     """
     if processor.get("do_normalize", True):
         mean, std = _three(processor.get("image_mean", 0.0)), _three(processor.get("image_std", 1.0))
+        if not all(math.isfinite(v) for v in mean + std) or 0.0 in std:  # a std of 0 divides every pixel by 0
+            raise UserError(f"image_mean, image_std: expected finite numbers and a non-zero std, got {list(mean)}, "
+                            f"{list(std)}")
     else:
         mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
     scale = round(255.0 * float(processor.get("rescale_factor", 1 / 255)), 12) if processor.get("do_rescale", True) \
@@ -307,7 +312,23 @@ def _video_classifier_config(source: str | Path) -> tuple[str, bool, Any]:
         known = ", ".join(sorted(c.model_type for c in video_classifiers.keys()))
         raise UserError(f"{source}: a {config.model_type} model is not a transformers video classifier "
                         f"(those are {known})")
+    _check_sizes(source, config)
     return where, local, config
+
+
+def _check_sizes(source: str | Path, config: Any) -> None:
+    """Refuse a config whose clips no machine holds before the model is built: its position embeddings are sized
+    by them (num_frames: 100000 would build for minutes, then not fit)."""
+    from ..config import MAX_FRAMES, MAX_SIDE
+
+    try:
+        frames, size = frames_of(config), size_of(config)
+    except (TypeError, ValueError, IndexError):
+        raise UserError(f"{source}: its config's num_frames or image_size is not a number") from None
+    if not 1 <= frames <= MAX_FRAMES:
+        raise UserError(f"{source}: its config asks for {frames} frames per clip; expected 1..{MAX_FRAMES}")
+    if not all(1 <= side <= MAX_SIDE for side in size):
+        raise UserError(f"{source}: its config asks for {size[0]}×{size[1]} frames; expected sides of 1..{MAX_SIDE}")
 
 
 def fit_data_to_model(cfg: Config) -> str | None:

@@ -73,8 +73,7 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
     """Load `path` into `model`, whose head the registry built for `num_classes`; `arch` is the configured
     architecture, whose weight formats apply when the model's network was built from it."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError("model.weights", f"{path} not found")
+    check_weights_path(path)
     spec = _architecture_of(model, arch)
     preprocessing: Preprocessing | None = None
     hint = ""
@@ -111,6 +110,19 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
     loaded = len(state) - (sum(k.startswith(f"{head}.") for k in state) if head_replaced else 0)
     return WeightsReport(source=str(source), format=fmt, tensors_loaded=loaded, head=head,
                          file_classes=file_classes, num_classes=num_classes, head_replaced=head_replaced)
+
+
+def check_weights_path(path: Path) -> None:
+    """A weights file or model folder that exists and can be read to its end (a FIFO would block reading it
+    forever, a device never end); a known published file must have its published sha256."""
+    from ..pretrained import verify_known_weights
+
+    if not path.exists():
+        raise ConfigError("model.weights", f"{path} not found")
+    if not (path.is_dir() or path.is_file()):
+        raise ConfigError("model.weights", f"{path} is not a regular file (a pipe, socket or device); give a weights "
+                                           "file or a model folder")
+    verify_known_weights(path)
 
 
 def strip_shared_prefix(state: dict[str, torch.Tensor], expected: set[str]) -> dict[str, torch.Tensor]:

@@ -52,6 +52,15 @@ def _link(path: Path, page_dir: Path) -> str:
     return Path(os.path.relpath(path, page_dir)).as_posix()
 
 
+def refuse_linked_folders(out: Path) -> None:
+    """The report writes only inside `out`: a figures/ or pictures/ that is a symbolic link would send its PNGs
+    wherever the link points (report.html itself is replaced by a rename, which never follows a link)."""
+    for name in (FIGURES, PICTURES):
+        if (out / name).is_symlink():
+            raise UserError(f"{out / name} is a symbolic link (to {os.readlink(out / name)}); the report writes only "
+                            f"inside {out}: remove the link")
+
+
 def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
                  generator_dirs: dict[int, str | Path] | None = None, dataset: Any = None, *,
                  out_dir: str | Path | None = None, device: str = "cpu", verbose: bool = False) -> Path:
@@ -65,6 +74,7 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
     results = AnalysisFolder(analysis_dir).results()
     out = Path(out_dir) if out_dir is not None else analysis_dir
     out.mkdir(parents=True, exist_ok=True)
+    refuse_linked_folders(out)
     inputs = Inputs()
 
     inputs.figures = make_figures(results, out / FIGURES)

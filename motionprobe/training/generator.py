@@ -195,12 +195,15 @@ class _Run:
         if resume:
             _check_same_run(out, train_state_extra(out), identity)  # before the weights: shapes may differ by k
             state = load_train_state(out, generator, optimizer, None)
+        steps_per_epoch = math.ceil(len(data) / g.batch_size)
+        epochs = generator_epochs(g, steps_per_epoch)
+        if state.epoch > epochs:  # its config.json would say fewer epochs than the weights have had
+            raise ConfigError("generator.epochs", f"{out} has trained {state.epoch} epochs already; ask for at least "
+                                                  f"{state.epoch}, or choose another folder")
         if world.is_main:
             cfg.save(out / "config.json")
         skipped = getattr(data, "skipped", {})  # unreadable clips (id → reason); carried in checkpoints across resumes
         skipped.update(state.extra.get("skipped", {}))
-        steps_per_epoch = math.ceil(len(data) / g.batch_size)
-        epochs = generator_epochs(g, steps_per_epoch)
         window = LossWindow(**state.extra.get("window", {}))
         bar = tqdm(total=epochs * steps_per_epoch, initial=int(state.extra["step"]), desc=f"generator k={k} {loss}",
                    unit="step", disable=not (progress and world.is_main))
@@ -249,9 +252,9 @@ class _Run:
             return
         self.log.write(self.state.history)
         save_train_state(self.out, self.generator, self.optimizer, None, self.state)
-        if end_of_epoch:
+        if end_of_epoch:  # loadable, but not complete until finish() has run
             GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta,
-                                           metrics=self.metrics(epoch + 1))
+                                           metrics=self.metrics(epoch + 1), complete=False)
 
     def metrics(self, epochs: int) -> dict[str, Any]:
         return {**_metrics(self.state.history, self.step, self.seconds, epochs, self.skipped),
@@ -271,7 +274,7 @@ class _Run:
         metrics = self.metrics(self.epochs)
         if self.world.is_main:
             self.write_samples()
-            GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta, metrics=metrics)
+            GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta, metrics=metrics, complete=True)
         distributed.barrier()  # when any rank returns, the generator folder is complete
         return {"out": str(self.out), "k": self.k, "loss": self.meta["loss"], **metrics}
 

@@ -28,6 +28,7 @@ from ..data.base import collate_clips
 from ..errors import ConfigError, UserError
 from ..evaluation import evaluate, write_evaluation
 from ..folders import ModelFolder
+from ..io import atomic_write_json, read_json
 from ..models import VideoModel, build_model
 from .schedule import (
     MODEL_STREAM,
@@ -110,15 +111,18 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     trained = distributed.wrap_ddp(model)  # DDP under torchrun; `model` is what is saved and evaluated
     optimizer = make_optimizer(cfg, model)
     state = TrainState(epoch=0, history=[], extra={})
+    epochs = model_epochs(cfg.train, steps_per_epoch(len(train_set), cfg.train.batch_size))
     if resume:
         state = load_train_state(out, model, optimizer, None)
+        if state.epoch > epochs:  # its config.json would then say fewer epochs than the weights have had
+            raise ConfigError("train.epochs", f"{out} has trained {state.epoch} epochs already; ask for at least "
+                                              f"{state.epoch}, or choose another folder")
     if world.is_main:
         cfg.save(out / "config.json")
     log = MetricsLog(out) if world.is_main else None
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=torch.device(cfg.device).type == "cuda")
 
     metrics: dict[str, Any] = state.history[-1] if state.history else {}
-    epochs = model_epochs(cfg.train, steps_per_epoch(len(train_set), cfg.train.batch_size))
     for epoch in range(state.epoch, epochs):
         # Augmentation and dropout noise from (seed, epoch, rank): ranks see different clips, so different noise.
         rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
@@ -154,20 +158,31 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         metrics = {"epoch": epoch + 1, "train_loss": loss_sum / max(1, seen), "train_acc": correct / max(1, seen),
                    "test_acc": ev.accuracy, **{f"test_acc_{k}": v for k, v in ev.per_kind().items()},
                    "lr": optimizer.param_groups[0]["lr"], "skipped_clips": len(skipped_train) + len(test_set.skipped),
-                   "seconds": time.perf_counter() - start, "planned_epochs": epochs}
+                   "seconds": time.perf_counter() - start}
         state = TrainState(epoch=epoch + 1, history=[*state.history, metrics], extra={})
         if not world.is_main:
             continue
         log.write(state.history)
+        # meta.json after every epoch: `complete` tells a finished model from one stopped midway.
         ModelFolder(out).save(model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
-                              dataset=dict(train_set.metadata), epochs_done=epoch + 1)
+                              dataset=dict(train_set.metadata), epochs_done=epoch + 1,
+                              planned_epochs=epochs, complete=epoch + 1 >= epochs)
         write_evaluation(out, ev, model=str(out), split="test", epoch=epoch + 1)
         save_train_state(out, model, optimizer, None, state)
         if progress:
             kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
             tqdm.write(f"epoch {epoch + 1}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")
+    if world.is_main and state.epoch >= epochs and not ModelFolder(out).is_complete():
+        _mark_complete(out, epochs)  # resumed with no epoch left to run (--epochs lowered to those done)
     distributed.barrier()  # when any rank returns, the model folder is complete
     return metrics
+
+
+def _mark_complete(out: Path, epochs: int) -> None:
+    """A model stopped early becomes complete when it is resumed with the epochs it already has."""
+    path = out / "meta.json"
+    if path.is_file():
+        atomic_write_json(path, {**read_json(path), "planned_epochs": epochs, "complete": True})
 
 
 def _diverged(cfg: Config, out: Path, epoch: int, why: str) -> str:

@@ -18,7 +18,7 @@ from ...config import Config
 from ...errors import UserError
 from .. import register_layout
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
-from .paths import bad_line, numbered_lines, safe_relative
+from .paths import bad_line, numbered_lines, parse_index, safe_relative
 
 LIST_NAMES = {"train": ("train.txt", "train_list.txt", "trainlist.txt"),
               "test": ("test.txt", "val.txt", "test_list.txt", "val_list.txt", "testlist.txt", "vallist.txt")}
@@ -52,11 +52,15 @@ def locate(root: Path, annotations: str | None, split: str) -> tuple[Path, Path,
 
 
 def read_class_names(file: Path) -> list[str]:
-    """One class name per line; a name given twice is refused (its two labels would split one class)."""
+    """One class name per line; a name given twice is refused (its two labels would split one class), and so is a
+    blank line before the last name: line k is label k, so skipping it would shift every later label by one."""
     names: dict[str, int] = {}
     for lineno, line in numbered_lines(file):
         if line in names:
             raise bad_line(file, lineno, f"class {line!r} appears twice (first on line {names[line]})")
+        if lineno != len(names) + 1:  # the first blank line is the one after the names read so far
+            raise bad_line(file, len(names) + 1, "a blank line among the class names; line k names label k, so a "
+                                                 "blank line would shift every later label: remove it")
         names[line] = lineno
     if not names:
         raise UserError(f"{file}: no class names (expected one per line)")
@@ -68,9 +72,9 @@ def read_list(file: Path, num_classes: int) -> list[tuple[str, int, int]]:
     out = []
     for lineno, line in numbered_lines(file):
         parts = line.rsplit(maxsplit=1)
-        if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
+        label = parse_index(parts[1]) if len(parts) == 2 else None
+        if label is None:
             raise bad_line(file, lineno, f"expected 'relative/path label_index', got {line!r}")
-        label = int(parts[1])
         if not 0 <= label < num_classes:
             raise bad_line(file, lineno, f"label {label} is not a class index (0..{num_classes - 1}, 0-based)")
         out.append((safe_relative(parts[0], file, lineno), label, lineno))

@@ -22,6 +22,8 @@ video it goes to train; with 2 videos, one each (a class in both splits whenever
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,6 +35,7 @@ from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree
 
+log = logging.getLogger(__name__)
 SPLIT_FOLDERS = {"train": ("train",), "test": ("test", "val")}
 
 
@@ -40,10 +43,11 @@ class FolderScan(NamedTuple):
     per_class: dict[str, list[str]]  # class folder name → its videos (paths relative to the scanned folder)
     loose: list[str]  # videos directly in the folder
     skipped_links: list[str]  # folder links not followed (cycles, revisits; see FileTree)
+    empty: list[str]  # class folders without a video: no class, and counted (metadata "empty_classes")
 
 
 def scan(folder: Path) -> FolderScan:
-    """The videos under `folder`, grouped by their top-level folder; classes with no video left out."""
+    """The videos under `folder`, grouped by their top-level folder; classes with no video left out and listed."""
     tree = FileTree(folder, VIDEO_EXTENSIONS)
     per_class: dict[str, list[str]] = {}
     loose = []
@@ -53,7 +57,11 @@ def scan(folder: Path) -> FolderScan:
             per_class.setdefault(parts[0], []).append(rel)
         else:
             loose.append(rel)
-    return FolderScan(per_class, loose, tree.skipped_links)
+    try:
+        folders = {e.name for e in os.scandir(folder) if not e.name.startswith(".") and e.is_dir()}
+    except OSError:
+        folders = set()
+    return FolderScan(per_class, loose, tree.skipped_links, sorted(folders - set(per_class)))
 
 
 def _refuse_mixed(folder: Path, found: FolderScan) -> None:
@@ -106,6 +114,7 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
         classes = sorted(set(train.per_class) | set(held.per_class))
         chosen = {c: [f"{split_root.name}/{rel}" for rel in v] for c, v in held.per_class.items()}
         skipped = [f"{split_root.name}/{rel}" for rel in held.skipped_links]
+        empty = sorted((set(train.empty) | set(held.empty)) - set(classes))
     else:
         found = scan(root)
         _refuse_mixed(root, found)
@@ -115,8 +124,13 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
             return make_dataset(cfg, split, training, root=root, records=records, classes=[], skipped_links=skipped)
         classes = sorted(found.per_class)
         chosen = {c: ratio_split(v, fraction)[split] for c, v in found.per_class.items()}
+        empty = found.empty
     if not classes:
         raise ConfigError("data.root", f"{root} has no <class>/<video> files ({', '.join(VIDEO_EXTENSIONS)})")
+    if empty:
+        log.warning("folder %s: %d class folder(s) hold no video and are no class (first: %s)", split, len(empty),
+                    empty[0])
     label_of = {c: i for i, c in enumerate(classes)}
     records = [VideoRecord(rel, label_of[c]) for c in classes for rel in chosen.get(c, [])]
-    return make_dataset(cfg, split, training, root=root, records=records, classes=classes, skipped_links=skipped)
+    return make_dataset(cfg, split, training, root=root, records=records, classes=classes, skipped_links=skipped,
+                        extra={"empty_classes": empty})

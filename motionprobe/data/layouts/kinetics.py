@@ -81,7 +81,7 @@ def read_csv(file: Path) -> list[tuple[str, str, int]]:
             try:
                 youtube_id, label = row["youtube_id"].strip(), row["label"].strip()
                 stem = clip_stem(youtube_id, float(row["time_start"]), float(row["time_end"]))
-            except (ValueError, TypeError, AttributeError):
+            except (ValueError, TypeError, AttributeError, OverflowError):  # OverflowError: a time of 1e400
                 raise bad_line(file, reader.line_num, "expected label,youtube_id,time_start,time_end with numeric "
                                                       "times") from None
             if not label or not youtube_id or "/" in youtube_id or "\\" in youtube_id or youtube_id.startswith("."):

@@ -17,6 +17,17 @@ def bad_line(file: Path, lineno: int, message: str) -> UserError:
     return UserError(f"{file}:{lineno}: {message}")
 
 
+def parse_index(text: str) -> int | None:
+    """A label or class index as annotation files write it: ASCII digits, maybe a minus sign; None otherwise.
+
+    `str.isdigit` also accepts '³' and '٣', which int() refuses, and `lstrip("-")` accepted '--1'.
+
+    >>> parse_index("12"), parse_index("-1"), parse_index("--1"), parse_index("³"), parse_index("9" * 40)
+    (12, -1, None, None, None)
+    """
+    return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else None
+
+
 def numbered_lines(file: Path) -> Iterator[tuple[int, str]]:
     """(line number, stripped text) of the non-blank lines of a text file."""
     try:
@@ -61,6 +72,9 @@ def read_json_file(file: Path) -> Any:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as e:
         raise UserError(f"{file}:{e.lineno}: not valid JSON ({e.msg})") from None
+    except (ValueError, RecursionError) as e:  # an integer of thousands of digits; thousands of nested brackets
+        raise UserError(f"{file}: not a readable JSON file ({str(e).splitlines()[0][:100] or 'nested too deeply'})") \
+            from None
     except _RepeatedKey as e:
         hits = list(re.finditer(re.escape(json.dumps(e.key, ensure_ascii=False)) + r"\s*:", text))
         where = f":{text.count(chr(10), 0, hits[1].start()) + 1}" if len(hits) > 1 else ""

@@ -29,7 +29,7 @@ from ...errors import UserError
 from .. import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
-from .paths import FileTree, read_json_file
+from .paths import FileTree, parse_index, read_json_file
 
 VIDEO_FOLDERS = ("20bn-something-something-v2", "videos")
 JSON_FOLDERS = ("labels", "label", "annotations")
@@ -75,8 +75,8 @@ def read_labels(file: Path) -> list[str]:
         raise UserError(f"{file}: expected an object mapping each template to its class index")
     by_index: dict[int, str] = {}
     for name, index in data.items():
-        if isinstance(index, str) and index.strip().isdigit():
-            index = int(index)
+        if isinstance(index, str) and parse_index(index.strip()) is not None:
+            index = parse_index(index.strip())
         if not isinstance(index, int) or isinstance(index, bool):
             raise UserError(f"{file}: class {name!r} has index {index!r}; expected a number")
         if index in by_index:

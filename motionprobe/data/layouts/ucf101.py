@@ -22,7 +22,7 @@ from .. import register_layout
 from ..export import EXPORT_FORMAT
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
-from .paths import FileTree, bad_line, find_folder_with, numbered_lines, safe_relative
+from .paths import FileTree, bad_line, find_folder_with, numbered_lines, parse_index, safe_relative
 
 LIST_FOLDER = "ucfTrainTestlist"
 VIDEO_FOLDERS = ("UCF-101", "UCF101")
@@ -50,9 +50,9 @@ def read_class_index(file: Path) -> list[str]:
     line_of: dict[str, int] = {}
     for lineno, line in numbered_lines(file):
         parts = line.split()
-        if len(parts) != 2 or not parts[0].isdigit():
+        index = parse_index(parts[0]) if len(parts) == 2 else None
+        if index is None:
             raise bad_line(file, lineno, f"expected 'index ClassName', got {line!r}")
-        index = int(parts[0])
         if index in by_index:
             raise bad_line(file, lineno, f"class index {index} appears twice")
         folded = parts[1].casefold()  # class names match case-insensitively, so Jump and jump are one
@@ -70,7 +70,8 @@ def read_split_list(file: Path, classes: list[str]) -> list[tuple[str, int, int]
     out = []
     for lineno, line in numbered_lines(file):
         parts = line.split()
-        if len(parts) not in (1, 2) or (len(parts) == 2 and not parts[1].lstrip("-").isdigit()):
+        index = parse_index(parts[1]) if len(parts) == 2 else None
+        if len(parts) not in (1, 2) or (len(parts) == 2 and index is None):
             raise bad_line(file, lineno, f"expected 'Class/video.avi [index]', got {line!r}")
         rel = safe_relative(parts[0], file, lineno)
         folder = rel.split("/")[0]
@@ -79,8 +80,8 @@ def read_split_list(file: Path, classes: list[str]) -> list[tuple[str, int, int]
         label = lookup.get(folder.casefold())
         if label is None:
             raise bad_line(file, lineno, f"unknown class {folder!r} (not in classInd.txt)")
-        if len(parts) == 2 and int(parts[1]) - 1 != label:
-            raise bad_line(file, lineno, f"index {parts[1]} names class {_name(classes, int(parts[1]) - 1)!r} "
+        if index is not None and index - 1 != label:
+            raise bad_line(file, lineno, f"index {parts[1]} names class {_name(classes, index - 1)!r} "
                                          f"but the path is in {folder!r}")
         out.append((rel, label, lineno))
     return out
