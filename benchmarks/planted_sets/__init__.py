@@ -28,7 +28,7 @@ import numpy as np
 
 from . import glyph, photo
 
-Render = Callable[[int, np.random.Generator], tuple[np.ndarray, dict]]
+Render = Callable[..., tuple[np.ndarray, dict]]  # (label, generator, length=None) → uint8 (T, H, W, 3), planted
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class PlantedSet:
     classes: tuple[str, ...]
     kinds: dict[str, str]
     truth: dict[str, str]
-    render: Render  # label, generator → uint8 (T, H, W, 3) frames and what was planted
+    render: Render
     size: tuple[int, int]  # height, width
     layout: str  # a motionprobe --dataset that reads what `write` makes
     train_per_class: int
@@ -55,7 +55,8 @@ SETS = {
 SPLIT_CODES = {"train": 1, "test": 2, "unused": 3}
 
 
-def draw(planted: PlantedSet, seed: int, split: str, label: int, index: int) -> tuple[np.ndarray, dict]:
-    """Video `index` of class `label` in `split`: its frames and what was planted in it."""
+def draw(planted: PlantedSet, seed: int, split: str, label: int, index: int,
+         length: int | None = None) -> tuple[np.ndarray, dict]:
+    """Video `index` of class `label` in `split`: its frames and what was planted in it (`length` frames: tests)."""
     rng = np.random.default_rng([seed, planted.code, SPLIT_CODES[split], label, index])
-    return planted.render(label, rng)
+    return planted.render(label, rng, length)

@@ -60,12 +60,12 @@ ECHO = {"echo_left": -1.0, "echo_right": 1.0}
 EVENT_COLORS = {"burst_star": (1.0, 0.85, 0.1), "burst_hash": (0.1, 0.9, 1.0), "burst_border": (1.0, 0.2, 0.9)}
 
 
-def render(label: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    """One video of class `CLASSES[label]`: uint8 (T, 56, 40, 3) and what was planted in it."""
+def render(label: int, rng: np.random.Generator, length: int | None = None) -> tuple[np.ndarray, dict]:
+    """One video of class `CLASSES[label]`: uint8 (T, 56, 40, 3) and what was planted in it; `length` fixes T."""
     name = CLASSES[label]
     kind = KIND[name]
     span = SHORT if rng.random() < SHORT_SHARE else LONG
-    frames_count = int(rng.integers(span[0], span[1] + 1))
+    frames_count = length or int(rng.integers(span[0], span[1] + 1))
     background = _background(rng, frames_count)
     h, w = SIZE
     x0, y0 = rng.uniform(0, w), rng.uniform(0, h)

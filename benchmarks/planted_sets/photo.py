@@ -50,11 +50,11 @@ SPIN = {"spin_cw": 1.0, "spin_ccw": -1.0}  # positive angles turn clockwise on s
 COMETS = {"comet_up": -1.0, "comet_down": 1.0}
 
 
-def render(label: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    """One video of class `CLASSES[label]`: uint8 (T, 48, 64, 3) and what was planted in it."""
+def render(label: int, rng: np.random.Generator, length: int | None = None) -> tuple[np.ndarray, dict]:
+    """One video of class `CLASSES[label]`: uint8 (T, 48, 64, 3) and what was planted in it; `length` fixes T."""
     name = CLASSES[label]
     kind = KIND[name]
-    frames_count = int(rng.integers(LENGTHS[0], LENGTHS[1] + 1))
+    frames_count = length or int(rng.integers(LENGTHS[0], LENGTHS[1] + 1))
     background, camera = _background(rng, frames_count)
     distractors = [_distractor(rng) for _ in range(3)]
     sprite, pose, info = _object(name, rng)
@@ -91,7 +91,7 @@ def _texture_crop(rng: np.random.Generator, size: tuple[int, int], zoom: tuple[f
     photo, (x0, y0, x1, y1) = TEXTURES[int(rng.integers(len(TEXTURES)))]
     h, w = size
     s = min(rng.uniform(*zoom), (x1 - x0) / w, (y1 - y0) / h)
-    left, top = rng.uniform(x0, x1 - w * s), rng.uniform(y0, y1 - h * s)
+    left, top = rng.uniform(x0, max(x0, x1 - w * s)), rng.uniform(y0, max(y0, y1 - h * s))  # max: rounding
     return crop_resized(photographs()[photo], (left, top, left + w * s, top + h * s), size)
 
 
