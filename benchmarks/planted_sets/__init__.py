@@ -16,7 +16,9 @@ length, codec and file layout. One is for tuning, the other is held out and repo
 They live here, beside the benchmark that reads them, rather than in the package: they are fixtures for
 measuring motionprobe, and the photo set needs scikit-learn's sample photographs (the `bench` extra),
 which motionprobe itself does not. Each video is drawn from its own generator seeded by (seed, set, split,
-class, index), so a set is deterministic from its seed and any video can be drawn alone.
+class, index), so a set is deterministic from its seed and any video can be drawn alone. Its truth.json
+records per video its split, class, kind, length, key frames, and the start and velocity of the class's
+object (its centre at frame t is start + velocity · t, wrapped around the frame), plus what else was drawn.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ shorter than a 16-frame clip (10–15 frames), so the short-video policy matters
 - appearance (at_sign, ampersand, seven, kay: @ & 7 K): which character it is decides, in any face,
   colour, size and slant, drifting at random.
 - motion (rise, sink, grow, shrink): a random lower-case letter (the same choice in every class) moves up or
-  down, or grows or shrinks by 4.5–7 % a frame (its size wraps from largest to smallest); its place and size
+  down, or grows or shrinks by 6–9 % a frame (its size wraps from largest to smallest); its place and size
   in any one frame are uniform, so one frame is at chance inside the group.
 - keyframe (burst_star, burst_hash, burst_border): a random digit drifts; 2-frame events, 6–12 frames apart
   (so every 16-frame clip holds at least one, at a variable place), show a large ★ or # somewhere, or a
@@ -51,7 +51,7 @@ LETTERS = "abdeghnpqrsuvwyz"  # the motion and implied groups' characters: none 
 DIGITS = "012345689"  # the key-frame group's drifting character (no 7: that is a class)
 CLUTTER = ",.;:-~^'\"_"
 GLYPH_PX = 22  # font size the glyphs are drawn at before scaling
-SCALES = (0.65, 1.45)  # the motion group's size range; grow and shrink wrap around it
+SCALES = (0.6, 1.6)  # the motion group's size range; grow and shrink wrap around it
 EVENT_GAP = (6, 12)  # frames between two 2-frame events: a start every 8–14 frames
 SHAKE = 3  # camera jitter bound, pixels
 RISE = {"rise": -1.0, "sink": 1.0}
@@ -84,7 +84,7 @@ def render(label: int, rng: np.random.Generator, length: int | None = None) -> t
         scale0 = float(np.exp(rng.uniform(*np.log(SCALES))))
     if name in GROWTH:
         drift = rng.uniform(0.0, 0.4) * _unit(rng.uniform(0, 2 * np.pi))
-        growth = GROWTH[name] * rng.uniform(0.045, 0.07)
+        growth = GROWTH[name] * rng.uniform(0.06, 0.09)
         info["growth_per_frame"] = round(growth, 4)
     if name in ECHO:
         drift, echo = np.array([ECHO[name] * rng.uniform(1.2, 2.0), 0.0]), 4.0
@@ -97,7 +97,7 @@ def render(label: int, rng: np.random.Generator, length: int | None = None) -> t
         frame = background(t)
         cx, cy = x0 + drift[0] * t, y0 + drift[1] * t
         scale = _wrapped_scale(scale0, growth * t) if growth else scale0
-        for k, opacity in ((3, 0.15), (2, 0.28), (1, 0.45)) if echo else ():
+        for k, opacity in ((3, 0.22), (2, 0.4), (1, 0.6)) if echo else ():
             paste(frame, glyph, cx - np.sign(drift[0]) * echo * k, cy, slant, scale, opacity)
         paste(frame, glyph, cx, cy, slant, scale)
         if t in events:
@@ -107,6 +107,7 @@ def render(label: int, rng: np.random.Generator, length: int | None = None) -> t
     salt = rng.random(frames.shape[:3]) < 0.005
     frames[salt] = rng.integers(0, 2, (int(salt.sum()), 1)).astype(np.float32)
     return to_uint8(frames), {"kind": kind, "num_frames": frames_count, "key_frames": key_frames, "character": char,
+                              "start": [round(float(x0), 4), round(float(y0), 4)],
                               "velocity": [round(float(v), 4) for v in drift], **info}
 
 

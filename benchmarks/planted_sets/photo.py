@@ -71,7 +71,10 @@ def render(label: int, rng: np.random.Generator, length: int | None = None) -> t
         for d_sprite, (x0, y0, vx, vy) in distractors:
             paste(frame, d_sprite, x0 + vx * t, y0 + vy * t)
         if kind == "implied":
-            _streak(frame, *pose(t)[:2], info["velocity"], info["color"], info["tail"], sprite.shape[0])
+            # a dark, wider streak under the bright one: seen on the sky as on the leaves
+            _streak(frame, *pose(t)[:2], info["velocity"], np.full(3, 0.05, np.float32), info["tail"],
+                    2.2 * sprite.shape[0], 0.85)
+            _streak(frame, *pose(t)[:2], info["velocity"], info["color"], info["tail"], sprite.shape[0], 0.95)
         cx, cy, angle = pose(t)
         paste(frame, sprite, cx, cy, angle)
         frame *= exposure
@@ -142,11 +145,12 @@ def _object(name: str, rng: np.random.Generator):
     else:
         size = int(rng.integers(6, 9))
         color = np.array([1.0, rng.uniform(0.85, 1.0), rng.uniform(0.55, 0.9)], dtype=np.float32)
-        sprite = with_alpha(np.broadcast_to(color, (size, size, 3)), disk_alpha(size))
+        core = np.pad(disk_alpha(size), 1)[..., None]
+        sprite = with_alpha(core * color + (1 - core) * 0.05, disk_alpha(size + 2))  # a bright head, a dark rim
         angle0, spin = 0.0, 0.0
         velocity = np.array([0.0, COMETS[name] * rng.uniform(2.0, 3.0)])
         info.update(color=color, tail=rng.uniform(14.0, 20.0))
-    info["velocity"] = [round(float(v), 4) for v in velocity]
+    info["start"], info["velocity"] = [round(float(x0), 4), round(float(y0), 4)], [round(float(v), 4) for v in velocity]
 
     def pose(t: int) -> tuple[float, float, float]:
         return x0 + velocity[0] * t, y0 + velocity[1] * t, angle0 + spin * t
@@ -198,14 +202,14 @@ def _card(rng: np.random.Generator) -> np.ndarray:
 
 
 def _streak(frame: np.ndarray, cx: float, cy: float, velocity: list[float], color: np.ndarray, tail: float,
-            head: int) -> None:
+            width: float, strength: float) -> None:
     """Blend a motion-blur streak behind a head at (cx, cy) moving with `velocity`: as long as `tail` pixels,
-    fading with distance and narrowing, soft across (in place)."""
+    about `width` wide, fading with distance from `strength` and narrowing, soft across (in place)."""
     dx, dy = torus_offsets(frame.shape[:2], cx, cy)
     ux, uy = np.array(velocity) / np.linalg.norm(velocity)
     behind = -(dx * ux + dy * uy)
     across = np.abs(dx * uy - dy * ux)
     fade = np.clip(1 - behind / tail, 0, 1) ** 0.7 * (behind > 0)
-    alpha = (0.9 * fade * np.exp(-((across / (0.45 * head * (0.4 + 0.6 * fade) + 1e-6)) ** 2)))[..., None]
+    alpha = (strength * fade * np.exp(-((across / (0.45 * width * (0.4 + 0.6 * fade) + 1e-6)) ** 2)))[..., None]
     frame *= 1 - alpha
     frame += alpha * color
