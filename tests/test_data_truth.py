@@ -11,6 +11,7 @@ from test_data_helpers import video_cfg, write_video
 from test_data_layouts import make_hmdb, make_kinetics, make_list, make_ucf
 from test_data_ssv2 import make_ssv2
 
+from motionprobe.cli import main
 from motionprobe.data import build_dataset
 from motionprobe.data.truth import FORMAT, KINDS, SYNTHETIC_EXPORT_FORMAT, read_truth, write_truth
 from motionprobe.errors import ConfigError, UserError
@@ -68,6 +69,18 @@ def test_data_truth_names_the_file_and_wins_over_one_found(tmp_path):
     assert ds.metadata["kinds"] == {"ApplyLipstick": "keyframe", "HandstandPushups": "implied"}
     with pytest.raises(ConfigError, match="data.truth: .*nowhere.json: planted-truth file not found"):
         build_dataset(video_cfg("ucf101", tmp_path / "ucf", truth=str(tmp_path / "nowhere.json")), "test")
+
+
+def test_data_info_takes_truth_and_says_where_the_kinds_come_from(tmp_path, capsys):
+    (tmp_path / "set").mkdir()
+    make_list(tmp_path / "set")
+    truth = tmp_path / "kinds.json"
+    write_truth(truth, ["jump", "run"], {"jump": "appearance", "run": "motion"}, {})
+    assert main(["data", "info", "--dataset", "list", "--root", str(tmp_path / "set"), "--truth", str(truth)]) == 0
+    assert f"kinds (from {truth}): jump=appearance, run=motion" in capsys.readouterr().out
+    assert main(["data", "info", "--dataset", "list", "--root", str(tmp_path / "set"),
+                 "--truth", str(tmp_path / "none.json")]) == 2
+    assert "--truth: " in capsys.readouterr().err  # the option, not the config path, names the problem
 
 
 def test_the_first_synthetic_export_format_still_reads(tmp_path):

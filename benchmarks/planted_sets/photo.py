@@ -13,8 +13,9 @@ object that carries the class; pixel noise and a per-video exposure. Positions w
 - keyframe (flash_negative, flash_overexposed): a framed photo card drifts at random; every 16 frames, for
   2 consecutive frames, the whole picture turns to its photographic negative or is washed out to white.
   Any 16-frame clip of the video holds exactly 2 flash frames; all its other frames are at chance.
-- implied (comet_up, comet_down): a small bright head moves vertically, 2–3 pixels a frame, with a
-  motion-blur streak fading behind it: the model may learn the motion, but every frame shows the direction.
+- implied (comet_up, comet_down): a small bright head (dark-rimmed) moves vertically, 2–3 pixels a frame, with
+  a motion-blur streak fading behind it, bright over a wider dark one so that it shows on the sky as on the
+  leaves: the model may learn the motion, but every frame shows the direction.
 """
 
 from __future__ import annotations
