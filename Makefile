@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: the local CPU wheel, never a CUDA download.
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e '.[test,hf]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,hf,bench]'
 	touch $(STAMP)
 
 demo: $(STAMP)

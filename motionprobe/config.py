@@ -40,6 +40,7 @@ class DataConfig:
     hflip: bool = False  # training flip; off because it swaps direction-defined classes (left/right)
     annotations: str | None = None  # split/annotation files; default: looked for inside and beside the root
     test_fraction: float = 0.3  # 'folder' layout: seeded share of each class's videos held out for test
+    truth: str | None = None  # planted-truth file (data/truth.py); default: a truth.json found beside the data
 
 
 @dataclass

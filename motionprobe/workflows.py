@@ -125,7 +125,7 @@ def check_finite_logits(model: Any, dataset: Any, folder: ModelFolder, device: s
 # What a resumed run may change: how long it runs, where its data lives, what computes it. Any other setting
 # would continue one run with the settings of another (a seed of 7 on a run begun with 0).
 RESUMABLE_CHANGES = ("preset", "device", "train.epochs", "train.min_steps", "generator.epochs", "generator.min_steps",
-                     "data.root", "data.cache", "data.annotations")
+                     "data.root", "data.cache", "data.annotations", "data.truth")
 
 
 def check_resume(out: PathLike, cfg: Config, sections: tuple[str, ...], left_to_run: tuple[str, ...] = ()) -> None:

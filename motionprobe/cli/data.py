@@ -128,7 +128,8 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"{len(first.classes)} classes: {', '.join(first.classes)}" if labelled
           else "unlabelled: no classes, every item's label is -1 (both splits are the whole folder)")
     if "kinds" in first.metadata:
-        print("kinds: " + ", ".join(f"{c}={k}" for c, k in first.metadata["kinds"].items()))
+        source = f" (from {first.metadata['truth_file']})" if "truth_file" in first.metadata else ""
+        print(f"kinds{source}: " + ", ".join(f"{c}={k}" for c, k in first.metadata["kinds"].items()))
     empty = first.metadata.get("empty_classes") or []
     if empty:
         report["empty_classes"] = empty

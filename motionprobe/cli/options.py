@@ -24,7 +24,7 @@ CONFIG_OPTIONS = {
     "clips_per_video": "data.clips_per_video", "train_per_class": "data.train_per_class",
     "test_per_class": "data.test_per_class", "short_video_policy": "data.short_video_policy",
     "annotations": "data.annotations", "frame_stride": "data.frame_stride", "resize_mode": "data.resize_mode",
-    "test_fraction": "data.test_fraction",
+    "test_fraction": "data.test_fraction", "truth": "data.truth",
     "arch": "model.arch", "weights": "model.weights", "model_factory": "model.model_factory",
     "hf_model": "model.hf_model",
     "epochs": "train.epochs", "batch_size": "train.batch_size", "lr": "train.lr",
@@ -65,6 +65,8 @@ def add_data(p: argparse.ArgumentParser) -> None:
     g.add_argument("--frame-stride", type=int, help="take every N-th frame (default 1)")
     g.add_argument("--resize-mode", choices=["fixed", "short_side"], help="fixed: C3D's 128×171; short_side: keep aspect")
     g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
+    g.add_argument("--truth", metavar="FILE", help="planted-truth file giving each class its kind (default: a "
+                                                   "truth.json beside the data; docs/datasets.md)")
 
 
 def add_hf_model(p: argparse.ArgumentParser) -> None:

@@ -2,7 +2,7 @@
 
     <out>/UCF-101/<Class>/v_<Class>_gGG_cCC.avi      MPEG-4 part 2 in AVI, as UCF101 ships
     <out>/ucfTrainTestlist/classInd.txt, trainlist01.txt, testlist01.txt
-    <out>/truth.json                                  classes, kinds, planted truth per clip
+    <out>/truth.json                                  the planted-truth file (data/truth.py), per clip too
 
 As in UCF101, groups g01–g07 are the test split and g08–g25 the training split; the j-th clip of a
 class goes to group 1 + j mod 7 (test) or 8 + j mod 18 (train), clip number 1 + j div 7 (or 18).
@@ -24,10 +24,11 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import ConfigError
-from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, code_version, read_json
+from ..io import atomic_write_bytes, atomic_write_text, code_version, read_json
 from .synthetic import CLASSES, KIND, TRUTH, SyntheticMotionDataset
+from .truth import FORMAT, SYNTHETIC_EXPORT_FORMAT, write_truth
 
-EXPORT_FORMAT = "motionprobe.synthetic-export/1"
+EXPORT_SOURCE = "motionprobe data export-synthetic"  # truth.json `source`: what tells an export from other data
 TEST_GROUPS = 7  # UCF101: g01–g07 test
 TRAIN_GROUPS = 18  # g08–g25 train
 FPS = 25
@@ -74,7 +75,9 @@ def check_export_folder(out: str | Path, settings: dict) -> None:
         return
     truth = out / "truth.json"
     saved = read_json(truth) if truth.is_file() else None
-    if not (isinstance(saved, dict) and saved.get("format") == EXPORT_FORMAT):
+    is_export = isinstance(saved, dict) and (saved.get("format") == SYNTHETIC_EXPORT_FORMAT or (
+        saved.get("format") == FORMAT and saved.get("source") == EXPORT_SOURCE))
+    if not is_export:
         raise ConfigError("out", f"{out} is not empty (it holds {entries[0]}{' …' if len(entries) > 1 else ''}) and "
                                  "is no export of the benchmark; export into an empty folder")
     for key, value in settings.items():
@@ -122,8 +125,7 @@ def export_synthetic(out: str | Path, *, train_per_class: int, test_per_class: i
     atomic_write_text(lists / "classInd.txt", "".join(f"{i + 1} {c}\n" for i, c in enumerate(CLASSES)))
     for split in ("train", "test"):
         atomic_write_text(lists / f"{split}list01.txt", "".join(f"{line}\n" for line in sorted(lines[split])))
-    atomic_write_json(out / "truth.json", {
-        "format": EXPORT_FORMAT, "classes": list(CLASSES), "kinds": dict(KIND), "truth": dict(TRUTH), **settings,
-        "code_version": code_version(), "clips": clips})
+    write_truth(out / "truth.json", CLASSES, KIND, TRUTH, clips, source=EXPORT_SOURCE, **settings,
+                code_version=code_version())
     summary.seconds = time.monotonic() - start
     return summary

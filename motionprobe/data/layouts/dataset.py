@@ -43,6 +43,7 @@ from ..sampling import (
     spaced_starts,
 )
 from ..transforms import RESIZE_MODES, ClipTransform
+from ..truth import truth_metadata
 from ..video import VideoError, VideoFile
 
 SPLITS = ("train", "test")
@@ -220,7 +221,8 @@ def make_dataset(cfg: Config, split: str, training: bool, *, root: Path, records
     `classes == []` makes an unlabelled dataset (every label UNLABELLED). `skipped_links` are the
     folder links the file walk skipped (cycles, revisits). `hflip_safe=False` marks a dataset whose
     classes a left-right flip changes: training with `data.hflip` on is then refused. `extra` adds to
-    the metadata (e.g. the planted kinds of an exported benchmark)."""
+    the metadata. A planted-truth file (`data.truth`, or a truth.json beside the data: data/truth.py) adds
+    its kinds, whatever the layout."""
     name = cfg.data.dataset
     labelled = bool(classes)
     if not labelled and any(r.label != UNLABELLED for r in records):
@@ -248,7 +250,8 @@ def make_dataset(cfg: Config, split: str, training: bool, *, root: Path, records
     metadata = {"dataset": name, "root": str(root), "split": split, "split_number": cfg.data.split,
                 "labelled": labelled, "videos": len(records), "missing": missing, "duplicates": len(repeats),
                 "skipped_links": list(skipped_links), "hflip_safe": hflip_safe,
-                "annotations": [str(s) for s in sources], **(extra or {})}
+                "annotations": [str(s) for s in sources], **(extra or {}),
+                **truth_metadata(cfg.data.truth, cfg.data.root, Path(root), classes)}
     return VideoClipDataset(root, records, classes, sampling=sampling_for(cfg), transform=transform, cache=cache,
                             metadata=metadata)
 

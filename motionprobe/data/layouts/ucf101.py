@@ -7,8 +7,8 @@
 
 Splits 1–3 (`data.split`). The list folder may sit inside the root or beside it. Class names and paths
 match case-insensitively: the official lists spell HandstandPushups as HandStandPushups in places.
-A root written by `motionprobe data export-synthetic` also holds truth.json; its planted kinds and
-truth go into the metadata, so per-kind results match the in-memory benchmark's.
+A root written by `motionprobe data export-synthetic` also holds truth.json, which every layout reads
+(data/truth.py): per-kind results match the in-memory benchmark's.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from pathlib import Path
 
 from ...config import Config
 from ...errors import ConfigError, UserError
-from ...io import read_json
 from .. import register_layout
-from ..export import EXPORT_FORMAT
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line, find_folder_with, numbered_lines, parse_index, safe_relative
@@ -110,16 +108,4 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
         else:
             records.append(VideoRecord(found, label, source=f"{list_file}:{lineno}"))
     return make_dataset(cfg, split, training, root=tree.root, records=records, classes=classes, missing=missing,
-                        sources=[lists / "classInd.txt", list_file], extra=exported_truth(root, classes),
-                        skipped_links=tree.skipped_links)
-
-
-def exported_truth(root: Path, classes: list[str]) -> dict:
-    """{"kinds", "truth"} from the truth.json of an exported benchmark at (or above) the root, else {}."""
-    for folder in (root, root.parent):
-        path = folder / "truth.json"
-        if path.is_file():
-            truth = read_json(path)
-            if isinstance(truth, dict) and truth.get("format") == EXPORT_FORMAT and truth.get("classes") == classes:
-                return {"kinds": truth["kinds"], "truth": truth.get("truth", {}), "exported_from": "synthetic"}
-    return {}
+                        sources=[lists / "classInd.txt", list_file], skipped_links=tree.skipped_links)
