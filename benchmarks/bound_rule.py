@@ -9,8 +9,8 @@ planted kinds, the appearance classes' per-class bounds at k = 1:
     python -m benchmarks.bound_rule runs/demo/analysis runs/bench/photo/seed_0/analysis --folds 20
 
 Rules: `plain` (the most accurate candidate of the other half) and `guarded` (analysis/choice.py), each over
-all candidates or over `full, generator, uniform_select, uniform`. Prints one table per folder; `--json` writes
-every figure.
+every label-free method (`all`) or over the bound's candidates (`few`: analysis/methods.py BOUND_CANDIDATES).
+Prints one table per folder; `--json` writes every figure.
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
-from motionprobe.analysis.choice import ALPHA, folds_of, guarded_choice
+from motionprobe.analysis.choice import ALPHA, Guard, folds_of, guarded_choice
 from motionprobe.analysis.classwise import per_class_f1, per_class_recall
 from motionprobe.analysis.engine import Plan
 from motionprobe.analysis.methods import BOUND_CANDIDATES
 from motionprobe.analysis.stats import auroc
-from motionprobe.analysis.summary import bound_guard, collect_outcomes
+from motionprobe.analysis.summary import collect_outcomes
 from motionprobe.analysis.table import TABLE_DIR
 from motionprobe.io import atomic_write_json, read_json
 
-FEW = ("full", "generator", "uniform_select", "uniform")
+# Every label-free method (as the bound chose among before the guard) against the bound's own candidates.
+ALL = ("full", "generator", "uniform_select", "generator_mean", "generator_contrast", "uniform_mean", "uniform_contrast",
+       "uniform", "pixel_generator")
 
 
 def per_class_informedness(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -39,8 +41,8 @@ def per_class_informedness(labels: np.ndarray, pred: np.ndarray, num_classes: in
 
 
 STATISTICS = {"recall": per_class_recall, "f1": per_class_f1, "informedness": per_class_informedness}
-RULES = {"plain/all": (1.0, BOUND_CANDIDATES), "guarded/all": (ALPHA, BOUND_CANDIDATES),
-         "plain/few": (1.0, FEW), "guarded/few": (ALPHA, FEW)}
+RULES = {"plain/all": (1.0, ALL), "guarded/all": (ALPHA, ALL), "plain/few": (1.0, BOUND_CANDIDATES),
+         "guarded/few": (ALPHA, BOUND_CANDIDATES)}
 
 
 def load_plan(folder: Path) -> Plan:
@@ -72,7 +74,7 @@ def rescore(folder: Path, fold_seeds: range) -> dict:
             paper = original.mean() - values[0].mean() if names[0] == "full" else None
             bounds, worst_appearance, chosen, aurocs = [], [], {}, {name: [] for name in STATISTICS}
             for fold_seed in fold_seeds:
-                fitted, picked = guarded_choice(values, folds_of(outcomes.ids, fold_seed), bound_guard(names, alpha))
+                fitted, picked = guarded_choice(values, folds_of(outcomes.ids, fold_seed), Guard(alpha=alpha))
                 bounds.append(original.mean() - fitted.mean())
                 for i in picked:
                     chosen[names[i]] = chosen.get(names[i], 0) + 1

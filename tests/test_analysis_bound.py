@@ -100,22 +100,3 @@ def test_folds_split_by_video_and_by_seed():
     for v in range(100):
         assert len(set(folds[3 * v:3 * v + 3].tolist())) == 1  # a video's clips stay on one side
     assert 0.35 < folds.mean() < 0.65 and not np.array_equal(folds, folds_of(ids, seed=1))
-
-
-def test_a_half_whose_generator_removes_evidence_does_not_rest_on_it():
-    """Candidates: full (default), generator, uniform_select, uniform. The generator is wrong where replication
-    is right on a fifth of the clips; full is only slightly worse than uniform_select (no challenger passes
-    on its own). The harm check sees the generator below replication and both halves take uniform_select."""
-    rng = np.random.default_rng(4)
-    n = 400
-    uniform = _flips(rng, 0.7, n)
-    generator = np.where(rng.random(n) < 0.25, 0.0, uniform)
-    uniform_select = np.maximum(uniform, _flips(rng, 0.1, n))
-    full = np.where(rng.random(n) < 0.05, 1 - uniform_select, uniform_select)
-    values = np.stack([full, generator, uniform_select, uniform])
-    folds = np.arange(n) % 2
-    plain = guarded_choice(values, folds)[1]
-    guard = Guard(harm=(1, 3), harm_default=2, generated=(True, True, False, False))
-    assert plain == [0, 0] and guarded_choice(values, folds, guard)[1] == [2, 2]
-    boot = bootstrap_guarded(values, folds, 200, [0, 0], guard)
-    assert np.quantile(boot, 0.5) == pytest.approx(uniform_select.mean(), abs=0.03)

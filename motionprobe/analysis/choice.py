@@ -36,10 +36,9 @@ from .stats import resample_counts
 
 ALPHA = 0.05  # the family-wise level at which a half may leave the default method
 BOUND_RULE = ("each half of the clips (split by a seeded hash of the video) is scored by the paper's full analysis "
-              "(replication with max response where k has no generator, or where the generator fell below replication "
-              "on the other half) unless another label-free method beat it on the other half by a margin an exact "
-              f"one-sided sign test supports at level {ALPHA:g} over the challengers (then the most accurate of those); "
-              "the bootstrap repeats the choice in every resample")
+              "(replication with max response where k has no generator) unless another label-free method beat it on "
+              f"the other half by a margin an exact one-sided sign test supports at level {ALPHA:g} over the "
+              "challengers (then the most accurate of those); the bootstrap repeats the choice in every resample")
 _EXACT_UP_TO = 2000  # disagreements counted exactly; beyond, the normal approximation is within one clip
 
 
@@ -79,18 +78,11 @@ def sign_test_thresholds(n_max: int, alpha: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Guard:
-    """What each half may choose among M candidates (indices into them).
-
-    `default` is kept unless a challenger passes the sign test. Where a generator was analysed, `harm` names
-    the pair (generated uniform subset, replicated uniform subset): when replication beats the generator on
-    the other half (the same one-sided test at `alpha`), that half does not rest on the generator: its default
-    becomes `harm_default` and the candidates flagged in `generated` are no challengers."""
+    """What each half may choose among M candidates: `default` (an index) is kept unless a challenger passes
+    the sign test at `alpha` over the M − 1 challengers."""
 
     default: int = 0
     alpha: float = ALPHA
-    harm: tuple[int, int] | None = None
-    harm_default: int = 0
-    generated: tuple[bool, ...] = ()
 
 
 def guarded_choice(values: np.ndarray, folds: np.ndarray, guard: Guard = Guard()) -> tuple[np.ndarray, list[int]]:
@@ -148,20 +140,8 @@ def _pick(counts: np.ndarray, values: np.ndarray, chooser: np.ndarray, guard: Gu
     """Per resample (rows of `counts`, clip multiplicities): the method the clips in `chooser` choose."""
     m = len(values)
     inside = chooser.astype(np.float64)
-    default = np.full(len(counts), guard.default)
-    excluded = np.zeros((len(counts), m), dtype=bool)
-    if guard.harm is not None:
-        generated, replicated = guard.harm
-        harmed = beats(counts, values[replicated], values[generated], inside, guard.alpha)
-        default = np.where(harmed, guard.harm_default, guard.default)
-        excluded = harmed[:, None] & np.asarray(guard.generated, dtype=bool)[None, :]
-    passes = np.zeros((len(counts), m), dtype=bool)
-    for base in np.unique(default):
-        rows = default == base
-        challengers = m - 1 - int(excluded[rows].any(axis=0).sum())
-        passes[rows] = beats(counts[rows], values, values[base], inside, guard.alpha, challengers)
-    passes &= ~excluded
-    passes[np.arange(len(counts)), default] = False
+    passes = beats(counts, values, values[guard.default], inside, guard.alpha, m - 1)
+    passes[:, guard.default] = False
     sums = np.where(passes, counts @ (values * inside).T, -np.inf)
     best = np.argmax(sums >= sums.max(axis=1, keepdims=True) - 1e-9, axis=1)  # the earliest of the most accurate
-    return np.where(passes.any(axis=1), best, default)
+    return np.where(passes.any(axis=1), best, guard.default)

@@ -32,10 +32,10 @@ from ..selection import (
     subset_mask,
     uniform_subset,
 )
-from .choice import ALPHA, BOUND_RULE, Guard, beats, bootstrap_guarded, folds_of, guarded_choice
+from .choice import ALPHA, BOUND_RULE, Guard, bootstrap_guarded, folds_of, guarded_choice
 from .classwise import fallback_classes, per_class_f1
 from .engine import Plan
-from .methods import BEST, BOUND_CANDIDATES, METHOD, METHOD_SPECS, METHODS
+from .methods import BEST, BOUND_CANDIDATES, METHOD_SPECS, METHODS
 from .stats import (
     CI_LEVEL,
     Estimate,
@@ -182,29 +182,16 @@ def _concat(parts: list[Outcomes], skipped: list[tuple[str, str]]) -> Outcomes:
 
 @dataclass
 class BoundChoice:
-    """The methods the bound at k chose among, the guard the choice ran under, the one chosen for each fold,
-    whether each fold's choosing half found the generator below replication, and the best on all clips."""
+    """The methods the bound at k chose among (the first the default), the one chosen for each fold, and the
+    best on all clips."""
 
     candidates: list[str]
-    guard: Guard
     folds: list[str]
-    generator_harm: list[bool]
     on_all_clips: str
 
     def to_dict(self) -> dict:
-        return {"candidates": self.candidates, "default": self.candidates[self.guard.default],
-                "chosen_per_fold": self.folds, "generator_below_replication_per_fold": self.generator_harm,
+        return {"candidates": self.candidates, "default": self.candidates[0], "chosen_per_fold": self.folds,
                 "best_on_all_clips": self.on_all_clips}
-
-
-def bound_guard(names: Sequence[str], alpha: float = ALPHA) -> Guard:
-    """The guard over these candidates: the first is the default; where both the generated and the replicated
-    uniform subset are candidates, a half that finds the generator below replication falls back to the
-    replicated max-response selection and leaves every generated candidate out."""
-    harm = (names.index("generator"), names.index("uniform")) if {"generator", "uniform"} <= set(names) else None
-    fallback = names.index("uniform_select") if "uniform_select" in names else names.index("uniform") if harm else 0
-    return Guard(default=0, alpha=alpha, harm=harm, harm_default=fallback,
-                 generated=tuple(METHOD[m].source == "generator" for m in names))
 
 
 def choose_best(outcomes: Outcomes, plan: Plan, folds: np.ndarray, alpha: float = ALPHA) -> dict[int, BoundChoice]:
@@ -214,15 +201,12 @@ def choose_best(outcomes: Outcomes, plan: Plan, folds: np.ndarray, alpha: float 
     for k in plan.ks:
         names = [m for m in BOUND_CANDIDATES if (m, k) in outcomes.pred]
         values = np.stack([outcomes.correct((m, k)) for m in names])
-        guard = bound_guard(names, alpha)
-        _, picked = guarded_choice(values, folds, guard)
-        harm = [bool(guard.harm) and bool(beats(np.ones((1, len(folds))), values[guard.harm[1]], values[guard.harm[0]],
-                                                (folds != fold).astype(float), alpha)[0]) for fold in (0, 1)]
+        _, picked = guarded_choice(values, folds, Guard(alpha=alpha))
         means = values.mean(axis=1) if values.shape[1] else np.zeros(len(names))
         overall = int(np.flatnonzero(means >= means.max() - 1e-12)[0]) if len(names) else 0
         for table in (outcomes.pred, outcomes.frames):
             table[(BEST, k)] = np.where(folds == 0, table[(names[picked[0]], k)], table[(names[picked[1]], k)])
-        choices[k] = BoundChoice(names, guard, [names[i] for i in picked], harm, names[overall])
+        choices[k] = BoundChoice(names, [names[i] for i in picked], names[overall])
     return choices
 
 
@@ -260,7 +244,7 @@ def _crossfit_intervals(est: dict[Key, Estimate], outcomes: Outcomes, plan: Plan
     original = bootstrap_means(outcomes.correct(("original", None))[None], n_boot, seed)[:, 0]
     for k in plan.ks:
         values = np.stack([outcomes.correct((m, k)) for m in choices[k].candidates])
-        boot = bootstrap_guarded(values, folds, n_boot, seed, choices[k].guard)
+        boot = bootstrap_guarded(values, folds, n_boot, seed)
         for key, draws in (((BEST, k), boot), (("motion_bound", k), original - boot)):
             lo, hi = percentile_interval(draws[:, None], level)[0]
             est[key] = Estimate(est[key].value, (float(lo), float(hi)), est[key].n)
