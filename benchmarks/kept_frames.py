@@ -1,8 +1,7 @@
 """What k kept frames give back, per planted kind: the candidate subsets of each test clip, replicated and
 through a generator for k, scored three label-free ways (the uniform subset, max response, mean
 response) and by the oracle. The analysis' rows for one k in minutes, for comparing generators on any
-dataset layout whose classes the embedded benchmark planted (e.g. one exported with
-`data export-synthetic`):
+dataset with a planted-truth file (the embedded benchmark's classes are known without one):
 
     python -m benchmarks.kept_frames --model M --generators G1,G2 [--config FILE] [--threads 1]
 
@@ -53,12 +52,13 @@ def measure(model, generator, test, k: int = 1, size: int | str = 48,
             seed: int = 0) -> dict[tuple[str, str], dict[str, float]]:
     """(source, way) → accuracy (%) per kind and over all clips, for k kept frames."""
     right: dict[tuple[str, str], dict[str, list[bool]]] = {}
+    kinds = (getattr(test, "metadata", {}) or {}).get("kinds") or KIND  # a truth file's kinds, else the benchmark's
     for i in range(len(test)):
         clip = to_float(test.load(i))[None]
         indices = subsets(k, size, clip.shape[2], seed)
         frames = take_frames(clip.expand(len(indices), *clip.shape[1:]), indices)
         label = test.labels[i]
-        kind = KIND.get(test.classes[label], "other")
+        kind = kinds.get(test.classes[label], "other")
         for source, made in (("replicated", replicate_nearest(frames, indices, clip.shape[2])),
                              ("generated", generator(frames, indices))):
             for way, ok in scores(model(made).softmax(1), label).items():

@@ -100,3 +100,63 @@ def test_folds_split_by_video_and_by_seed():
     for v in range(100):
         assert len(set(folds[3 * v:3 * v + 3].tolist())) == 1  # a video's clips stay on one side
     assert 0.35 < folds.mean() < 0.65 and not np.array_equal(folds, folds_of(ids, seed=1))
+
+
+def _outcomes(labels, methods, seed=0):
+    """Hand-made per-clip outcomes at k = 1: `methods` maps a method to its per-clip correctness (1/0); a wrong
+    prediction is the next class."""
+    from motionprobe.analysis.summary import Outcomes
+
+    labels = np.asarray(labels)
+    n = len(labels)
+    out = Outcomes(np.arange(n), [f"v{i}#0" for i in range(n)], labels)
+    num_classes = labels.max() + 1
+    out.pred[("original", None)] = labels.copy()
+    out.frames[("original", None)] = np.zeros(n, dtype=np.int64)
+    for name, right in methods.items():
+        out.pred[(name, 1)] = np.where(np.asarray(right) > 0, labels, (labels + 1) % num_classes)
+        out.frames[(name, 1)] = np.full(n, 1 << 8, dtype=np.int64)
+    return out
+
+
+def test_a_class_the_chosen_method_hurts_takes_replication_on_its_own():
+    """Three classes of 14 clips. The generator helps the motion class a lot (so `full` is the overall choice)
+    but drops the appearance class from 14/14 replicated to 4/14: that class's bound is replication's (0), not
+    the paper's 71 points; the other classes keep `full`."""
+    from motionprobe.analysis.engine import Plan
+    from motionprobe.analysis.summary import summarize
+
+    labels = np.repeat([0, 1, 2], 14)
+    appearance_full = np.r_[np.ones(4), np.zeros(10)]
+    full = np.r_[appearance_full, np.ones(14), np.r_[np.ones(12), np.zeros(2)]]
+    uniform = np.r_[np.ones(14), np.zeros(14), np.r_[np.ones(12), np.zeros(2)]]
+    outcomes = _outcomes(labels, {"full": full, "generator": full, "uniform_select": uniform, "uniform": uniform})
+    plan = Plan.build(num_frames=16, ks=[1], pools={1: [(i,) for i in range(16)]}, generator_ks=[1],
+                      num_clips=len(labels), shard_size=64)
+    results = summarize(outcomes, ["still", "moving", "other"], plan, n_boot=200)
+    assert results["bound_method"]["1"]["chosen_per_fold"] == ["full", "full"]
+    still, moving = results["per_class"]["still"], results["per_class"]["moving"]
+    assert still["bound_method"]["1"] == ["uniform", "uniform"] and still["motion_bound"]["1"] == 0.0
+    assert still["paper_bound"]["1"] == pytest.approx(10 / 14, abs=1e-6)
+    assert moving["bound_method"]["1"] == ["full", "full"] and moving["motion_bound"]["1"] == 0.0
+    lo, hi = still["motion_bound_ci"]["1"]
+    assert lo <= 0.0 <= hi
+
+
+def test_replication_can_become_the_fallback_class_and_is_flagged():
+    """Replicated frames send every clip of the motion classes to class 0: flagged for `uniform` at k = 1, with
+    where its clips came from; `full` sends them nowhere in particular and flags nothing."""
+    from motionprobe.analysis.engine import Plan
+    from motionprobe.analysis.summary import summarize
+
+    labels = np.repeat([0, 1, 2], 10)
+    outcomes = _outcomes(labels, {"full": np.ones(30), "generator": np.ones(30), "uniform_select": np.ones(30),
+                                  "uniform": np.ones(30)})
+    outcomes.pred[("uniform", 1)] = np.zeros(30, dtype=np.int64)  # everything is class 0
+    plan = Plan.build(num_frames=16, ks=[1], pools={1: [(i,) for i in range(16)]}, generator_ks=[1],
+                      num_clips=30, shard_size=64)
+    results = summarize(outcomes, ["a", "b", "c"], plan, n_boot=100)
+    flagged = results["fallback"]["uniform"]["1"]
+    assert [f["class"] for f in flagged] == ["a"] and flagged[0]["received"] == 20
+    assert flagged[0]["from"] == {"b": 10, "c": 10} and flagged[0]["recall"] == 1.0
+    assert "full" not in results["fallback"] and results["per_class"]["a"]["fallback"] == {"uniform": [1]}

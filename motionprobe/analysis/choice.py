@@ -42,17 +42,34 @@ BOUND_RULE = ("each half of the clips (split by a seeded hash of the video) is s
 _EXACT_UP_TO = 2000  # disagreements counted exactly; beyond, the normal approximation is within one clip
 
 
-def folds_of(ids: Sequence[str], seed: int) -> np.ndarray:
-    """A seeded half of the clips, split by video (clips "<video>#<n>" of one video stay together).
+def folds_of(ids: Sequence[str], seed: int, strata: Sequence[int] | None = None) -> np.ndarray:
+    """Two seeded halves of the clips, split by video (clips "<video>#<n>" of one video stay together) and, with
+    `strata` (a class per clip), balanced within each class: a class's videos, in the order of a seeded hash,
+    alternate between the halves, so no class has most of its clips on one side (a class-blind split of 14
+    clips puts 13 on one side once in about 600 draws; then that class's other half says nothing).
 
     >>> folds_of(["a#0", "a#1", "b#0"], 0).tolist()[:2]
     [1, 1]
+    >>> halves = folds_of([f"v{i}#0" for i in range(6)], 0, strata=[0, 0, 0, 1, 1, 1])
+    >>> halves.reshape(2, 3).sum(axis=1).tolist()   # each class's three clips: one in half 1, two in half 0
+    [1, 1]
     """
-    def fold(clip_id: str) -> int:
-        video = clip_id.rsplit("#", 1)[0]
-        return hashlib.sha256(f"{seed}:{video}".encode()).digest()[0] & 1
-
-    return np.array([fold(i) for i in ids], dtype=np.int64)
+    videos = [clip_id.rsplit("#", 1)[0] for clip_id in ids]
+    digest = {v: hashlib.sha256(f"{seed}:{v}".encode()).digest() for v in dict.fromkeys(videos)}
+    if strata is None:
+        return np.array([digest[v][0] & 1 for v in videos], dtype=np.int64)
+    votes: dict[str, dict[int, int]] = {}
+    for video, stratum in zip(videos, strata, strict=True):
+        votes.setdefault(video, {}).setdefault(int(stratum), 0)
+        votes[video][int(stratum)] += 1
+    video_stratum = {v: max(sorted(c), key=lambda s: c[s]) for v, c in votes.items()}  # majority, ties to the lowest
+    fold_of: dict[str, int] = {}
+    for stratum in sorted(set(video_stratum.values())):
+        members = sorted((v for v, s in video_stratum.items() if s == stratum), key=lambda v: digest[v])
+        first = digest[members[0]][0] & 1  # which half takes the first video: seeded, not always half 0
+        for i, video in enumerate(members):
+            fold_of[video] = (first + i) & 1
+    return np.array([fold_of[v] for v in videos], dtype=np.int64)
 
 
 @lru_cache(maxsize=64)
@@ -78,20 +95,27 @@ def sign_test_thresholds(n_max: int, alpha: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Guard:
-    """What each half may choose among M candidates: `default` (an index) is kept unless a challenger passes
-    the sign test at `alpha` over the M − 1 challengers."""
+    """What a half may choose among M candidates: `default` (an index) is kept unless one of `challengers`
+    (default: every other candidate) passes the sign test at `alpha` over the number of challengers."""
 
     default: int = 0
     alpha: float = ALPHA
+    challengers: tuple[int, ...] | None = None
+
+    def challenger_mask(self, m: int) -> np.ndarray:
+        mask = np.ones(m, dtype=bool) if self.challengers is None else np.isin(np.arange(m), self.challengers)
+        mask[self.default] = False
+        return mask
 
 
-def guarded_choice(values: np.ndarray, folds: np.ndarray, guard: Guard = Guard()) -> tuple[np.ndarray, list[int]]:
+def guarded_choice(values: np.ndarray, folds: np.ndarray,
+                   guard: Guard | tuple[Guard, Guard] = Guard()) -> tuple[np.ndarray, list[int]]:
     """The method each fold is scored by: the default unless a challenger passes the guard on the other fold.
 
     `values` (M, N) are per-clip outcomes (1 right, 0 wrong) of M methods in priority order (ties go to the
     earlier), `folds` (N,) in {0, 1}. Returns the per-clip vector (clip i scored by its fold's method) and the
     method of fold 0 and fold 1. With `alpha=1` every challenger more accurate than the default on the other
-    fold passes: plain cross-fitting (the most accurate method of the other fold).
+    fold passes: plain cross-fitting (the most accurate method of the other fold). `guard` may be one per fold.
 
     >>> default, better = np.array([1, 0, 0, 0, 0, 0, 0] * 2), np.array([1, 1, 1, 1, 1, 1, 0] * 2)
     >>> guarded_choice(np.stack([default, better]), np.repeat([0, 1], 7))[1]   # 5 wins of 5 on each half
@@ -101,23 +125,25 @@ def guarded_choice(values: np.ndarray, folds: np.ndarray, guard: Guard = Guard()
     """
     values, folds = np.asarray(values, dtype=np.float64), np.asarray(folds)
     counts = np.ones((1, values.shape[1]))
-    picked = [int(_pick(counts, values, folds != fold, guard)[0]) for fold in (0, 1)]
+    guards = guard if isinstance(guard, tuple) else (guard, guard)
+    picked = [int(_pick(counts, values, folds != fold, guards[fold])[0]) for fold in (0, 1)]
     return np.where(folds == 0, values[picked[0]], values[picked[1]]), picked
 
 
 def bootstrap_guarded(values: np.ndarray, folds: np.ndarray, n_boot: int, seed: int | list[int],
-                      guard: Guard = Guard()) -> np.ndarray:
+                      guard: Guard | tuple[Guard, Guard] = Guard()) -> np.ndarray:
     """The guarded cross-fitted mean in each bootstrap resample, the choice made afresh in every resample:
     (n_boot,). With the seed of `stats.bootstrap_means` it sees the same resamples, so differences stay paired."""
     values, folds = np.asarray(values, dtype=np.float64), np.asarray(folds)
     m, n = values.shape
     if n == 0:
         return np.full(n_boot, np.nan)
+    guards = guard if isinstance(guard, tuple) else (guard, guard)
     out = []
     for counts in resample_counts(n, n_boot, seed):
         total = np.zeros(len(counts))
         for fold in (0, 1):
-            pick = _pick(counts, values, folds != fold, guard)
+            pick = _pick(counts, values, folds != fold, guards[fold])
             scored = counts @ (values * (folds == fold)).T  # (b, M) sums on the fold being scored
             total += scored[np.arange(len(counts)), pick]
         out.append(total / n)
@@ -138,10 +164,9 @@ def beats(counts: np.ndarray, challenger: np.ndarray, base: np.ndarray, inside: 
 
 def _pick(counts: np.ndarray, values: np.ndarray, chooser: np.ndarray, guard: Guard) -> np.ndarray:
     """Per resample (rows of `counts`, clip multiplicities): the method the clips in `chooser` choose."""
-    m = len(values)
+    allowed = guard.challenger_mask(len(values))
     inside = chooser.astype(np.float64)
-    passes = beats(counts, values, values[guard.default], inside, guard.alpha, m - 1)
-    passes[:, guard.default] = False
+    passes = beats(counts, values, values[guard.default], inside, guard.alpha, int(allowed.sum())) & allowed
     sums = np.where(passes, counts @ (values * inside).T, -np.inf)
     best = np.argmax(sums >= sums.max(axis=1, keepdims=True) - 1e-9, axis=1)  # the earliest of the most accurate
     return np.where(passes.any(axis=1), best, guard.default)
