@@ -8,9 +8,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..io import atomic_write_json, atomic_write_text
 from ..selection import mask_subset
 from .methods import BEST, METHODS
+from .perclip import PROBE_COLUMN
 from .summary import Outcomes
 
 SCHEMA = "motionprobe.results/1"
@@ -56,17 +59,21 @@ def write_per_class_csv(path: str | Path, results: dict) -> None:
 
 
 def write_per_clip_csv(path: str | Path, outcomes: Outcomes, classes: list[str], num_frames: int) -> None:
-    """One row per clip: its target, then per method and k the predicted class and the chosen frames."""
+    """One row per clip: its target, then per method and k the predicted class and the chosen frames, then per
+    temporal probe the share of its draws right (empty where it did not run): what `compare` pairs runs on."""
     keys = [key for key in outcomes.keys() if key[0] in (*METHODS, BEST)]
     names = ["original" if k is None else f"{m}@{k}" for m, k in keys]
+    probes = list(outcomes.probe_correct)
     header = ["clip_id", "label", "class"] + [c for n in names for c in (n, f"{n}_frames")]
+    header += [f"{PROBE_COLUMN}{name}" for name in probes]
     rows = []
     for i, clip_id in enumerate(outcomes.ids):
         label = int(outcomes.labels[i])
         row = [clip_id, label, classes[label] if 0 <= label < len(classes) else ""]
         for key in keys:
             row += [int(outcomes.pred[key][i]), " ".join(map(str, mask_subset(int(outcomes.frames[key][i]), num_frames)))]
-        rows.append(row)
+        shares = [outcomes.probe_correct[name][i] for name in probes]
+        rows.append(row + [f"{v:.6g}" if np.isfinite(v) else "" for v in shares])
     atomic_write_text(path, _csv_text(header, rows))
 
 

@@ -64,6 +64,7 @@ from .plotting import (
     skip,
 )
 from .probe_figures import probe_vs_bound, probes_per_kind
+from .temporal_figures import graded_probes, stride_curve
 from .view import BOUNDS, LABELS, ClassRow, class_rows, headline_k, ks_with, most_motion_first, picture_k, score_word
 
 LINESTYLES = {"oracle": ":", "random": "--", "paper_bound": "--"}
@@ -341,6 +342,6 @@ def make_figures(results: dict, folder: str | Path) -> list[Figure]:
     makers = {"fig3_accuracy_vs_frames": accuracy_vs_frames, "fig5_per_class": per_class_full,
               "bounds_per_class": bounds_per_class, "fig7_pixel_vs_perceptual": pixel_vs_perceptual,
               "fig8_generator_gain": generator_gain, "per_kind": per_kind, "probes_per_kind": probes_per_kind,
-              "probe_vs_bound": probe_vs_bound}
+              "probe_vs_bound": probe_vs_bound, "graded_probes": graded_probes, "stride_curve": stride_curve}
     return [make(results, folder / f"{name}.png") for name, make in makers.items()]
 

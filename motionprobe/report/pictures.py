@@ -30,6 +30,7 @@ import torch
 
 from ..analysis.engine import Generator, Model
 from ..analysis.methods import BEST
+from ..analysis.perclip import PROBE_COLUMN
 from ..analysis.summary import folds_of
 from ..data.base import to_float
 from ..errors import ConfigError, UserError
@@ -79,7 +80,8 @@ def read_per_clip(path: str | Path) -> list[ClipRecord]:
     records = []
     with open(path, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            methods = [c for c in row if c not in ("clip_id", "label", "class") and not c.endswith("_frames")]
+            methods = [c for c in row if c not in ("clip_id", "label", "class") and not c.endswith("_frames")
+                       and not c.startswith(PROBE_COLUMN)]
             records.append(ClipRecord(
                 clip_id=row["clip_id"], label=int(row["label"]), class_name=row["class"],
                 pred={m: int(row[m]) for m in methods},
