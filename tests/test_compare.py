@@ -131,5 +131,12 @@ def test_bad_runs_are_refused_in_one_line(runs, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"motionprobe: error: {broken / 'per_clip.csv'}: not a readable per-clip table") and \
         "\n" not in err
+    shutil.copy(runs / "a" / "per_clip.csv", broken / "per_clip.csv")
+    results = json.loads((broken / "results.json").read_text())
+    del results["bound_method"]
+    (broken / "results.json").write_text(json.dumps(results))
+    assert main(["compare", str(runs / "a"), str(broken), "--out", str(tmp_path / "cmp")]) == 2
+    assert capsys.readouterr().err.strip() == (f"motionprobe: error: {broken / 'results.json'}: no 'bound_method'; "
+                                               "not the results of a finished analysis")
     assert main(["compare", str(runs / "a"), "--bootstrap", "0", "--out", str(tmp_path / "cmp")]) == 2
     assert capsys.readouterr().err.startswith("motionprobe: error: --bootstrap: expected a positive number")

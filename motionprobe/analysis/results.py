@@ -152,6 +152,13 @@ def format_probes(results: dict) -> str:
     scored = what_is_scored(results)
     lines = [f"temporal probes: {scored} % and drop (original − probe, points) [95% CI]"]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    robustness = ((results.get("graded") or {}).get("robustness") or {}).get("overall")
+    demand = (results.get("sampling") or {}).get("temporal_demand")
+    if robustness and robustness.get("value") is not None:
+        lines.append(f"relative temporal robustness (probe / original, mean over the families' severities): "
+                     f"{robustness['value']:.2f} [{robustness['ci'][0]:.2f}, {robustness['ci'][1]:.2f}]")
+    if demand and demand.get("value") is not None:
+        lines.append(f"temporal demand (stride 1 → {demand['to_stride']}, points): {_cell(demand)}")
     agreement = probes.get("bound_agreement") or {}
     rho = agreement.get("shuffle_spearman")
     if rho is not None:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..probes import COVERAGE_CURVE, FAMILIES, PROBE, STRIDE_CURVE, family_members
-from .stats import CI_LEVEL, Estimate, estimate_means, resample_counts
+from .stats import CI_LEVEL, Estimate, resample_counts
 from .summary import Outcomes
 
 
@@ -38,7 +38,7 @@ def temporal_blocks(outcomes: Outcomes, classes: Sequence[str], kinds: dict[str,
     """`graded` and `sampling` for one target's summary (its `probes` block and original accuracy)."""
     return {"graded": graded(outcomes, classes, kinds, probe_names, n_boot, seed, level),
             "sampling": sampling(outcomes, classes, summary.get("probes") or {}, summary["accuracy"]["original"],
-                                 probe_names, past_end, n_boot, seed, level)}
+                                 probe_names, past_end)}
 
 
 def robustness_values(original: np.ndarray, probe_correct: dict[str, np.ndarray], groups: dict[str, list[str]],
@@ -125,14 +125,17 @@ def _rounded(x: float) -> float | None:
 
 
 def sampling(outcomes: Outcomes, classes: Sequence[str], probes_block: dict, original: dict, names: Sequence[str],
-             past_end: dict[int, int], n_boot: int, seed: int, level: float = CI_LEVEL) -> dict:
-    """results.json's `sampling`: the stride and coverage curves (estimates from the probes' block), how many
-    clips each read covered or filled by the short-video policy, and the temporal demand overall and per class."""
+             past_end: dict[int, int]) -> dict:
+    """results.json's `sampling`: the stride and coverage curves and the temporal demand (overall and per class, the
+    drop of the largest stride read, from the probes' block: the same estimates), and how many clips each read
+    covered or had filled by the short-video policy."""
     strides = [n for n in STRIDE_CURVE if n in names and n in outcomes.probe_correct]
     coverage = [n for n in COVERAGE_CURVE if n in names and n in outcomes.probe_correct]
     if not strides and not coverage:
         return {}
-    accuracy = probes_block.get("accuracy") or {}
+    accuracy, per_class = probes_block.get("accuracy") or {}, probes_block.get("per_class") or {}
+    read = [n for n in strides if np.isfinite(outcomes.probe_correct[n]).any()]
+    last = read[-1] if read else None  # the largest stride any clip was read at: ×16 by default
     out: dict = {
         "stride": {"1": original, **{f"{PROBE[n].read}": accuracy.get(n) for n in strides}},
         "coverage": {"1": original, **{f"{PROBE[n].severity:g}": accuracy.get(n) for n in coverage}},
@@ -141,27 +144,17 @@ def sampling(outcomes: Outcomes, classes: Sequence[str], probes_block: dict, ori
                                        "past_end": int(past_end.get(PROBE[n].read, 0)),
                                        "left_out": int((~np.isfinite(outcomes.probe_correct[n])).sum())}
                   for n in strides},
-        "temporal_demand": None, "per_class": {}}
-    read = [n for n in strides if np.isfinite(outcomes.probe_correct[n]).any()]
-    if not read:
-        return out
-    last = read[-1]  # the largest stride any clip was read at: ×16 by default
-    probe = outcomes.probe_correct[last]
-    ran = np.flatnonzero(np.isfinite(probe))
-    demand = outcomes.correct(("original", None)) - probe
-    est = estimate_means(demand[ran][None], n_boot, [seed, 11], level)[0]
-    out["temporal_demand"] = {**est.to_dict(), "from_stride": 1, "to_stride": PROBE[last].read}
-    per_class = probes_block.get("per_class") or {}
+        "temporal_demand": ({**(probes_block.get("drop") or {}).get(last, {}), "from_stride": 1,
+                             "to_stride": PROBE[last].read} if last else None),
+        "per_class": {}}
+    original_correct = outcomes.correct(("original", None))
     for c, name in enumerate(classes):
-        rows = ran[outcomes.labels[ran] == c]
-        if not len(rows):
+        mine = per_class.get(name) or {}
+        if not mine:
             continue
-        e = estimate_means(demand[rows][None], n_boot, [seed, 12, c], level)[0]
-        own = _rounded(outcomes.correct(("original", None))[outcomes.labels == c].mean())
+        own = _rounded(original_correct[outcomes.labels == c].mean())
         out["per_class"][name] = {
-            "stride": {"1": own, **{f"{PROBE[n].read}": (per_class.get(name, {}).get(n) or {}).get("accuracy")
-                                    for n in strides}},
-            "coverage": {"1": own, **{f"{PROBE[n].severity:g}": (per_class.get(name, {}).get(n) or {}).get("accuracy")
-                                      for n in coverage}},
-            "temporal_demand": e.to_dict()}
+            "stride": {"1": own, **{f"{PROBE[n].read}": (mine.get(n) or {}).get("accuracy") for n in strides}},
+            "coverage": {"1": own, **{f"{PROBE[n].severity:g}": (mine.get(n) or {}).get("accuracy") for n in coverage}},
+            "temporal_demand": (mine.get(last) or {}).get("drop") if last else None}
     return out

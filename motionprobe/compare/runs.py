@@ -18,8 +18,11 @@ import numpy as np
 
 from ..analysis.card import headline_k
 from ..analysis.perclip import PerClip
-from ..errors import ConfigError
+from ..errors import ConfigError, UserError
 from ..folders import AnalysisFolder
+
+REQUIRED = ("target", "frames", "num_frames", "num_clips", "classes", "per_class", "motion_bound", "bound_method",
+            "accuracy")  # what the comparison reads from each results.json
 
 
 @dataclass
@@ -65,7 +68,14 @@ def load_runs(folders: list[str | Path]) -> list[Run]:
     runs = []
     for name, path in zip(names, paths, strict=True):
         results = AnalysisFolder(path, argument="runs").results()
-        clips = PerClip.read(path / (results.get("files") or {}).get("per_clip", "per_clip.csv"))
+        missing = [key for key in REQUIRED if not isinstance(results.get(key), (dict, list, int, str))]
+        if missing:
+            raise UserError(f"{path / 'results.json'}: no {missing[0]!r}; not the results of a finished analysis")
+        clips = PerClip.read(path / "per_clip.csv")
+        unknown = [m for m in results["bound_method"].values() for c in m.get("candidates", [])
+                   if not any(column.startswith(f"{c}@") for column in clips.pred)]
+        if "original" not in clips.pred or unknown:
+            raise UserError(f"{path / 'per_clip.csv'}: lacks the predictions results.json's bound was chosen from")
         runs.append(Run(name, path, results, clips))
     return runs
 
