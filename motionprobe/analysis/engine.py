@@ -334,8 +334,10 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
         for job in jobs:
             m = len(job.masks)
             factor = PROBE_BY_NAME[plan.probes[job.probe][0]].read if job.probe >= 0 else 1
-            # a probe reading the video runs on the clips that have such a read
+            # a probe reading the video runs on the clips that have such a read; the other jobs free the reads
             wanted = np.flatnonzero(read(factor).ok) if factor > 1 else np.arange(n)
+            if factor == 1:
+                held.clear()
             sums = None
             # Flatten (clip, variant) pairs clip-major and cut them into full batches.
             for lo in range(0, len(wanted) * m, batch_size):

@@ -25,6 +25,12 @@ def color(i: int) -> str:
 
 
 def _band(ax, xs: list[float], estimates: list[dict], label: str, c: str, dashed: bool) -> None:
+    """A run's curve with its 95% band; a single point with its interval as an error bar."""
+    if len(xs) == 1:
+        v, (lo, hi) = 100 * estimates[0]["value"], (100 * x for x in estimates[0]["ci"])
+        ax.errorbar(xs, [v], yerr=[[v - lo], [hi - v]], color=c, marker="o", ms=5, capsize=3, ls="none",
+                    label=plain(label))
+        return
     ax.plot(xs, [100 * e["value"] for e in estimates], marker="o", ms=4, color=c, lw=1.8, ls="--" if dashed else "-",
             label=plain(label))
     ax.fill_between(xs, [100 * e["ci"][0] for e in estimates], [100 * e["ci"][1] for e in estimates], color=c,

@@ -115,6 +115,9 @@ def why_apart(run: Run, reference: Run) -> str | None:
 
 def why_unpaired(a: Run, b: Run) -> tuple[str | None, np.ndarray | None]:
     """(None, the rows of b in a's clip order) when the two runs analysed the same clips; else (why, None)."""
+    ident = [((r.results.get("provenance") or {}).get("identity") or {}).get("dataset") or {} for r in (a, b)]
+    if all(i.get("metadata_sha256") for i in ident) and ident[0]["metadata_sha256"] != ident[1]["metadata_sha256"]:
+        return "their datasets differ (the clip ids may repeat, the clips do not)", None
     if set(a.clips.ids) != set(b.clips.ids):
         shared = len(set(a.clips.ids) & set(b.clips.ids))
         return f"they analysed different clips ({shared} of {len(a.clips.ids)} and {len(b.clips.ids)} shared)", None
