@@ -12,7 +12,7 @@ most. `motionprobe compare` puts several side by side (`cards_table`).
 from __future__ import annotations
 
 from .markup import Html, table
-from .view import estimate_text, percent
+from .view import class_word, estimate_text, percent
 
 ROBUSTNESS_FAMILIES = ("shuffle", "reverse", "freeze", "speed", "overall")
 
@@ -73,4 +73,5 @@ def stride_table(results: dict) -> Html:
     ordered = sorted(per_class.items(), key=lambda item: -((item[1].get("temporal_demand") or {}).get("value") or 0))
     rows = [[name] + [percent(entry["stride"].get(s)) for s in strides] + [estimate_text(entry.get("temporal_demand"))]
             for name, entry in ordered]
-    return table(["class"] + [f"stride {s}" for s in strides] + [f"temporal demand 1 → {demand_to} (points)"], rows)
+    return table([class_word(results)] + [f"stride {s}" for s in strides] + [f"temporal demand 1 → {demand_to} (points)"],
+                 rows)

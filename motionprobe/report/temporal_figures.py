@@ -76,11 +76,12 @@ def graded_probes(results: dict, path: str | Path) -> Figure:
         handles, labels_ = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels_, loc="outside right center", frameon=False)
         path = save(fig, Path(path))
+    speeds = ", ".join(m["label"] for m in families.get("speed", []))
     caption = (f"Clip {score_word(results)} under each probe family at its graded severities (mildest first; 'none' is "
                "the original clip; ×1 for speed), for all classes (with its 95% band) and per planted kind. Robustness: "
-               "the mean over the family's severities of probe / original accuracy (Schiappa et al.'s relative "
-               "robustness), with its paired bootstrap interval. The speed family runs from slowed (×0.25, ×0.5) "
-               "to sped up (×2 … ×16).")
+               f"the mean over the family's severities of probe / original {score_word(results)} (Schiappa et al.'s "
+               "relative robustness), with its paired bootstrap interval."
+               + (f" The speed family runs from slowed to sped up ({speeds})." if speeds else ""))
     return Figure(name, title, caption, path, shows=list(families))
 
 
@@ -117,9 +118,11 @@ def stride_curve(results: dict, path: str | Path) -> Figure:
         handles, labels_ = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels_, loc="outside right center", frameon=False)
         path = save(fig, Path(path))
-    caption = (f"Left: clip {score_word(results)} when the clip is read at 2, 4, 8, 16 times its stride from its video "
+    strides = ", ".join(list(sampling.get("stride") or {})[1:]) or "no other"
+    shares = ", ".join(f"{100 * float(c):g}%" for c in list(sampling.get("coverage") or {})[1:]) or "no smaller"
+    caption = (f"Left: clip {score_word(results)} when the clip is read at {strides} times its stride from its video "
                "(the sped-up probes; a window running past a short video is filled by the short-video policy, counted "
                "in results.json). The temporal demand is infoRates' Temporal Demand Score: what is lost from stride 1 to "
-               "the largest. Right: reduced temporal coverage, the clip's first 50% or 25% shown over all its frames "
+               f"the largest. Right: reduced temporal coverage, the clip's first {shares} shown over all its frames "
                "(the slowed probes). All classes with their 95% band, and per planted kind.")
     return Figure(name, title, caption, path)
