@@ -19,6 +19,9 @@ from ..report.markup import Html, bullets, esc, href, paragraph, table
 from ..report.plotting import Figure
 
 RANKED = ("motion_bound", "bound_area", "shuffle_drop", "temporal_demand", "robustness")
+# the cards side by side: values wrap (a card lists class names), the line names do not
+CARDS_CSS = ("table.cards td:not(.name) { white-space: normal; min-width: 11em; } "
+             "table.cards td.name { white-space: nowrap; }")
 
 
 def _ratio(est: dict | None) -> str:
@@ -68,7 +71,7 @@ def render(summary: dict, figures: list[Figure], page_dir: Path) -> str:
              r["num_frames"], ", ".join(map(str, r["frames"])), r["num_clips"]] for r in runs]
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>motionprobe compare — {esc(len(runs))} runs</title><style>{CSS}</style></head><body>",
+        f"<title>motionprobe compare — {esc(len(runs))} runs</title><style>{CSS}{CARDS_CSS}</style></head><body>",
         "<h1>Which of these uses motion more?</h1>",
         paragraph(f"{len(runs)} analyses side by side; 95% percentile-bootstrap intervals ({summary['bootstrap']} "
                   "resamples). Differences between runs that analysed the same clips are paired (one bootstrap over "

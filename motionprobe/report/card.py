@@ -48,7 +48,8 @@ def cards_table(cards: list[tuple[str, dict]]) -> Html:
     """Several runs' cards as the columns of one table, lines as rows."""
     rows = [card_rows(card) for _, card in cards]
     labels = [label.split(" (")[0].split(",")[0] for label, _ in rows[0]] if rows else []
-    return table([""] + [name for name, _ in cards], [[labels[i]] + [r[i][1] for r in rows] for i in range(len(labels))])
+    return table([""] + [name for name, _ in cards], [[labels[i]] + [r[i][1] for r in rows] for i in range(len(labels))],
+                 css="cards")
 
 
 def robustness_table(results: dict) -> Html:
