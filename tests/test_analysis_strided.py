@@ -9,7 +9,9 @@ from test_data_helpers import frame_numbers, video_cfg
 from test_data_layouts import make_ucf
 
 from motionprobe.analysis import analyze
+from motionprobe.analysis.run import read_identity
 from motionprobe.data import build_dataset
+from motionprobe.errors import ConfigError
 
 
 @pytest.mark.parametrize("policy, past_end", [
@@ -48,3 +50,15 @@ def test_results_count_the_reads_the_policy_filled_or_left_out(tmp_path, policy)
     # the temporal demand is read at the largest stride any clip could be read at
     demand = results["sampling"]["temporal_demand"]
     assert (demand["from_stride"], demand["to_stride"], demand["n"]) == (1, 4 if policy == "loop" else 2, 4)
+
+
+def test_a_resumed_analysis_checks_the_sampling_its_reads_depend_on(tmp_path):
+    """A read past a short video depends on the short-video policy: another policy is another plan."""
+    make_ucf(tmp_path)
+    loop, pad = (build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=p), "test") for p in ("loop", "pad"))
+    assert read_identity(loop) == {"stride": 1, "policy": "loop"} and read_identity(pad)["policy"] == "pad"
+    analyze(motion_detector, loop, tmp_path / "a", ks=(1,), num_frames=8, candidates=2, replicate_candidates=2,
+            bootstrap=20, progress=False, probes=("speed_x4",))
+    with pytest.raises(ConfigError, match="different inputs or settings"):
+        analyze(motion_detector, pad, tmp_path / "a", ks=(1,), num_frames=8, candidates=2, replicate_candidates=2,
+                bootstrap=20, progress=False, probes=("speed_x4",), resume=True)
