@@ -10,7 +10,8 @@
   and per planted kind), when a pixel generator ran.
 - Figure 8  `generator_gain`: per class, generator − uniform at the headline k, with the share improved.
 - `per_kind`: Figure 3 once per planted kind (the embedded benchmark only).
-- The temporal probes' figures (report/probe_figures.py), when probes ran.
+- The temporal probes' figures (report/probe_figures.py), and the graded probes' and the stride and
+  coverage curves' (report/temporal_figures.py), when probes ran.
 
 Classes the model does not recognise on their full clips are not analysable: the per-class figures
 draw them apart, labelled so, never as classes that need no motion. Each function takes the results
@@ -36,6 +37,8 @@ fig8_generator_gain: needs the generator method (a generator); it did not run
 per_kind: the dataset declares no kinds of class (only the embedded benchmark does)
 probes_per_kind: no temporal probe ran
 probe_vs_bound: no temporal probe ran
+graded_probes: no graded temporal probe ran
+stride_curve: no stride or coverage probe ran
 """
 
 from __future__ import annotations
