@@ -10,9 +10,10 @@ through the model and through the generators, so the estimate follows the engine
     generated inputs  per k: the candidate pool plus the uniform subset when the pool lacks it,
                       + 1 pixel-generator input at k = 1
                       48 candidates: 16 + 49 + 49 + 49 (+1) = 164      all: 16 + 120 + 1820 + 12870 (+1) = 14,827
-    C3D forwards      1 original + per k the same subsets replicated + every generated input + 14 temporal
-                      probes (5 draws of each random one): 1 + 163 + 164 + 14 = 342 with 48 candidates,
-                      1 + 14,826 + 14,827 + 14 = 29,668 with all
+    C3D forwards      1 original + per k the replicated pool (16 subsets) and the uniform subset: 16 + 17 + 17
+                      + 17 = 67 + every generated input + 30 temporal probe inputs (14 probes, 5 draws of each
+                      random one; the 4 sped-up ones read the video): 1 + 67 + 164 + 30 = 262 with 48
+                      candidates, 1 + 67 + 14,827 + 30 = 14,925 with all
 
     FLOPs per clip = forwards · F(C3D) + generated · F(generator)
     F(C3D) = 77.09 GFLOP, F(generator) = 26.05 GFLOP (benchmarks/flops.py, from the layer shapes, both
@@ -43,6 +44,7 @@ import torch
 from torch import nn
 
 from motionprobe.analysis import analyze
+from motionprobe.data.base import StridedRead
 from motionprobe.generator import replicate_nearest
 
 from .flops import generator_flops, model_flops, paper_models
@@ -90,12 +92,13 @@ class _StandInGenerator(nn.Module):
 
 
 class _Clips(list):
-    """One stand-in clip; its double-speed clip is itself (a UCF101 video, ~180 frames, has one for the `fast` probe)."""
+    """One stand-in clip; its reads at 2 … 16 times its stride are itself (each costs one forward, whether a UCF101
+    video, ~180 frames, holds the read's window or the short-video policy fills it)."""
 
     classes = ["a", "b"]
 
-    def fast_clip(self, i: int) -> torch.Tensor:
-        return self[i]["clip"]
+    def read_clip(self, i: int, factor: int) -> StridedRead:
+        return StridedRead(self[i]["clip"])
 
 
 def engine_counts(pool: int | str) -> dict:

@@ -35,6 +35,7 @@ from torch import nn
 from motionprobe.analysis import analyze
 from motionprobe.config import Config, preset
 from motionprobe.data import build_dataset
+from motionprobe.data.base import read_at
 from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.generator import build_generator
 from motionprobe.models.registry import build_model
@@ -65,9 +66,9 @@ class FirstClips:
             raise IndexError(i)
         return self.base[i]
 
-    def fast_clip(self, i: int):
-        """The double-speed clip the `fast` probe reads, where the dataset has one."""
-        return self.base.fast_clip(i) if hasattr(self.base, "fast_clip") else None
+    def read_clip(self, i: int, factor: int):
+        """Clip i read at `factor` times its stride (the sped-up probes, the stride curve), where the dataset can."""
+        return read_at(self.base, i, factor)
 
 
 class RandomClips:

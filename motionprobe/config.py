@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, UserError
+from .probes import DEFAULT_PROBES
 
 
 @dataclass
@@ -109,7 +110,7 @@ class AnalysisConfig:
     bootstrap: int = 1000
     shard_size: int = 256
     target: str = "auto"  # label | prediction (agreement with the full-clip prediction) | both | auto
-    probes: tuple[str, ...] = ("shuffle", "reverse", "freeze", "slow", "fast", "local_shuffle")
+    probes: tuple[str, ...] = DEFAULT_PROBES  # motionprobe/probes.py: the graded families and the stride curve
     probe_draws: int = 5  # permutations the random probes are averaged over
     class_floor: float = 0.5  # classes recognised on fewer of their full clips are marked not analysable
 

@@ -30,6 +30,7 @@ from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.generator import Replicate
 from motionprobe.models.wrapper import wrap
+from motionprobe.probes import DEFAULT_PROBES, family_members
 
 
 def train_small_model(dataset, epochs=3, seed=1):
@@ -64,7 +65,8 @@ def planted(tmp_path_factory):
     model = train_small_model(SyntheticMotionDataset("train", per_class=24, size=32, kinds=KINDS))
     test = SyntheticMotionDataset("test", per_class=6, size=32, kinds=KINDS)
     results = analyze(model, test, tmp_path_factory.mktemp("planted"), generators={1: Replicate(1)}, ks=(1,),
-                      candidates="all", bootstrap=300, batch_size=128, shard_size=40, progress=False)
+                      candidates="all", bootstrap=300, batch_size=128, shard_size=40, progress=False,
+                      probe_draws=2)  # 2 draws of each random probe: the graded ones keep the test's time
     return test, results
 
 
@@ -111,7 +113,40 @@ def test_the_probes_measure_what_was_planted(planted):
     assert flipped >= 0.75 * sum(sum(confusion[c].values()) for c in opposite)  # most drifts read backwards
     motion = probes["per_kind"]["motion"]["shuffle"]["accuracy"]["value"]
     assert motion <= 0.5 * original["motion"]["accuracy"]["original"]["value"]
-    assert set(probes["accuracy"]) == {"shuffle", "reverse", "freeze", "slow", "fast", "local_shuffle"}
+    assert set(probes["accuracy"]) == set(DEFAULT_PROBES)
     assert {c for c in kinds if kinds[c] == "motion"} <= set(probes["per_class"])
     # A frozen clip is the first frame replicated: on motion classes it is as blind as one replicated frame.
     assert probes["per_kind"]["motion"]["freeze"]["accuracy"]["value"] <= 0.5
+
+
+@pytest.mark.slow
+def test_graded_probes_and_the_stride_curve_behave_as_planted(planted):
+    """Appearance classes keep their accuracy at every severity and stride (any frame shows the colour); motion
+    classes fall as more of the order is lost (wider shuffles, longer freezes, reversal); key-frame classes fall
+    with the stride once a read can step over the 2-frame flash (stride ≥ 4), and with longer freezes."""
+    test, results = planted
+    probes, sampling, graded = results["probes"]["per_kind"], results["sampling"], results["graded"]
+    original = {kind: results["per_kind"][kind]["accuracy"]["original"]["value"] for kind in KINDS}
+
+    def acc(kind, name):
+        return probes[kind][name]["accuracy"]["value"]
+
+    assert all(acc("appearance", name) >= original["appearance"] - 0.1 for name in DEFAULT_PROBES)
+    assert graded["per_kind"]["appearance"]["overall"]["value"] >= 0.95
+
+    shuffles = [acc("motion", p.name) for p in family_members(DEFAULT_PROBES, "shuffle")]  # windows 2, 4, 8, all
+    assert all(later <= earlier + 0.05 for earlier, later in zip(shuffles, shuffles[1:], strict=False))
+    assert shuffles[0] >= original["motion"] - 0.1 and shuffles[-1] <= shuffles[0] - 0.4
+    assert acc("motion", "freeze") <= acc("motion", "freeze_25") - 0.4 and acc("motion", "reverse") <= 0.2
+    for family in ("shuffle", "reverse", "freeze"):
+        assert graded["per_kind"]["motion"][family]["ci"][1] < graded["per_kind"]["appearance"][family]["ci"][0]
+
+    # One of the two flash frames is in every read at stride 2, in at most one of 4, 8 or 16 read frames after.
+    assert acc("keyframe", "fast") >= original["keyframe"] - 0.15
+    assert all(acc("keyframe", name) <= acc("keyframe", "fast") - 0.4 for name in ("speed_x4", "speed_x8", "speed_x16"))
+    assert acc("keyframe", "freeze") <= 0.2 and acc("keyframe", "freeze_25") >= acc("keyframe", "freeze") + 0.4
+    demand = {c: e["temporal_demand"]["value"] for c, e in sampling["per_class"].items()}
+    kinds = test.metadata["kinds"]
+    assert min(demand[c] for c in demand if kinds[c] == "keyframe") >= 0.5
+    assert np.mean([demand[c] for c in demand if kinds[c] == "appearance"]) <= 0.1
+    assert sampling["reads"]["16"] == {"clips": len(test), "past_end": 0, "left_out": 0}  # drawn, never past an end

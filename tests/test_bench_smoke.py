@@ -35,7 +35,8 @@ from motionprobe.selection import candidates, uniform_subset
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = {"engine_vs_naive": "a", "end_to_end_tiny": "b", "end_to_end_paper": "b", "end_to_end_i3d": "b",
            "cache_vs_decode": "c", "memory_4n_vs_n": "d", "all_vs_48_candidates": "e",
-           "cost_motion_free_methods": "f", "cost_probes": "f", "cost_agreement_target": "f"}
+           "cost_motion_free_methods": "f", "cost_probes": "f", "cost_graded_probes": "f", "cost_stride_curve": "f",
+           "cost_agreement_target": "f"}
 
 
 def _run(args: list[str], tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:

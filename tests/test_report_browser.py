@@ -20,6 +20,7 @@ from report_fixtures import SCRIPT_CLASS, Renamed, run_analysis, save_folders, t
 from motionprobe.cli import main
 from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
 from motionprobe.folders import ModelFolder
+from motionprobe.probes import CLASSIC
 from motionprobe.report import headline, write_report
 
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
@@ -72,11 +73,11 @@ def test_report_with_pictures_renders_every_image_and_the_headline(folders, tmp_
     seen = probe(page, tmp_path)
     sources = [src for src, _ in seen["images"]]
     figures = {"fig3_accuracy_vs_frames", "fig5_per_class", "bounds_per_class", "fig7_pixel_vs_perceptual",
-               "fig8_generator_gain", "per_kind", "probes_per_kind", "probe_vs_bound"}
+               "fig8_generator_gain", "per_kind", "probes_per_kind", "probe_vs_bound", "graded_probes", "stride_curve"}
     assert {f"figures/{name}.png" for name in figures} <= set(sources)
     assert any(s.endswith("selectors.gif") for s in sources)
-    strips = {f"pictures/probe_{name}.{ext}" for name in results["probes"]["accuracy"] for ext in ("png", "gif")}
-    assert strips <= set(sources)  # one strip and one animation per probe (the synthetic clips have fast ones)
+    strips = {f"pictures/probe_{name}.{ext}" for name in CLASSIC for ext in ("png", "gif")}
+    assert strips <= set(sources)  # one strip and one animation per classic probe (the synthetic clips have fast ones)
     assert [src for src, width in seen["images"] if width <= 0] == []  # every image decoded
     assert seen["headline"].startswith("Motion upper bound at k = 1:") and "The paper's bound" in seen["headline"]
     assert headline(results) == seen["headline"].strip()

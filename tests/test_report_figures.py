@@ -19,8 +19,10 @@ from motionprobe.analysis.results import figure3
 from motionprobe.cli import main
 from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.generator import Replicate
+from motionprobe.probes import CLASSIC, PROBE
 from motionprobe.report import headline, make_figures, write_report
 from motionprobe.report.figures import DPI, FIG3_HEIGHT, FIG3_WIDTH, HEIGHT, KIND_PANEL_WIDTH, WIDTH, per_class_width
+from motionprobe.report.temporal_figures import PANEL_WIDTH
 from motionprobe.report.view import LABELS, SHORT_LABELS, headline_k, motion_extremes, not_analysable_text
 
 
@@ -69,7 +71,8 @@ def test_every_figure_is_a_png_of_the_expected_size(full_run, tmp_path):
     _, results = full_run
     figures = {f.name: f for f in make_figures(results, tmp_path / "figures")}
     assert set(figures) == {"fig3_accuracy_vs_frames", "fig5_per_class", "bounds_per_class", "fig7_pixel_vs_perceptual",
-                            "fig8_generator_gain", "per_kind", "probes_per_kind", "probe_vs_bound"}
+                            "fig8_generator_gain", "per_kind", "probes_per_kind", "probe_vs_bound", "graded_probes",
+                            "stride_curve"}
     assert {n: f.skipped for n, f in figures.items() if f.path is None} == {}
     n = len(results["classes"])
     groups = 1 + len(results["probes"]["per_kind"])
@@ -77,7 +80,8 @@ def test_every_figure_is_a_png_of_the_expected_size(full_run, tmp_path):
                 "fig5_per_class": (per_class_width(n), HEIGHT), "bounds_per_class": (per_class_width(n), HEIGHT),
                 "fig8_generator_gain": (per_class_width(n), HEIGHT),
                 "per_kind": (KIND_PANEL_WIDTH * len(results["per_kind"]) + 1.8, HEIGHT),
-                "probes_per_kind": (max(WIDTH, 1.2 * groups + 2.5), HEIGHT), "probe_vs_bound": (WIDTH, WIDTH * 0.75)}
+                "probes_per_kind": (max(WIDTH, 1.2 * groups + 2.5), HEIGHT), "probe_vs_bound": (WIDTH, WIDTH * 0.75),
+                "graded_probes": (PANEL_WIDTH * 4 + 1.8, HEIGHT), "stride_curve": (11.0, HEIGHT)}
     for name, (w, h) in expected.items():
         pixels = decoded(figures[name].path)
         assert pixels.shape[:2] == (round(h * DPI), round(w * DPI)), name
@@ -97,7 +101,8 @@ def test_every_figure_is_a_png_of_the_expected_size(full_run, tmp_path):
     gains = [results["per_class"][c]["generator_minus_uniform"]["1"]["value"] for c in figures["fig8_generator_gain"].shows]
     assert gains == sorted(gains, reverse=True)
     # The probe figures: every probe that ran, and every analysable class in the scatter.
-    assert figures["probes_per_kind"].shows == list(results["probes"]["accuracy"])
+    assert figures["probes_per_kind"].shows == [n for n in results["probes"]["accuracy"] if n in CLASSIC]
+    assert figures["graded_probes"].shows == ["shuffle", "reverse", "freeze", "speed"]
     assert sorted(figures["probe_vs_bound"].shows) == sorted(results["classes"])
     rho = results["probes"]["bound_agreement"]["shuffle_spearman"]
     assert (f"Spearman ρ = {rho:.2f}" if rho is not None else "too few classes") in figures["probe_vs_bound"].title
@@ -256,8 +261,8 @@ def test_probe_section_is_present_with_probes_and_absent_without(full_run, bare_
     text = page_text(probes)
     for name, est in results["probes"]["accuracy"].items():
         drop = results["probes"]["drop"][name]
-        if est["value"] is None:  # `fast`: this dataset gives no double-speed clip
-            assert f"{name} every other frame of a window twice as long (double speed) not run" in text
+        if est["value"] is None:  # the sped-up probes: this dataset cannot read a clip at another stride
+            assert PROBE[name].read > 1 and f"{name} {PROBE[name].words} not run" in text
             continue
         assert (f"{100 * est['value']:.1f} [{100 * est['ci'][0]:.1f}, {100 * est['ci'][1]:.1f}] "
                 f"{100 * drop['value']:.1f} [{100 * drop['ci'][0]:.1f}, {100 * drop['ci'][1]:.1f}]") in text, name
@@ -348,3 +353,29 @@ def test_report_verb_refuses_a_folder_without_results(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no results.json" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_card_and_the_graded_section_quote_results_json(full_run, bare_run):
+    """The card's lines and the robustness table are the numbers of results.json; reads the dataset cannot make are
+    said to be left out, and a run without probes has neither section."""
+    out, results = full_run
+    page = write_report(out).read_text(encoding="utf-8")
+    card = page_text(section(page, "card"))
+    est = results["card"]["motion_bound"]
+    assert (f"motion bound at k = 1 (points) {100 * est['value']:.1f} [{100 * est['ci'][0]:.1f}, "
+            f"{100 * est['ci'][1]:.1f}]") in card
+    area = results["card"]["bound_area"]
+    assert area["ks"] == [1, 2] and f"its area over k (points), k = 1–2 {100 * area['value']:.1f}" in card
+    assert results["card"]["temporal_demand"] is None and "temporal demand (points) —" in card  # no read was made
+    graded = page_text(page[page.index("id='graded'"):page.index("id='pictures'")])
+    overall = results["graded"]["robustness"]["overall"]
+    assert f"{overall['value']:.2f} [{overall['ci'][0]:.2f}, {overall['ci'][1]:.2f}]" in graded
+    assert results["sampling"]["reads"]["16"] == {"clips": 0, "past_end": 0, "left_out": results["num_clips"]}
+    assert f"At stride 16: 0 clip(s) ran past their video's end and were filled by the short-video policy; " \
+           f"{results['num_clips']} could not be read so and are left out." in graded
+    assert 'src="figures/graded_probes.png"' in page and 'src="figures/stride_curve.png"' in page
+
+    bare_out, bare = bare_run
+    bare_page = write_report(bare_out).read_text(encoding="utf-8")
+    assert bare["graded"] == {} and bare["sampling"] == {} and "id='graded'" not in bare_page
+    assert bare["card"]["shuffle_drop"] is None and "shuffle drop (points) —" in page_text(section(bare_page, "card"))

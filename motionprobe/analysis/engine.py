@@ -5,7 +5,8 @@ For a shard of clips the engine evaluates, per clip:
 - per k, the uniform subset and every candidate of the selector pool, replicated to T frames (no generator);
 - per k with a generator, the uniform subset and every pool candidate, generated;
 - per k with a pixel generator, the uniform subset, generated;
-- per temporal probe, the clip with its frames reordered (one row per draw of a random probe).
+- per temporal probe (motionprobe/probes.py's table), the clip, or the clip read at a multiple of its stride,
+  with its frames reordered (one row per draw of a random probe).
 Pairs (clip, candidate) of one generator are flattened and cut into batches of `batch_size`, so a
 batch mixes clips and candidates and the generator and the model always run full batches. Each
 pair's kept frames are gathered alone from the uint8 clip: a candidate's score can depend only on
@@ -30,11 +31,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..data.base import to_float
+from ..data.base import read_at, to_float
 from ..errors import ConfigError, UserError
 from ..generator.replicate import Replicate
 from ..io import atomic_write_json, read_json
-from ..probes import probe_order
+from ..probes import PROBE as PROBE_BY_NAME
 from ..selection import Subset, check_k, subset_mask, uniform_subset
 from .table import (
     GENERATOR,
@@ -128,7 +129,9 @@ class Plan:
                 "pools": {str(k): [list(s) for s in pool] for k, pool in self.pools.items()},
                 "replicate_pools": {str(k): [list(s) for s in pool] for k, pool in self.replicate_pools.items()},
                 "generator_ks": list(self.generator_ks), "pixel_ks": list(self.pixel_ks), "num_clips": self.num_clips,
-                "shard_clips": self.shard_clips, "probes": [list(p) for p in self.probes], "identity": self.identity}
+                "shard_clips": self.shard_clips, "probes": [list(p) for p in self.probes], "identity": self.identity,
+                # what each probe shows, so that a changed severity or stride is a changed plan
+                **({"probe_specs": {n: PROBE_BY_NAME[n].spec() for n, _ in self.probes}} if self.probes else {})}
 
     def fingerprint(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
@@ -207,6 +210,21 @@ class _Batcher:
 
 
 @dataclass
+class ReadBatch:
+    """A shard's clips read at one multiple of their stride (the sped-up probes): (n, 3, T, H, W), or None when
+    no clip has such a read; which clips have one; which of those ran past their video's end (the short-video
+    policy filled the window)."""
+
+    clips: torch.Tensor | None
+    ok: np.ndarray
+    past_end: np.ndarray
+
+
+Reader = Callable[[int], ReadBatch]
+"""factor → the shard's clips read at that multiple of their stride."""
+
+
+@dataclass
 class _Job:
     """One kind of input of every clip: a source, its k (or probe), how it is made and which variants."""
 
@@ -222,11 +240,13 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
                    generators: dict[int, Generator], pixel_generators: dict[int, Generator] | None = None,
                    batch_size: int = 64, device: str | torch.device = "cpu",
                    on_progress: Callable[[int], None] | None = None, seed: int = 0,
-                   fast_clips: torch.Tensor | None = None, fast_ok: Sequence[bool] | None = None
-                   ) -> tuple[CandidateRows, PoolSums]:
+                   fast_clips: torch.Tensor | None = None, fast_ok: Sequence[bool] | None = None,
+                   reads: Reader | None = None) -> tuple[CandidateRows, PoolSums]:
     """The candidate rows of a stack of clips (n, 3, T, H, W) (uint8 or float in [0, 1]), and the pool sums.
 
-    `fast_clips` (n, 3, T, H, W) are the clips at double speed for the `fast` probe, where `fast_ok`."""
+    `reads(f)` gives the clips read at f times their stride, for the probes that read the video (`Probe.read`);
+    it is asked once per factor, and one factor's reads are held at a time. Without it, `fast_clips` (where
+    `fast_ok`) are the reads at factor 2, and the other factors have none."""
     device = torch.device(device)
     pixel_generators = pixel_generators or {}
     T = plan.num_frames
@@ -265,13 +285,23 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
 
         return _Job(source, k, np.array([subset_mask(s) for s in subsets], dtype=np.int64), in_pool, make)
 
+    reader = reads or _given_reads(n, fast_clips, fast_ok)
+    held: dict[int, ReadBatch] = {}
+
+    def read(factor: int) -> ReadBatch:
+        if factor not in held:
+            held.clear()  # one factor's reads in memory at a time: the jobs of a factor run one after another
+            held[factor] = reader(factor)
+        return held[factor]
+
     def probe_job(number: int, name: str, draws: int) -> _Job:
+        probe = PROBE_BY_NAME[name]
+
         def make(pos: np.ndarray, variant: np.ndarray) -> torch.Tensor:
-            if name == "fast":  # the dataset gave these clips at double speed (every other frame of a 2T window)
-                return to_float(fast_clips[torch.from_numpy(pos)].to(device))
-            order = torch.from_numpy(np.stack([probe_order(name, T, clip_index[p], v, seed)
+            source = clips if probe.read == 1 else read(probe.read).clips
+            order = torch.from_numpy(np.stack([probe.order(T, clip_index[p], v, seed)
                                                for p, v in zip(pos, variant, strict=True)]))
-            return to_float(clips[torch.from_numpy(pos).view(-1, 1), :, order].permute(0, 2, 1, 3, 4).to(device))
+            return to_float(source[torch.from_numpy(pos).view(-1, 1), :, order].permute(0, 2, 1, 3, 4).to(device))
 
         return _Job(PROBE, T, np.full(draws, all_frames, dtype=np.int64), np.zeros(draws, bool), make, probe=number)
 
@@ -291,7 +321,8 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
             progress(len(pos))
 
         jobs: list[_Job] = []
-        for number, (name, draws) in enumerate(plan.probes):
+        # Probes on the clip first, then those reading the video, grouped by factor (one read held at a time).
+        for number, (name, draws) in sorted(enumerate(plan.probes), key=lambda item: PROBE_BY_NAME[item[1][0]].read):
             jobs.append(probe_job(number, name, draws))
         for k in plan.ks:
             jobs.append(subset_job(REPLICATE, k, Replicate(k, T), *plan.pool_inputs(k, replicated=True)))
@@ -302,10 +333,11 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
                                        [uniform_subset(k, T)], np.zeros(1, bool)))
         for job in jobs:
             m = len(job.masks)
-            fast = job.probe >= 0 and plan.probes[job.probe][0] == "fast"
-            wanted = np.flatnonzero(np.asarray(fast_ok, dtype=bool)) if fast and fast_ok is not None else np.arange(n)
-            if fast and fast_clips is None:
-                wanted = wanted[:0]  # no video of this shard has a 2T window
+            factor = PROBE_BY_NAME[plan.probes[job.probe][0]].read if job.probe >= 0 else 1
+            # a probe reading the video runs on the clips that have such a read; the other jobs free the reads
+            wanted = np.flatnonzero(read(factor).ok) if factor > 1 else np.arange(n)
+            if factor == 1:
+                held.clear()
             sums = None
             # Flatten (clip, variant) pairs clip-major and cut them into full batches.
             for lo in range(0, len(wanted) * m, batch_size):
@@ -323,6 +355,17 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
                 pools.append(PoolSums(clip_index, np.full(n, job.source), np.full(n, job.k),
                                       np.full(n, int(job.in_pool.sum())), sums.numpy()))
     return CandidateRows.concat(parts), PoolSums.concat(pools)
+
+
+def _given_reads(n: int, fast_clips: torch.Tensor | None, fast_ok: Sequence[bool] | None) -> Reader:
+    """Reads from clips given at double speed (factor 2); no read at any other factor."""
+    def reader(factor: int) -> ReadBatch:
+        none = np.zeros(n, dtype=bool)
+        if factor != 2 or fast_clips is None:
+            return ReadBatch(None, none, none)
+        return ReadBatch(fast_clips, np.ones(n, bool) if fast_ok is None else np.asarray(fast_ok, dtype=bool), none)
+
+    return reader
 
 
 def _checked(generators: dict[int, Generator], k: int, argument: str) -> Generator:
@@ -427,29 +470,41 @@ def run_engine(model: Model, dataset: Any, out: str | Path, plan: Plan, generato
                 bar.finish_shard(len(span))
                 continue
             pos, ids, labels, clips, skipped = load_items(dataset, span)
+            past_end: dict[int, np.ndarray] = {}
             if clips:
-                fast, fast_ok = _fast_clips(dataset, pos, clips) if "fast" in plan.probe_names else (None, None)
                 rows, pools = evaluate_clips(model, torch.stack(clips), labels, pos, plan, generators, pixel_generators,
                                              batch_size, device, on_progress=bar.inputs_done, seed=seed,
-                                             fast_clips=fast, fast_ok=fast_ok)
+                                             reads=_dataset_reads(dataset, pos, clips, past_end))
             else:
                 rows, pools = CandidateRows.empty(), PoolSums.empty()
             bar.finish_shard(len(span))
+            past = [(pos[i], factor) for factor, flags in sorted(past_end.items()) for i in np.flatnonzero(flags)]
             write_shard(table_dir, Shard(index, np.asarray(pos, dtype=np.int64), ids, np.asarray(labels, np.int32), rows,
-                                         fingerprint, skipped, pools))
+                                         fingerprint, skipped, pools, np.asarray(past, np.int64).reshape(-1, 2)))
     finally:
         bar.close()
     return table_dir
 
 
-def _fast_clips(dataset: Any, positions: list[int], clips: list[torch.Tensor]) -> tuple[torch.Tensor | None, list[bool]]:
-    """The double-speed clips of the `fast` probe (every other frame of a 2T window around each clip), where
-    the dataset can give one; a clip whose video is too short has none and is left out of that probe."""
-    fast = [dataset.fast_clip(i) if hasattr(dataset, "fast_clip") else None for i in positions]
-    ok = [f is not None for f in fast]
-    if not any(ok):
-        return None, ok
-    return torch.stack([f if f is not None else c for f, c in zip(fast, clips, strict=True)]), ok
+def _dataset_reads(dataset: Any, positions: list[int], clips: list[torch.Tensor],
+                   past_end: dict[int, np.ndarray]) -> Reader:
+    """The shard's clips read at a multiple of their stride (`data.base.read_at`); a clip the dataset cannot read
+    so (no such read, the `skip` policy, an unreadable video) is left out of those probes. Which reads ran past
+    their video's end is recorded in `past_end` (factor → flags), for results.json to count."""
+    def reader(factor: int) -> ReadBatch:
+        reads = []
+        for i in positions:
+            try:
+                reads.append(read_at(dataset, i, factor))
+            except Exception:  # as in load_items: one bad video must not end the analysis; it is left out here
+                reads.append(None)
+        ok = np.array([r is not None for r in reads], dtype=bool)
+        past_end[factor] = np.array([r is not None and bool(r.past_end) for r in reads], dtype=bool)
+        stacked = torch.stack([r.clip if r is not None else c for r, c in zip(reads, clips, strict=True)]) \
+            if ok.any() else None
+        return ReadBatch(stacked, ok, past_end[factor])
+
+    return reader
 
 
 def _complete(path: Path, fingerprint: str) -> bool:

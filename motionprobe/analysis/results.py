@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..io import atomic_write_json, atomic_write_text, csv_text
 from ..selection import mask_subset
 from .methods import BEST, METHODS
+from .perclip import PROBE_COLUMN
 from .summary import Outcomes
 
 SCHEMA = "motionprobe.results/1"
@@ -46,17 +49,22 @@ def write_per_class_csv(path: str | Path, results: dict) -> None:
 
 
 def write_per_clip_csv(path: str | Path, outcomes: Outcomes, classes: list[str], num_frames: int) -> None:
-    """One row per clip: its target, then per method and k the predicted class and the chosen frames."""
+    """One row per clip: its target, then per method and k the predicted class and the chosen frames, then per
+    temporal probe the share of its draws right (empty where it did not run): what `compare` pairs runs on."""
     keys = [key for key in outcomes.keys() if key[0] in (*METHODS, BEST)]
     names = ["original" if k is None else f"{m}@{k}" for m, k in keys]
-    header = ["clip_id", "label", "class"] + [c for n in names for c in (n, f"{n}_frames")]
+    probes = list(outcomes.probe_correct)
+    header = ["clip_id", "label", "class", "fold"] + [c for n in names for c in (n, f"{n}_frames")]
+    header += [f"{PROBE_COLUMN}{name}" for name in probes]
     rows = []
     for i, clip_id in enumerate(outcomes.ids):
         label = int(outcomes.labels[i])
-        row = [clip_id, label, classes[label] if 0 <= label < len(classes) else ""]
+        row = [clip_id, label, classes[label] if 0 <= label < len(classes) else "",
+               "" if outcomes.folds is None else int(outcomes.folds[i])]
         for key in keys:
             row += [int(outcomes.pred[key][i]), " ".join(map(str, mask_subset(int(outcomes.frames[key][i]), num_frames)))]
-        rows.append(row)
+        shares = [outcomes.probe_correct[name][i] for name in probes]
+        rows.append(row + [f"{v:.6g}" if np.isfinite(v) else "" for v in shares])
     atomic_write_text(path, csv_text(header, rows))
 
 
@@ -135,6 +143,13 @@ def format_probes(results: dict) -> str:
     scored = what_is_scored(results)
     lines = [f"temporal probes: {scored} % and drop (original − probe, points) [95% CI]"]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    robustness = ((results.get("graded") or {}).get("robustness") or {}).get("overall")
+    demand = (results.get("sampling") or {}).get("temporal_demand")
+    if robustness and robustness.get("value") is not None:
+        lines.append(f"relative temporal robustness (probe / original, mean over the families' severities): "
+                     f"{robustness['value']:.2f} [{robustness['ci'][0]:.2f}, {robustness['ci'][1]:.2f}]")
+    if demand and demand.get("value") is not None:
+        lines.append(f"temporal demand (stride 1 → {demand['to_stride']}, points): {_cell(demand)}")
     agreement = probes.get("bound_agreement") or {}
     rho = agreement.get("shuffle_spearman")
     if rho is not None:

@@ -41,14 +41,17 @@ from .. import distributed
 from ..config import Config
 from ..errors import ConfigError, UserError
 from ..io import code_version, read_json
-from ..probes import DEFAULT_DRAWS, PROBES, check_probes, variants
+from ..probes import DEFAULT_DRAWS, DEFAULT_PROBES, PROBE, check_probes, variants
 from ..selection import DEFAULT_POOL, REPLICATE_POOL
 from ..selection import candidates as candidate_pool
+from .card import make_card
 from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
+from .perclip import PerClip
 from .results import SCHEMA, write_per_class_csv, write_per_clip_csv, write_results
 from .stats import CI_LEVEL
 from .summary import CLASS_FLOOR, TARGETS, collect_outcomes, summarize
-from .table import TABLE_DIR, write_csv_gz
+from .table import TABLE_DIR, read_past_end, write_csv_gz
+from .temporal import temporal_blocks
 
 FILES = {"per_class": "per_class.csv", "per_clip": "per_clip.csv", "table": TABLE_DIR,
          "candidates_csv": "candidates.csv.gz", "config": "config.json"}
@@ -91,7 +94,7 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
             candidates: int | str = DEFAULT_POOL, seed: int = 0, num_frames: int | None = None, batch_size: int = 64,
             shard_size: int = 256, bootstrap: int = 1000, level: float = CI_LEVEL, device: str | torch.device = "cpu",
             resume: bool = False, config: Config | None = None, provenance: dict[str, Any] | None = None,
-            write_csv: bool = True, progress: bool = True, probes: Sequence[str] = PROBES,
+            write_csv: bool = True, progress: bool = True, probes: Sequence[str] = DEFAULT_PROBES,
             probe_draws: int = DEFAULT_DRAWS, target: str = "auto", classes: Sequence[str] | None = None,
             class_floor: float = CLASS_FLOOR, replicate_candidates: int | str = REPLICATE_POOL) -> dict:
     """Run the analysis into `out` and return results.json's content.
@@ -128,6 +131,8 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
     pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in ks}
     replicate_pools = {k: candidate_pool(k, replicate_candidates, num_frames, seed) for k in ks}
     probes = check_probes(tuple(probes))
+    if any(PROBE[name].read > 1 for name in probes):  # reads of the video at other strides depend on its sampling
+        identity["video_reads"] = read_identity(dataset)
     plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, replicate_pools=replicate_pools,
                       generator_ks=sorted(generators),
                       pixel_ks=sorted(pixel_generators), num_clips=len(dataset), shard_size=shard_size,
@@ -153,11 +158,14 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
     def merge() -> dict:
         kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
         summaries = {}
+        past_end = read_past_end(table_dir, plan.num_shards)
         for name in targets:
             outcomes = collect_outcomes(table_dir, plan, seed, target=name)
             refuse_no_clips(outcomes, out)
             summaries[name] = summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level,
                                         target=name, class_floor=class_floor)
+            summaries[name].update(temporal_blocks(outcomes, classes, kinds, summaries[name], plan.probe_names,
+                                                   past_end, bootstrap, seed, level))
             if name == targets[0]:
                 primary = outcomes
         outcomes = primary
@@ -177,6 +185,7 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
         results["provenance"] = {**(provenance or {}), "identity": identity, "seed": seed, "code_version": code_version(),
                                  "torch": torch.__version__, "numpy": np.__version__,
                                  "python": platform.python_version(), "fingerprint": plan.fingerprint()}
+        results["card"] = make_card(results, PerClip.from_outcomes(outcomes), bootstrap, level)
 
         write_per_class_csv(out / FILES["per_class"], results)
         write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
@@ -196,6 +205,15 @@ def refuse_no_clips(outcomes: Any, out: Path) -> None:
         first = f"; the first: {outcomes.skipped[0][0]}: {outcomes.skipped[0][1]}" if outcomes.skipped else ""
         raise UserError(f"{out}: none of the {len(outcomes.skipped)} test clip(s) could be read, so there is nothing "
                         f"to analyse{first}")
+
+
+def read_identity(dataset: Any) -> dict[str, Any]:
+    """What a read of the video at a multiple of the clip's stride depends on beyond the clips: the sampling
+    (stride, short-video policy) of a video dataset, or the class that draws the reads."""
+    sampling = getattr(dataset, "sampling", None)
+    if sampling is not None:
+        return {"stride": getattr(sampling, "stride", None), "policy": getattr(sampling, "policy", None)}
+    return {"reader": f"{type(dataset).__module__}.{type(dataset).__qualname__}"}
 
 
 def resolve_targets(target: str, labelled: bool) -> tuple[str, ...]:

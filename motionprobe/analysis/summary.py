@@ -70,6 +70,7 @@ class Outcomes:
     probe_correct: dict[str, np.ndarray] = field(default_factory=dict)
     probe_pred: dict[str, np.ndarray] = field(default_factory=dict)  # the first draw's prediction
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    folds: np.ndarray | None = None  # the half (0/1) each clip is in for the bound's choice (choice.folds_of)
 
     def correct(self, key: Key) -> np.ndarray:
         return (self.pred[key] == self.labels).astype(np.float64)
@@ -128,7 +129,9 @@ def collect_outcomes(table_dir, plan: Plan, seed: int, sampled: int = DEFAULT_PO
             probe = rows.scores(PROBE, probe=number, num_frames=T, target=target)
             part.probe_correct[name], part.probe_pred[name] = _probe_outcomes(probe, shard.clip_index)
         parts.append(part)
-    return _concat(parts, skipped)
+    outcomes = _concat(parts, skipped)
+    outcomes.folds = folds_of(outcomes.ids, seed, strata=outcomes.labels)
+    return outcomes
 
 
 def _select(selector: str, rows, pools, source: int, k: int, T: int, seed: int, target: str) -> tuple[Selection, ScoreTable]:
@@ -234,7 +237,8 @@ def choose_per_class(outcomes: Outcomes, plan: Plan, folds: np.ndarray,
     The choice looks at the labels of the other half only, as the overall choice does, so each class's bound
     stays a bound of a label-free method on that class's clips; the method may differ between classes."""
     class_outcomes = Outcomes(outcomes.clip_index, outcomes.ids, outcomes.labels, dict(outcomes.pred),
-                              dict(outcomes.frames), outcomes.probe_correct, outcomes.probe_pred, outcomes.skipped)
+                              dict(outcomes.frames), outcomes.probe_correct, outcomes.probe_pred, outcomes.skipped,
+                              folds)
     guards: dict[int, dict[int, tuple[Guard, Guard]]] = {}
     methods: dict[int, dict[int, list[str]]] = {}
     for k in plan.ks:
@@ -335,7 +339,7 @@ def summarize(outcomes: Outcomes, classes: Sequence[str], plan: Plan, *, kinds: 
               target: str = "label", class_floor: float = CLASS_FLOOR) -> dict:
     """The deterministic part of results.json (everything but config, provenance and timestamps)."""
     ks = list(plan.ks)
-    folds = folds_of(outcomes.ids, seed, strata=outcomes.labels)
+    folds = outcomes.folds if outcomes.folds is not None else folds_of(outcomes.ids, seed, strata=outcomes.labels)
     choices = choose_best(outcomes, plan, folds)
     class_outcomes, class_choice = choose_per_class(outcomes, plan, folds, choices)
     stats = per_clip_statistics(outcomes, plan)

@@ -144,6 +144,8 @@ class Shard:
     fingerprint: str
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
     pools: PoolSums = field(default_factory=PoolSums.empty)
+    # (clip position, factor) of each read at a multiple of the stride that ran past its video's end
+    past_end: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
 
 
 def shard_path(table_dir: str | Path, index: int) -> Path:
@@ -161,6 +163,7 @@ def write_shard(table_dir: str | Path, shard: Shard) -> Path:
         skipped_ids=np.asarray([s[0] for s in shard.skipped] or [""], dtype=np.str_)[: len(shard.skipped)],
         skipped_reasons=np.asarray([s[1] for s in shard.skipped] or [""], dtype=np.str_)[: len(shard.skipped)],
         **{f"pool_{name}": getattr(shard.pools, name) for name in ("clip", "source", "k", "count", "sums")},
+        past_end=np.asarray(shard.past_end, dtype=np.int64).reshape(-1, 2),
     )
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -180,7 +183,8 @@ def read_shard(path: str | Path) -> Shard:
         return Shard(index=int(data["shard_index"]), clip_index=data["clip_index"], ids=[str(s) for s in data["ids"]],
                      labels=data["labels"], rows=rows, fingerprint=str(data["fingerprint"]),
                      skipped=list(zip((str(s) for s in data["skipped_ids"]), (str(s) for s in data["skipped_reasons"]),
-                                      strict=True)), pools=pools)
+                                      strict=True)), pools=pools,
+                     past_end=data["past_end"] if "past_end" in data else np.zeros((0, 2), np.int64))
     except (OSError, ValueError, KeyError, EOFError) as e:
         raise UserError(f"{path}: not a readable analysis shard ({e})") from None
 
@@ -188,6 +192,18 @@ def read_shard(path: str | Path) -> Shard:
 def iter_shards(table_dir: str | Path, num_shards: int) -> Iterator[Shard]:
     for i in range(num_shards):
         yield read_shard(shard_path(table_dir, i))
+
+
+def read_past_end(table_dir: str | Path, num_shards: int) -> dict[int, int]:
+    """factor → how many clips' reads at that multiple of their stride ran past their video's end (only that
+    array of each shard is read)."""
+    counts: dict[int, int] = {}
+    for i in range(num_shards):
+        with np.load(shard_path(table_dir, i), allow_pickle=False) as z:
+            past = z["past_end"] if "past_end" in z.files else np.zeros((0, 2), np.int64)
+        for factor in past[:, 1].tolist():
+            counts[int(factor)] = counts.get(int(factor), 0) + 1
+    return counts
 
 
 def read_table(table_dir: str | Path, num_shards: int) -> tuple[CandidateRows, list[str]]:

@@ -18,8 +18,8 @@ from ..folders import holds_resumable_run
 from .options import apply_config_file, flag_for
 
 # Module name per verb, in the order `--help` lists them.
-VERBS = ("demo", "demo_real", "pipeline", "train_model", "evaluate", "train_generator", "analyze", "report", "invert",
-         "data", "predict", "weights")
+VERBS = ("demo", "demo_real", "pipeline", "train_model", "evaluate", "train_generator", "analyze", "report", "compare",
+         "invert", "data", "predict", "weights")
 
 
 class OneLineParser(argparse.ArgumentParser):

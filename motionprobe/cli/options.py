@@ -100,8 +100,10 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
                    help="score against the labels, or against the model's prediction on the full clip (agreement: "
                         "no labels needed), or both; auto (default): labels where the dataset has them")
     p.add_argument("--probes", type=probes, metavar="P,P",
-                   help="temporal probes beside the bound: shuffle, reverse, freeze, slow, fast, local_shuffle "
-                        "(default all)")
+                   help="temporal probes beside the bound, by family and severity: shuffle_w2, local_shuffle, "
+                        "shuffle_w8, shuffle; reverse; freeze_25, freeze_50, freeze; speed_x0.25, slow, fast, "
+                        "speed_x4, speed_x8, speed_x16 (fast to speed_x16: the stride curve) (default all; real "
+                        "preset: shuffle, reverse)")
     p.add_argument("--no-probes", dest="probes", action="store_const", const=[], help="run no temporal probe")
 
 
@@ -213,7 +215,7 @@ def resolve_config(args: argparse.Namespace, base: config_mod.Config | None = No
 # Options whose dest differs from the workflow argument they set (the dest of the same name means something
 # else in CONFIG_OPTIONS): evaluate's --batch-size is `evaluate(batch_size=)`, invert's --lr is `settings.lr`.
 WORKFLOW_ARGUMENTS = {"eval_batch_size": "batch_size", "inversion_lr": "settings.lr", "steps": "settings.steps",
-                      "tv": "settings.tv_space", "tv_time": "settings.tv_time"}
+                      "tv": "settings.tv_space", "tv_time": "settings.tv_time", "compare_bootstrap": "bootstrap"}
 
 
 def add_trust_model_code(p: argparse.ArgumentParser) -> None:

@@ -11,11 +11,15 @@ reason` and returns a *skipped item* `{"clip": None, "label", "id", "skipped": r
 failing the job. Loaders drop those with `collate_clips` (which also reports them in
 `batch["skipped"]`, so a loop with worker processes still learns what was skipped) or `clips_only`.
 A batch can come out empty (every item skipped): loops skip batches whose `id` list is empty.
+
+Strided reads (the sped-up temporal probes and the stride curve): a dataset that can read item i's clip
+at `factor` times its stride defines `read_clip(i, factor) -> StridedRead | None`; `read_at` asks it
+(or, at factor 2, an older `fast_clip(i)`), and None means the item has no such read.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch.utils.data import Dataset
@@ -53,6 +57,24 @@ class ClipDataset(Dataset):
             self.skipped[self.ids[index]] = str(e)
             return {"clip": None, "label": self.labels[index], "id": self.ids[index], "skipped": str(e)}
         return {"clip": clip, "label": self.labels[index], "id": self.ids[index]}
+
+
+class StridedRead(NamedTuple):
+    """Item i's clip read at a multiple of its stride: uint8 (3, T, H, W), and whether the window ran past
+    the video's last frame, so that the short-video policy (loop, pad) filled it."""
+
+    clip: torch.Tensor
+    past_end: bool = False
+
+
+def read_at(dataset: Any, index: int, factor: int) -> StridedRead | None:
+    """Item `index` read at `factor` times its stride, or None where the dataset cannot read it so."""
+    if hasattr(dataset, "read_clip"):
+        return dataset.read_clip(index, factor)
+    if factor == 2 and hasattr(dataset, "fast_clip"):
+        clip = dataset.fast_clip(index)
+        return None if clip is None else StridedRead(clip)
+    return None
 
 
 def to_float(clip: torch.Tensor) -> torch.Tensor:

@@ -33,7 +33,7 @@ import torch
 
 from ..config import Config
 from . import register_layout
-from .base import ClipDataset
+from .base import ClipDataset, StridedRead
 
 APPEARANCE = ("red", "green", "blue")
 MOTION = ("drift_right", "drift_left", "drift_up", "drift_down")
@@ -110,8 +110,13 @@ def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
     return big.clamp(0, 1).numpy()
 
 
-def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames: int = 16) -> tuple[np.ndarray, ClipInfo]:
-    """Draw one clip of class `CLASSES[label]` as float32 (3, T, size, size) in [0, 1]."""
+def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames: int = 16,
+                keep: range | None = None) -> tuple[np.ndarray, ClipInfo]:
+    """Draw one clip of class `CLASSES[label]` as float32 (3, T, size, size) in [0, 1].
+
+    `keep` draws only those frames of the T (the same pixels as drawing all T and keeping them): a read at a
+    large stride draws 1/stride of its window."""
+    keep = range(num_frames) if keep is None else keep
     name = CLASSES[label]
     kind = KIND[name]
     scale = size / 32.0
@@ -140,8 +145,8 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
              "implied": "disk"}[kind]
     head = 0.45 if kind == "implied" else 1.0  # the trail's head is smaller than the other objects
 
-    clip = np.empty((3, num_frames, size, size), dtype=np.float32)
-    for t in range(num_frames):
+    clip = np.empty((3, len(keep), size, size), dtype=np.float32)
+    for j, t in enumerate(keep):
         bx, by = (np.array([bx0, by0]) + pan * t) % size
         ix, iy = int(bx), int(by)
         frame = background[:, iy:iy + size, ix:ix + size].copy()
@@ -156,8 +161,8 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 32, num_frames
             if kind == "implied":
                 _draw_trail(frame, dx, dy, velocity, r, color)
             frame[:, _shape_mask(shape, dx, dy, head * r)] = color[:, None]
-        clip[:, t] = frame
-    clip += rng.normal(0.0, 0.03, clip.shape).astype(np.float32)
+        clip[:, j] = frame
+    clip += rng.normal(0.0, 0.03, (3, num_frames, size, size)).astype(np.float32)[:, keep]
     info = ClipInfo(label=label, kind=kind, velocity=(float(velocity[0]), float(velocity[1])), key_frames=key_frames)
     return np.clip(clip, 0.0, 1.0), info
 
@@ -201,11 +206,20 @@ class SyntheticMotionDataset(ClipDataset):
     def info(self, index: int) -> ClipInfo:
         return self.render(index)[1]
 
+    def read_clip(self, index: int, factor: int) -> StridedRead:
+        """Clip `index`'s class drawn over `factor` times the frames, every `factor`-th frame kept: the clip read
+        at `factor` times its stride (the sped-up probes, the stride curve). The benchmark has no videos to read
+        longer windows from, so the window is drawn: the clip's own generator draws the same object, camera,
+        speed and direction, and places the key-frame flash (2 consecutive frames) anywhere in the longer
+        window, where a read at stride ≥ 3 can step over it. Never runs past an end."""
+        window = factor * self.num_frames
+        clip, _ = render_clip(self._global[self.labels[index]], self._rng(index), self.size, window,
+                              keep=range(0, window, factor))
+        return StridedRead(torch.from_numpy(np.round(clip * 255.0).astype(np.uint8)))
+
     def fast_clip(self, index: int) -> torch.Tensor:
-        """Clip `index`'s class drawn over twice the frames, every other frame kept: the same kind of clip at
-        double speed (the `fast` temporal probe). The drawing is a fresh one from the clip's own generator."""
-        clip, _ = render_clip(self._global[self.labels[index]], self._rng(index), self.size, 2 * self.num_frames)
-        return torch.from_numpy(np.round(clip[:, ::2] * 255.0).astype(np.uint8))
+        """Clip `index` at double speed (the `fast` probe): `read_clip(index, 2)`."""
+        return self.read_clip(index, 2).clip
 
     def load(self, index: int) -> torch.Tensor:
         cached = self._memo.get(index)

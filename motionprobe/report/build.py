@@ -21,7 +21,8 @@ model, replication for the k = 1 generator):
 >>> page = write_report(folder)
 >>> page.name, sorted(p.name for p in (page.parent / "figures").iterdir())  # doctest: +NORMALIZE_WHITESPACE
 ('report.html', ['bounds_per_class.png', 'fig3_accuracy_vs_frames.png', 'fig5_per_class.png',
-                 'fig8_generator_gain.png', 'probe_vs_bound.png', 'probes_per_kind.png'])
+                 'fig8_generator_gain.png', 'graded_probes.png', 'probe_vs_bound.png', 'probes_per_kind.png',
+                 'stride_curve.png'])
 
 The page links its images relatively, so the folder can be moved, zipped or opened offline. A
 feature inversion written into the folder's `inversion/` subfolder is shown too.

@@ -10,7 +10,8 @@
   and per planted kind), when a pixel generator ran.
 - Figure 8  `generator_gain`: per class, generator − uniform at the headline k, with the share improved.
 - `per_kind`: Figure 3 once per planted kind (the embedded benchmark only).
-- The temporal probes' figures (report/probe_figures.py), when probes ran.
+- The temporal probes' figures (report/probe_figures.py), and the graded probes' and the stride and
+  coverage curves' (report/temporal_figures.py), when probes ran.
 
 Classes the model does not recognise on their full clips are not analysable: the per-class figures
 draw them apart, labelled so, never as classes that need no motion. Each function takes the results
@@ -36,6 +37,8 @@ fig8_generator_gain: needs the generator method (a generator); it did not run
 per_kind: the dataset declares no kinds of class (only the embedded benchmark does)
 probes_per_kind: no temporal probe ran
 probe_vs_bound: no temporal probe ran
+graded_probes: no graded temporal probe ran
+stride_curve: no stride or coverage probe ran
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from .plotting import (
     skip,
 )
 from .probe_figures import probe_vs_bound, probes_per_kind
+from .temporal_figures import graded_probes, stride_curve
 from .view import BOUNDS, LABELS, ClassRow, class_rows, headline_k, ks_with, most_motion_first, picture_k, score_word
 
 LINESTYLES = {"oracle": ":", "random": "--", "paper_bound": "--"}
@@ -341,6 +345,6 @@ def make_figures(results: dict, folder: str | Path) -> list[Figure]:
     makers = {"fig3_accuracy_vs_frames": accuracy_vs_frames, "fig5_per_class": per_class_full,
               "bounds_per_class": bounds_per_class, "fig7_pixel_vs_perceptual": pixel_vs_perceptual,
               "fig8_generator_gain": generator_gain, "per_kind": per_kind, "probes_per_kind": probes_per_kind,
-              "probe_vs_bound": probe_vs_bound}
+              "probe_vs_bound": probe_vs_bound, "graded_probes": graded_probes, "stride_curve": stride_curve}
     return [make(results, folder / f"{name}.png") for name, make in makers.items()]
 

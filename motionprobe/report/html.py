@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from .card import card_table, robustness_table, stride_table
 from .markup import bullets, esc, href, paragraph, table
 from .pictures import Picture
 from .plotting import Figure
@@ -32,6 +33,7 @@ from .words import (
     fallback_lines,
     headline,
     probe_sentences,
+    temporal_sentences,
     weak_warning,
 )
 
@@ -60,7 +62,7 @@ details { margin: 0.6em 0; } summary { cursor: pointer; font-weight: 600; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { background: #f3f3f3; padding: 0 0.2em; }
 """
-PROBE_FIGURES = ("probes_per_kind", "probe_vs_bound")
+PROBE_FIGURES = ("probes_per_kind", "probe_vs_bound", "graded_probes", "stride_curve")
 
 
 @dataclass
@@ -185,7 +187,15 @@ def _probes_section(results: dict, inputs: Inputs) -> list[str]:
                        f"{scored(results)} under each probe and its drop from the original clip (paired, in points)."),
              _scroll(probe_table(results)), bullets(probe_sentences(results))]
     figures = {f.name: f for f in inputs.figures}
-    parts += [_figure_html(figures[name], inputs.figure_links.get(name)) for name in PROBE_FIGURES if name in figures]
+    parts += [_figure_html(figures[name], inputs.figure_links.get(name)) for name in PROBE_FIGURES[:2] if name in figures]
+    if results.get("graded") or results.get("sampling"):
+        parts += ["<h3 id='graded'>Graded probes, stride and coverage</h3>", bullets(temporal_sentences(results)),
+                  _scroll(robustness_table(results))]
+        parts += [_figure_html(figures[name], inputs.figure_links.get(name)) for name in PROBE_FIGURES[2:]
+                  if name in figures]
+        if (results.get("sampling") or {}).get("per_class"):
+            parts.append(f"<details><summary>per {esc(class_word(results))}: {esc(scored(results))} at each stride and the "
+                         f"temporal demand</summary>{_scroll(stride_table(results))}</details>")
     parts += [paragraph(n, "note") for n in inputs.probe_notes]
     parts += [_picture_html(p, inputs.picture_links[p.name])
               for p in inputs.probe_pictures if p.name in inputs.picture_links]
@@ -229,6 +239,7 @@ def render_report(results: dict, inputs: Inputs) -> str:
         f'<p id="weak-model" class="warning">{esc(warning)}</p>' if warning else "",
         f'<p id="headline" class="headline">{esc(headline(results))}</p>',
         *(paragraph(line) for line in bound_sentences(results)),
+        *(["<h2 id='card'>The run on one card</h2>", card_table(results["card"])] if results.get("card") else []),
         f"<h2 id='table'>{esc(scored(results)[:1].upper() + scored(results)[1:])} by number of frames kept (Figure 3)</h2>",
         *_figure3_section(results),
     ]

@@ -28,9 +28,9 @@ from typing import Any
 
 import torch
 
-from ..analysis.choice import folds_of
 from ..analysis.engine import Generator, Model
 from ..analysis.methods import BEST
+from ..analysis.perclip import ID_COLUMNS, PROBE_COLUMN
 from ..data.base import to_float
 from ..errors import ConfigError, UserError
 from .canvas import (
@@ -70,6 +70,7 @@ class ClipRecord:
     class_name: str
     pred: dict[str, int]
     frames: dict[str, tuple[int, ...]]
+    fold: int | None = None  # the half of the clips it fell in for the bound's choice
 
 
 def read_per_clip(path: str | Path) -> list[ClipRecord]:
@@ -79,9 +80,11 @@ def read_per_clip(path: str | Path) -> list[ClipRecord]:
     records = []
     with open(path, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            methods = [c for c in row if c not in ("clip_id", "label", "class") and not c.endswith("_frames")]
+            methods = [c for c in row if c not in ID_COLUMNS and not c.endswith("_frames")
+                       and not c.startswith(PROBE_COLUMN)]
             records.append(ClipRecord(
                 clip_id=row["clip_id"], label=int(row["label"]), class_name=row["class"],
+                fold=int(row["fold"]) if row.get("fold", "") != "" else None,
                 pred={m: int(row[m]) for m in methods},
                 frames={m: tuple(int(i) for i in row[f"{m}_frames"].split()) for m in methods}))
     return records
@@ -103,10 +106,10 @@ def verdict(pred: int, label: int, classes: list[str], target: str = "label") ->
     return f"predicts {classes[pred]} ({'right' if pred == label else 'wrong'})"
 
 
-def best_method(results: dict, clip_id: str, k: int) -> str:
+def best_method(results: dict, record: ClipRecord, k: int) -> str:
     """The method `best` used for this clip at k: the one chosen on the other half of the clips."""
     folds = (results.get("bound_method") or {}).get(str(k), {}).get("chosen_per_fold") or [BEST, BEST]
-    return folds[int(folds_of([clip_id], int((results.get("provenance") or {}).get("seed", 0)))[0])]
+    return folds[record.fold] if record.fold is not None else " / ".join(dict.fromkeys(folds))
 
 
 def _frames_text(frames: tuple[int, ...]) -> str:
@@ -194,7 +197,7 @@ def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor,
                 for m in methods}
     colour = {m: RIGHT if right else WRONG for m, (right, _) in verdicts.items()}
     every = range(real.shape[0])
-    best_rows = [Row(f"best ({best_method(results, record.clip_id, k)}) keeps {_frames_text(record.frames[f'{BEST}@{k}'])}: "
+    best_rows = [Row(f"best ({best_method(results, record, k)}) keeps {_frames_text(record.frames[f'{BEST}@{k}'])}: "
                      f"{verdicts[BEST][1]}", real, dict.fromkeys(record.frames[f"{BEST}@{k}"], colour[BEST]))
                  ] if BEST in verdicts else []
     rows = [*best_rows,

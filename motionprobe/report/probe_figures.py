@@ -14,6 +14,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from ..probes import CLASSIC
 from .plotting import COLORS, HEIGHT, STYLE, WIDTH, Figure, grouped_bars, plain, save, skip
 from .view import class_rows, score_word
 
@@ -31,7 +32,8 @@ def probes_per_kind(results: dict, path: str | Path) -> Figure:
     probes = results.get("probes") or {}
     if not probes.get("accuracy"):
         return skip(name, title, "no temporal probe ran")
-    names = list(probes["accuracy"])
+    # one severity per family (the classic probes): the graded ones have their own figure, graded_probes
+    names = [n for n in probes["accuracy"] if n in CLASSIC] or list(probes["accuracy"])
     groups = [("all classes", results["accuracy"].get("original"), probes["accuracy"])]
     for kind, per_probe in (probes.get("per_kind") or {}).items():
         original = (((results.get("per_kind") or {}).get(kind) or {}).get("accuracy") or {}).get("original")

@@ -16,9 +16,9 @@ from typing import Any
 import torch
 
 from ..analysis.engine import Model
-from ..data.base import to_float
+from ..data.base import read_at, to_float
 from ..errors import ConfigError
-from ..probes import probe_order
+from ..probes import CLASSIC, PROBE
 from .canvas import Row, animation, strip, to_frames, write_gif, write_png
 from .pictures import ClipRecord, Picture, read_per_clip, verdict
 from .view import headline_k, motion_extremes, percent
@@ -35,16 +35,17 @@ def probe_clip(records: list[ClipRecord], class_name: str | None) -> ClipRecord 
 
 def probed(name: str, clip: torch.Tensor, dataset: Any, position: int,
            seed: int) -> tuple[torch.Tensor, dict[int, str]] | None:
-    """The clip (3, T, H, W) as probe `name` shows it and, per position, the original frame shown there;
-    None for `fast` where the dataset has no double-speed clip (the video is too short)."""
-    t = clip.shape[1]
-    if name == "fast":
-        fast = dataset.fast_clip(position) if hasattr(dataset, "fast_clip") else None
-        if fast is None:
+    """The clip (3, T, H, W) as probe `name` shows it and, per position, the frame shown there (of the clip, or
+    of the window the sped-up probes read); None where the dataset cannot read the clip at the probe's stride."""
+    probe = PROBE[name]
+    order = probe.order(clip.shape[1], clip_key=position, variant=0, seed=seed)
+    source = clip
+    if probe.read > 1:
+        read = read_at(dataset, position, probe.read)
+        if read is None:
             return None
-        return to_float(fast).to(clip.device), {j: str(int(i)) for j, i in enumerate(probe_order("fast", t))}
-    order = probe_order(name, t, clip_key=position, variant=0, seed=seed)
-    return clip[:, torch.from_numpy(order).to(clip.device)], {j: str(int(i)) for j, i in enumerate(order)}
+        source = to_float(read.clip).to(clip.device)
+    return source[:, torch.from_numpy(order).to(clip.device)], {j: str(probe.read * int(i)) for j, i in enumerate(order)}
 
 
 def _confusion_text(probes: dict, name: str, class_name: str) -> str:
@@ -58,9 +59,10 @@ def _confusion_text(probes: dict, name: str, class_name: str) -> str:
 
 def draw_probe_strips(results: dict, analysis_dir: str | Path, out_dir: str | Path, *, model: Model, dataset: Any,
                       device: str | torch.device = "cpu") -> tuple[list[Picture], list[str]]:
-    """A strip PNG and GIF per probe that ran, and notes on the probes not drawn; ([], []) without probes."""
+    """A strip PNG and GIF per classic probe that ran (one severity per family: the graded ones are the same
+    transforms, drawn in the figures), and notes on the probes not drawn; ([], []) without probes."""
     probes = results.get("probes") or {}
-    names = list(probes.get("accuracy") or {})
+    names = [n for n in probes.get("accuracy") or {} if n in CLASSIC]
     if not names:
         return [], []
     k = (probes.get("bound_agreement") or {}).get("k") or headline_k(results)
@@ -88,8 +90,8 @@ def draw_probe_strips(results: dict, analysis_dir: str | Path, out_dir: str | Pa
     for name in names:
         shown = probed(name, clip, dataset, pos, seed)
         if shown is None:
-            notes.append(f"No strip for the {name} probe: the video of clip {record.clip_id} is too short for a "
-                         "window twice the clip's length.")
+            notes.append(f"No strip for the {name} probe: clip {record.clip_id} cannot be read at "
+                         f"{PROBE[name].read} times its stride (the short-video policy skips its video).")
             continue
         frames, marks = shown
         with torch.inference_mode():

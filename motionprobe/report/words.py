@@ -9,18 +9,22 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.methods import BEST
-from ..probes import LOCAL_WINDOW
-from .view import BOUND_NAMES, bound_ks, chosen_text, class_rows, class_word, estimate_text, headline_k, percent, scored
+from ..probes import TABLE
+from .view import (
+    BOUND_NAMES,
+    bound_ks,
+    chosen_text,
+    class_rows,
+    class_word,
+    estimate_text,
+    headline_k,
+    percent,
+    score_word,
+    scored,
+)
 
-# What each temporal probe shows the model (motionprobe/probes.py).
-PROBE_WORDS = {
-    "shuffle": "the frames in a random order",
-    "reverse": "the frames in reverse order",
-    "freeze": "the first frame held for the whole clip",
-    "slow": "the first half of the clip at half speed (every frame twice)",
-    "fast": "every other frame of a window twice as long (double speed)",
-    "local_shuffle": f"the frames shuffled inside each window of {LOCAL_WINDOW}",
-}
+# What each temporal probe shows the model (motionprobe/probes.py's table).
+PROBE_WORDS = {p.name: p.words for p in TABLE}
 SMALL_BOUND = 0.10  # "needs little motion": a per-class motion bound below 10 points
 ARTIFACT_FLOOR = 0.02  # a mean shuffle drop below 2 points is no artifact worth a sentence
 
@@ -149,6 +153,31 @@ def probe_sentences(results: dict) -> list[str]:
             (top, top_kind), (low, low_kind) = by_kind[0], by_kind[-1]
             lines.append(f"The {name} probe costs the {top_kind} classes most ({percent(top)} points) and the "
                          f"{low_kind} classes least ({percent(low)} points).")
+    return lines
+
+
+def temporal_sentences(results: dict) -> list[str]:
+    """What the graded probes and the stride curve say: robustness per family, the temporal demand, and how many
+    reads ran past a short video (filled by the short-video policy) or could not be made."""
+    lines = []
+    robustness = (results.get("graded") or {}).get("robustness") or {}
+    overall = robustness.get("overall")
+    if overall and overall.get("value") is not None:
+        ranked = sorted(((e["value"], f) for f, e in robustness.items() if f != "overall" and e.get("value") is not None))
+        lines.append(f"Relative temporal robustness (probe / original {score_word(results)}, averaged over each family's "
+                     f"severities, then over the families): {overall['value']:.2f} [{overall['ci'][0]:.2f}, "
+                     f"{overall['ci'][1]:.2f}]" + (f"; the {ranked[0][1]} family hurts most ({ranked[0][0]:.2f}) and the "
+                                                   f"{ranked[-1][1]} family least ({ranked[-1][0]:.2f})."
+                                                   if len(ranked) >= 2 else "."))
+    sampling = results.get("sampling") or {}
+    demand = sampling.get("temporal_demand")
+    if demand and demand.get("value") is not None:
+        lines.append(f"Read at {demand['to_stride']} times its stride, the model loses {_interval(demand)} of its "
+                     f"{score_word(results)} (the temporal demand, infoRates' Temporal Demand Score).")
+    for factor, read in (sampling.get("reads") or {}).items():
+        if read.get("past_end") or read.get("left_out"):
+            lines.append(f"At stride {factor}: {read['past_end']} clip(s) ran past their video's end and were filled "
+                         f"by the short-video policy; {read['left_out']} could not be read so and are left out.")
     return lines
 
 

@@ -29,14 +29,13 @@ import torch
 
 from ...config import Config
 from ...errors import ConfigError, UserError
-from ..base import UNLABELLED, ClipDataset, SkipClip
+from ..base import UNLABELLED, ClipDataset, SkipClip, StridedRead
 from ..cache import FrameCache
 from ..sampling import (
     POLICIES,
     ClipSampling,
     TooShort,
     clip_indices,
-    clip_span,
     distinct_clips,
     frame_range,
     random_start,
@@ -109,27 +108,42 @@ class VideoClipDataset(ClipDataset):
                         self.metadata.get("dataset"), self.metadata.get("split"), self.clips_per_video,
                         record.key, count, distinct)
 
-    def _fast(self, record: VideoRecord, video_frames: int, k: int) -> list[int] | None:
-        """Every other frame of a window twice the clip's span, centred where item k's clip is (moved
-        inside the video at its ends); None when the video's frame range is shorter than that window."""
+    def _strided(self, record: VideoRecord, video_frames: int, k: int, factor: int) -> tuple[list[int], bool]:
+        """Item k's clip read at `factor` times its stride: every (factor · stride)-th frame of a window centred
+        where the clip is (moved inside the video at its ends), and whether that window ran past the video,
+        so that the short-video policy filled it (loop, pad; `skip` raises TooShort)."""
+        clip = self._clip(record, video_frames, k)  # first: an annotated range outside the video is a SkipClip
         first, count = frame_range(record.first_frame, record.last_frame, video_frames)
-        clip = self._clip(record, video_frames, k)
-        span = clip_span(2 * self.sampling.num_frames, self.sampling.stride)
-        if count < span:
-            return None
+        sampling = ClipSampling(self.sampling.num_frames, self.sampling.stride * factor, policy=self.sampling.policy)
+        if count < sampling.span:
+            return [first + i for i in clip_indices(0, count, sampling)], True
         centre = (clip[0] + clip[-1]) / 2 - first
-        start = min(max(0, round(centre - (span - 1) / 2)), count - span)
-        return [first + start + 2 * self.sampling.stride * j for j in range(self.sampling.num_frames)]
+        start = min(max(0, round(centre - (sampling.span - 1) / 2)), count - sampling.span)
+        return [first + start + sampling.stride * j for j in range(self.sampling.num_frames)], False
 
     def load(self, index: int) -> torch.Tensor:
         return self._read(index, self._clip)
 
-    def fast_clip(self, index: int) -> torch.Tensor | None:
-        """Item `index` at double speed (the `fast` temporal probe), or None where the video lacks the frames."""
+    def read_clip(self, index: int, factor: int) -> StridedRead | None:
+        """Item `index` read at `factor` times its stride (the sped-up probes, the stride curve); a video shorter
+        than that window follows the short-video policy and says so (`past_end`); None under `skip`."""
+        past: list[bool] = []
+
+        def frames_of(record: VideoRecord, video_frames: int, k: int) -> list[int]:
+            indices, ran_past = self._strided(record, video_frames, k, factor)
+            past.append(ran_past)
+            return indices
+
         try:
-            return self._read(index, self._fast)
+            clip = self._read(index, frames_of)
         except SkipClip:
             return None
+        return StridedRead(clip, past[0])
+
+    def fast_clip(self, index: int) -> torch.Tensor | None:
+        """Item `index` at double speed (the `fast` temporal probe): `read_clip(index, 2)`'s clip."""
+        read = self.read_clip(index, 2)
+        return None if read is None else read.clip
 
     def _read(self, index: int, frames_of) -> torch.Tensor | None:
         record = self.records[index // self.clips_per_video]

@@ -1,0 +1,78 @@
+"""The run's card (results["card"], motionprobe/analysis/card.py) and the graded-probe and stride tables, as HTML.
+
+A card is one short table: the motion bound at the headline k and its area over k, the shuffle drop, the
+temporal demand and the temporal robustness, each with its interval, and the classes that need motion
+most. `motionprobe compare` puts several side by side (`cards_table`).
+
+>>> est = {"value": 0.25, "ci": [0.2, 0.3], "n": 10}
+>>> [label for label, _ in card_rows({"k": 1, "motion_bound": est, "most_motion": []})][:2]
+['motion bound at k = 1 (points)', 'its area over k (points)']
+"""
+
+from __future__ import annotations
+
+from .markup import Html, table
+from .view import class_word, estimate_text, percent
+
+ROBUSTNESS_FAMILIES = ("shuffle", "reverse", "freeze", "speed", "overall")
+
+
+def _ratio(est: dict | None) -> str:
+    if not est or est.get("value") is None:
+        return "—"
+    return f"{est['value']:.2f} [{est['ci'][0]:.2f}, {est['ci'][1]:.2f}]"
+
+
+def card_rows(card: dict) -> list[tuple[str, str]]:
+    """(label, text) per line of a card; "—" for what the run did not measure."""
+    area = card.get("bound_area") or {}
+    span = area.get("ks") or []
+    demand = card.get("temporal_demand") or {}
+    most = ", ".join(f"{c['class']} {percent(c['motion_bound'])}" for c in card.get("most_motion") or []) or "—"
+    return [
+        (f"motion bound at k = {card.get('k')} (points)", estimate_text(card.get("motion_bound"))),
+        ("its area over k (points)" + (f", k = {span[0]}–{span[-1]}" if len(span) > 1 else ""), estimate_text(area)),
+        ("shuffle drop (points)", estimate_text(card.get("shuffle_drop"))),
+        ("temporal demand (points)" + (f", stride 1 → {demand['to_stride']}" if demand else ""),
+         estimate_text(demand or None)),
+        ("temporal robustness (probe / original)", _ratio(card.get("robustness"))),
+        ("classes needing motion most (bound, points)", most),
+    ]
+
+
+def card_table(card: dict) -> Html:
+    return table(["", "value [95% CI]"], [[label, text] for label, text in card_rows(card)])
+
+
+def cards_table(cards: list[tuple[str, dict]]) -> Html:
+    """Several runs' cards as the columns of one table, lines as rows."""
+    rows = [card_rows(card) for _, card in cards]
+    labels = [label.split(" (")[0].split(",")[0] for label, _ in rows[0]] if rows else []
+    return table([""] + [name for name, _ in cards], [[labels[i]] + [r[i][1] for r in rows] for i in range(len(labels))],
+                 css="cards")
+
+
+def robustness_table(results: dict) -> Html:
+    """Relative robustness per probe family, overall and per planted kind, with intervals."""
+    graded = results.get("graded") or {}
+    if not graded.get("robustness"):
+        return Html("")
+    columns = [f for f in ROBUSTNESS_FAMILIES if f in graded["robustness"]]
+    rows = [["all classes"] + [_ratio(graded["robustness"].get(f)) for f in columns]]
+    rows += [[kind] + [_ratio(entry.get(f)) for f in columns] for kind, entry in (graded.get("per_kind") or {}).items()]
+    return table(["relative robustness"] + columns, rows)
+
+
+def stride_table(results: dict) -> Html:
+    """Per class: accuracy at each stride, and the temporal demand with its interval, most demanding first."""
+    sampling = results.get("sampling") or {}
+    per_class = sampling.get("per_class") or {}
+    if not per_class:
+        return Html("")
+    strides = list(sampling.get("stride") or {})
+    demand_to = (sampling.get("temporal_demand") or {}).get("to_stride")
+    ordered = sorted(per_class.items(), key=lambda item: -((item[1].get("temporal_demand") or {}).get("value") or 0))
+    rows = [[name] + [percent(entry["stride"].get(s)) for s in strides] + [estimate_text(entry.get("temporal_demand"))]
+            for name, entry in ordered]
+    return table([class_word(results)] + [f"stride {s}" for s in strides] + [f"temporal demand 1 → {demand_to} (points)"],
+                 rows)
