@@ -91,6 +91,7 @@ class GeneratorConfig:
     epochs: int = 10
     min_steps: int = 0  # at least this many optimiser steps: on a small dataset the epochs repeat until then
     distinct_share: float = 0.0  # this share of training subsets holds the clip's most distinct frame (rare events)
+    holdout_clips: int = 256  # training clips held out to keep the state that agrees with the model most (0: off)
     batch_size: int = 8
     lr: float = 2e-4
     decay_fraction: float = 0.5  # the last half of the steps lowers lr linearly towards 0, as in CycleGAN
@@ -163,8 +164,8 @@ def _tiny() -> Config:
         # distinct frame: drawn uniformly, a kept flash is too rare a lesson to learn in 400 steps. All
         # measured, over seeds and models: docs/experiments/generator.md.
         generator=GeneratorConfig(kind="flow", flow_residual=0.03, flow_erase=True, ngf=16, n_blocks=2,
-                                  use_indices=False, epochs=6, min_steps=400, distinct_share=0.5, batch_size=16,
-                                  lr=1e-3, sample_every=100),
+                                  use_indices=False, epochs=6, min_steps=400, distinct_share=0.5, holdout_clips=64,
+                                  batch_size=16, lr=1e-3, sample_every=100),
         analysis=AnalysisConfig(candidates=48, batch_size=128, bootstrap=500, shard_size=64),
     )
 
@@ -185,8 +186,8 @@ def _real() -> Config:
         data=DataConfig(dataset="folder", crop_size=224, resize=(256, 256), resize_mode="short_side",
                         clips_per_video=2, test_fraction=0.0),
         model=ModelConfig(arch="i3d", dropout=0.0),
-        generator=GeneratorConfig(kind="flow", ngf=16, n_blocks=2, epochs=8, batch_size=3, lr=3e-5, sample_every=4,
-                                  log_every=1),
+        generator=GeneratorConfig(kind="flow", ngf=16, n_blocks=2, epochs=8, holdout_clips=0, batch_size=3, lr=3e-5,
+                                  sample_every=4, log_every=1),
         analysis=AnalysisConfig(ks=(1, 4), candidates=4, replicate_candidates=4, batch_size=8, bootstrap=1000,
                                 shard_size=3, target="prediction", probes=("shuffle", "reverse"), probe_draws=2),
     )
@@ -327,11 +328,24 @@ def resolve(preset_name: str | None = None, *, base: Config | None = None, file:
         from .models.hf import fit_data_to_model
 
         fit_data_to_model(cfg)
-    named = "analysis.ks" in overrides or "ks" in (file.get("analysis") or {}) or "analysis.ks" in file
-    if not named and (base is None or preset_name is not None):  # the k's follow the clip length unless given
-        cfg.analysis.ks = default_ks(cfg.data.num_frames)
+    if not _named("analysis.ks", file, overrides) and (base is None or preset_name is not None):
+        cfg.analysis.ks = default_ks(cfg.data.num_frames)  # the k's follow the clip length unless given
+    for epochs, floor in STEP_FLOORS:  # epochs asked for are trained as asked: a preset's step floor is then off
+        if _named(epochs, file, overrides) and not _named(floor, file, overrides):
+            section, name = floor.split(".")
+            setattr(getattr(cfg, section), name, 0)
     validate(cfg)
     return cfg
+
+
+# A number of epochs and the step floor that can lengthen it on a small dataset (training/schedule.py).
+STEP_FLOORS = (("train.epochs", "train.min_steps"), ("generator.epochs", "generator.min_steps"))
+
+
+def _named(path: str, *sources: dict[str, Any]) -> bool:
+    """Whether a config path is set in any of these mappings, dotted ("train.epochs") or nested ({"train": …})."""
+    section, name = path.split(".")
+    return any(path in source or name in (source.get(section) or {}) for source in sources)
 
 
 def default_ks(num_frames: int) -> tuple[int, ...]:
@@ -392,7 +406,8 @@ def validate(cfg: Config) -> None:
     _fraction(m.dropout, "model.dropout")
     for name in ("epochs", "batch_size", "lr_step_epochs", "log_every"):
         _positive_int(getattr(t, name), f"train.{name}")
-    _check(t.min_steps, "train.min_steps", int, "a number of steps ≥ 0", lambda v: v >= 0)
+    _check(t.min_steps, "train.min_steps", int, f"a number of steps in 0..{LIMITS['train.min_steps']}",
+           lambda v: 0 <= v <= LIMITS["train.min_steps"])
     check_learning_rate(t.lr, "train.lr")
     for name in ("momentum", "weight_decay"):
         if not (_is_number(getattr(t, name)) and getattr(t, name) >= 0):
@@ -407,8 +422,9 @@ def validate(cfg: Config) -> None:
         _positive_int(getattr(g, name), f"generator.{name}")
     _check(g.n_blocks, "generator.n_blocks", int, f"an integer in 0..{LIMITS['generator.n_blocks']}",
            lambda v: 0 <= v <= LIMITS["generator.n_blocks"])
-    _check(g.min_steps, "generator.min_steps", int, f"a number of steps in 0..{LIMITS['generator.min_steps']}",
-           lambda v: 0 <= v <= LIMITS["generator.min_steps"])
+    for name, what in (("min_steps", "a number of steps"), ("holdout_clips", "a number of clips")):
+        _check(getattr(g, name), f"generator.{name}", int, f"{what} in 0..{LIMITS[f'generator.{name}']}",
+               lambda v, name=name: 0 <= v <= LIMITS[f"generator.{name}"])
     check_learning_rate(g.lr, "generator.lr")
     _choice(g.loss, "generator.loss", ("perceptual", "pixel"))
     _choice(g.index_encoding, "generator.index_encoding", ("slots", "stacked"))
@@ -459,7 +475,8 @@ LIMITS = {
     "train.epochs": 100_000, "train.batch_size": 1 << 16, "train.lr_step_epochs": 100_000, "train.log_every": 10**9,
     "generator.ngf": 1024, "generator.n_blocks": 256, "generator.epochs": 100_000, "generator.batch_size": 1 << 16,
     "generator.sample_every": 10**9, "generator.checkpoint_every": 10**9, "generator.log_every": 10**9,
-    "generator.min_steps": 10**9, "analysis.batch_size": 1 << 16, "analysis.bootstrap": 100_000,
+    "generator.min_steps": 10**9, "generator.holdout_clips": 1_000_000, "train.min_steps": 10**9,
+    "analysis.batch_size": 1 << 16, "analysis.bootstrap": 100_000,
     "analysis.shard_size": 1 << 20, "analysis.probe_draws": 1000,
 }
 MAX_SIDE = LIMITS["data.crop_size"]

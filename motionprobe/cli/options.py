@@ -187,9 +187,6 @@ def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentP
     return None
 
 
-STEP_FLOORS = {"epochs": "train.min_steps", "generator_epochs": "generator.min_steps"}
-
-
 def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The config paths the verb's flags (and the config file's values for them) set."""
     overrides: dict[str, Any] = {}
@@ -201,8 +198,6 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
             groups = value if isinstance(value, (list, tuple)) else [value]
             value = [k for group in groups for k in (group if isinstance(group, list) else [group])]
         overrides[path] = value
-        if dest in STEP_FLOORS:  # epochs asked for are trained as asked: a preset's step floor is off
-            overrides[STEP_FLOORS[dest]] = 0
     return overrides
 
 

@@ -17,9 +17,14 @@ on exactly the single-process batches; rank 0 alone writes checkpoints, logs and
 stays fp32 on every device: it is a small difference of two feature maps, which bf16 rounding (~0.4%
 per value) would swamp once the generator is good.
 
+With `holdout_clips`, a few training clips are held out, and the run keeps the state (epoch ends and the
+untrained start) that the model agrees with most on them (training/holdout.py): a generator that only
+removes evidence ends where it started, near replication.
+
 Writes into `out`: generator.safetensors + config.json + meta.json (a `GeneratorFolder`; refreshed at
-every epoch's end), train_state.* (for resume), losses.csv (one row per
-`log_every` steps, per-layer terms included), samples/step_NNNNNN.png (given / generated / real).
+every epoch's end), train_state.* (for resume), selected.safetensors (the held-out check's best state so
+far), losses.csv (one row per `log_every` steps, per-layer terms included), samples/step_NNNNNN.png
+(given / generated / real).
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ from ..generator import build_generator, build_loss, take_frames, training_subse
 from ..generator.losses import LOSSES
 from ..generator.strips import strip_image
 from ..generator.subsets import distinct_draw, with_distinct_frames
-from ..io import atomic_write_bytes, png_bytes
+from ..io import atomic_write_bytes, load_tensors, png_bytes, save_tensors
+from .holdout import agreement, build_holdout, holdout_positions
 from .schedule import GENERATOR_STREAM, epoch_batches, generator_epochs, generator_lr_factor, rank_share, set_learning_rate
 from .state import (
     MetricsLog,
@@ -61,6 +67,7 @@ from .state import (
 )
 
 SAMPLE_CLIPS = 4
+SELECTED = "selected.safetensors"
 
 
 def batch_subsets(k: int, n: int, seed: int, epoch: int, batch: int, num_frames: int) -> torch.Tensor:
@@ -121,6 +128,8 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     """
     run = _Run.start(cfg, model_dir, k, Path(out), loss, resume, dataset, progress, trust_model_code)
     g, world = run.cfg.generator, run.world
+    if run.step == 0:
+        run.score_holdout()  # the untrained start is a candidate too: near replication
     for epoch in range(run.state.epoch, run.epochs):
         for b, clips, indices in run.batches(epoch):
             stepped = not distributed.any_rank(clips.numel() == 0)  # all of a batch unreadable: no step, on any rank
@@ -147,6 +156,8 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
                 run.state.history.append(run.window.row(world, run.step, progress_in_epochs, run.seconds))
             if world.is_main and stepped and run.step % g.sample_every == 0:
                 run.write_samples()
+            if end_of_epoch:
+                run.score_holdout()
             if end_of_epoch or (stepped and run.step % g.checkpoint_every == 0):
                 run.checkpoint(epoch, b, end_of_epoch)
     return run.finish()
@@ -195,7 +206,9 @@ class _Run:
         if resume:
             _check_same_run(out, train_state_extra(out), identity)  # before the weights: shapes may differ by k
             state = load_train_state(out, generator, optimizer, None)
-        steps_per_epoch = math.ceil(len(data) / g.batch_size)
+        held = holdout_positions(len(data), cfg.seed, g.holdout_clips if model is not None else 0)
+        train_positions = np.setdiff1d(np.arange(len(data)), held)
+        steps_per_epoch = math.ceil(len(train_positions) / g.batch_size)
         epochs = generator_epochs(g, steps_per_epoch)
         if state.epoch > epochs:  # its config.json would say fewer epochs than the weights have had
             raise ConfigError("generator.epochs", f"{out} has trained {state.epoch} epochs already; ask for at least "
@@ -209,7 +222,9 @@ class _Run:
                    unit="step", disable=not (progress and world.is_main))
         meta = {"k": k, "loss": loss, "model": None if model_dir is None else str(Path(model_dir).resolve()),
                 **({"model_sha256": model_sha256} if model_sha256 else {}), "dataset": dict(data.metadata)}
+        holdout = build_holdout(data, held, model, k, t, cfg.seed, cfg.device, g.batch_size) if len(held) else None
         return cls(cfg=cfg, k=k, out=out, world=world, data=data, generator=generator, optimizer=optimizer,
+                   model=model, holdout=holdout, train_positions=train_positions,
                    trained=distributed.wrap_ddp(generator),  # DDP under torchrun; `generator` is saved and sampled
                    criterion=criterion, state=state, identity=identity, skipped=skipped, window=window, bar=bar,
                    meta=meta, steps_per_epoch=steps_per_epoch, epochs=epochs, samples=_sample_batch(data, k, cfg),
@@ -222,8 +237,9 @@ class _Run:
         The global batch's subsets are drawn one row at a time and this rank takes its rows, so the first
         rows are what a draw for fewer clips (some unreadable) would give."""
         first = int(self.state.extra["batch"]) if epoch == self.state.epoch else 0
-        batches = epoch_batches(len(self.data), self.cfg.generator.batch_size, self.cfg.seed, epoch,
-                                stream=GENERATOR_STREAM, first=first)
+        batches = [[int(self.train_positions[i]) for i in batch] for batch in epoch_batches(
+            len(self.train_positions), self.cfg.generator.batch_size, self.cfg.seed, epoch, stream=GENERATOR_STREAM,
+            first=first)]
         positions, mine = rank_share(batches, self.world)
         for b, (clips, pos) in enumerate(zip(clip_loader(self.data, mine), positions, strict=True), start=first):
             clips = to_float(clips).to(self.cfg.device)
@@ -247,7 +263,8 @@ class _Run:
         position = (epoch + 1, 0) if end_of_epoch else (epoch, batch + 1)
         self.state = TrainState(position[0], self.state.history, {
             "batch": position[1], "step": self.step, "seconds": self.seconds,
-            "skipped": dict(sorted(self.skipped.items())), "window": self.window.to_dict(), **self.identity})
+            "skipped": dict(sorted(self.skipped.items())), "window": self.window.to_dict(), **self.identity,
+            **({"selection": self.state.extra["selection"]} if "selection" in self.state.extra else {})})
         if not self.world.is_main:
             return
         self.log.write(self.state.history)
@@ -256,9 +273,29 @@ class _Run:
             GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta,
                                            metrics=self.metrics(epoch + 1), complete=False)
 
+    def score_holdout(self) -> None:
+        """The held-out agreement of the generator now (before the first step, and at every epoch's end), and the
+        best state so far kept in selected.safetensors. Ties keep the earlier state, the one nearer replication."""
+        if self.holdout is None:
+            return
+        selection = self.state.extra.setdefault("selection", {"curve": [], "step": None, "agreement": -1.0})
+        score = agreement(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
+        selection["curve"].append([self.step, round(score, 6)])
+        if score > selection["agreement"] + 1e-12:
+            selection.update(step=self.step, agreement=score)
+            if self.world.is_main:
+                save_tensors(self.out / SELECTED, {n: p.detach().cpu() for n, p in self.generator.state_dict().items()})
+
+    def selection_metrics(self) -> dict[str, Any]:
+        if self.holdout is None or "selection" not in self.state.extra:
+            return {}
+        chosen = self.state.extra["selection"]
+        return {"holdout": {**self.holdout.to_dict(), "curve": chosen["curve"], "selected_step": chosen["step"],
+                            "selected_agreement": round(chosen["agreement"], 6)}}
+
     def metrics(self, epochs: int) -> dict[str, Any]:
         return {**_metrics(self.state.history, self.step, self.seconds, epochs, self.skipped),
-                "planned_epochs": self.epochs}
+                "planned_epochs": self.epochs, **self.selection_metrics()}
 
     @torch.no_grad()
     def write_samples(self) -> None:
@@ -271,6 +308,9 @@ class _Run:
 
     def finish(self) -> dict[str, Any]:
         self.bar.close()
+        chosen = self.state.extra.get("selection") if self.holdout is not None else None
+        if chosen and chosen["step"] != self.step:  # the held-out check preferred an earlier state
+            self.generator.load_state_dict(load_tensors(self.out / SELECTED))
         metrics = self.metrics(self.epochs)
         if self.world.is_main:
             self.write_samples()
