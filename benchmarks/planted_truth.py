@@ -35,13 +35,13 @@ CEILING = 0.99  # a key-frame gain below its target still passes when best recog
 TARGETS = {"class_floor": 0.90, "auroc": 0.90, "keyframe_k1": 0.20, "keyframe_k4": 0.30, "implied_bound_k1": 0.40}
 
 
-def run_seed(seed: int, out: Path, overrides: dict, threads: int | None) -> dict:
-    """The pipeline for one seed and the planted-truth checks on its results."""
+def run_seed(seed: int, out: Path, overrides: dict, threads: int | None, preset: str = "tiny") -> dict:
+    """The pipeline for one seed and the planted-truth checks on its results (`preset`'s settings < `overrides`)."""
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    cfg = resolve("tiny", overrides={"seed": seed, **overrides})
+    cfg = resolve(preset, overrides={"seed": seed, **overrides})
     started = time.perf_counter()
     run = workflows.pipeline(cfg, out, log=lambda _text: None, progress=False)
     results = run.results
