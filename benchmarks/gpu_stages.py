@@ -182,7 +182,8 @@ def stage_real_video(c: Any) -> dict:
     device = "cuda" if c.cuda else "cpu"
     model, meta = folder.load(device)
     cfg = apply_overrides(from_dict(folder.config().to_dict()), {
-        "device": device, "data.root": str(inputs), "generator.epochs": 1, "generator.batch_size": sizes["batch"], "generator.lr": sizes["lr"],
+        "device": device, "data.root": str(inputs), "generator.epochs": 1, "generator.batch_size": sizes["batch"],
+        "generator.lr": sizes["lr"],
         "generator.use_indices": False, "generator.checkpoint_every": 1000, "generator.sample_every": 100000})
     train = StripClips(inputs / "clips.zip", "train")
     held_out = StripClips(inputs / "clips.zip", "held_out")
