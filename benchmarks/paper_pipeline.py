@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 SIDE = 112
@@ -37,6 +37,7 @@ class Plan:
     probes: tuple[str, ...] = ("shuffle",)
     probe_draws: int = 1
     side: int = SIDE  # the GPU check's dry run renders at 16×16
+    extra: dict = field(default_factory=dict)  # more config overrides (the dry run narrows the networks)
 
 
 def overrides(plan: Plan, dataset: str, root: str | None, device: str = "cpu") -> dict:
@@ -47,7 +48,7 @@ def overrides(plan: Plan, dataset: str, root: str | None, device: str = "cpu") -
            "generator.epochs": 1, "generator.min_steps": plan.steps, "generator.batch_size": plan.batch,
            "analysis.ks": list(plan.ks), "analysis.candidates": plan.candidates,
            "analysis.replicate_candidates": plan.candidates, "analysis.probes": list(plan.probes),
-           "analysis.probe_draws": plan.probe_draws, "device": device}
+           "analysis.probe_draws": plan.probe_draws, "device": device, **plan.extra}
     if root is None:  # the embedded benchmark, rendered at 112 in memory
         out.update({"data.train_per_class": plan.train_per_class, "data.test_per_class": plan.test_per_class})
     else:
