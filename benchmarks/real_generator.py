@@ -189,7 +189,7 @@ def format_record(r: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.real_generator", description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("runs/real-generator"))
-    p.add_argument("--steps-k1", type=int, default=50, help="generator steps at k = 1 (default 50)")
+    p.add_argument("--steps-k1", type=int, default=30, help="generator steps at k = 1 (default 30)")
     p.add_argument("--steps-k4", type=int, default=15, help="generator steps at k = 4 (default 15)")
     p.add_argument("--lr", type=float, default=2e-4, help="generator learning rate (default 2e-4)")
     p.add_argument("--batch", type=int, default=2, help="clips per generator step (default 2)")
