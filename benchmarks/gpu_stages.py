@@ -12,7 +12,7 @@
 The lent GPU machines have no PyAV and no network, so the real-video stage reads inputs prepared here, on a
 machine with PyAV and the package indexes:
 
-    python -m benchmarks.gpu_stages --prepare .gpu-inputs     # ~45 MB: I3D (fp16 weights) and JPEG clips
+    python -m benchmarks.gpu_stages --prepare .gpu-inputs     # 35 MiB: I3D (fp16 weights) and 66 JPEG clips
 
 writes a model folder of the published I3D with its weights stored in fp16 (half the size; loaded back into
 fp32) and the clips as one JPEG strip each (quality 90) in clips.zip, with their sha256 in inputs.json. Without
@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -129,15 +130,15 @@ def prepare(out: Path, train_clips: int = REAL_GPU["train_clips"], held_out_clip
     source = {"name": "i3d-kinetics400", "sha256": named_weights("i3d-kinetics400").sha256}
     model_from_weights(cfg, out / "model", weights, classes=class_names("i3d-kinetics400"), source=source)
     clips: dict[str, list[tuple[str, torch.Tensor]]] = {}
-    for split, names, n in (("train", TRAIN, train_clips), ("held_out", HELD_OUT, held_out_clips)):
-        folder = out / "videos" / split
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            if not (folder / name).is_symlink():
+    with tempfile.TemporaryDirectory(prefix="motionprobe-inputs-") as tmp:
+        for split, names, n in (("train", TRAIN, train_clips), ("held_out", HELD_OUT, held_out_clips)):
+            folder = Path(tmp) / split  # links to this split's videos: an unlabelled folder dataset
+            folder.mkdir()
+            for name in names:
                 (folder / name).symlink_to((every / name).resolve())
-        cfg.data.root, cfg.data.clips_per_video = str(folder), n
-        data = build_dataset(cfg, "test")
-        clips[split] = [(item["id"], item["clip"]) for item in (data[i] for i in range(len(data)))]
+            cfg.data.root, cfg.data.clips_per_video = str(folder), n
+            data = build_dataset(cfg, "test")
+            clips[split] = [(item["id"], item["clip"]) for item in (data[i] for i in range(len(data)))]
     return write_inputs(out, clips, source)
 
 
