@@ -41,7 +41,7 @@ COMPARED = ("uniform", "generator", "full")
 BOOT = 2000
 
 
-def settings(steps: dict[int, int], lr: float, batch: int, clips: int) -> dict:
+def settings(lr: float, batch: int, clips: int) -> dict:
     """The config overrides of the `real` preset for this experiment (also what results record)."""
     return {"data.clips_per_video": clips, "generator.epochs": 1, "generator.batch_size": batch,
             "generator.lr": lr, "generator.use_indices": False, "generator.checkpoint_every": 5,
@@ -116,7 +116,7 @@ def run(out: Path, steps: dict[int, int], lr: float, batch: int, clips: int, log
     started = time.time()
     every = fetch_all()
     train = link_folder(out / "videos" / "train", every, TRAIN)
-    cfg = apply_overrides(preset("real"), settings(steps, lr, batch, clips))
+    cfg = apply_overrides(preset("real"), settings(lr, batch, clips))
     cfg.data.root = str(every)
     validate(cfg)
     weights = fetch_weights("i3d-kinetics400")
@@ -126,7 +126,7 @@ def run(out: Path, steps: dict[int, int], lr: float, batch: int, clips: int, log
                                source={"name": "i3d-kinetics400", "sha256": named_weights("i3d-kinetics400").sha256})
     generators, seconds = {}, {}
     for k in (GENERATOR_KS if only is None else (only,)):
-        g = apply_overrides(preset("real"), {**settings(steps, lr, batch, clips), "generator.min_steps": steps[k]})
+        g = apply_overrides(preset("real"), {**settings(lr, batch, clips), "generator.min_steps": steps[k]})
         g.data.root = str(train)
         folder = out / f"generator_k{k}"
         t0 = time.process_time()
@@ -146,7 +146,7 @@ def run(out: Path, steps: dict[int, int], lr: float, batch: int, clips: int, log
     record = {"command": "python -m benchmarks.real_generator " + " ".join(sys.argv[1:]),
               "code_version": code_version(), "threads": os.environ.get("OMP_NUM_THREADS"),
               "train_videos": list(TRAIN), "held_out_videos": list(HELD_OUT),
-              "settings": settings(steps, lr, batch, clips), "steps": {str(k): v for k, v in steps.items()},
+              "settings": settings(lr, batch, clips), "steps": {str(k): v for k, v in steps.items()},
               "generator_cpu_seconds_this_call": seconds,
               "generator_seconds": {str(k): _train_seconds(out / f"generator_k{k}") for k in GENERATOR_KS},
               "held_out": held_out_summary(analysis, HELD_OUT),
