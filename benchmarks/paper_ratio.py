@@ -36,7 +36,9 @@ def matmul_rate(call, flops: float, duration: float) -> float:
     return flops / median(times)
 
 
-def run(rounds: int, matmul_seconds: float, component_batch: int = 4) -> dict:
+def run(rounds: int, matmul_seconds: float, component_batch: int = 4, out: Path | None = None) -> dict:
+    """Every round's figures (printed as it ends, and written to `out` after each round: a run cut short keeps
+    its finished rounds)."""
     with tempfile.TemporaryDirectory(prefix="motionprobe-ratio-") as tmp:
         root = Path(tmp)
         write_videos(root / "videos", videos_for(1))
@@ -60,12 +62,21 @@ def run(rounds: int, matmul_seconds: float, component_batch: int = 4) -> dict:
             engine = work.flops(counted) / took
             if r == 0:
                 continue
-            rows.append({"round": r, "load_average_1min": round(load, 2), "analysis_seconds": round(took, 2),
-                         "engine_gflop_per_s": round(engine / 1e9, 2), "matmul_gflop_per_s_before": round(before / 1e9, 2),
-                         "matmul_gflop_per_s_after": round(after / 1e9, 2), "ratio": round(engine / peak, 4),
-                         "model_alone_vs_matmul": round(component_batch * work.flops_per_row["model"] / model_s / peak, 4),
-                         "generator_alone_vs_matmul": round(component_batch * work.flops_per_row[generator] / gen_s / peak,
-                                                            4)})
+            row = {"round": r, "load_average_1min": round(load, 2), "analysis_seconds": round(took, 2),
+                   "engine_gflop_per_s": round(engine / 1e9, 2), "matmul_gflop_per_s_before": round(before / 1e9, 2),
+                   "matmul_gflop_per_s_after": round(after / 1e9, 2), "ratio": round(engine / peak, 4),
+                   "model_alone_vs_matmul": round(component_batch * work.flops_per_row["model"] / model_s / peak, 4),
+                   "generator_alone_vs_matmul": round(component_batch * work.flops_per_row[generator] / gen_s / peak, 4)}
+            rows.append(row)
+            print(round_line(row), flush=True)
+            if out is not None:
+                from motionprobe.io import atomic_write_json
+
+                atomic_write_json(out, summary(rows))
+    return summary(rows)
+
+
+def summary(rows: list[dict]) -> dict:
     ratios = [row["ratio"] for row in rows]
     q = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
     return {"command": "python -m benchmarks.paper_ratio " + " ".join(sys.argv[1:]), "machine": machine(),
@@ -76,6 +87,13 @@ def run(rounds: int, matmul_seconds: float, component_batch: int = 4) -> dict:
             "target": 0.7}
 
 
+def round_line(row: dict) -> str:
+    return (f"round {row['round']}: load {row['load_average_1min']:5.2f}  analysis {row['analysis_seconds']:6.1f} s  "
+            f"engine {row['engine_gflop_per_s']:6.1f} GFLOP/s  matmul {row['matmul_gflop_per_s_before']:6.1f} / "
+            f"{row['matmul_gflop_per_s_after']:6.1f}  ratio {row['ratio']:.3f}  model alone "
+            f"{row['model_alone_vs_matmul']:.3f}  generator alone {row['generator_alone_vs_matmul']:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.paper_ratio", description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
@@ -84,19 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
-    r = run(args.rounds, args.matmul_seconds)
-    for row in r["rounds"]:
-        print(f"round {row['round']}: load {row['load_average_1min']:5.2f}  analysis {row['analysis_seconds']:6.1f} s  "
-              f"engine {row['engine_gflop_per_s']:6.1f} GFLOP/s  matmul {row['matmul_gflop_per_s_before']:6.1f} / "
-              f"{row['matmul_gflop_per_s_after']:6.1f}  ratio {row['ratio']:.3f}  model alone "
-              f"{row['model_alone_vs_matmul']:.3f}  generator alone {row['generator_alone_vs_matmul']:.3f}")
+    r = run(args.rounds, args.matmul_seconds, out=args.out)
     print(f"(b) paper: median {r['median_ratio']:.3f}, range {r['range'][0]:.3f}-{r['range'][1]:.3f}, IQR "
           f"{r['iqr'][0]:.3f}-{r['iqr'][1]:.3f} over {len(r['rounds'])} rounds (target >= 0.7); model alone "
           f"{r['median_model_alone_vs_matmul']:.3f}, generator alone {r['median_generator_alone_vs_matmul']:.3f}")
-    if args.out:
-        from motionprobe.io import atomic_write_json
-
-        atomic_write_json(args.out, r)
     return 0
 
 
