@@ -1,28 +1,35 @@
-"""The GPU check: one unattended command that measures motionprobe on one CUDA GPU in at most ~6 minutes.
+"""The GPU check: one unattended command that runs motionprobe's whole method and measures it on one CUDA GPU
+in about 10 minutes.
 
-    python -m benchmarks.gpu --out gpu.json          # on a machine with a CUDA GPU
-    python -m benchmarks.gpu --dry-run --out x.json  # every stage on this CPU at the tiny preset's sizes (make test)
+    python -m benchmarks.gpu_stages --prepare .gpu-inputs   # here, once: the real-video stage's inputs
+    python -m benchmarks.gpu --out gpu.json                  # on a machine with a CUDA GPU
+    python -m benchmarks.gpu --dry-run --out x.json          # every stage on this CPU at tiny sizes (make test)
 
-It needs torch (CUDA build), numpy, safetensors, pyyaml and tqdm, run from the repository's root; no
-PyAV, no datasets (clips are seeded random uint8). Stages, in order, each printed with its time and
-written to the JSON as soon as it ends, so a run cut short still leaves every finished stage:
+It needs torch (CUDA build), numpy, safetensors, pyyaml, tqdm, matplotlib and pillow, run from the repository's
+root; no PyAV, no datasets (the planted truth is rendered in memory, the real clips come prepared). Stages, in
+order, the most informative first, each printed with its time and written to the JSON as soon as it ends, so a
+run cut short still leaves every finished stage:
 
     device            the GPU, its memory and multiprocessors; torch, CUDA and cuDNN versions and flags
     matmul            dense matrix products: bf16 8192³ (the engine's precision under autocast) and fp32
-    c3d_forward       paper C3D (101 classes) at 112×112×16, batch 32, bf16 autocast, channels_last_3d,
-                      inference mode: FLOP/s / bf16 matmul FLOP/s; again with cudnn.benchmark on
-    i3d_forward       Inception-I3D (400 classes) at 224×224×16, batch 16, the same
+    paper_pipeline    the `paper` preset end to end on the embedded benchmark at 112×112 with the planted-truth
+                      checks (benchmarks/gpu_stages.py)
+    real_video        I3D on held-out real clips, flow generators trained on the GPU on other videos, the
+                      held-out lifts over replication (benchmarks/gpu_stages.py; skipped without .gpu-inputs)
     generator_step    one paper-size generator training step as training/generator.py takes it (k = 4,
                       batch 8, perceptual loss at C3D's conv1-conv5, Adam; fp32, as the trainer keeps
                       the loss): seconds, FLOP/s (forward and backward, FlopCounterMode)
     engine_48         `analyze` on 256 paper-size clips at k = 4 with 48 candidates, device cuda: end-to-end
                       FLOP/s (the work counted as it runs, setups.Work) / bf16 matmul, peak memory
-    engine_all        the same with all 1,820 candidates: one clip first, then as many clips (up to 64,
-                      36× a 48-candidate clip's work each) as the time left allows
+    c3d_forward       paper C3D (101 classes) at 112×112×16, batch 32, bf16 autocast, channels_last_3d,
+                      inference mode: FLOP/s / bf16 matmul FLOP/s; again with cudnn.benchmark on
+    i3d_forward       Inception-I3D (400 classes) at 224×224×16, batch 16, the same
+    engine_all        the same as engine_48 with all 1,820 candidates: one clip first, then as many clips (up
+                      to 64, 36× a 48-candidate clip's work each) as the time left allows
     engine_vs_naive   figure (a) of `make bench`, the engine vs a batch-1 loop, on the GPU
 
-and last the paper-scale estimate (benchmarks/paper_estimate.py) from the measured end-to-end FLOP/s.
-`--budget-s` (default 330) bounds the whole run: a stage that would start with less time left than it
+and last the paper-scale estimate (benchmarks/paper_estimate.py) from the measured FLOP/s.
+`--budget-s` (default 600) bounds the whole run: a stage that would start with less time left than it
 needs is skipped, one that runs past the budget is stopped (SIGALRM), and both are recorded as such.
 The exit status is 1 when a stage failed, else 0.
 
