@@ -222,13 +222,13 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_seed(seed: int, out: Path, overrides: dict, threads: int | None) -> dict:
-    """The pipeline for one seed and every figure the checks read."""
+def run_seed(seed: int, out: Path, overrides: dict, threads: int | None, preset: str = "tiny") -> dict:
+    """The pipeline for one seed and every figure the checks read (`preset`'s settings < `overrides`)."""
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    cfg = resolve("tiny", overrides={"seed": seed, **overrides})
+    cfg = resolve(preset, overrides={"seed": seed, **overrides})
     started = time.perf_counter()
     run = workflows.pipeline(cfg, out, log=lambda _text: None, progress=False)
     row = {"seed": seed, "seconds": round(time.perf_counter() - started),

@@ -200,20 +200,33 @@ def read_member(archive: Path, member: str, size: int, sha256: str) -> bytes:
                 data = wheel.read(info)
         else:
             with tarfile.open(archive, "r:*") as tar:
-                try:
-                    info = tar.getmember(member)
-                except KeyError:
-                    raise UserError(f"{archive.name}: no member {member}") from None
-                if not info.isfile():
-                    raise UserError(f"{archive.name}: {member} is not a regular file")
-                if info.size != size:
-                    raise UserError(f"{archive.name}: {member} has {info.size} bytes, expected {size}")
-                data = tar.extractfile(info).read()
+                return tar_member(tar, archive.name, member, size, sha256)
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as e:
         raise UserError(f"{archive.name}: not a readable archive ({e})") from None
+    return checked(data, archive.name, name, sha256)
+
+
+def tar_member(tar: tarfile.TarFile, archive: str, member: str, size: int, sha256: str) -> bytes:
+    """One regular-file member of an open tar archive, checked for its size and sha256 (`archive` names it in errors)."""
+    try:
+        info = tar.getmember(member)
+    except KeyError:
+        raise UserError(f"{archive}: no member {member}") from None
+    if not info.isfile():
+        raise UserError(f"{archive}: {member} is not a regular file")
+    if info.size != size:
+        raise UserError(f"{archive}: {member} has {info.size} bytes, expected {size}")
+    try:
+        data = tar.extractfile(info).read()
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise UserError(f"{archive}: not a readable archive ({e})") from None
+    return checked(data, archive, PurePosixPath(member).name, sha256)
+
+
+def checked(data: bytes, archive: str, name: str, sha256: str) -> bytes:
     got = hashlib.sha256(data).hexdigest()
     if got != sha256:
-        raise UserError(f"{archive.name}: {name} has sha256 {got}, expected {sha256}; nothing was cached")
+        raise UserError(f"{archive}: {name} has sha256 {got}, expected {sha256}; nothing was cached")
     return data
 
 

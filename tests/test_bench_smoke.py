@@ -135,6 +135,26 @@ def test_gpu_check_dry_run_measures_every_stage(tmp_path):
     assert stages["generator_step"]["gflop_per_step"] > 0 and stages["i3d_forward"]["arch"] == "i3d"
     assert results["paper_estimate"]["gpu_measured"] is True
     assert "not GPU figures" in run.stdout and "paper-scale estimate" in run.stdout
+    # The whole method at the dry run's sizes: the paper preset on planted truth, I3D's stand-in on "real" clips.
+    paper = stages["paper_pipeline"]
+    assert paper["plan"]["side"] == 16 and set(paper["pipeline_stage_seconds"]) == {"model", "generators", "analysis",
+                                                                                     "report"}
+    assert set(paper["checks"]) == {"model", "auroc", "keyframe", "implied", "lift", "bound"}
+    real = stages["real_video"]
+    assert real["inputs"]["weights_dtype"] == "float16" and real["held_out"]["clips"] == 2
+    assert {k: g["steps"] for k, g in real["generators"].items()} == {"1": 1, "4": 1}
+    assert set(real["accuracy"]) >= {"original", "uniform", "generator", "full"}
+    training = results["paper_estimate"]["training"]
+    assert 0 < training["model_flops"] < training["generators_flops"]
+    assert "model + generators + analysis" in run.stdout
+
+
+def test_gpu_real_video_stage_without_prepared_inputs_is_skipped_and_says_how(tmp_path):
+    check = gpu.Check(gpu.torch.device("cuda"), gpu.SIZES["gpu"], 600, tmp_path / "o.json", tmp_path, {"stages": {}},
+                      tmp_path / "absent")
+    record = gpu.gpu_stages.stage_real_video(check)  # returns before anything touches CUDA
+    assert record["status"].startswith(f"skipped: no prepared inputs in {tmp_path / 'absent'}")
+    assert "python -m benchmarks.gpu_stages --prepare" in record["status"]
 
 
 def test_gpu_check_skips_and_stops_stages_at_the_budget(tmp_path, monkeypatch):

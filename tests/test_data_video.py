@@ -108,3 +108,32 @@ def test_truncated_files(tmp_path):
     with VideoFile(cut_avi) as v:
         assert 0 < v.num_frames < 40
         assert frame_numbers(v.read([0, 5])) == [0, 5]
+
+
+@pytest.mark.parametrize("undecoded, ok", [(1, True), (2, True), (3, False)])
+def test_listed_tail_frames_that_never_decode_repeat_the_last_decoded_one(tmp_path, monkeypatch, undecoded, ok):
+    # OpenCV's box.mp4 lists 456 packets and decodes 455 frames. Here the decoder is made to stop `undecoded`
+    # frames early: up to UNDECODED_TAIL (2) the clip's tail repeats the last decoded frame; more is damage.
+    from motionprobe.data.export import encode_avi
+
+    assert video_mod.UNDECODED_TAIL == 2
+    frames = np.stack([np.full((16, 16, 3), 10 * i, np.uint8) for i in range(12)])
+    path = tmp_path / "short_tail.avi"
+    path.write_bytes(encode_avi(frames))
+    real_decode = VideoFile._decode
+
+    def decode_fewer(self):
+        return (frame for i, frame in enumerate(real_decode(self)) if i < 12 - undecoded)
+
+    monkeypatch.setattr(VideoFile, "_decode", decode_fewer)
+    monkeypatch.setattr(VideoFile, "_read_by_seeking", lambda self, wanted, size: None)
+    with VideoFile(path) as video:
+        assert video.num_frames == 12  # what the packets list
+        if not ok:
+            with pytest.raises(VideoError, match="frame 9 is listed but does not decode"):
+                video.read(list(range(8, 12)))
+            return
+        clip = video.read(list(range(8, 12)))
+    levels = [round(float(f.mean()) / 10) for f in clip]
+    last = 11 - undecoded
+    assert levels == [min(i, last) for i in range(8, 12)]

