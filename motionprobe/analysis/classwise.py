@@ -56,6 +56,37 @@ def per_class_f1(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> np.n
         return np.where(denom > 0, 2 * tp / denom, np.nan)
 
 
+def per_class_informedness(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Youden's J per class: its recall minus the share of the other classes' clips given it.
+
+    >>> per_class_informedness(np.array([0, 0, 1, 1]), np.array([0, 0, 0, 1]), 2).tolist()
+    [0.5, 0.5]
+    """
+    tp, fp, fn = _counts(labels, pred, num_classes)
+    negatives = len(labels) - (tp + fn)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tp + fn > 0, tp / (tp + fn), np.nan) - np.where(negatives > 0, fp / negatives, 0.0)
+
+
+def per_class_corrected(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Recall corrected for guessing: a class's clips are taken to reach it either by their evidence or, without
+    it, as often as the other classes' misclassified clips do (q, the share of those given this class), so the
+    evidence-borne share is (recall − q) / (1 − q), at least 0. A class the model gives every clip it cannot
+    place keeps no credit for its own clips unless they reach it more often than those.
+
+    >>> labels, pred = np.array([0, 0, 1, 1, 2, 2]), np.array([0, 0, 0, 0, 0, 2])
+    >>> per_class_corrected(labels, pred, 3).round(2).tolist()   # class 0 receives all 3 misplaced clips: q = 1
+    [0.0, 0.0, 0.5]
+    """
+    tp, fp, fn = _counts(labels, pred, num_classes)
+    recall = np.where(tp + fn > 0, tp / np.maximum(tp + fn, 1), np.nan)
+    misplaced = fn.sum() - fn  # the other classes' misclassified clips
+    q = np.where(misplaced > 0, fp / np.maximum(misplaced, 1), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corrected = np.where(q < 1, (recall - q) / (1 - q), 0.0)  # q = 1: its clips are indistinguishable from guesses
+    return np.clip(corrected, 0.0, 1.0)
+
+
 @dataclass(frozen=True)
 class Fallback:
     """A class given to many clips of other classes: `received` of them (from `sources`, class → count)."""
