@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmarks import feature_costs, gpu
+from benchmarks import feature_costs, gpu, planted_truth
 from benchmarks.common import Figure
 from benchmarks.setups import synthetic_test_split, tiny_setup
 from motionprobe.analysis import analyze
@@ -139,7 +139,7 @@ def test_gpu_check_dry_run_measures_every_stage(tmp_path):
     paper = stages["paper_pipeline"]
     assert paper["plan"]["side"] == 16 and set(paper["pipeline_stage_seconds"]) == {"model", "generators", "analysis",
                                                                                      "report"}
-    assert set(paper["checks"]) == {"model", "auroc", "keyframe", "implied", "lift", "bound"}
+    assert set(paper["checks"]) == {check.name for check in planted_truth.CHECKS}
     real = stages["real_video"]
     assert real["inputs"]["weights_dtype"] == "float16" and real["held_out"]["clips"] == 2
     assert {k: g["steps"] for k, g in real["generators"].items()} == {"1": 1, "4": 1}

@@ -34,6 +34,7 @@ from reliability_helpers import (
 from motionprobe.analysis.table import read_shard
 from motionprobe.data.synthetic import CLASSES
 from motionprobe.io import load_tensors
+from motionprobe.training.holdout import holdout_positions
 
 SEED = 20261127
 
@@ -153,11 +154,13 @@ def test_train_model_killed_and_interrupted_then_resumed_equals_an_uninterrupted
     assert _without(evals, "provenance")[0] == _without(evals, "provenance")[1]  # provenance names the folder
 
 
-# One clip per class in batches of 2, 2 epochs; checkpoints every 3 steps and at each epoch's end; a row of
-# losses.csv every 4 steps and at each epoch's end (steps 4, 6, 8, 12), so the checkpoints at steps 3 and 9 fall
-# inside a row's window: a run resumed from them must log the rows an uninterrupted run logs.
-GENERATOR_STEPS = len(CLASSES)
-LOSS_ROWS = [4, 6, 8, 12]
+# One clip per class, less the tiny preset's held-out fifth (2 of 12), in batches of 2, 2 epochs of 5 steps;
+# checkpoints every 3 steps and at each epoch's end; a row of losses.csv every 4 steps and at each epoch's end
+# (steps 4, 5, 8, 10), so the checkpoints at steps 3 and 9 fall inside a row's window: a run resumed from them
+# must log the rows an uninterrupted run logs, and keep the same best held-out state.
+HELD_OUT = holdout_positions(len(CLASSES), seed=0, clips=64).size
+GENERATOR_STEPS = 2 * ((len(CLASSES) - HELD_OUT) // 2)
+LOSS_ROWS = [4, 5, 8, 10]
 
 
 def _steps_done(out: Path) -> int:
