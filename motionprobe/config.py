@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -306,11 +307,12 @@ def from_dict(data: dict[str, Any]) -> Config:
 
 
 def resolve(preset_name: str | None = None, *, base: Config | None = None, file: dict[str, Any] | None = None,
-            overrides: dict[str, Any] | None = None) -> Config:
+            overrides: dict[str, Any] | None = None, fit_data: Callable[[Config], object] | None = None) -> Config:
     """The config a run uses: a preset (or `base`, e.g. a trained model's config) < a config file's values
     < explicit overrides (config paths → values). Without a preset or base, the embedded benchmark gets
     `tiny` and real datasets `paper`. With `model.hf_model`, the clip length and crop are the Hugging Face
-    model's (models/hf.py `fit_data_to_model`). The result is validated.
+    model's: the caller passes `fit_data=models.hf.fit_data_to_model` (the CLI does), which reads the model,
+    so that this module stays below `models`. The result is validated.
 
     >>> cfg = resolve(overrides={"analysis.ks": [1, 4]})
     >>> cfg.preset, cfg.analysis.ks
@@ -325,9 +327,10 @@ def resolve(preset_name: str | None = None, *, base: Config | None = None, file:
     apply_overrides(cfg, file)
     apply_overrides(cfg, overrides)
     if cfg.model.hf_model and not (base is not None and preset_name is None):  # a trained model's config already fits
-        from .models.hf import fit_data_to_model
-
-        fit_data_to_model(cfg)
+        if fit_data is None:
+            raise ConfigError("model.hf_model", "a Hugging Face model sets the clip length and crop: resolve the "
+                                                "config with fit_data=motionprobe.models.hf.fit_data_to_model")
+        fit_data(cfg)
     if not _named("analysis.ks", file, overrides) and (base is None or preset_name is not None):
         cfg.analysis.ks = default_ks(cfg.data.num_frames)  # the k's follow the clip length unless given
     for epochs, floor in STEP_FLOORS:  # epochs asked for are trained as asked: a preset's step floor is then off

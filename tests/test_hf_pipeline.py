@@ -20,7 +20,7 @@ from motionprobe.errors import ConfigError, UserError
 from motionprobe.folders import ModelFolder
 from motionprobe.io import read_json
 from motionprobe.models import build_model
-from motionprobe.models.hf import load_hf_model
+from motionprobe.models.hf import fit_data_to_model, load_hf_model
 
 MEAN, STD = (0.3, 0.4, 0.5), (0.2, 0.25, 0.3)
 TINY = dict(image_size=32, patch_size=8, num_hidden_layers=2, hidden_size=32, num_attention_heads=2,
@@ -92,7 +92,7 @@ def test_pipeline_runs_end_to_end_on_the_hugging_face_model(family, tmp_path, ca
 def test_the_models_clip_shape_wins_when_the_config_is_resolved(tmp_path, caplog):
     save_tiny("timesformer", tmp_path / "timesformer")
     cfg = resolve(overrides={"model.hf_model": str(tmp_path / "timesformer"), "data.crop_size": 24,
-                             "data.resize": [24, 30]})
+                             "data.resize": [24, 30]}, fit_data=fit_data_to_model)
     assert (cfg.data.num_frames, cfg.data.crop_size, cfg.data.resize) == (8, 32, (32, 40))  # resize scaled, aspect kept
     assert caplog.records[-1].getMessage() == (f"data.num_frames 16 → 8, data.crop_size 24 → 32, data.resize (24, 30) → "
                                                f"(32, 40): the Hugging Face model {tmp_path / 'timesformer'} "
@@ -102,8 +102,14 @@ def test_the_models_clip_shape_wins_when_the_config_is_resolved(tmp_path, caplog
     assert again.data.num_frames == 8 and again.analysis.ks == (1, 2)
 
 
+def test_resolving_a_hugging_face_model_without_the_fitting_step_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="fit_data=") as e:
+        resolve(overrides={"model.hf_model": str(tmp_path / "timesformer")})
+    assert e.value.path == "model.hf_model"
+
+
 def test_build_model_fine_tunes_the_head_and_refuses_another_clip_length(folders):
-    cfg = resolve(overrides={"model.hf_model": str(folders["videomae"])})
+    cfg = resolve(overrides={"model.hf_model": str(folders["videomae"])}, fit_data=fit_data_to_model)
     model = build_model(cfg, 5)
     original, _ = load_hf_model(folders["videomae"])
     assert model.net.hf.classifier.out_features == 5 and model.spec.extra["hf"]["head_replaced"]

@@ -202,9 +202,16 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def resolve_config(args: argparse.Namespace, base: config_mod.Config | None = None) -> config_mod.Config:
-    """Preset (or `base`, e.g. a trained model's config) < config file < explicit flags, validated."""
-    return config_mod.resolve(getattr(args, "preset", None), base=base,
-                              file=getattr(args, "_config_overrides", None), overrides=config_overrides(args))
+    """Preset (or `base`, e.g. a trained model's config) < config file < explicit flags, validated; with
+    --hf-model the clip length and crop are the model's."""
+    return config_mod.resolve(getattr(args, "preset", None), base=base, file=getattr(args, "_config_overrides", None),
+                              overrides=config_overrides(args), fit_data=_fit_data_to_model)
+
+
+def _fit_data_to_model(cfg: config_mod.Config) -> str | None:
+    from ..models.hf import fit_data_to_model  # torch and the model's config are read only for --hf-model
+
+    return fit_data_to_model(cfg)
 
 
 # Options whose dest differs from the workflow argument they set (the dest of the same name means something

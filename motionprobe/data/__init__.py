@@ -1,35 +1,24 @@
-"""Datasets by name. Each layout is one module that registers a builder here.
+"""Datasets by name. Each layout is one module that registers a builder in `registry` (re-exported here).
 
 `build_dataset(cfg, split, training)` returns a ClipDataset; `split` is "train" or "test".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ..config import Config
 from ..errors import ConfigError
 from .base import UNLABELLED, ClipDataset, SkipClip, clips_only, collate_clips, is_skipped, to_float
+from .registry import LAYOUTS, Builder, register_layout
 
-Builder = Callable[[Config, str, bool], ClipDataset]
-_LAYOUTS: dict[str, Builder] = {}
 DATASETS = ("synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "list", "folder")
-
-
-def register_layout(name: str) -> Callable[[Builder], Builder]:
-    def deco(fn: Builder) -> Builder:
-        _LAYOUTS[name] = fn
-        return fn
-
-    return deco
 
 
 def build_dataset(cfg: Config, split: str = "test", training: bool = False) -> ClipDataset:
     name = cfg.data.dataset
     _import_layouts()
-    if name not in _LAYOUTS:
-        raise ConfigError("data.dataset", f"{name!r} is not available; expected one of {', '.join(sorted(_LAYOUTS))}")
-    return _LAYOUTS[name](cfg, split, training)
+    if name not in LAYOUTS:
+        raise ConfigError("data.dataset", f"{name!r} is not available; expected one of {', '.join(sorted(LAYOUTS))}")
+    return LAYOUTS[name](cfg, split, training)
 
 
 def _import_layouts() -> None:
@@ -45,7 +34,7 @@ def _import_layouts() -> None:
         if e.name != "av":
             raise
         for name in DATASETS:
-            _LAYOUTS.setdefault(name, _needs_pyav(name))
+            LAYOUTS.setdefault(name, _needs_pyav(name))
 
 
 def _needs_pyav(name: str) -> Builder:

@@ -32,8 +32,8 @@ import numpy as np
 import torch
 
 from ..config import Config
-from . import register_layout
 from .base import ClipDataset, StridedRead
+from .registry import register_layout
 
 APPEARANCE = ("red", "green", "blue")
 MOTION = ("drift_right", "drift_left", "drift_up", "drift_down")

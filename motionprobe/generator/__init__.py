@@ -7,8 +7,9 @@
 torch.Size([2, 3, 16, 32, 32])
 """
 
+from .build import build_generator
 from .losses import PerceptualLoss, PixelLoss, build_loss, normalized_sq_distance
-from .network import ResnetGenerator, TemporalGenerator, build_generator
+from .network import ResnetGenerator, TemporalGenerator
 from .replicate import Replicate, replicate_nearest
 from .subsets import take_frames, training_subsets
 

@@ -50,7 +50,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..config import Config
 from .replicate import replicate_nearest
 
 INDEX_ENCODINGS = ("slots", "stacked")
@@ -175,18 +174,3 @@ class TemporalGenerator(nn.Module):
             raise ValueError(f"indices must lie in 0..{self.num_frames - 1}")
         return b, 3, k, h, w
 
-
-def build_generator(k: int, cfg: Config) -> nn.Module:
-    """One generator per k, sized by `cfg.generator`: `kind` "pixels" (this module's CycleGAN generator: ngf,
-    n_blocks, use_indices, index_encoding, residual, copy_given) or "flow" (generator/flow.py: it can only
-    move the given frames' pixels, plus a residual bounded to ±flow_residual)."""
-    g = cfg.generator
-    if g.kind == "flow":
-        from .flow import FlowGenerator
-
-        return FlowGenerator(k, num_frames=cfg.data.num_frames, ngf=g.ngf, n_blocks=g.n_blocks,
-                             use_indices=g.use_indices, copy_given=g.copy_given, residual_scale=g.flow_residual,
-                             erase=g.flow_erase)
-    return TemporalGenerator(k, num_frames=cfg.data.num_frames, ngf=g.ngf, n_blocks=g.n_blocks,
-                             use_indices=g.use_indices, residual=g.residual, copy_given=g.copy_given,
-                             index_encoding=g.index_encoding)

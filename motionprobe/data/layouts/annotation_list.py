@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ...config import Config
 from ...errors import UserError
-from .. import register_layout
+from ..registry import register_layout
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import bad_line, numbered_lines, parse_index, safe_relative
 

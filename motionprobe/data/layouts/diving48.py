@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ...config import Config
 from ...errors import UserError
-from .. import register_layout
+from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, read_json_file

@@ -29,8 +29,8 @@ from typing import NamedTuple
 
 from ...config import Config
 from ...errors import ConfigError
-from .. import register_layout
 from ..base import UNLABELLED
+from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ...config import Config
 from ...errors import ConfigError, UserError
-from .. import register_layout
+from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line, find_folder_with, numbered_lines, parse_index, safe_relative

@@ -1,0 +1,23 @@
+"""One generator per k, built from the config's generator section: the pixel or the flow generator."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..config import Config
+from .flow import FlowGenerator
+from .network import TemporalGenerator
+
+
+def build_generator(k: int, cfg: Config) -> nn.Module:
+    """One generator per k, sized by `cfg.generator`: `kind` "pixels" (generator/network.py's CycleGAN generator: ngf,
+    n_blocks, use_indices, index_encoding, residual, copy_given) or "flow" (generator/flow.py: it can only
+    move the given frames' pixels, plus a residual bounded to ±flow_residual)."""
+    g = cfg.generator
+    if g.kind == "flow":
+        return FlowGenerator(k, num_frames=cfg.data.num_frames, ngf=g.ngf, n_blocks=g.n_blocks,
+                             use_indices=g.use_indices, copy_given=g.copy_given, residual_scale=g.flow_residual,
+                             erase=g.flow_erase)
+    return TemporalGenerator(k, num_frames=cfg.data.num_frames, ngf=g.ngf, n_blocks=g.n_blocks,
+                             use_indices=g.use_indices, residual=g.residual, copy_given=g.copy_given,
+                             index_encoding=g.index_encoding)

@@ -1,0 +1,89 @@
+"""The package's import graph, read from the source with `ast`: no circles (docs/architecture.md).
+
+Every `import` counts, at module level or inside a function: a deferred import hides a circle from
+Python's import order, not from a reader. A package's own `__init__` importing its modules is no
+circle; a module importing the package it sits in (a name its `__init__` re-exports) is.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import motionprobe
+
+PACKAGE = Path(motionprobe.__file__).parent
+
+
+def _module_files(root: Path = PACKAGE) -> dict[str, tuple[Path, bool]]:
+    """Dotted module name → (its file, whether it is a package's __init__)."""
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        modules[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return modules
+
+
+def _imported(node: ast.Import | ast.ImportFrom, package: str, modules: dict) -> set[str]:
+    """The package's modules one import statement names: `from a import b` names a.b when b is a module, else a."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names if alias.name in modules}
+    if node.level:
+        base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+        source = ".".join(base + ([node.module] if node.module else []))
+    else:
+        source = node.module or ""
+    named = {f"{source}.{alias.name}" for alias in node.names}
+    return {m if m in modules else source for m in named} & set(modules)
+
+
+def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """Module → the package's modules it imports anywhere in its source."""
+    modules = _module_files(root)
+    graph = {}
+    for name, (path, is_package) in modules.items():
+        package = name if is_package else name.rpartition(".")[0]
+        nodes = [n for n in ast.walk(ast.parse(path.read_text(), str(path))) if isinstance(n, ast.Import | ast.ImportFrom)]
+        graph[name] = set().union(*(_imported(n, package, modules) for n in nodes)) - {name}
+    return graph
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle as a path a → … → a, or None (depth-first search, colouring nodes)."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (circle := visit(nxt)):
+                return circle
+        state[node] = "done"
+        path.pop()
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (circle := visit(start)):
+            return circle
+    return None
+
+
+def test_the_graph_sees_module_and_function_level_imports():
+    graph = import_graph()
+    assert "motionprobe.config" in graph["motionprobe.workflows"]  # module level
+    assert "motionprobe.errors" in graph["motionprobe.config"]
+    assert len(graph) > 80
+
+
+def test_find_circle_reports_the_path():
+    assert find_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_circle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_the_package_has_no_import_circle():
+    circle = find_circle(import_graph())
+    assert circle is None, "import circle: " + " → ".join(circle)
