@@ -1,6 +1,6 @@
 """motionprobe: how much does a trained video classifier use the motion in the video?"""
 
-__version__ = "0.1.0"
+from .version import __version__ as __version__
 
 
 def __getattr__(name: str):

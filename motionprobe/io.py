@@ -22,6 +22,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 
 from .errors import UserError
+from .version import __version__
 
 
 def _umask() -> int:
@@ -231,8 +232,6 @@ def write_checkpoint(folder: str | Path, state: dict[str, torch.Tensor], config:
 
 def code_version() -> str:
     """The package version plus the git commit when run from a checkout."""
-    from . import __version__
-
     head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
     try:
         ref = head.read_text().strip()

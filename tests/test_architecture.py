@@ -38,6 +38,19 @@ def _imported(node: ast.Import | ast.ImportFrom, package: str, modules: dict) ->
     return {m if m in modules else source for m in named} & set(modules)
 
 
+def _with_packages(imported: set[str], package: str, modules: dict) -> set[str]:
+    """Importing a.b.c first runs a.b's `__init__`: an edge to it, unless the importer sits inside a.b (then a.b
+    was imported before the importer was)."""
+    runs = set(imported)
+    for name in imported:
+        parts = name.split(".")
+        for i in range(2, len(parts)):
+            outer = ".".join(parts[:i])
+            if outer in modules and not (package == outer or package.startswith(outer + ".")):
+                runs.add(outer)
+    return runs
+
+
 def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
     """Module → the package's modules it imports anywhere in its source."""
     modules = _module_files(root)
@@ -45,7 +58,8 @@ def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
     for name, (path, is_package) in modules.items():
         package = name if is_package else name.rpartition(".")[0]
         nodes = [n for n in ast.walk(ast.parse(path.read_text(), str(path))) if isinstance(n, ast.Import | ast.ImportFrom)]
-        graph[name] = set().union(*(_imported(n, package, modules) for n in nodes)) - {name}
+        imported = set().union(*(_imported(n, package, modules) for n in nodes))
+        graph[name] = _with_packages(imported, package, modules) - {name}
     return graph
 
 
