@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from .data.sampling import MAX_FRAMES, POLICIES
+from .data.transforms import MAX_SIDE, RESIZE_MODES
 from .errors import ConfigError, UserError
 from .probes import DEFAULT_PROBES
 
@@ -35,7 +37,7 @@ class DataConfig:
     train_per_class: int = 60
     test_per_class: int = 20
     clips_per_video: int = 1
-    short_video_policy: str = "loop"  # videos shorter than a clip: loop | pad | skip (data/sampling.py)
+    short_video_policy: str = "loop"  # videos shorter than a clip: one of data/sampling.py's POLICIES
     cache: str | None = None
     # "fixed": every frame to `resize` (C3D); "short_side": short side to resize[0], aspect kept (ResNets).
     resize_mode: str = "fixed"
@@ -389,8 +391,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("data.resize", f"expected two positive integers [height, width], got {_shown(shown)}")
     if max(d.resize) > MAX_SIDE:
         raise ConfigError("data.resize", f"expected sides of at most {MAX_SIDE} pixels, got {_shown(list(d.resize))}")
-    _choice(d.short_video_policy, "data.short_video_policy", ("loop", "pad", "skip"))
-    _choice(d.resize_mode, "data.resize_mode", ("fixed", "short_side"))
+    _choice(d.short_video_policy, "data.short_video_policy", POLICIES)
+    _choice(d.resize_mode, "data.resize_mode", RESIZE_MODES)
     if not (_is_number(d.test_fraction) and 0 <= d.test_fraction < 1):
         raise ConfigError("data.test_fraction", f"expected a number in [0, 1), got {d.test_fraction!r}")
     if d.dataset != "synthetic" and not d.root:
@@ -473,7 +475,7 @@ def validate(cfg: Config) -> None:
 # What a user or a file may ask for at most (besides `check_memory`): beyond these a run cannot fit a machine or
 # would never end, so it is refused before any work starts (10²⁰ bootstrap resamples; 10⁶ clips per video).
 LIMITS = {
-    "data.num_frames": 1024, "data.frame_stride": 1024, "data.crop_size": 4096, "data.clips_per_video": 1000,
+    "data.num_frames": MAX_FRAMES, "data.frame_stride": 1024, "data.crop_size": MAX_SIDE, "data.clips_per_video": 1000,
     "data.train_per_class": 1_000_000, "data.test_per_class": 1_000_000, "data.split": 1000, "model.fc_dim": 1 << 16,
     "train.epochs": 100_000, "train.batch_size": 1 << 16, "train.lr_step_epochs": 100_000, "train.log_every": 10**9,
     "generator.ngf": 1024, "generator.n_blocks": 256, "generator.epochs": 100_000, "generator.batch_size": 1 << 16,
@@ -482,8 +484,6 @@ LIMITS = {
     "analysis.batch_size": 1 << 16, "analysis.bootstrap": 100_000,
     "analysis.shard_size": 1 << 20, "analysis.probe_draws": 1000,
 }
-MAX_SIDE = LIMITS["data.crop_size"]
-MAX_FRAMES = LIMITS["data.num_frames"]
 MAX_SEED = 2**32 - 1  # numpy's generators take 32-bit seeds
 MAX_WIDTH = 64.0  # channels × 64 of C3D's: 32768 in conv5, beyond any GPU's memory
 MAX_POOL = 1 << 20  # candidate subsets a clip: C(16, 8) = 12870; 'all' of 32 frames at k = 16 would be 6·10⁸
@@ -545,14 +545,9 @@ def physical_memory() -> int:
         return 1 << 40
 
 
-# The paper's C3D halves time at pool2..pool5 (4 times) and space at pool1..pool4 before pool5's padded pooling:
-# below 16 frames or a 16-pixel crop a pooling layer gets an empty input (at 8 frames fc6 would have 0 inputs).
-# With model.global_pool, pool5 takes whatever is left and the network keeps the groups its crop allows.
-C3D_MIN_FRAMES = C3D_MIN_CROP = 16
-
-
 def check_clip_fits_architecture(cfg: Config) -> None:
-    """Refuse clips too small for the registered architecture before anything is built or written.
+    """Refuse clips too small for the registered architecture before anything is built or written (the smallest
+    clip is on the architecture's record: models/spec.py `MinClip`).
 
     >>> cfg = preset("paper")
     >>> cfg.data.num_frames = 8
@@ -562,13 +557,20 @@ def check_clip_fits_architecture(cfg: Config) -> None:
     motionprobe.errors.ConfigError: data.num_frames: C3D pools time 4 times and needs clips of at least 16 frames, got 8
     """
     m, d = cfg.model, cfg.data
-    if m.arch != "c3d" or m.model_factory or m.hf_model or m.global_pool:
+    if m.model_factory or m.hf_model:
         return
-    if _is_int(d.num_frames) and d.num_frames < C3D_MIN_FRAMES:
-        raise ConfigError("data.num_frames", f"C3D pools time 4 times and needs clips of at least {C3D_MIN_FRAMES} "
+    from .models import architecture, architectures  # torch and the networks: only when a config is checked
+
+    if m.arch not in architectures():  # an unknown name is refused when the model is built
+        return
+    floor = architecture(m.arch).min_clip
+    if floor is None or (m.global_pool and floor.global_pool_lifts):
+        return
+    if _is_int(d.num_frames) and d.num_frames < floor.frames:
+        raise ConfigError("data.num_frames", f"{floor.time_pooling} and needs clips of at least {floor.frames} "
                                              f"frames, got {d.num_frames}")
-    if _is_int(d.crop_size) and d.crop_size < C3D_MIN_CROP:
-        raise ConfigError("data.crop_size", f"C3D pools space 5 times and needs a crop of at least {C3D_MIN_CROP} "
+    if _is_int(d.crop_size) and d.crop_size < floor.crop:
+        raise ConfigError("data.crop_size", f"{floor.space_pooling} and needs a crop of at least {floor.crop} "
                                             f"pixels, got {d.crop_size}")
 
 

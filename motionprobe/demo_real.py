@@ -33,7 +33,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .config import MAX_SIDE, Config, from_dict, validate
+from .config import Config, from_dict, validate
+from .data.transforms import MAX_SIDE
 from .errors import ConfigError
 from .folders import ModelFolder, refuse_other_kind
 from .io import atomic_write_json, json_text

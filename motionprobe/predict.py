@@ -37,8 +37,8 @@ from pathlib import Path
 
 import torch
 
-from .config import MAX_FRAMES, preset
-from .data.sampling import ClipSampling, distinct_clips, eval_clip_indices
+from .config import preset
+from .data.sampling import MAX_FRAMES, ClipSampling, distinct_clips, eval_clip_indices
 from .data.transforms import ClipTransform
 from .data.video import VideoFile
 from .errors import ConfigError, UserError

@@ -1,7 +1,8 @@
 """The package's import graph, read from the source with `ast`: no circles (docs/architecture.md).
 
 Every `import` counts, at module level or inside a function: a deferred import hides a circle from
-Python's import order, not from a reader. A package's own `__init__` importing its modules is no
+Python's import order, not from a reader. Only an import under `if TYPE_CHECKING:` does not: it never
+runs, it names a type for annotations. A package's own `__init__` importing its modules is no
 circle; a module importing the package it sits in (a name its `__init__` re-exports) is.
 """
 
@@ -51,14 +52,27 @@ def _with_packages(imported: set[str], package: str, modules: dict) -> set[str]:
     return runs
 
 
+def _run_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements that can run: all of them but those in the body of `if TYPE_CHECKING:`."""
+    found, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
 def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
     """Module → the package's modules it imports anywhere in its source."""
     modules = _module_files(root)
     graph = {}
     for name, (path, is_package) in modules.items():
         package = name if is_package else name.rpartition(".")[0]
-        nodes = [n for n in ast.walk(ast.parse(path.read_text(), str(path))) if isinstance(n, ast.Import | ast.ImportFrom)]
-        imported = set().union(*(_imported(n, package, modules) for n in nodes))
+        imported = set().union(*(_imported(n, package, modules) for n in _run_imports(ast.parse(path.read_text()))))
         graph[name] = _with_packages(imported, package, modules) - {name}
     return graph
 
@@ -91,6 +105,12 @@ def test_the_graph_sees_module_and_function_level_imports():
     assert "motionprobe.config" in graph["motionprobe.workflows"]  # module level
     assert "motionprobe.errors" in graph["motionprobe.config"]
     assert len(graph) > 80
+
+
+def test_imports_for_type_checking_only_are_not_edges():
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nelse:\n    import b\n"
+                     "def f():\n    import c\n")
+    assert sorted(alias.name for node in _run_imports(tree) for alias in node.names) == ["TYPE_CHECKING", "b", "c"]
 
 
 def test_find_circle_reports_the_path():

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from motionprobe.config import preset
-from motionprobe.errors import UserError
-from motionprobe.models import build_model
+from motionprobe.config import preset, validate
+from motionprobe.errors import ConfigError, UserError
+from motionprobe.models import architecture, architectures, build_model
 from motionprobe.models.c3d import C3D
 
 
@@ -70,3 +70,14 @@ def test_model_normalizes_inside():
     x = torch.rand(1, 3, 16, 32, 32)
     pre = model.preprocess(x)
     assert torch.allclose(pre, (x - 0.45) / 0.225)
+
+
+def test_the_smallest_clip_is_on_c3ds_record_and_the_config_check_reads_it():
+    assert [name for name in architectures() if architecture(name).min_clip] == ["c3d"]
+    floor = architecture("c3d").min_clip
+    cfg = preset("paper")
+    cfg.data.num_frames, cfg.analysis.ks = floor.frames - 1, (1,)
+    with pytest.raises(ConfigError, match=f"C3D pools time 4 times and needs clips of at least {floor.frames} frames"):
+        validate(cfg)
+    cfg.model.global_pool = True  # pool5 then takes whatever time and space are left
+    validate(cfg)

@@ -16,6 +16,8 @@ from typing import Any
 
 from .. import config as config_mod
 from ..data import DATASETS
+from ..data.sampling import POLICIES
+from ..data.transforms import RESIZE_MODES
 from ..errors import UserError
 
 CONFIG_OPTIONS = {
@@ -61,9 +63,9 @@ def add_data(p: argparse.ArgumentParser) -> None:
     g.add_argument("--test-per-class", type=int, help="synthetic: test clips per class")
     g.add_argument("--annotations", metavar="PATH", help="folder (or file) of split/annotation files, when they are "
                                                          "neither inside nor beside --root")
-    g.add_argument("--short-video-policy", choices=["loop", "pad", "skip"], help="videos shorter than a clip (default loop)")
+    g.add_argument("--short-video-policy", choices=POLICIES, help="videos shorter than a clip (default loop)")
     g.add_argument("--frame-stride", type=int, help="take every N-th frame (default 1)")
-    g.add_argument("--resize-mode", choices=["fixed", "short_side"], help="fixed: C3D's 128×171; short_side: keep aspect")
+    g.add_argument("--resize-mode", choices=RESIZE_MODES, help="fixed: C3D's 128×171; short_side: keep aspect")
     g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
     g.add_argument("--truth", metavar="FILE", help="planted-truth file giving each class its kind (default: a "
                                                    "truth.json beside the data; docs/datasets.md)")

@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
-from ..config import Config
+from typing import TYPE_CHECKING
+
 from ..errors import ConfigError
 from .base import UNLABELLED, ClipDataset, SkipClip, clips_only, collate_clips, is_skipped, to_float
 from .registry import LAYOUTS, Builder, register_layout
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 DATASETS = ("synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "list", "folder")
 

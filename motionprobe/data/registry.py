@@ -6,11 +6,14 @@ Its own module so that a layout can register itself without importing `motionpro
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..config import Config
 from .base import ClipDataset
 
-Builder = Callable[[Config, str, bool], ClipDataset]
+if TYPE_CHECKING:
+    from ..config import Config
+
+Builder = Callable[["Config", str, bool], ClipDataset]
 LAYOUTS: dict[str, Builder] = {}
 
 

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 import torch
 
-POLICIES = ("loop", "pad", "skip")
+POLICIES = ("loop", "pad", "skip")  # what a video shorter than a clip gives: the choices of data.short_video_policy
+MAX_FRAMES = 1024  # the longest clip accepted (data.num_frames): a clip no machine holds is refused before any work
 
 
 class TooShort(Exception):

@@ -27,13 +27,16 @@ balanced. `kinds=` draws a subset of the kinds (the others' classes are left out
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from ..config import Config
 from .base import ClipDataset, StridedRead
 from .registry import register_layout
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 APPEARANCE = ("red", "green", "blue")
 MOTION = ("drift_right", "drift_left", "drift_up", "drift_down")

@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-RESIZE_MODES = ("fixed", "short_side")
+RESIZE_MODES = ("fixed", "short_side")  # the choices of data.resize_mode
+MAX_SIDE = 4096  # the largest frame side accepted (data.crop_size, data.resize)
 _CHUNK = 32  # frames resized at a time: bounds the float buffer for long videos
 
 

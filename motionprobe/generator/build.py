@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torch import nn
 
-from ..config import Config
 from .flow import FlowGenerator
 from .network import TemporalGenerator
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 
 def build_generator(k: int, cfg: Config) -> nn.Module:

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
-from ..config import Config
 from ..errors import ConfigError, UserError
 from ..models import VideoModel
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 LOSSES = ("perceptual", "pixel")
 

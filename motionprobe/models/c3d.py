@@ -24,13 +24,17 @@ values before it, i.e. logits.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torch import nn
 
-from ..config import Config
 from .registry import register
-from .spec import Architecture, WeightFormat
+from .spec import Architecture, MinClip, WeightFormat
 from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 WIDTHS = {"conv1": 64, "conv2": 128, "conv3a": 256, "conv3b": 256, "conv4a": 512, "conv4b": 512,
           "conv5a": 512, "conv5b": 512}
@@ -147,6 +151,12 @@ def build_c3d(num_classes: int, cfg: Config) -> C3D:
                batch_norm=cfg.model.batch_norm, global_pool=cfg.model.global_pool, groups=groups)
 
 
+# The paper's C3D halves time at pool2..pool5 (4 times) and space at pool1..pool4 before pool5's padded pooling:
+# below 16 frames or a 16-pixel crop a pooling layer gets an empty input (at 8 frames fc6 would have 0 inputs).
+# With model.global_pool, pool5 takes whatever is left and the network keeps the groups its crop allows.
+MIN_CLIP = MinClip(frames=16, crop=16, time_pooling="C3D pools time 4 times", space_pooling="C3D pools space 5 times",
+                   global_pool_lifts=True)
+
 ARCHITECTURE = register(Architecture(
     name="c3d", build=build_c3d, head="fc8", perceptual_layers=PERCEPTUAL_LAYERS, scratch=SCRATCH_PREPROCESSING,
     weights=(WeightFormat(
@@ -154,4 +164,5 @@ ARCHITECTURE = register(Architecture(
         read=read_torch_weights, preprocessing=SPORTS1M_PREPROCESSING, num_classes=SPORTS1M_CLASSES,
         hint="the Sports-1M C3D needs the full network on 16×112×112 clips (the paper preset: width 1, fc_dim 4096, "
              "crop_size 112, num_frames 16, no batch_norm)"),),
+    min_clip=MIN_CLIP,
 ))

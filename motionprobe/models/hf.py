@@ -33,16 +33,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors import SafetensorError
 from torch import nn
 
-from ..config import Config
+from ..data.sampling import MAX_FRAMES
+from ..data.transforms import MAX_SIDE
 from ..errors import ConfigError, UserError
 from ..io import read_json
 from .wrapper import ModelSpec, Preprocessing, VideoModel
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 log = logging.getLogger(__name__)
 
@@ -319,8 +323,6 @@ def _video_classifier_config(source: str | Path) -> tuple[str, bool, Any]:
 def _check_sizes(source: str | Path, config: Any) -> None:
     """Refuse a config whose clips no machine holds before the model is built: its position embeddings are sized
     by them (num_frames: 100000 would build for minutes, then not fit)."""
-    from ..config import MAX_FRAMES, MAX_SIDE
-
     try:
         frames, size = frames_of(config), size_of(config)
     except (TypeError, ValueError, IndexError):

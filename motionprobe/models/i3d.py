@@ -46,17 +46,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..config import Config
 from .i3d_weights import is_flax_checkpoint, read_i3d_checkpoint
 from .registry import register
 from .spec import Architecture, WeightFormat
 from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 BN_EPS = 1e-3  # DeepMind's (Sonnet's) BatchNorm epsilon; PyTorch's default is 1e-5
 ENDPOINTS = ("Conv3d_1a_7x7", "MaxPool3d_2a_3x3", "Conv3d_2b_1x1", "Conv3d_2c_3x3", "MaxPool3d_3a_3x3",

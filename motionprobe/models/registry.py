@@ -13,11 +13,14 @@ A model comes from one of three places, in this order:
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from ..config import Config
 from ..errors import ConfigError
 from .spec import Architecture
 from .wrapper import ModelSpec, VideoModel
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 _ARCHS: dict[str, Architecture] = {}
 

@@ -24,14 +24,17 @@ produced, not one overwritten later in the same forward.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 
-from ..config import Config
 from .registry import register
 from .spec import Architecture, WeightFormat
 from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 # The Kinetics-400 normalization the torchvision weights were trained with (RGB, [0, 1] values).
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)

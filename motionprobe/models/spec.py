@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from ..config import Config
 from .wrapper import Preprocessing
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 Reader = Callable[[Path], dict[str, torch.Tensor]]
 
@@ -51,13 +54,26 @@ class WeightFormat:
 
 
 @dataclass(frozen=True)
+class MinClip:
+    """The smallest clip an architecture's pooling leaves non-empty; a config below it is refused before anything is
+    built, in these words: "{time_pooling} and needs clips of at least {frames} frames". `global_pool_lifts`: with
+    `model.global_pool` the last pooling takes whatever is left, so any clip fits."""
+
+    frames: int
+    crop: int
+    time_pooling: str
+    space_pooling: str
+    global_pool_lifts: bool = False
+
+
+@dataclass(frozen=True)
 class Architecture:
     """A registered video architecture.
 
     `build(num_classes, cfg)` returns the bare network (`cfg.model.width` etc. size it); `head` is the module
     whose weight's first dimension is the class count (an nn.Linear or I3D's 1×1×1 conv); `scratch` is the
     normalization (mean, std, value range, channel order) of a network trained from scratch on [0, 1] RGB,
-    to which `preprocessing(cfg)` adds the data's resize and crop.
+    to which `preprocessing(cfg)` adds the data's resize and crop. `min_clip`: the smallest clip it takes (None: any).
     """
 
     name: str
@@ -66,6 +82,7 @@ class Architecture:
     perceptual_layers: tuple[str, ...]
     scratch: Preprocessing
     weights: tuple[WeightFormat, ...] = ()
+    min_clip: MinClip | None = None
 
     def preprocessing(self, cfg: Config) -> Preprocessing:
         """Training from scratch: `scratch`, with clips of another size resized to `data.resize` and

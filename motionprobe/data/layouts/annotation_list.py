@@ -13,12 +13,15 @@ folder is then the root, and that one list serves both splits.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ...config import Config
 from ...errors import UserError
 from ..registry import register_layout
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import bad_line, numbered_lines, parse_index, safe_relative
+
+if TYPE_CHECKING:
+    from ...config import Config
 
 LIST_NAMES = {"train": ("train.txt", "train_list.txt", "trainlist.txt"),
               "test": ("test.txt", "val.txt", "test_list.txt", "val_list.txt", "testlist.txt", "vallist.txt")}

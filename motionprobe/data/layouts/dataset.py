@@ -22,12 +22,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from ...config import Config
 from ...errors import ConfigError, UserError
 from ..base import UNLABELLED, ClipDataset, SkipClip, StridedRead
 from ..cache import FrameCache
@@ -44,6 +43,9 @@ from ..sampling import (
 from ..transforms import RESIZE_MODES, ClipTransform
 from ..truth import truth_metadata
 from ..video import VideoError, VideoFile
+
+if TYPE_CHECKING:
+    from ...config import Config
 
 SPLITS = ("train", "test")
 log = logging.getLogger("motionprobe.data")

@@ -25,15 +25,17 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from ...config import Config
 from ...errors import ConfigError
 from ..base import UNLABELLED
 from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree
+
+if TYPE_CHECKING:
+    from ...config import Config
 
 log = logging.getLogger(__name__)
 SPLIT_FOLDERS = {"train": ("train",), "test": ("test", "val")}

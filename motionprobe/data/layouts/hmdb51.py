@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ...config import Config
 from ...errors import UserError
 from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line, numbered_lines, safe_relative
+
+if TYPE_CHECKING:
+    from ...config import Config
 
 SPLIT_FOLDER = "testTrainMulti_7030_splits"
 TAGS = {"train": "1", "test": "2"}

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ...config import Config
 from ...errors import ConfigError, UserError
 from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line
+
+if TYPE_CHECKING:
+    from ...config import Config
 
 REQUIRED = ("label", "youtube_id", "time_start", "time_end")
 # Name fragments of each split's CSV: train.csv / kinetics_400_train.csv; validate.csv / val.csv.

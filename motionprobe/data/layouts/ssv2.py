@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ...config import Config
 from ...errors import UserError
 from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, parse_index, read_json_file
+
+if TYPE_CHECKING:
+    from ...config import Config
 
 VIDEO_FOLDERS = ("20bn-something-something-v2", "videos")
 JSON_FOLDERS = ("labels", "label", "annotations")

@@ -14,13 +14,16 @@ A root written by `motionprobe data export-synthetic` also holds truth.json, whi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ...config import Config
 from ...errors import ConfigError, UserError
 from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line, find_folder_with, numbered_lines, parse_index, safe_relative
+
+if TYPE_CHECKING:
+    from ...config import Config
 
 LIST_FOLDER = "ucfTrainTestlist"
 VIDEO_FOLDERS = ("UCF-101", "UCF101")
