@@ -376,6 +376,10 @@ def validate(cfg: Config) -> None:
     """
     _check(cfg.seed, "seed", int, f"an integer in 0..{MAX_SEED}", lambda v: 0 <= v <= MAX_SEED)
     check_device(cfg.device, "device")
+    from .generator.build import KINDS as GENERATOR_KINDS  # torch and the networks: only when a config is checked
+    from .generator.losses import LOSSES
+    from .generator.network import INDEX_ENCODINGS
+
     d, m, t, g, a = cfg.data, cfg.model, cfg.train, cfg.generator, cfg.analysis
     # Names and paths first: the checks below compare and open them.
     _check(d.dataset, "data.dataset", str, "the name of a dataset layout")
@@ -431,9 +435,9 @@ def validate(cfg: Config) -> None:
         _check(getattr(g, name), f"generator.{name}", int, f"{what} in 0..{LIMITS[f'generator.{name}']}",
                lambda v, name=name: 0 <= v <= LIMITS[f"generator.{name}"])
     check_learning_rate(g.lr, "generator.lr")
-    _choice(g.loss, "generator.loss", ("perceptual", "pixel"))
-    _choice(g.index_encoding, "generator.index_encoding", ("slots", "stacked"))
-    _choice(g.kind, "generator.kind", ("pixels", "flow"))
+    _choice(g.loss, "generator.loss", LOSSES)
+    _choice(g.index_encoding, "generator.index_encoding", INDEX_ENCODINGS)
+    _choice(g.kind, "generator.kind", GENERATOR_KINDS)
     _fraction(g.flow_residual, "generator.flow_residual")
     _fraction(g.distinct_share, "generator.distinct_share")
     if g.perceptual_layers is not None and not (isinstance(g.perceptual_layers, tuple) and g.perceptual_layers
@@ -484,6 +488,7 @@ LIMITS = {
     "analysis.batch_size": 1 << 16, "analysis.bootstrap": 100_000,
     "analysis.shard_size": 1 << 20, "analysis.probe_draws": 1000,
 }
+DEVICES = ("cpu", "cuda")  # a device is one of these, cuda optionally with its index (cuda:1)
 MAX_SEED = 2**32 - 1  # numpy's generators take 32-bit seeds
 MAX_WIDTH = 64.0  # channels × 64 of C3D's: 32768 in conv5, beyond any GPU's memory
 MAX_POOL = 1 << 20  # candidate subsets a clip: C(16, 8) = 12870; 'all' of 32 frames at k = 16 would be 6·10⁸
@@ -492,7 +497,7 @@ MAX_POOL = 1 << 20  # candidate subsets a clip: C(16, 8) = 12870; 'all' of 32 fr
 def check_device(device: Any, path: str = "device") -> None:
     """`cpu`, `cuda` or `cuda:N`; CUDA only where a device (that one) is present."""
     kind, _, index = device.partition(":") if isinstance(device, str) else (device, "", "")
-    _choice(kind, path, ("cpu", "cuda"))
+    _choice(kind, path, DEVICES)
     if kind == "cpu" and index:
         raise ConfigError(path, f"expected cpu, cuda or cuda:N, got {device!r}")
     if kind == "cuda":

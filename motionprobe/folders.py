@@ -219,6 +219,7 @@ class _RunFolder:
         return meta
 
     def _meta_problem(self, meta: dict[str, Any]) -> str | None:
+
         """What is wrong with a meta.json of this kind of folder (None: nothing)."""
         return None
 
@@ -284,6 +285,7 @@ class ModelFolder(_RunFolder):
         return model.to(device).eval(), meta
 
     def _meta_problem(self, meta: dict[str, Any]) -> str | None:
+
         from .models import ModelSpec, Preprocessing
 
         classes = meta.get("classes")
@@ -325,12 +327,14 @@ class GeneratorFolder(_RunFolder):
         return generator.to(device).eval(), meta
 
     def _meta_problem(self, meta: dict[str, Any]) -> str | None:
+        from .generator.losses import LOSSES
+
         if not _is_count(meta.get("num_frames", 16)):
             return f"num_frames: expected a positive integer, got {_shown(meta.get('num_frames'))}"
         if not (_is_count(meta.get("k")) and meta["k"] <= meta.get("num_frames", 16)):
             return f"k: expected the number of given frames (1..{meta.get('num_frames', 16)}), got {_shown(meta.get('k'))}"
-        if meta.get("loss", "perceptual") not in ("perceptual", "pixel"):
-            return f"loss: expected perceptual or pixel, got {_shown(meta.get('loss'))}"
+        if meta.get("loss", "perceptual") not in LOSSES:
+            return f"loss: expected {' or '.join(LOSSES)}, got {_shown(meta.get('loss'))}"
         return None
 
     def finished_for(self, g: config_mod.GeneratorConfig) -> bool:

@@ -45,7 +45,7 @@ def add_common(p: argparse.ArgumentParser, *, data: bool = True, out: bool = Tru
     g.add_argument("--preset", help="typed preset: tiny (CPU, minutes), paper (C3D 112×112×16) or real (I3D "
                    "on unlabelled videos); default tiny on the synthetic benchmark, paper otherwise")
     g.add_argument("--seed", type=int, help="random seed (default 0)")
-    g.add_argument("--device", choices=["cpu", "cuda"], help="where to compute (default cpu)")
+    g.add_argument("--device", choices=config_mod.DEVICES, help="where to compute (default cpu)")
     if out:
         g.add_argument("--out", metavar="DIR", help="output folder")
     if data:

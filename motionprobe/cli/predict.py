@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..config import DEVICES
 from ..errors import UserError
 from ..models import architectures
 
@@ -29,7 +30,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", dest="clip_frames", type=int, help="frames per clip (default: the model's, 16)")
     p.add_argument("--top", type=int, default=5, help="classes shown per video (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where to compute (default cpu)")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="where to compute (default cpu)")
     p.set_defaults(run=run, parser=p)
 
 

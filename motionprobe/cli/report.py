@@ -23,7 +23,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--generator", action="extend", nargs="+", default=[], metavar="K=DIR",
                    help="generator folder for K (default: the folders recorded in results.json, if they exist)")
     p.add_argument("--out", metavar="DIR", help="where report.html, figures/ and pictures/ go (default DIR)")
-    p.add_argument("--device", choices=["cpu", "cuda"], help="where to regenerate the pictures' clips (default cpu)")
+    p.add_argument("--device", choices=config_mod.DEVICES, help="where to regenerate the pictures' clips (default cpu)")
     add_data(p)
     p.set_defaults(run=run, parser=p)
 

@@ -9,6 +9,8 @@ from torch import nn
 from .flow import FlowGenerator
 from .network import TemporalGenerator
 
+KINDS = ("pixels", "flow")  # the choices of generator.kind
+
 if TYPE_CHECKING:
     from ..config import Config
 
