@@ -8,10 +8,11 @@ import torch
 from motionprobe.cli import main
 from motionprobe.config import preset
 from motionprobe.data.synthetic import CLASSES
-from motionprobe.errors import UserError
+from motionprobe.errors import ConfigError, UserError
 from motionprobe.folders import ModelFolder
-from motionprobe.io import load_tensors
+from motionprobe.io import load_tensors, save_tensors
 from motionprobe.training.model import train_model
+from motionprobe.training.state import TrainState, load_train_state, save_train_state
 
 
 def small(epochs: int):
@@ -90,3 +91,19 @@ def test_unreadable_clips_are_skipped_and_counted(tmp_path):
     assert metrics["skipped_clips"] == 4  # two in each split
     ev = json.loads((tmp_path / "eval.json").read_text())
     assert ev["n_clips"] == len(CLASSES) - 2 and ev["skipped"]["count"] == 2
+
+
+def test_the_training_state_round_trips_through_one_file_and_a_foreign_file_is_refused(tmp_path):
+    net = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.1)
+    net(torch.ones(1, 3)).sum().backward()
+    optimizer.step()
+    save_train_state(tmp_path, net, optimizer, TrainState(epoch=2, history=[{"loss": 1.5}], extra={"k": 1}))
+    again = torch.nn.Linear(3, 2)
+    state = load_train_state(tmp_path, again, torch.optim.Adam(again.parameters(), lr=0.1))
+    assert (state.epoch, state.history, state.extra) == (2, [{"loss": 1.5}], {"k": 1})
+    assert torch.equal(again.weight, net.weight)
+    save_tensors(tmp_path / "train_state.safetensors", {"w": torch.zeros(1)})  # no state in its header
+    with pytest.raises(ConfigError, match="holds no motionprobe training state") as e:
+        load_train_state(tmp_path, again, torch.optim.Adam(again.parameters()))
+    assert e.value.path == "resume"

@@ -205,7 +205,7 @@ class _Run:
         state = TrainState(epoch=0, history=[], extra={"batch": 0, "step": 0, "seconds": 0.0, **identity})
         if resume:
             _check_same_run(out, train_state_extra(out), identity)  # before the weights: shapes may differ by k
-            state = load_train_state(out, generator, optimizer, None)
+            state = load_train_state(out, generator, optimizer)
         held = holdout_positions(len(data), cfg.seed, g.holdout_clips if model is not None else 0)
         train_positions = np.setdiff1d(np.arange(len(data)), held)
         steps_per_epoch = math.ceil(len(train_positions) / g.batch_size)
@@ -268,7 +268,7 @@ class _Run:
         if not self.world.is_main:
             return
         self.log.write(self.state.history)
-        save_train_state(self.out, self.generator, self.optimizer, None, self.state)
+        save_train_state(self.out, self.generator, self.optimizer, self.state)
         if end_of_epoch:  # loadable, but not complete until finish() has run
             GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta,
                                            metrics=self.metrics(epoch + 1), complete=False)
@@ -323,10 +323,10 @@ def _check_same_run(out: Path, extra: dict[str, Any], run: dict[str, Any]) -> No
     """With slot indices the generator has the same weights for every k, so only the checkpoint can tell a
     k=1 run from a k=4 one: resuming it with another k (or loss) would silently mix the two."""
     for key, value in run.items():
-        saved = extra.get(key, value)  # checkpoints written before this check do not say
+        saved = extra.get(key)
         if saved != value and key == "model_sha256":
             raise ConfigError("resume", f"{out} holds a generator run against another model (weights sha256 "
-                                        f"{saved[:12]}…, not {value[:12]}…); resume it with the model it was "
+                                        f"{str(saved)[:12]}…, not {value[:12]}…); resume it with the model it was "
                                         "started with or choose another folder")
         if saved != value:
             raise ConfigError("resume", f"{out} holds a generator run for {key}={saved}, not {key}={value}; resume "

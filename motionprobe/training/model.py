@@ -113,7 +113,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     state = TrainState(epoch=0, history=[], extra={})
     epochs = model_epochs(cfg.train, steps_per_epoch(len(train_set), cfg.train.batch_size))
     if resume:
-        state = load_train_state(out, model, optimizer, None)
+        state = load_train_state(out, model, optimizer)
         if state.epoch > epochs:  # its config.json would then say fewer epochs than the weights have had
             raise ConfigError("train.epochs", f"{out} has trained {state.epoch} epochs already; ask for at least "
                                               f"{state.epoch}, or choose another folder")
@@ -168,7 +168,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
                               dataset=dict(train_set.metadata), epochs_done=epoch + 1,
                               planned_epochs=epochs, complete=epoch + 1 >= epochs)
         write_evaluation(out, ev, model=str(out), split="test", epoch=epoch + 1)
-        save_train_state(out, model, optimizer, None, state)
+        save_train_state(out, model, optimizer, state)
         if progress:
             kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
             tqdm.write(f"epoch {epoch + 1}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")

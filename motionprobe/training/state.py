@@ -1,7 +1,7 @@
-"""Resumable training state shared by both loops: weights, optimizer, scheduler, epoch, in one place.
+"""Resumable training state shared by both loops: weights, optimizer, epoch, in one place.
 
 `train_state.safetensors` is the whole checkpoint in one atomically written file: every tensor (model
-and optimizer) plus, in its header's metadata, the rest (epoch, history, optimizer scalars, scheduler).
+and optimizer) plus, in its header's metadata, the rest (epoch, history, optimizer scalars).
 `train_state.json` is a readable copy of that rest, written after it. Two separate files could not be
 replaced together: a kill between the two writes would pair new weights with the old epoch counter,
 and a resumed run would train that epoch twice.
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, UserError
-from ..io import atomic_write_json, json_text, load_tensors_and_metadata, read_json, save_tensors
+from ..io import atomic_write_json, json_text, load_tensors_and_metadata, save_tensors
 
 STATE_TENSORS = "train_state.safetensors"
 STATE_JSON = "train_state.json"
@@ -39,8 +39,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def save_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                     scheduler: Any | None, state: TrainState) -> None:
+def save_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState) -> None:
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     opt = optimizer.state_dict()
     slots: dict[str, list[str]] = {}
@@ -53,7 +52,6 @@ def save_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.opti
     record = {
         "epoch": state.epoch, "history": state.history, "extra": state.extra,
         "optimizer": {"param_groups": opt["param_groups"], "tensor_slots": slots, "scalars": scalars},
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
     }
     save_tensors(folder / STATE_TENSORS, tensors, metadata={STATE_KEY: json_text(record)})
     atomic_write_json(folder / STATE_JSON, record)
@@ -86,9 +84,9 @@ def _read_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if not (folder / STATE_TENSORS).is_file():
         raise ConfigError("resume", f"{folder} holds no training state ({STATE_TENSORS}); start the run afresh")
     tensors, header = load_tensors_and_metadata(folder / STATE_TENSORS)
-    # Files written before the state moved into the tensors file keep it in the JSON only.
-    meta = json.loads(header[STATE_KEY]) if STATE_KEY in header else read_json(folder / STATE_JSON)
-    return tensors, meta
+    if STATE_KEY not in header:
+        raise ConfigError("resume", f"{folder / STATE_TENSORS} holds no motionprobe training state; start the run afresh")
+    return tensors, json.loads(header[STATE_KEY])
 
 
 def train_state_extra(folder: Path) -> dict[str, Any]:
@@ -96,8 +94,7 @@ def train_state_extra(folder: Path) -> dict[str, Any]:
     return dict(_read_state(folder)[1].get("extra", {}))
 
 
-def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                     scheduler: Any | None) -> TrainState:
+def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> TrainState:
     tensors, meta = _read_state(folder)
     from ..models.state_dict import load_state_strict
 
@@ -114,8 +111,6 @@ def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.opti
     for pid, scalars in opt_meta["scalars"].items():
         opt_state.setdefault(int(pid), {}).update(scalars)
     optimizer.load_state_dict({"state": opt_state, "param_groups": opt_meta["param_groups"]})
-    if scheduler is not None and meta.get("scheduler") is not None:
-        scheduler.load_state_dict(meta["scheduler"])
     return TrainState(epoch=int(meta["epoch"]), history=list(meta["history"]), extra=dict(meta.get("extra", {})))
 
 
