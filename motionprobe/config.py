@@ -145,27 +145,15 @@ def _paper() -> Config:
 
 
 def _tiny() -> Config:
-    """Trains on 2 CPU cores in minutes: 32×32×16 synthetic clips, C3D at 1/8 width with BatchNorm.
+    """Trains on 2 CPU cores in minutes: 32×32×16 synthetic clips, a three-group C3D at 1/8 width, the flow generator.
 
-    At 32×32 the model keeps C3D's first three convolution groups and reads their maximum over time and
-    space (`model.global_pool`; models/c3d.py `groups_for`): the full five-group network sees 2×2 maps at
-    its end, trained slowly and unevenly and left whichever class it learned last (green, taken for blue)
-    behind. AdamW 1e-3 with a cosine schedule over 12 epochs (docs/experiments/tiny-preset.md)."""
+    Why each value, as measured: docs/experiments/tiny-preset.md."""
     return Config(
         preset="tiny",
         data=DataConfig(crop_size=32, resize=(32, 32), train_per_class=50, test_per_class=20),
         model=ModelConfig(width=0.125, fc_dim=128, dropout=0.1, batch_norm=True, global_pool=True),
         train=TrainConfig(epochs=12, min_steps=800, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-2,
                           schedule="cosine", warmup_epochs=1),
-        # The flow generator: it can only move the kept frames' pixels (plus a residual of at most 0.03), so
-        # what it adds is motion, never the colour casts a painting generator hedged with against this small
-        # C3D's features. Without indices: the slot encoding trains each of its 16 first-layer filter banks
-        # on 1/16 of the steps at k = 1 and lifted kept frames less; the paper preset keeps the method's
-        # indices. The learning rate falls over the second half (CycleGAN's schedule). At least 400 steps
-        # (6 epochs of a 360-clip dataset are 138), and an eraser: a pixel may show the frame's own
-        # background colour, which lets a kept flash be brief. Half the training subsets hold the clip's most
-        # distinct frame: drawn uniformly, a kept flash is too rare a lesson to learn in 400 steps. All
-        # measured, over seeds and models: docs/experiments/generator.md.
         generator=GeneratorConfig(kind="flow", flow_residual=0.03, flow_erase=True, ngf=16, n_blocks=2,
                                   use_indices=False, epochs=6, min_steps=400, distinct_share=0.5, holdout_clips=64,
                                   batch_size=16, lr=1e-3, sample_every=100),
@@ -174,16 +162,10 @@ def _tiny() -> Config:
 
 
 def _real() -> Config:
-    """DeepMind's Kinetics-400 I3D on real, unlabelled videos, sized so `make demo-real` fits 2 CPU cores.
+    """DeepMind's Kinetics-400 I3D on real, unlabelled videos at the weights' own clips (16 frames, short side 256,
+    center crop 224), sized so `make demo-real` fits 2 CPU cores.
 
-    Clips are the weights' own (16 frames, short side 256, center crop 224): a smaller input changes I3D's answers
-    (at 112 its top class changes on 2 of the 3 sample videos), and generating at 112 to upsample inside the
-    model saved nothing measurable, since I3D at 224 is what every step costs (55.6 GFLOP a clip; a training step
-    runs its backward too). So the budget is counted in I3D passes: 2 clips per video, 4 candidates per k in both
-    pools, k = 1 and 4, two temporal probes, and 8 generator steps of one clip per video. The generator only moves
-    the given pixels (kind flow) at a learning rate low enough that its first steps do not wreck its start, which
-    is replication. The analysis scores agreement with the full-clip prediction (no labels). Figures, and a GPU
-    run's settings: docs/experiments/real-video.md."""
+    Why these sizes, and a GPU run's settings: docs/experiments/real-video.md."""
     return Config(
         preset="real",
         data=DataConfig(dataset="folder", crop_size=224, resize=(256, 256), resize_mode="short_side",

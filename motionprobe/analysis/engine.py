@@ -180,10 +180,9 @@ class _Batcher:
     """Runs inputs through the model in inference mode and turns logits into the table's columns.
 
     Inputs go in as channels_last_3d (N, T, H, W, C in memory): oneDNN's and cuDNN's 3-D convolutions
-    are faster on that layout (on a shared 2-core CPU, medians of 5 alternating rounds, two runs:
-    1.06-1.14× for C3D at 112×112×16, 1.18-1.20× for the tiny C3D; `python -m benchmarks.layout`). A
-    model that cannot take it (e.g. a `.view()` of strided features) gets contiguous inputs from its
-    first failure on; an error that has nothing to do with layout fails again there and is raised.
+    are faster on that layout (measured: docs/experiments/benchmarks-cpu.md). A model that cannot take it
+    (e.g. a `.view()` of strided features) gets contiguous inputs from its first failure on; an error that
+    has nothing to do with layout fails again there and is raised.
     """
 
     model: Model
@@ -305,8 +304,7 @@ def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], cli
 
         return _Job(PROBE, T, np.full(draws, all_frames, dtype=np.int64), np.zeros(draws, bool), make, probe=number)
 
-    # bf16 autocast on CUDA only: ~2× the FLOP/s of fp32 on tensor cores, softmax stays fp32 (score). CPUs
-    # without native bf16 run it emulated and far slower, so they keep fp32.
+    # bf16 autocast on CUDA only, where tensor cores make it faster; why: docs/experiments/benchmarks-cpu.md
     with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
         # The original clips first: their predictions are every other row's agreement target.
         targets = torch.zeros(n, dtype=torch.long)
