@@ -1,4 +1,5 @@
-"""The package's import graph, read from the source with `ast`: no circles (docs/architecture.md).
+"""The package's import graph, read from the source with `ast`: no circles, and every import goes down the layers
+of docs/architecture.md (or stays in its own layer).
 
 Every `import` counts, at module level or inside a function: a deferred import hides a circle from
 Python's import order, not from a reader. Only an import under `if TYPE_CHECKING:` does not: it never
@@ -121,3 +122,50 @@ def test_find_circle_reports_the_path():
 def test_the_package_has_no_import_circle():
     circle = find_circle(import_graph())
     assert circle is None, "import circle: " + " → ".join(circle)
+
+
+# docs/architecture.md's layers, top to bottom: a module may import its own layer and the ones below.
+LAYERS = (
+    ("motionprobe", "motionprobe.__main__", "motionprobe.cli"),
+    ("motionprobe.workflows", "motionprobe.demo_real", "motionprobe.predict", "motionprobe.compare"),
+    ("motionprobe.training", "motionprobe.analysis", "motionprobe.report", "motionprobe.evaluation",
+     "motionprobe.folders"),
+    ("motionprobe.config",),
+    ("motionprobe.generator", "motionprobe.models", "motionprobe.data"),
+    ("motionprobe.selection", "motionprobe.probes", "motionprobe.pretrained", "motionprobe.samples",
+     "motionprobe.debian", "motionprobe.distributed", "motionprobe.io", "motionprobe.errors", "motionprobe.version"),
+)
+
+
+def layer_of(module: str) -> int:
+    """The index of the layer holding `module` (its longest matching prefix)."""
+    matches = [(len(prefix), i) for i, layer in enumerate(LAYERS) for prefix in layer
+               if module == prefix or module.startswith(prefix + ".")]
+    assert matches, f"{module} is in no layer of docs/architecture.md: add it there and to LAYERS"
+    return max(matches)[1]
+
+
+def test_every_import_goes_down_the_layers():
+    graph = import_graph()
+    upward = [f"{a} → {b}" for a, targets in graph.items() for b in sorted(targets) if layer_of(b) < layer_of(a)]
+    assert not upward, upward
+
+
+def test_the_networks_and_the_data_know_no_workflow_and_read_no_config_when_run():
+    leaves = ("motionprobe.data", "motionprobe.models", "motionprobe.generator")
+    above = ("motionprobe.workflows", "motionprobe.cli", "motionprobe.analysis", "motionprobe.report",
+             "motionprobe.training", "motionprobe.config")
+    found = [f"{a} → {b}" for a, targets in import_graph().items() if a.startswith(leaves)
+             for b in sorted(targets) if b.startswith(above)]
+    assert not found, found
+
+
+def test_the_layer_check_sees_an_upward_import(tmp_path):
+    package = tmp_path / "motionprobe"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "data" / "__init__.py").write_text("def f():\n    from ..workflows import pipeline\n")
+    (package / "workflows.py").write_text("from .data import f\n")
+    graph = import_graph(package)
+    assert graph["motionprobe.data"] == {"motionprobe.workflows"}
+    assert layer_of("motionprobe.workflows") < layer_of("motionprobe.data")
