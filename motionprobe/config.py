@@ -446,7 +446,7 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"analysis.{name}", f"expected a positive number of subsets or 'all', got {value!r}")
     for name in ("batch_size", "bootstrap", "shard_size", "probe_draws"):
         _positive_int(getattr(a, name), f"analysis.{name}")
-    _choice(a.target, "analysis.target", ("auto", "label", "prediction", "both"))
+    _choice(a.target, "analysis.target", TARGET_CHOICES)
     from .probes import check_probes
 
     if not (isinstance(a.probes, tuple) and all(isinstance(v, str) for v in a.probes)):
@@ -470,6 +470,8 @@ LIMITS = {
     "analysis.batch_size": 1 << 16, "analysis.bootstrap": 100_000,
     "analysis.shard_size": 1 << 20, "analysis.probe_draws": 1000,
 }
+TARGETS = ("label", "prediction")  # what an analysis scores against: the labels, or the full-clip prediction
+TARGET_CHOICES = ("auto", *TARGETS, "both")  # auto: the labels where the dataset has them
 DEVICES = ("cpu", "cuda")  # a device is one of these, cuda optionally with its index (cuda:1)
 MAX_SEED = 2**32 - 1  # numpy's generators take 32-bit seeds
 MAX_WIDTH = 64.0  # channels × 64 of C3D's: 32768 in conv5, beyond any GPU's memory

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from .. import distributed
-from ..config import Config
+from ..config import TARGET_CHOICES, Config
 from ..errors import ConfigError, UserError
 from ..io import code_version, read_json
 from ..probes import DEFAULT_DRAWS, DEFAULT_PROBES, PROBE, check_probes, variants
@@ -49,7 +49,7 @@ from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_
 from .perclip import PerClip
 from .results import SCHEMA, write_per_class_csv, write_per_clip_csv, write_results
 from .stats import CI_LEVEL
-from .summary import CLASS_FLOOR, TARGETS, collect_outcomes, summarize
+from .summary import CLASS_FLOOR, collect_outcomes, summarize
 from .table import TABLE_DIR, read_past_end, write_csv_gz
 from .temporal import temporal_blocks
 
@@ -222,7 +222,7 @@ def resolve_targets(target: str, labelled: bool) -> tuple[str, ...]:
     >>> resolve_targets("auto", True), resolve_targets("auto", False), resolve_targets("both", True)
     (('label',), ('prediction',), ('label', 'prediction'))
     """
-    if target not in ("auto", *TARGETS, "both"):
+    if target not in TARGET_CHOICES:
         raise ConfigError("analysis.target", f"expected auto, label, prediction or both, got {target!r}")
     if target in ("label", "both") and not labelled:
         raise ConfigError("analysis.target", "this dataset has no labels; score against the model's prediction")

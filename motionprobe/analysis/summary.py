@@ -52,7 +52,6 @@ PER_CLASS = (*METHODS, BEST, "motion_bound", "paper_bound", "uniform_gap", "gene
              "best_minus_uniform")  # statistics tabulated per class
 WITHIN_POINTS = 0.01  # "within 1 point of the original" (the paper's Figure 5)
 CLASS_FLOOR = 0.5  # a class the model gets right on fewer of its full clips is not analysable
-TARGETS = ("label", "prediction")
 _EPS = 1e-9
 Key = tuple[str, int | str | None]  # (method, k); k is None for "original"
 

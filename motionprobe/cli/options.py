@@ -98,7 +98,7 @@ def probes(text: str) -> list[str]:
 
 def add_analysis_options(p: argparse.ArgumentParser) -> None:
     """What an analysis scores against and which temporal probes run beside it (analyze and pipeline)."""
-    p.add_argument("--target", choices=["auto", "label", "prediction", "both"],
+    p.add_argument("--target", choices=config_mod.TARGET_CHOICES,
                    help="score against the labels, or against the model's prediction on the full clip (agreement: "
                         "no labels needed), or both; auto (default): labels where the dataset has them")
     p.add_argument("--probes", type=probes, metavar="P,P",
