@@ -11,15 +11,13 @@ The truth file's `clips` are keyed by the path the layout's clip ids use (the pa
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 from tqdm import tqdm
 
-from motionprobe.data.export import clip_name, encode_avi
+from motionprobe.data.export import clip_name, encode_avi, encode_video
 from motionprobe.data.truth import FILE_NAME, write_truth
 from motionprobe.errors import UserError
 from motionprobe.io import atomic_write_bytes, atomic_write_text, code_version, read_json
@@ -33,18 +31,7 @@ MP4_CRF = 12  # H.264
 
 def encode_mp4(frames: np.ndarray, fps: int = FPS, crf: int = MP4_CRF, gop: int = 12) -> bytes:
     """uint8 (T, H, W, 3) RGB → H.264 in MP4 (H and W even), with B-frames, as phones and Kinetics store video."""
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps, options={"crf": str(crf), "bf": "2"})
-        stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = "yuv420p"
-        stream.gop_size = gop
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buf.getvalue()
+    return encode_video(frames, "mp4", "libx264", {"crf": str(crf), "bf": "2"}, fps, gop)
 
 
 def _ucf101(planted: PlantedSet, out: Path, videos: list[tuple[str, int, int]]) -> list[tuple[str, Path, str]]:

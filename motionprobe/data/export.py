@@ -51,9 +51,15 @@ def clip_name(class_name: str, split: str, j: int) -> str:
 
 def encode_avi(frames: np.ndarray, fps: int = FPS, quantizer: int = 1, gop: int = GOP) -> bytes:
     """uint8 (T, H, W, 3) RGB → MPEG-4 part 2 in AVI at a fixed quantizer (1 best, 31 worst)."""
+    return encode_video(frames, "avi", "mpeg4", {"qmin": str(quantizer), "qmax": str(quantizer)}, fps, gop)
+
+
+def encode_video(frames: np.ndarray, container_format: str, codec: str, options: dict[str, str], fps: int,
+                 gop: int) -> bytes:
+    """uint8 (T, H, W, 3) RGB → the bytes of a video file: `codec` with `options` in `container_format`, yuv420p."""
     buf = io.BytesIO()
-    with av.open(buf, mode="w", format="avi") as container:
-        stream = container.add_stream("mpeg4", rate=fps, options={"qmin": str(quantizer), "qmax": str(quantizer)})
+    with av.open(buf, mode="w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=fps, options=options)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.gop_size = gop
