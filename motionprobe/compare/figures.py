@@ -37,25 +37,32 @@ def _band(ax, xs: list[float], estimates: list[dict], label: str, c: str, dashed
                     alpha=0.13, lw=0)
 
 
+def _curves(ax, runs: list[Run], apart: set[str], estimates_of, min_points: int) -> set[int]:
+    """Each run's estimates by x (k or stride: `estimates_of(run)` maps "x" to an estimate) as a band over a log₂ x
+    axis, runs with fewer than `min_points` left out; returns the x's drawn (empty: nothing was)."""
+    drawn: set[int] = set()
+    for i, run in enumerate(runs):
+        series = sorted((int(x), e) for x, e in (estimates_of(run) or {}).items() if e and e.get("value") is not None)
+        if len(series) < min_points:
+            continue
+        drawn.update(x for x, _ in series)
+        label = run.name + (" (shown apart)" if run.name in apart else "")
+        _band(ax, [x for x, _ in series], [e for _, e in series], label, color(i), run.name in apart)
+    if drawn:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted(drawn), [str(x) for x in sorted(drawn)])
+        ax.minorticks_off()
+    return drawn
+
+
 def bound_vs_k(runs: list[Run], apart: set[str], path: Path) -> Figure:
     name, title = "bound_vs_k", "Motion bound against k, every run"
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT), layout="constrained")
-        ks = set()
-        for i, run in enumerate(runs):
-            series = sorted((int(k), e) for k, e in (run.results.get("motion_bound") or {}).items()
-                            if e and e.get("value") is not None)
-            if not series:
-                continue
-            ks.update(k for k, _ in series)
-            label = run.name + (" (shown apart)" if run.name in apart else "")
-            _band(ax, [k for k, _ in series], [e for _, e in series], label, color(i), run.name in apart)
+        ks = _curves(ax, runs, apart, lambda run: run.results.get("motion_bound"), min_points=1)
         if not ks:
             plt.close(fig)
             return skip(name, title, "no run has a motion bound")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(sorted(ks), [str(k) for k in sorted(ks)])
-        ax.minorticks_off()
         ax.set_xlabel("frames kept (k)")
         ax.set_ylabel("motion bound (points; original − best motion-free)")
         ax.axhline(0, color="#888888", lw=0.8)
@@ -102,21 +109,10 @@ def stride_curves(runs: list[Run], apart: set[str], path: Path) -> Figure:
     name, title = "stride_curves", "Accuracy against stride, every run"
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT), layout="constrained")
-        drawn = set()
-        for i, run in enumerate(runs):
-            stride = (run.results.get("sampling") or {}).get("stride") or {}
-            series = sorted((int(s), e) for s, e in stride.items() if e and e.get("value") is not None)
-            if len(series) < 2:
-                continue
-            drawn.update(s for s, _ in series)
-            label = run.name + (" (shown apart)" if run.name in apart else "")
-            _band(ax, [s for s, _ in series], [e for _, e in series], label, color(i), run.name in apart)
+        drawn = _curves(ax, runs, apart, lambda run: (run.results.get("sampling") or {}).get("stride"), min_points=2)
         if not drawn:
             plt.close(fig)
             return skip(name, title, "no run read its clips at another stride")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(sorted(drawn), [str(s) for s in sorted(drawn)])
-        ax.minorticks_off()
         ax.set_ylim(0, 105)
         ax.set_xlabel("stride (× the clip's own)")
         ax.set_ylabel("clip accuracy or agreement (%)")
