@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import UserError
-from .pretrained import file_sha256, tar_member
+from .pretrained import downloaded, tar_member
 
 AR_MAGIC = b"!<arch>\n"
 AR_HEADER = 60  # bytes: name 16, mtime 12, uid 6, gid 6, mode 8, size 10, magic 2
@@ -75,18 +75,8 @@ def apt_download(package: str, version: str, archive: str, archive_sha256: str, 
     except OSError as e:
         raise UserError(f"cannot run apt-get to download {spec} ({e.strerror or e}): these videos come from "
                         "Debian's packages") from None
-    if done.returncode != 0:
-        lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-        why = next((line for line in reversed(lines) if line.startswith("E:")), lines[-1] if lines else "no output")
-        raise UserError(f"apt-get download {spec} failed (run apt-get update; is Debian's archive reachable?): "
-                        f"{why[:200]}")
-    path = folder / archive
-    if not path.is_file():
-        raise UserError(f"apt-get download {spec} did not write {archive}")
-    got = file_sha256(path)
-    if got != archive_sha256:
-        raise UserError(f"{archive}: sha256 {got}, expected {archive_sha256}; nothing was cached")
-    return path
+    return downloaded(done, f"apt-get download {spec}", "E:", "run apt-get update; is Debian's archive reachable?",
+                      folder / archive, archive_sha256)
 
 
 def fetch_deb_members(package: str, version: str, archive: str, archive_sha256: str,

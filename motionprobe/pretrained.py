@@ -169,16 +169,23 @@ def pip_download(package: str, version: str, archive: str, archive_sha256: str, 
         done = subprocess.run(cmd, capture_output=True, text=True)
     except OSError as e:
         raise UserError(f"cannot run pip to download {spec} ({e.strerror or e})") from None
+    return downloaded(done, f"pip download {spec}", "ERROR", "is the package index reachable?", folder / archive,
+                      archive_sha256)
+
+
+def downloaded(done: subprocess.CompletedProcess, what: str, error_mark: str, hint: str, path: Path,
+               sha256: str) -> Path:
+    """`path` once the download command `what` (its result `done`) succeeded, wrote it and its sha256 is `sha256`;
+    a failure is one line: the command's last line starting with `error_mark` (or its last line), and `hint`."""
     if done.returncode != 0:
         lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-        why = next((line for line in reversed(lines) if line.startswith("ERROR")), lines[-1] if lines else "no output")
-        raise UserError(f"pip download {spec} failed (is the package index reachable?): {why[:200]}")
-    path = folder / archive
+        why = next((line for line in reversed(lines) if line.startswith(error_mark)), lines[-1] if lines else "no output")
+        raise UserError(f"{what} failed ({hint}): {why[:200]}")
     if not path.is_file():
-        raise UserError(f"pip download {spec} did not write {archive}")
+        raise UserError(f"{what} did not write {path.name}")
     got = file_sha256(path)
-    if got != archive_sha256:
-        raise UserError(f"{archive}: sha256 {got}, expected {archive_sha256}; nothing was cached")
+    if got != sha256:
+        raise UserError(f"{path.name}: sha256 {got}, expected {sha256}; nothing was cached")
     return path
 
 
