@@ -8,6 +8,7 @@ key-frame events fill the whole frame, and are read from whole frames' colours."
 from __future__ import annotations
 
 import numpy as np
+import probe_training
 import pytest
 import torch
 import torch.nn.functional as F
@@ -95,15 +96,7 @@ def probe(in_channels: int, classes: int) -> nn.Module:
 
 
 def fit(net: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 250) -> nn.Module:
-    torch.manual_seed(0)
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-    for _ in range(steps):
-        idx = torch.randint(0, len(x), (32,))
-        loss = F.cross_entropy(net(x[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return net.eval()
+    return probe_training.fit(net, x, y, steps, lr=3e-3)
 
 
 def group(planted, kind: str) -> list[int]:
