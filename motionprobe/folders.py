@@ -315,13 +315,16 @@ class GeneratorFolder(_RunFolder):
         return (done if _is_count(done) else None), (planned if _is_count(planned) else None)
 
     def load(self, device: str | torch.device = "cpu") -> tuple[Any, dict[str, Any]]:
-        """The generator in eval mode on `device`, and its meta.json."""
-        from .generator import build_generator
+        """The generator in eval mode on `device`, and its meta.json. A generator that did not beat replication
+        on its held-out clips (meta.json `replicates`, training/holdout.py) loads as exact replication."""
+        from .generator import Replicate, build_generator
         from .models.state_dict import load_state_strict
 
         meta = self.meta()
         if "k" not in meta:
             raise self._error("has a meta.json that does not say which k the generator takes")
+        if meta.get("replicates") is True:
+            return Replicate(int(meta["k"]), int(meta.get("num_frames", 16))), meta
         generator = build_generator(int(meta["k"]), self.config())
         load_state_strict(generator, load_tensors(self.weights), str(self.weights))
         return generator.to(device).eval(), meta

@@ -266,7 +266,8 @@ def load_generators(folders: Mapping[int, PathLike], ks: list[int], num_frames: 
             log(f"warning: {path} records no model hash (it was written before generators were bound to their "
                 f"model); assuming it was trained against {model.path}")
         # The settings it was trained with: an analysis records its generators', not its own config's wishes.
-        provenance[str(k)] = {**folder.provenance(), "loss": loss, "generator": asdict(folder.config().generator)}
+        provenance[str(k)] = {**folder.provenance(), "loss": loss, "generator": asdict(folder.config().generator),
+                              **({"replicates": True} if meta.get("replicates") is True else {})}
     return generators, provenance
 
 
@@ -543,8 +544,12 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, t
         if GeneratorFolder(folder).finished_for(cfg.generator):
             log(f"   {folder} is complete; skipped")
             continue
-        train_generator(model, k, folder, cfg, loss=loss, resume=(folder / "train_state.safetensors").is_file(),
-                        trust_model_code=trust_model_code, progress=progress)
+        trained = train_generator(model, k, folder, cfg, loss=loss, resume=(folder / "train_state.safetensors").is_file(),
+                                  trust_model_code=trust_model_code, progress=progress)
+        if trained.get("replicates"):
+            test = trained["holdout"]["test"]
+            log(f"   k={k}: the generator did not beat replication on its held-out clips ({test['wins']} clips won, "
+                f"{test['losses']} lost; sign test at {test['alpha']:g}); the analysis replicates the frames at k={k}")
     timings["generators"] = time.perf_counter() - t0
 
     analysis = out / "analysis"

@@ -1,16 +1,19 @@
-"""The held-out check: a generator is kept only in the state the model agrees with most on clips it never saw.
+"""The held-out check: a generator is kept only in the state the model agrees with most on clips it never saw,
+and only if a paired sign test says that state beats replication; otherwise it loads as exact replication.
 
 Agreement is scored against the model's own prediction on the real clip (no label), from several subsets per
-clip; replication is scored the same way. A generator that removes the evidence is beaten by its own start.
+clip; replication is scored the same way.
 """
 
+import numpy as np
 import torch
 from test_generator_training import model_dir, small_cfg  # noqa: F401  (the module-scoped model folder fixture)
 
 from motionprobe.folders import GeneratorFolder
 from motionprobe.io import load_tensors
 from motionprobe.training.generator import SELECTED, train_generator
-from motionprobe.training.holdout import agreement, build_holdout, holdout_positions
+from motionprobe.generator import Replicate, replicate_nearest
+from motionprobe.training.holdout import agreement, beats_replication, build_holdout, clip_hits, holdout_positions
 
 
 def bright_or_dark(clip: torch.Tensor) -> torch.Tensor:
@@ -35,6 +38,21 @@ def test_replication_keeps_a_still_clip_s_class_and_a_generator_that_inverts_it_
         return (1 - frames[:, :, :1]).expand(-1, -1, 8, -1, -1)
 
     assert agreement(inverted, bright_or_dark, holdout, "cpu", 8) == 0.0
+    assert clip_hits(inverted, bright_or_dark, holdout, "cpu", 8).tolist() == [0] * 6
+    assert holdout.replication_hits.tolist() == [4] * 6
+
+
+def test_the_sign_test_counts_clips_and_divides_its_level_by_the_states_it_chose_from():
+    rep = np.array([1] * 12)
+    twelve_wins = beats_replication(np.array([2] * 12), rep, states=1)
+    assert twelve_wins == {"wins": 12, "losses": 0, "alpha": 0.05, "kept": True}
+    # 6 wins of 6 is p = 1/64 = 0.016: enough at 0.05, not at 0.05 / 4 = 0.0125 (the best of four states)
+    six = np.array([2] * 6 + [1] * 6)
+    assert beats_replication(six, rep, states=3)["kept"] and not beats_replication(six, rep, states=4)["kept"]
+    # a larger lead in agreement on fewer clips is not a win: one clip gaining three subsets is one win
+    assert not beats_replication(np.array([4] + [1] * 11), rep, states=1)["kept"]
+    assert beats_replication(np.array([0] * 12), rep, states=1) == {"wins": 0, "losses": 12, "alpha": 0.05,
+                                                                     "kept": False}
 
 
 def test_holdout_positions_are_a_seeded_fifth_at_most():
@@ -49,9 +67,17 @@ def test_a_run_records_its_check_and_keeps_the_selected_state(model_dir, tmp_pat
     metrics = train_generator(cfg, model_dir, 1, tmp_path / "g", progress=False)
     check = metrics["holdout"]
     assert check["clips"] == 4 and [step for step, _ in check["curve"]][0] == 0 and len(check["curve"]) == 4
-    best = max(score for _, score in check["curve"])
+    trained = [(step, score) for step, score in check["curve"] if step > 0]  # the start is not a candidate
+    best = max(score for _, score in trained)
     assert check["selected_agreement"] == best
-    assert check["selected_step"] == next(step for step, score in check["curve"] if score == best)  # ties: earliest
+    assert check["selected_step"] == next(step for step, score in trained if score == best)  # ties: earliest
     saved, selected = load_tensors(tmp_path / "g" / "generator.safetensors"), load_tensors(tmp_path / "g" / SELECTED)
     assert saved.keys() == selected.keys() and all(torch.equal(saved[n], selected[n]) for n in saved)
     assert GeneratorFolder(tmp_path / "g").meta()["metrics"]["holdout"] == check
+    # Four held-out clips cannot show a lead at 0.05 / 3 (four wins of four is p = 1/16): the folder replicates.
+    assert check["test"]["kept"] is False and metrics["replicates"] is True
+    generator, meta = GeneratorFolder(tmp_path / "g").load()
+    assert isinstance(generator, Replicate) and meta["replicates"] is True
+    frames, indices = torch.rand(2, 3, 1, 8, 8), torch.tensor([[3], [0]])
+    t = cfg.data.num_frames
+    assert torch.equal(generator(frames, indices), replicate_nearest(frames, indices, t))

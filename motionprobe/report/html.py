@@ -117,7 +117,9 @@ def _provenance_html(results: dict, inputs: Inputs) -> str:
     for label, key in (("generator", "generators"), ("pixel generator", "pixel_generators")):
         for k, gen in (prov.get(key) or {}).items():
             rows.append([f"{label} k={k}", f"{gen.get('path', '')} ({gen.get('loss', '')} loss, "
-                                           f"sha256 {gen.get('sha256', '')[:16]}…)"])
+                                           f"sha256 {gen.get('sha256', '')[:16]}…"
+                                           + ("; replicates: did not beat replication on held-out clips"
+                                              if gen.get("replicates") else "") + ")"])
     dataset = prov.get("dataset") or {}
     if dataset:
         rows.append(["dataset", ", ".join(f"{k}={v}" for k, v in dataset.items())])
@@ -163,6 +165,12 @@ def _diagnostics_section(results: dict) -> list[str]:
                            "replication, or the method the motion bound chose below the fixed uniform subset, with a "
                            "paired 95% interval entirely below zero. Such a class's bound is looser than it need be "
                            "there."), bullets(lines)]
+    replicating = sorted(int(k) for k, gen in ((results.get("provenance") or {}).get("generators") or {}).items()
+                         if gen.get("replicates"))
+    if replicating:
+        parts.append(paragraph(f"At k = {', '.join(map(str, replicating))} the trained generator did not beat "
+                               "replication on its held-out training clips (a paired sign test), so the analysis "
+                               "replicated the kept frames there: its generator rows equal the uniform ones."))
     fallback = fallback_lines(results)
     if fallback:
         parts += [paragraph("Fallback classes: without motion the model gives some classes to many clips of other "

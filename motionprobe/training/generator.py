@@ -52,7 +52,7 @@ from ..generator.losses import LOSSES
 from ..generator.strips import strip_image
 from ..generator.subsets import distinct_draw, with_distinct_frames
 from ..io import atomic_write_bytes, load_tensors, png_bytes, save_tensors
-from .holdout import agreement, build_holdout, holdout_positions
+from .holdout import agreement, beats_replication, build_holdout, clip_hits, holdout_positions
 from .schedule import GENERATOR_STREAM, epoch_batches, generator_epochs, generator_lr_factor, rank_share, set_learning_rate
 from .state import (
     MetricsLog,
@@ -274,24 +274,37 @@ class _Run:
                                            metrics=self.metrics(epoch + 1), complete=False)
 
     def score_holdout(self) -> None:
-        """The held-out agreement of the generator now (before the first step, and at every epoch's end), and the
-        best state so far kept in selected.safetensors. Ties keep the earlier state, the one nearer replication."""
+        """The held-out agreement of the generator now (before the first step, and at every epoch's end); the
+        best trained state so far is kept in selected.safetensors. Ties keep the earlier state. The untrained
+        start is scored for the curve only: what a generator that does not pass the check falls back to is
+        exact replication, not its start."""
         if self.holdout is None:
             return
         selection = self.state.extra.setdefault("selection", {"curve": [], "step": None, "agreement": -1.0})
         score = agreement(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
         selection["curve"].append([self.step, round(score, 6)])
-        if score > selection["agreement"] + 1e-12:
+        if self.step > 0 and score > selection["agreement"] + 1e-12:
             selection.update(step=self.step, agreement=score)
             if self.world.is_main:
                 save_tensors(self.out / SELECTED, {n: p.detach().cpu() for n, p in self.generator.state_dict().items()})
+
+    def select(self) -> dict[str, Any]:
+        """Load the selected state and test it against replication on the held-out clips (training/holdout.py):
+        the test's outcome, which says whether the generator is kept or replaced by replication."""
+        chosen = self.state.extra["selection"]
+        if chosen["step"] != self.step:  # the held-out check preferred an earlier state
+            self.generator.load_state_dict(load_tensors(self.out / SELECTED))
+        hits = clip_hits(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
+        trained_states = sum(1 for step, _ in chosen["curve"] if step > 0)
+        return beats_replication(hits, self.holdout.replication_hits, trained_states)
 
     def selection_metrics(self) -> dict[str, Any]:
         if self.holdout is None or "selection" not in self.state.extra:
             return {}
         chosen = self.state.extra["selection"]
         return {"holdout": {**self.holdout.to_dict(), "curve": chosen["curve"], "selected_step": chosen["step"],
-                            "selected_agreement": round(chosen["agreement"], 6)}}
+                            "selected_agreement": round(chosen["agreement"], 6),
+                            **({"test": chosen["test"]} if "test" in chosen else {})}}
 
     def metrics(self, epochs: int) -> dict[str, Any]:
         return {**_metrics(self.state.history, self.step, self.seconds, epochs, self.skipped),
@@ -308,15 +321,19 @@ class _Run:
 
     def finish(self) -> dict[str, Any]:
         self.bar.close()
-        chosen = self.state.extra.get("selection") if self.holdout is not None else None
-        if chosen and chosen["step"] != self.step:  # the held-out check preferred an earlier state
-            self.generator.load_state_dict(load_tensors(self.out / SELECTED))
+        replicates = False
+        if self.holdout is not None and self.state.extra.get("selection", {}).get("step") is not None:
+            test = self.select()
+            self.state.extra["selection"]["test"] = test
+            replicates = not test["kept"]
         metrics = self.metrics(self.epochs)
         if self.world.is_main:
             self.write_samples()
-            GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta, metrics=metrics, complete=True)
+            GeneratorFolder(self.out).save(self.generator, self.cfg, **self.meta, metrics=metrics, complete=True,
+                                           **({"replicates": True} if replicates else {}))
         distributed.barrier()  # when any rank returns, the generator folder is complete
-        return {"out": str(self.out), "k": self.k, "loss": self.meta["loss"], **metrics}
+        return {"out": str(self.out), "k": self.k, "loss": self.meta["loss"], **metrics,
+                **({"replicates": True} if replicates else {})}
 
 
 def _check_same_run(out: Path, extra: dict[str, Any], run: dict[str, Any]) -> None:

@@ -6,8 +6,12 @@ the model read as a spinning wheel. Replication (the untrained generator's start
 So a few training clips are held out of the generator's training, and at every epoch's end the generator is
 scored on them by **agreement**: how often the model gives the clip generated from k of its frames the class
 it gives the real clip. No label is read: the target is the model's own prediction on the full clip, so the
-generator stays class-agnostic. The run keeps the state with the highest agreement, the untrained one
-included: a generator that never beats its own start ends as that start, which is (almost) replication.
+generator stays class-agnostic. The run remembers the trained state with the highest agreement and keeps
+it only if a paired test says it beats replication: an exact one-sided sign test over the held-out clips
+(a clip is a win when the generator's clips agree on more of its subsets than replication's, a loss when
+on fewer), at 0.05 divided by the number of states scored, since the best of several states was picked on
+the same clips. Otherwise the generator folder says it `replicates`, and loading it gives exact nearest-frame
+replication: a lead that could be noise never reaches the analysis.
 
 Each held-out clip is scored from several subsets (the uniform one and seeded random ones), as the analysis
 scores a pool of candidates.
@@ -26,12 +30,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..analysis.choice import sign_test_thresholds
 from ..data import clips_only, to_float
 from ..generator import replicate_nearest, take_frames, training_subsets
 from ..selection import uniform_subset
 
 MAX_SHARE = 0.2  # at most this share of the training clips is held out: the generator needs the rest
 SUBSETS_PER_CLIP = 4  # the uniform subset and three seeded random ones
+ALPHA = 0.05  # the sign test's level, before dividing by the number of states the best was chosen from
 
 
 def holdout_positions(n: int, seed: int, clips: int) -> np.ndarray:
@@ -44,12 +50,18 @@ def holdout_positions(n: int, seed: int, clips: int) -> np.ndarray:
 
 @dataclass
 class Holdout:
-    """The held-out clips (uint8), the subsets each is scored from, and the model's class for each real clip."""
+    """The held-out clips (uint8), the subsets each is scored from, the model's class for each real clip, and
+    how many of each clip's subsets replication keeps in that class."""
 
     clips: Tensor  # (N, 3, T, H, W) uint8
     indices: Tensor  # (N, S, k) subsets per clip
     targets: Tensor  # (N,) the model's prediction on the real clip
-    replication: float  # agreement of replicating the same subsets
+    replication_hits: np.ndarray  # (N,) per clip: subsets whose replicated clip the model gives the real clip's class
+
+    @property
+    def replication(self) -> float:
+        """Agreement of replicating the same subsets."""
+        return share(self.replication_hits, self.indices.shape[1])
 
     def to_dict(self) -> dict:
         return {"clips": int(self.clips.shape[0]), "subsets_per_clip": int(self.indices.shape[1]),
@@ -71,16 +83,41 @@ def build_holdout(data, positions: np.ndarray, model, k: int, num_frames: int, s
     indices = torch.cat([uniform, random.view(n, SUBSETS_PER_CLIP - 1, k)], dim=1)
     targets = torch.cat([model(to_float(part).to(device)).argmax(1).cpu()
                          for part in clips.split(max(1, batch_size))])
-    holdout = Holdout(clips, indices, targets, 0.0)
-    holdout.replication = agreement(lambda frames, idx: replicate_nearest(frames, idx, num_frames), model, holdout,
-                                    device, batch_size)
+    holdout = Holdout(clips, indices, targets, np.zeros(n, dtype=np.int64))
+    holdout.replication_hits = clip_hits(lambda frames, idx: replicate_nearest(frames, idx, num_frames), model,
+                                         holdout, device, batch_size)
     return holdout
 
 
-@torch.no_grad()
+def share(hits: np.ndarray, subsets_per_clip: int) -> float:
+    """The share of (clip, subset) pairs that agree, from per-clip counts."""
+    return float(hits.sum()) / max(1, hits.size * subsets_per_clip)
+
+
 def agreement(generate, model, holdout: Holdout, device: str, batch_size: int) -> float:
     """The share of (held-out clip, subset) pairs whose generated clip the model gives the real clip's class."""
-    hits, total = 0, 0
+    return share(clip_hits(generate, model, holdout, device, batch_size), holdout.indices.shape[1])
+
+
+def beats_replication(hits: np.ndarray, replication_hits: np.ndarray, states: int) -> dict:
+    """The paired sign test of a generator's per-clip hits against replication's on the same subsets: wins,
+    losses, the level (ALPHA over the `states` the generator's state was chosen from) and whether it passes.
+
+    >>> beats_replication(np.array([3] * 10), np.array([2] * 10), states=4)["kept"]   # 10 wins of 10
+    True
+    >>> beats_replication(np.array([3, 3, 3, 1]), np.array([2, 2, 2, 2]), states=1)["kept"]  # 3 of 4: noise
+    False
+    """
+    wins, losses = int((hits > replication_hits).sum()), int((hits < replication_hits).sum())
+    alpha = ALPHA / max(1, states)
+    kept = bool(wins >= sign_test_thresholds(wins + losses, alpha)[wins + losses])
+    return {"wins": wins, "losses": losses, "alpha": round(alpha, 6), "kept": kept}
+
+
+@torch.no_grad()
+def clip_hits(generate, model, holdout: Holdout, device: str, batch_size: int) -> np.ndarray:
+    """Per held-out clip: how many of its subsets' generated clips the model gives the real clip's class."""
+    out = []
     s = holdout.indices.shape[1]
     for start in range(0, holdout.clips.shape[0], max(1, batch_size // s)):
         clips = to_float(holdout.clips[start:start + max(1, batch_size // s)]).to(device)
@@ -88,6 +125,5 @@ def agreement(generate, model, holdout: Holdout, device: str, batch_size: int) -
         indices = holdout.indices[start:start + n].reshape(n * s, -1).to(device)
         frames = take_frames(clips.repeat_interleave(s, dim=0), indices)
         pred = model(generate(frames, indices)).argmax(1).cpu()
-        hits += int((pred == holdout.targets[start:start + n].repeat_interleave(s)).sum())
-        total += n * s
-    return hits / max(1, total)
+        out.append((pred == holdout.targets[start:start + n].repeat_interleave(s)).view(n, s).sum(1))
+    return torch.cat(out).numpy().astype(np.int64) if out else np.zeros(0, dtype=np.int64)
