@@ -49,8 +49,8 @@ SIZES = {"full": Sizes(clips_all=1, clips_sampled=36, rounds=5), "quick": Sizes(
 def run(quick: bool = False) -> list[Figure]:
     sizes = SIZES["quick" if quick else "full"]
     cfg = preset("tiny")
-    cfg.data.crop_size, cfg.data.resize = SIZE, (SIZE, SIZE)
-    cfg.generator.ngf = 8  # half the tiny generator's width: shorter calls, so more alternating rounds fit
+    cfg = cfg.evolve(data={"crop_size": SIZE, "resize": (SIZE, SIZE)})
+    cfg = cfg.evolve(generator={"ngf": 8})  # half the tiny generator's width: shorter calls, so more alternating rounds fit
     dataset = FirstClips(build_dataset(cfg, "test", training=False), sizes.clips_sampled)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, len(dataset.classes)).eval()

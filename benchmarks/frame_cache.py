@@ -47,12 +47,12 @@ def run(quick: bool = False) -> list[Figure]:
         root = Path(tmp) / "ucf"
         write_videos(root, sizes.per_class, sizes.frames, height, width)
         cfg = preset("paper")
-        cfg.data.dataset, cfg.data.root = "ucf101", str(root)
+        cfg = cfg.evolve(data={"dataset": "ucf101", "root": str(root)})
         decoded = build_dataset(cfg, "test", training=False)
         tasks = [CacheTask(str(decoded.root / r.path), r.path) for r in decoded.records]
         build_cache(tasks, Path(tmp) / "cache", transform_for(cfg, training=False), root=str(root), workers=1,
                     progress=False)
-        cfg.data.cache = str(Path(tmp) / "cache")
+        cfg = cfg.evolve(data={"cache": str(Path(tmp) / "cache")})
         cached = build_dataset(cfg, "test", training=False)
         n = len(decoded)
 

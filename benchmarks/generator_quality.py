@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from motionprobe.config import Config, from_dict, preset
+from motionprobe.config import Config, preset
 from motionprobe.data import ClipDataset, build_dataset, to_float
 from motionprobe.evaluation import Evaluation
 from motionprobe.folders import GeneratorFolder, ModelFolder
@@ -58,14 +58,10 @@ class Variant:
     flow_residual: float = 0.1  # kind flow: the bound of its residual
 
     def config(self, base: Config) -> Config:
-        cfg = from_dict(base.to_dict())
-        g = cfg.generator
-        g.use_indices, g.residual, g.copy_given, g.index_encoding, g.kind, g.flow_residual = \
-            self.use_indices, self.residual, self.copy_given, self.index_encoding, self.kind, self.flow_residual
-        if self.layers:
-            g.perceptual_layers = self.layers
-        g.pixel_weight = self.pixel_weight
-        return cfg
+        return base.evolve(generator={
+            "use_indices": self.use_indices, "residual": self.residual, "copy_given": self.copy_given,
+            "index_encoding": self.index_encoding, "kind": self.kind, "flow_residual": self.flow_residual,
+            "pixel_weight": self.pixel_weight, **({"perceptual_layers": self.layers} if self.layers else {})})
 
 
 VARIANTS = {v.name: v for v in [
@@ -286,9 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     cfg = preset("tiny")
     if args.epochs:
-        cfg.generator.epochs = args.epochs
+        cfg = cfg.evolve(generator={"epochs": args.epochs})
     if args.decay_fraction is not None:
-        cfg.generator.decay_fraction = args.decay_fraction
+        cfg = cfg.evolve(generator={"decay_fraction": args.decay_fraction})
     unknown = set(args.variants.split(",")) - set(VARIANTS)
     if unknown:
         p.error(f"--variants: unknown {', '.join(sorted(unknown))}; expected some of {', '.join(VARIANTS)}")
@@ -301,17 +297,17 @@ def main(argv: list[str] | None = None) -> int:
 
     model_dir = Path(args.model) if args.model else trained_model(cfg, out / "model")
     if args.train_per_class:
-        cfg.data.train_per_class = args.train_per_class  # after the model: only the generators see more clips
+        # After the model: only the generators see more clips.
+        cfg = cfg.evolve(data={"train_per_class": args.train_per_class})
     train = InMemory(build_dataset(cfg, "train", training=True))
-    test_cfg = from_dict(cfg.to_dict())
-    test_cfg.data.test_per_class = args.test_per_class  # the model's test split is a prefix: more clips, tighter figures
+    # The model's test split is a prefix: more clips, tighter figures.
+    test_cfg = cfg.evolve(data={"test_per_class": args.test_per_class})
     test = InMemory(build_dataset(test_cfg, "test"))
     model = ModelFolder(model_dir).load()[0]
     generators, times = {}, {}
     for k in ks:
         for seed in seeds:
-            seeded = from_dict(cfg.to_dict())
-            seeded.seed = seed
+            seeded = cfg.evolve(seed=seed)
             for v in variants:
                 label = generator_label(v.name, seed)
                 folder = out / f"k{k}_{v.name}" if seed == 0 else out / f"k{k}_{v.name}_s{seed}"

@@ -115,7 +115,7 @@ class Check:
     def config(self) -> Config:
         cfg = preset(self.sizes.preset)
         if self.sizes.crop is not None:
-            cfg.data.crop_size, cfg.data.resize = self.sizes.crop, (self.sizes.crop, self.sizes.crop)
+            cfg = cfg.evolve(data={"crop_size": self.sizes.crop, "resize": (self.sizes.crop, self.sizes.crop)})
         return cfg
 
     def left(self) -> float:
@@ -223,8 +223,8 @@ def stage_c3d_forward(c: Check) -> dict:
 
 def stage_i3d_forward(c: Check) -> dict:
     cfg = c.config()
-    cfg.model.arch, cfg.model.width = "i3d", c.sizes.i3d_width
-    cfg.data.crop_size = c.sizes.i3d_size
+    cfg = cfg.evolve(model={"arch": "i3d", "width": c.sizes.i3d_width})
+    cfg = cfg.evolve(data={"crop_size": c.sizes.i3d_size})
     return _forward(c, cfg, 400, c.sizes.i3d_batch)
 
 

@@ -127,7 +127,7 @@ def prepare(out: Path, train_clips: int = REAL_GPU["train_clips"], held_out_clip
 
     every = fetch_all()
     cfg = preset("real")
-    cfg.data.root = str(every)
+    cfg = cfg.evolve(data={"root": str(every)})
     weights = fetch_weights("i3d-kinetics400")
     source = {"name": "i3d-kinetics400", "sha256": named_weights("i3d-kinetics400").sha256}
     model_from_weights(cfg, out / "model", weights, classes=class_names("i3d-kinetics400"), source=source)
@@ -138,7 +138,7 @@ def prepare(out: Path, train_clips: int = REAL_GPU["train_clips"], held_out_clip
             folder.mkdir()
             for name in names:
                 (folder / name).symlink_to((every / name).resolve())
-            cfg.data.root, cfg.data.clips_per_video = str(folder), n
+            cfg = cfg.evolve(data={"root": str(folder), "clips_per_video": n})
             data = build_dataset(cfg, "test")
             clips[split] = [(item["id"], item["clip"]) for item in (data[i] for i in range(len(data)))]
     return write_inputs(out, clips, source)
@@ -151,7 +151,7 @@ def stand_in_inputs(out: Path, side: int = 16) -> Path:
     from motionprobe.models.registry import build_model
 
     cfg = preset("real")
-    cfg.model.width, cfg.data.crop_size, cfg.data.resize = 0.125, side, (side, side)
+    cfg = cfg.evolve(model={"width": 0.125}, data={"crop_size": side, "resize": (side, side)})
     torch.manual_seed(0)
     ModelFolder(out / "model").save(build_model(cfg, 400).eval(), cfg, [f"class{i}" for i in range(400)])
     g = torch.Generator().manual_seed(0)
@@ -193,7 +193,7 @@ def stage_real_video(c: Any) -> dict:
     held_out = StripClips(inputs / "clips.zip", "held_out")
     generators, trained = {}, {}
     for k, steps in sizes["steps"].items():
-        cfg.generator.min_steps = steps
+        cfg = cfg.evolve(generator={"min_steps": steps})
         out = c.work_dir / f"real_generator_k{k}"
         metrics = train_generator(cfg, folder.path, k, out, dataset=train, progress=False)
         generators[k] = GeneratorFolder(out).load_for(k, "perceptual", 16, device, model_sha256=folder.sha256())[0]

@@ -117,7 +117,7 @@ def run(out: Path, steps: dict[int, int], lr: float, batch: int, clips: int, log
     every = fetch_all()
     train = link_folder(out / "videos" / "train", every, TRAIN)
     cfg = apply_overrides(preset("real"), settings(lr, batch, clips))
-    cfg.data.root = str(every)
+    cfg = cfg.evolve(data={"root": str(every)})
     validate(cfg)
     weights = fetch_weights("i3d-kinetics400")
     videos = sorted(every.iterdir())
@@ -127,7 +127,7 @@ def run(out: Path, steps: dict[int, int], lr: float, batch: int, clips: int, log
     generators, seconds = {}, {}
     for k in (GENERATOR_KS if only is None else (only,)):
         g = apply_overrides(preset("real"), {**settings(lr, batch, clips), "generator.min_steps": steps[k]})
-        g.data.root = str(train)
+        g = g.evolve(data={"root": str(train)})
         folder = out / f"generator_k{k}"
         t0 = time.process_time()
         if not (folder / "meta.json").is_file() or _steps_done(folder) < steps[k]:

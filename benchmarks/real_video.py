@@ -55,7 +55,7 @@ DESIGNS = (
 def i3d(side: int, model_side: int, num_classes: int = 400) -> torch.nn.Module:
     """Random-weight I3D for clips of `side` pixels, resized to `model_side` inside the model (as demo-real's)."""
     cfg = preset("real")
-    cfg.data.crop_size, cfg.data.resize = side, (side, side)
+    cfg = cfg.evolve(data={"crop_size": side, "resize": (side, side)})
     model = build_model(cfg, num_classes).eval()
     model.set_preprocessing(Preprocessing(mean=I3D_MEAN, std=I3D_STD, crop=(model_side,) * 2, resize=(model_side,) * 2))
     return model
@@ -80,8 +80,8 @@ def train(batch: int, rounds: int, k: int) -> None:
     runs = {}
     for design in DESIGNS:
         cfg = preset("real")
-        cfg.data.crop_size, cfg.data.resize = design.side, (design.side, design.side)
-        cfg.generator.kind, cfg.generator.ngf, cfg.generator.n_blocks = design.kind, design.ngf, design.n_blocks
+        cfg = cfg.evolve(data={"crop_size": design.side, "resize": (design.side, design.side)})
+        cfg = cfg.evolve(generator={"kind": design.kind, "ngf": design.ngf, "n_blocks": design.n_blocks})
         model = i3d(design.side, design.model_side)
         generator = build_generator(k, cfg)
         loss = build_loss("perceptual", model, cfg)

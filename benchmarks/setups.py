@@ -209,7 +209,7 @@ def tiny_setup(clips: int, *, ks: tuple[int, ...] | None = None, candidates: int
     embedded benchmark's first `clips` test clips; `ks`, `candidates`, `shard_size` replace the preset's."""
     cfg = preset("tiny")
     if shard_size is not None:
-        cfg.analysis.shard_size = shard_size
+        cfg = cfg.evolve(analysis={"shard_size": shard_size})
     return AnalysisSetup("tiny", cfg, lambda: FirstClips(synthetic_test_split(cfg), clips),
                          ks=tuple(ks or cfg.analysis.ks), candidates=candidates or cfg.analysis.candidates,
                          pixel_ks=pixel_ks, probe_draws=probe_draws)
@@ -217,15 +217,15 @@ def tiny_setup(clips: int, *, ks: tuple[int, ...] | None = None, candidates: int
 
 def paper_config() -> Config:
     cfg = preset("paper")
-    cfg.data.dataset = "ucf101"
+    cfg = cfg.evolve(data={"dataset": "ucf101"})
     return cfg
 
 
 def i3d_config() -> Config:
     """The paper preset with Inception-I3D at DeepMind's Kinetics protocol: short side 256, centre crop 224."""
     cfg = paper_config()
-    cfg.model.arch = "i3d"
-    cfg.data.crop_size, cfg.data.resize, cfg.data.resize_mode = 224, (256, 256), "short_side"
+    cfg = cfg.evolve(model={"arch": "i3d"})
+    cfg = cfg.evolve(data={"crop_size": 224, "resize": (256, 256), "resize_mode": "short_side"})
     return cfg
 
 
@@ -236,12 +236,12 @@ def video_setup(name: str, cfg: Config, root: Path, clips: int, ks: tuple[int, .
     from motionprobe.data.cache import CacheTask, build_cache
     from motionprobe.data.layouts.dataset import transform_for
 
-    cfg.data.root = str(root)
+    cfg = cfg.evolve(data={"root": str(root)})
     decoded = build_dataset(cfg, "test", training=False)
     cache = root / f"cache-{name}"
     tasks = [CacheTask(str(decoded.root / r.path), r.path) for r in decoded.records]
     build_cache(tasks, cache, transform_for(cfg, training=False), root=str(root), workers=1, progress=False)
-    cfg.data.cache = str(cache)
+    cfg = cfg.evolve(data={"cache": str(cache)})
     return AnalysisSetup(name, cfg, lambda: FirstClips(build_dataset(cfg, "test", training=False), clips),
                          ks=ks, candidates=candidates, probe_draws=probe_draws)
 

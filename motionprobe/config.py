@@ -1,8 +1,11 @@
 """Typed presets and config files.
 
-A config is a tree of dataclasses. Presets (`tiny`, `paper`) are instances; a YAML/TOML file or the
-command line overrides single fields. Every run writes its resolved config as `config.json` beside
-its outputs, so a run folder always says how it was made.
+A config is a tree of frozen dataclasses. Presets (`tiny`, `paper`) are instances; a YAML/TOML file or the
+command line overrides single fields. `resolve` builds the config a run uses and checks it, once; after
+that it cannot change, only be copied with changes (`cfg.evolve(train={"lr": 0.1})`, which is
+`dataclasses.replace` section by section). The workflows check a config they did not get from `resolve`
+(a Python caller's own) and skip one that is checked already. Every run writes its resolved config as
+`config.json` beside its outputs, so a run folder always says how it was made.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import math
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from .errors import ConfigError, UserError
 from .probes import DEFAULT_PROBES
 
 
-@dataclass
+@dataclass(frozen=True)
 class DataConfig:
     dataset: str = "synthetic"
     root: str | None = None
@@ -47,7 +50,7 @@ class DataConfig:
     truth: str | None = None  # planted-truth file (data/truth.py); default: a truth.json found beside the data
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelConfig:
     arch: str = "c3d"
     width: float = 1.0  # channel multiplier on the paper's widths
@@ -60,7 +63,7 @@ class ModelConfig:
     hf_model: str | None = None  # a Hugging Face video classifier: save_pretrained folder or hub id
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 16
     min_steps: int = 0  # at least this many optimiser steps: on a small dataset the epochs repeat until then
@@ -76,7 +79,7 @@ class TrainConfig:
     log_every: int = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class GeneratorConfig:
     kind: str = "pixels"  # "pixels": paints the clip (CycleGAN's generator); "flow": only moves the given pixels
     flow_residual: float = 0.1  # kind "flow": the bound of its per-pixel residual, on [0, 1] values
@@ -105,7 +108,7 @@ class GeneratorConfig:
     log_every: int = 10  # steps per row of losses.csv
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnalysisConfig:
     ks: tuple[int, ...] = ()  # numbers of kept frames; empty: the powers of two below the clip length
     candidates: int | str = 48  # a number of seeded random subsets, or "all" C(T, k)
@@ -119,7 +122,7 @@ class AnalysisConfig:
     class_floor: float = 0.5  # classes recognised on fewer of their full clips are marked not analysable
 
 
-@dataclass
+@dataclass(frozen=True)
 class Config:
     preset: str = "paper"
     seed: int = 0
@@ -132,6 +135,17 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def evolve(self, **changes: Any) -> Config:
+        """A copy with some values changed: top-level fields by name, a section's by a mapping.
+
+        >>> cfg = preset("tiny").evolve(seed=3, train={"lr": 0.1})
+        >>> cfg.seed, cfg.train.lr, cfg.train.epochs == preset("tiny").train.epochs
+        (3, 0.1, True)
+        """
+        sections = {name: replace(getattr(self, name), **value) for name, value in changes.items()
+                    if is_dataclass(getattr(self, name, None)) and isinstance(value, dict)}
+        return replace(self, **{**changes, **sections})
 
     def save(self, path: str | Path) -> None:
         from .io import atomic_write_json
@@ -185,8 +199,7 @@ def preset(name: str) -> Config:
     if not isinstance(name, str) or name not in PRESETS:
         raise ConfigError("preset", f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
     cfg = PRESETS[name]()
-    cfg.analysis.ks = cfg.analysis.ks or default_ks(cfg.data.num_frames)
-    return cfg
+    return cfg.evolve(analysis={"ks": cfg.analysis.ks or default_ks(cfg.data.num_frames)})
 
 
 # A config file is a few dozen values: one larger, deeper or longer is refused before it is read further (a
@@ -264,12 +277,13 @@ def _coerce(value: Any, current: Any, name: str) -> Any:
     return value
 
 
-def apply_overrides(cfg: Config, overrides: dict[str, Any], prefix: str = "") -> Config:
-    """Set fields from a nested dict ({"train": {"lr": 0.1}}) or dotted keys ({"train.lr": 0.1})."""
+def apply_overrides(cfg: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
+    """A copy of `cfg` (a Config or one of its sections) with fields set from a nested dict
+    ({"train": {"lr": 0.1}}) or dotted keys ({"train.lr": 0.1})."""
     for key, value in overrides.items():
         if "." in key:
             head, rest = key.split(".", 1)
-            apply_overrides(cfg, {head: {rest: value}}, prefix)
+            cfg = apply_overrides(cfg, {head: {rest: value}}, prefix)
             continue
         names = {f.name for f in fields(cfg)}
         if key not in names:
@@ -278,9 +292,9 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], prefix: str = "") ->
         if is_dataclass(current):
             if not isinstance(value, dict):
                 raise ConfigError(f"{prefix}{key}", f"expected a mapping of {key} options, got {value!r}")
-            apply_overrides(current, value, prefix=f"{prefix}{key}.")
+            cfg = replace(cfg, **{key: apply_overrides(current, value, prefix=f"{prefix}{key}.")})
         else:
-            setattr(cfg, key, _coerce(value, current, f"{prefix}{key}"))
+            cfg = replace(cfg, **{key: _coerce(value, current, f"{prefix}{key}")})
     return cfg
 
 
@@ -291,12 +305,13 @@ def from_dict(data: dict[str, Any]) -> Config:
 
 
 def resolve(preset_name: str | None = None, *, base: Config | None = None, file: dict[str, Any] | None = None,
-            overrides: dict[str, Any] | None = None, fit_data: Callable[[Config], object] | None = None) -> Config:
+            overrides: dict[str, Any] | None = None, fit_data: Callable[[Config], Config] | None = None) -> Config:
     """The config a run uses: a preset (or `base`, e.g. a trained model's config) < a config file's values
     < explicit overrides (config paths → values). Without a preset or base, the embedded benchmark gets
     `tiny` and real datasets `paper`. With `model.hf_model`, the clip length and crop are the Hugging Face
-    model's: the caller passes `fit_data=models.hf.fit_data_to_model` (the CLI does), which reads the model,
-    so that this module stays below `models`. The result is validated.
+    model's: the caller passes `fit_data=models.hf.fit_data_to_model` (the CLI does), which reads the model
+    and returns the fitted config, so that this module stays below `models`. The result is validated, and
+    nothing downstream validates it again.
 
     >>> cfg = resolve(overrides={"analysis.ks": [1, 4]})
     >>> cfg.preset, cfg.analysis.ks
@@ -304,25 +319,37 @@ def resolve(preset_name: str | None = None, *, base: Config | None = None, file:
     """
     file, overrides = dict(file or {}), dict(overrides or {})
     if base is not None and preset_name is None:
-        cfg = from_dict(base.to_dict())
+        cfg = base
     else:
         dataset = overrides.get("data.dataset") or (file.get("data") or {}).get("dataset", "synthetic")
         cfg = preset(preset_name or ("tiny" if dataset == "synthetic" else "paper"))
-    apply_overrides(cfg, file)
-    apply_overrides(cfg, overrides)
+    cfg = apply_overrides(apply_overrides(cfg, file), overrides)
     if cfg.model.hf_model and not (base is not None and preset_name is None):  # a trained model's config already fits
         if fit_data is None:
             raise ConfigError("model.hf_model", "a Hugging Face model sets the clip length and crop: resolve the "
                                                 "config with fit_data=motionprobe.models.hf.fit_data_to_model")
-        fit_data(cfg)
+        cfg = fit_data(cfg)
     if not _named("analysis.ks", file, overrides) and (base is None or preset_name is not None):
-        cfg.analysis.ks = default_ks(cfg.data.num_frames)  # the k's follow the clip length unless given
+        cfg = cfg.evolve(analysis={"ks": default_ks(cfg.data.num_frames)})  # the k's follow the clip length unless given
     for epochs, floor in STEP_FLOORS:  # epochs asked for are trained as asked: a preset's step floor is then off
         if _named(epochs, file, overrides) and not _named(floor, file, overrides):
             section, name = floor.split(".")
-            setattr(getattr(cfg, section), name, 0)
+            cfg = cfg.evolve(**{section: {name: 0}})
     validate(cfg)
     return cfg
+
+
+def checked(cfg: Config) -> Config:
+    """`cfg`, validated unless it was already (by `resolve` or an earlier call): a frozen config checked once
+    stays valid, so the workflows call this where a Python caller may hand them a config of their own."""
+    if not getattr(cfg, "_validated", False):
+        validate(cfg)
+    return cfg
+
+
+def rechecked(before: Config, after: Config) -> Config:
+    """`after` checked, unless it holds the same values as `before` and `before` was checked: then `before`."""
+    return before if after == before and getattr(before, "_validated", False) else checked(after)
 
 
 # A number of epochs and the step floor that can lengthen it on a small dataset (training/schedule.py).
@@ -349,9 +376,7 @@ def validate(cfg: Config) -> None:
 
     One validator serves the presets, config files, command-line flags and Python callers alike.
 
-    >>> cfg = preset("tiny")
-    >>> cfg.analysis.candidates = 0
-    >>> validate(cfg)
+    >>> validate(preset("tiny").evolve(analysis={"candidates": 0}))
     Traceback (most recent call last):
     ...
     motionprobe.errors.ConfigError: analysis.candidates: expected a positive number of subsets or 'all', got 0
@@ -456,6 +481,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError("analysis.class_floor", f"expected a share of clips in [0, 1], got {a.class_floor!r}")
     check_pool_sizes(cfg)
     check_memory(cfg)
+    object.__setattr__(cfg, "_validated", True)  # not a field: `evolve` and `replace` make unchecked copies
 
 
 # What a user or a file may ask for at most (besides `check_memory`): beyond these a run cannot fit a machine or
@@ -538,9 +564,7 @@ def check_clip_fits_architecture(cfg: Config) -> None:
     """Refuse clips too small for the registered architecture before anything is built or written (the smallest
     clip is on the architecture's record: models/spec.py `MinClip`).
 
-    >>> cfg = preset("paper")
-    >>> cfg.data.num_frames = 8
-    >>> check_clip_fits_architecture(cfg)
+    >>> check_clip_fits_architecture(preset("paper").evolve(data={"num_frames": 8}))
     Traceback (most recent call last):
     ...
     motionprobe.errors.ConfigError: data.num_frames: C3D pools time 4 times and needs clips of at least 16 frames, got 8

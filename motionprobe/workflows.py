@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import distributed
-from .config import LIMITS, Config, check_generator_size, from_dict, validate
+from .config import LIMITS, Config, check_generator_size, checked, from_dict, rechecked
 from .errors import ConfigError, UserError
 from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, new_run, prepare, refuse_other_kind
 from .io import json_text, make_folder, read_json
@@ -49,39 +49,35 @@ CLIP_FIELDS = ("num_frames", "crop_size", "resize", "resize_mode")
 
 
 def _config(cfg: Config | None, model_dir: PathLike | None, log: Log = _stderr) -> Config:
-    """`cfg` (a copy), or the config the model folder was trained with; with the model's clips; validated."""
+    """`cfg`, or the config the model folder was trained with; with the model's clips; checked (once)."""
     if model_dir is None:
         if cfg is None:
             raise ConfigError("model", "a stage without a model folder needs a config")
-        cfg = from_dict(cfg.to_dict())
-    else:
-        trained = ModelFolder(model_dir).config()
-        cfg = from_dict(cfg.to_dict()) if cfg is not None else trained
-        fit_clips_to_model(cfg, trained, model_dir, log)
-        # How the model was made, not what `cfg` asks of a model: a stage records the settings it ran with.
-        cfg.model, cfg.train = trained.model, trained.train
-    validate(cfg)
-    return cfg
+        return checked(cfg)
+    trained = ModelFolder(model_dir).config()
+    fitted = fit_clips_to_model(cfg if cfg is not None else trained, trained, model_dir, log)
+    # How the model was made, not what `cfg` asks of a model: a stage records the settings it ran with.
+    fitted = fitted.evolve(model=trained.model, train=trained.train)
+    return rechecked(cfg, fitted) if cfg is not None else checked(fitted)
 
 
-def fit_clips_to_model(cfg: Config, trained: Config, model_dir: PathLike, log: Log = _stderr) -> None:
-    """Give `cfg` the clips of the model trained with `trained` (frames, crop, resize); one note if that changed it.
+def fit_clips_to_model(cfg: Config, trained: Config, model_dir: PathLike, log: Log = _stderr) -> Config:
+    """`cfg` with the clips of the model trained with `trained` (frames, crop, resize); one note if that changed it.
 
     >>> from motionprobe.config import preset
-    >>> cfg = preset("paper")
-    >>> fit_clips_to_model(cfg, preset("tiny"), "m", log=print)
+    >>> cfg = fit_clips_to_model(preset("paper"), preset("tiny"), "m", log=print)
     clips as the model in m was trained: 16 frames, crop 32, resize 32×32 (the config asked for crop 112, resize 128×171)
     >>> cfg.data.crop_size
     32
     """
     asked = {name: getattr(cfg.data, name) for name in CLIP_FIELDS}
-    for name in CLIP_FIELDS:
-        setattr(cfg.data, name, getattr(trained.data, name))
-    changed = [name for name in CLIP_FIELDS if _same(asked[name]) != _same(getattr(cfg.data, name))]
+    fitted = cfg.evolve(data={name: getattr(trained.data, name) for name in CLIP_FIELDS})
+    changed = [name for name in CLIP_FIELDS if _same(asked[name]) != _same(getattr(fitted.data, name))]
     if changed:
-        d = cfg.data
+        d = fitted.data
         log(f"clips as the model in {model_dir} was trained: {d.num_frames} frames, crop {d.crop_size}, resize "
             f"{_size(d.resize)} (the config asked for {', '.join(_describe(name, asked[name]) for name in changed)})")
+    return fitted
 
 
 def _same(value: object) -> str:
@@ -194,7 +190,7 @@ def train_model(cfg: Config, out: PathLike, *, resume: bool = False, progress: b
     """Train (or fine-tune, with `cfg.model.weights`) the video model into the model folder `out`; its metrics."""
     from .training.model import train_model as train
 
-    validate(cfg)
+    checked(cfg)
     check_weights_file(cfg)
     if resume:
         check_resume(out, cfg, ("seed", "data", "model", "train"))
@@ -271,12 +267,13 @@ def load_generators(folders: Mapping[int, PathLike], ks: list[int], num_frames: 
     return generators, provenance
 
 
-def trained_generator_settings(cfg: Config, provenance: dict[str, dict]) -> None:
-    """Give `cfg` the generator settings its perceptual generators were trained with, when they all agree (each
-    generator's own are in the provenance whatever they are)."""
+def trained_generator_settings(cfg: Config, provenance: dict[str, dict]) -> Config:
+    """`cfg` with the generator settings its perceptual generators were trained with, when they all agree (each
+    generator's own are in the provenance whatever they are): what results.json records."""
     made_with = {json_text({**p["generator"], "loss": "perceptual"}) for p in provenance.values()}
-    if len(made_with) == 1:
-        cfg.generator = from_dict({**cfg.to_dict(), "generator": json.loads(made_with.pop())}).generator
+    if len(made_with) != 1:
+        return cfg
+    return cfg.evolve(generator=from_dict({**cfg.to_dict(), "generator": json.loads(made_with.pop())}).generator)
 
 
 def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
@@ -300,7 +297,7 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
         check_k(k, num_frames)
     gens, gen_prov = load_generators(generators or {}, ks, num_frames, "perceptual", cfg.device, model_folder, log)
     pixel, pixel_prov = load_generators(pixel_generators or {}, ks, num_frames, "pixel", cfg.device)
-    trained_generator_settings(cfg, gen_prov)
+    recorded = trained_generator_settings(cfg, gen_prov)
     missing = [k for k in ks if k not in gens]
     if missing:
         log(f"analyze: no generator for k={','.join(map(str, missing))}: running the original and the uniform "
@@ -320,7 +317,7 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
         return run_analysis(model, dataset, folder, generators=gens, pixel_generators=pixel, ks=ks,
                             candidates=cfg.analysis.candidates, seed=cfg.seed, num_frames=num_frames,
                             batch_size=cfg.analysis.batch_size, shard_size=cfg.analysis.shard_size,
-                            bootstrap=cfg.analysis.bootstrap, device=cfg.device, resume=resume, config=cfg,
+                            bootstrap=cfg.analysis.bootstrap, device=cfg.device, resume=resume, config=recorded,
                             provenance=provenance, write_csv=write_csv, progress=progress, probes=cfg.analysis.probes,
                             probe_draws=cfg.analysis.probe_draws, target=cfg.analysis.target,
                             classes=dataset.classes or model_folder.classes(), class_floor=cfg.analysis.class_floor,
@@ -345,8 +342,7 @@ def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
         prepare(out, "report")
     dataset = None
     if model_dir is not None and cfg is not None:
-        validate(cfg)
-        dataset = build_dataset(cfg, "test", training=False)
+        dataset = build_dataset(checked(cfg), "test", training=False)
     elif model_dir is not None and not results.get("config"):
         raise UserError(f"{analysis_dir}/results.json records no configuration; give the dataset's config")
     return write_report(analysis_dir, model_dir=model_dir, generator_dirs=generators, dataset=dataset, out_dir=out,
@@ -417,11 +413,8 @@ class PipelineRun:
 
 def smoke(cfg: Config) -> Config:
     """A seconds-long run of the same stages: one epoch each, few clips, few bootstrap resamples."""
-    cfg.train.epochs = cfg.generator.epochs = 1
-    cfg.train.min_steps = cfg.generator.min_steps = 0
-    cfg.data.train_per_class, cfg.data.test_per_class = 6, 2
-    cfg.analysis.bootstrap = 100
-    return cfg
+    return cfg.evolve(train={"epochs": 1, "min_steps": 0}, generator={"epochs": 1, "min_steps": 0},
+                      data={"train_per_class": 6, "test_per_class": 2}, analysis={"bootstrap": 100})
 
 
 # The settings each stage of a pipeline is made with (config sections), compared with a rerun's before any stage
@@ -509,8 +502,7 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, t
     Before any stage runs, every stage folder already there is compared with `cfg` (`check_stages`): a stage is
     reused only when all its settings match, and a refused rerun writes nothing, `pipeline_config.json` included.
     With `model_dir`, the clips are the model's (`fit_clips_to_model`), so the generators fit it too."""
-    cfg = _config(cfg, model_dir, log) if model_dir is not None else from_dict(cfg.to_dict())
-    validate(cfg)
+    cfg = _config(cfg, model_dir, log)
     check_generator_size(cfg)
     out = Path(out)
     ks = sorted(set(cfg.analysis.ks))

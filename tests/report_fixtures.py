@@ -23,10 +23,10 @@ DOLLAR_CLASS = 'price $5 & "$6"'
 
 def tiny_config(test_per_class: int = 1):
     cfg = preset("tiny")
-    cfg.data.test_per_class = test_per_class
-    cfg.analysis.ks = (1, 2)
-    cfg.analysis.candidates = 4
-    cfg.analysis.bootstrap = 50
+    cfg = cfg.evolve(data={"test_per_class": test_per_class})
+    cfg = cfg.evolve(analysis={"ks": (1, 2)})
+    cfg = cfg.evolve(analysis={"candidates": 4})
+    cfg = cfg.evolve(analysis={"bootstrap": 50})
     return cfg
 
 

@@ -20,7 +20,7 @@ WRITERS = {"i3d-flax": write_flax_checkpoint}
 
 def tiny(name: str):
     cfg = preset("tiny")  # 16 frames of 32×32
-    cfg.model.arch, cfg.model.width = name, 0.125
+    cfg = cfg.evolve(model={"arch": name, "width": 0.125})
     return cfg
 
 

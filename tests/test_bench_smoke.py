@@ -182,7 +182,7 @@ def test_gpu_check_skips_and_stops_stages_at_the_budget(tmp_path, monkeypatch):
 
 def test_feature_costs_are_measured_only_where_analyze_takes_the_keyword(tmp_path):
     setup = tiny_setup(1, ks=(1,), candidates=2, pixel_ks=())
-    setup.cfg.analysis.bootstrap = 20  # the switches are under test here, not the statistics
+    setup.cfg = setup.cfg.evolve(analysis={"bootstrap": 20})  # the switches are under test here, not the statistics
     features = [feature_costs.Feature("csv", "candidates.csv.gz written", "write_csv", True, False, 1.0, "at_most"),
                 feature_costs.Feature("absent", "a feature not written yet", "no_such_keyword", True, False, 1.0,
                                       "at_most"),

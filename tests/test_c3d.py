@@ -76,8 +76,8 @@ def test_the_smallest_clip_is_on_c3ds_record_and_the_config_check_reads_it():
     assert [name for name in architectures() if architecture(name).min_clip] == ["c3d"]
     floor = architecture("c3d").min_clip
     cfg = preset("paper")
-    cfg.data.num_frames, cfg.analysis.ks = floor.frames - 1, (1,)
+    cfg = cfg.evolve(data={"num_frames": floor.frames - 1}, analysis={"ks": (1,)})
     with pytest.raises(ConfigError, match=f"C3D pools time 4 times and needs clips of at least {floor.frames} frames"):
         validate(cfg)
-    cfg.model.global_pool = True  # pool5 then takes whatever time and space are left
+    cfg = cfg.evolve(model={"global_pool": True})  # pool5 then takes whatever time and space are left
     validate(cfg)

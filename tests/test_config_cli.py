@@ -23,7 +23,7 @@ def test_presets_are_typed_and_differ():
 
 def test_config_round_trips_through_json(tmp_path):
     cfg = config_mod.preset("tiny")
-    cfg.train.lr = 0.123
+    cfg = cfg.evolve(train={"lr": 0.123})
     cfg.save(tmp_path / "config.json")
     again = config_mod.from_dict(json.loads((tmp_path / "config.json").read_text()))
     assert again == cfg

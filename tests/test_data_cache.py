@@ -41,7 +41,7 @@ def test_cached_clips_equal_decoded_clips(tmp_path):
     assert stored.shape == (22, 20, 28, 3) and stored.dtype == np.uint8
 
     decoded = build_dataset(cfg, "test")
-    cfg.data.cache = str(tmp_path / "cache")
+    cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
     cached = build_dataset(cfg, "test")
     assert cached.ids == decoded.ids
     for i in range(len(decoded)):
@@ -66,7 +66,7 @@ def test_changed_source_is_decoded_again_and_rebuilt(tmp_path):
     st = source.stat()
     os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     assert cache.get(source, "jump/v0.avi") is None  # stale: not used
-    cfg.data.cache = str(tmp_path / "cache")
+    cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
     item = build_dataset(cfg, "test")[0]
     assert item["id"] == "jump/v0.avi#0" and frame_numbers(item["clip"], "CTHW") == list(range(8))  # 20 frames cached: 6..13
 
@@ -118,7 +118,7 @@ def built_cache(tmp_path):
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
     build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
     decoded = build_dataset(cfg, "test")
-    cfg.data.cache = str(tmp_path / "cache")
+    cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
     return cfg, {item["id"]: item["clip"] for item in (decoded[i] for i in range(len(decoded)))}
 
 
@@ -189,7 +189,7 @@ def test_rotated_videos_are_cached_upright(tmp_path):
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0, resize=(40, 30), crop_size=24)
     decoded = build_dataset(cfg, "test")
     build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
-    cfg.data.cache = str(tmp_path / "cache")
+    cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
     cached = build_dataset(cfg, "test")
     assert cached.cache.get(tmp_path / "videos" / "phone" / "p.mp4", "phone/p.mp4").shape == (20, 40, 30, 3)
     for i in range(len(decoded)):

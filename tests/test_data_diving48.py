@@ -72,7 +72,7 @@ def test_diving48_cached_clips_equal_decoded_ones(tmp_path):
     decoded = build_dataset(cfg, "train")
     tasks = [CacheTask(str(decoded.root / r.path), r.path) for r in decoded.records]
     build_cache(tasks, tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
-    cfg.data.cache = str(tmp_path / "cache")
+    cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
     cached = build_dataset(cfg, "train")
     assert cached.cache is not None and cached.cache.get(cached.root / "a_00001.mp4", "a_00001.mp4").shape[0] == 40
     for i in range(len(decoded)):

@@ -31,10 +31,10 @@ def exported(tmp_path_factory):
 
 def _ucf_cfg(root, **data):
     cfg = preset("tiny")
-    cfg.seed = 5
-    cfg.data.dataset, cfg.data.root = "ucf101", str(root)
+    cfg = cfg.evolve(seed=5)
+    cfg = cfg.evolve(data={"dataset": "ucf101", "root": str(root)})
     for key, value in data.items():
-        setattr(cfg.data, key, value)
+        cfg = cfg.evolve(data={key: value})
     return cfg
 
 

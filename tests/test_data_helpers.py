@@ -76,8 +76,8 @@ def frame_numbers(frames: torch.Tensor | np.ndarray, layout: str = "THWC") -> li
 def video_cfg(dataset: str, root: Path, **data) -> Config:
     """A small config for the file layouts: 40×30 videos, no resize, 24-pixel crops, 8-frame clips."""
     cfg = preset("tiny")
-    cfg.data.dataset, cfg.data.root = dataset, str(root)
-    cfg.data.resize, cfg.data.crop_size, cfg.data.num_frames = (30, 40), 24, 8
+    cfg = cfg.evolve(data={"dataset": dataset, "root": str(root)})
+    cfg = cfg.evolve(data={"resize": (30, 40), "crop_size": 24, "num_frames": 8})
     for key, value in data.items():
-        setattr(cfg.data, key, value)
+        cfg = cfg.evolve(data={key: value})
     return cfg

@@ -281,7 +281,7 @@ def test_folder_layout_ratio_split_is_stable_and_disjoint(tmp_path):
     assert (len(train), len(test)) == (6, 4)
     assert not set(train.ids) & set(test.ids)
     assert sorted(train.labels + test.labels) == [0] * 5 + [1] * 5
-    cfg.seed = 123  # the split does not depend on the run's seed
+    cfg = cfg.evolve(seed=123)  # the split does not depend on the run's seed
     assert build_dataset(cfg, "test").ids == test.ids
     assert len(build_dataset(video_cfg("folder", tmp_path, test_fraction=0.0), "test")) == 10
 
@@ -324,7 +324,7 @@ def test_bad_data_config_values_name_their_config_path(tmp_path, data, path, mes
     write_video(tmp_path / "jump" / "a.avi")
     cfg = video_cfg("folder", tmp_path, test_fraction=0.0)
     for key, value in data.items():
-        setattr(cfg.data, key, value)
+        cfg = cfg.evolve(data={key: value})
     with pytest.raises(ConfigError, match=message) as err:
         build_dataset(cfg, "test")
     assert err.value.path == path and "--" not in str(err.value)

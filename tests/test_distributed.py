@@ -50,7 +50,7 @@ def test_batch_positions_cover_the_batch_and_leave_no_rank_idle(batch_len, size)
 
 def test_ranks_batches_together_are_one_seeded_permutation():
     cfg = preset("tiny")
-    cfg.train.batch_size = 6
+    cfg = cfg.evolve(train={"batch_size": 6})
     data = SyntheticMotionDataset("train", per_class=2, size=32)  # 24 clips: 3 ranks × 2 clips × 4 steps
     ids = {clip_id: i for i, clip_id in enumerate(data.ids)}
     per_rank = [[[ids[c] for c in batch["id"]] for batch in epoch_loader(data, cfg, 3, distributed.World(r, 3))]

@@ -60,7 +60,7 @@ def test_erasing_shows_the_frames_own_background_colour_and_is_off_untrained():
 def test_built_from_the_config_and_trained_it_lowers_a_perceptual_loss():
     torch.manual_seed(0)
     cfg = preset("tiny")
-    cfg.generator.kind, cfg.generator.ngf, cfg.generator.n_blocks = "flow", 8, 1
+    cfg = cfg.evolve(generator={"kind": "flow", "ngf": 8, "n_blocks": 1})
     g = build_generator(1, cfg)
     assert isinstance(g, FlowGenerator) and g.erase  # the tiny preset's eraser: one more channel per slot
     assert g.net.model[-1].out_channels == (CHANNELS_PER_SLOT + 1) * 16

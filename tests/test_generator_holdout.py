@@ -10,9 +10,9 @@ import torch
 from test_generator_training import model_dir, small_cfg  # noqa: F401  (the module-scoped model folder fixture)
 
 from motionprobe.folders import GeneratorFolder
+from motionprobe.generator import Replicate, replicate_nearest
 from motionprobe.io import load_tensors
 from motionprobe.training.generator import SELECTED, train_generator
-from motionprobe.generator import Replicate, replicate_nearest
 from motionprobe.training.holdout import agreement, beats_replication, build_holdout, clip_hits, holdout_positions
 
 
@@ -63,7 +63,7 @@ def test_holdout_positions_are_a_seeded_fifth_at_most():
 
 def test_a_run_records_its_check_and_keeps_the_selected_state(model_dir, tmp_path):  # noqa: F811
     cfg = small_cfg()
-    cfg.data.train_per_class, cfg.generator.epochs, cfg.generator.holdout_clips = 2, 3, 4
+    cfg = cfg.evolve(data={"train_per_class": 2}, generator={"epochs": 3, "holdout_clips": 4})
     metrics = train_generator(cfg, model_dir, 1, tmp_path / "g", progress=False)
     check = metrics["holdout"]
     assert check["clips"] == 4 and [step for step, _ in check["curve"]][0] == 0 and len(check["curve"]) == 4

@@ -53,8 +53,8 @@ LAYOUTS = {(True, "slots"): 3 * 16,  # 3T channels: the frames at their slots
 @pytest.mark.parametrize("use_indices, encoding", list(LAYOUTS))
 def test_video_generator_parameter_count_follows_the_input_layout(use_indices, encoding):
     cfg = preset("tiny")
-    cfg.generator.kind = "pixels"  # the painting generator: its first layer reads the layout directly
-    cfg.generator.use_indices, cfg.generator.index_encoding = use_indices, encoding
+    cfg = cfg.evolve(generator={"kind": "pixels"})  # the painting generator: its first layer reads the layout directly
+    cfg = cfg.evolve(generator={"use_indices": use_indices, "index_encoding": encoding})
     g = build_generator(4, cfg)
     cin = LAYOUTS[use_indices, encoding]
     assert count(g) == resnet_generator_params(cin, 3 * 16, cfg.generator.ngf, cfg.generator.n_blocks)

@@ -1,6 +1,7 @@
 """Generator training: no labels on its path, the loss goes down, checkpoints round-trip, resume is exact."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -21,11 +22,10 @@ from motionprobe.training.schedule import generator_lr_factor
 
 def small_cfg():
     cfg = preset("tiny")
-    cfg.data.crop_size, cfg.data.resize, cfg.data.train_per_class = 16, (16, 16), 1
-    g = cfg.generator
-    g.ngf, g.n_blocks, g.batch_size, g.epochs, g.sample_every, g.log_every = 4, 1, 4, 1, 2, 1
-    g.min_steps = 0  # the tiny preset's floor of 400 steps is for real training, not a test's
-    return cfg
+    cfg = cfg.evolve(data={"crop_size": 16, "resize": (16, 16), "train_per_class": 1})
+    # The tiny preset's floor of 400 steps is for real training, not a test's.
+    return cfg.evolve(generator={"ngf": 4, "n_blocks": 1, "batch_size": 4, "epochs": 1, "sample_every": 2,
+                                 "log_every": 1, "min_steps": 0})
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(model_dir, loss):
 def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     cfg = small_cfg()
-    cfg.generator.use_indices = False
+    cfg = cfg.evolve(generator={"use_indices": False})
     generator = build_generator(4, cfg)
     GeneratorFolder(tmp_path).save(generator, cfg, loss="pixel", model="m", metrics={"loss": 0.5})
     loaded, meta = GeneratorFolder(tmp_path).load()
@@ -127,7 +127,7 @@ def test_the_most_distinct_frame_of_a_key_frame_clip_is_one_of_its_planted_key_f
 @pytest.mark.parametrize("share", [0.0, 0.5])
 def test_a_share_of_the_training_subsets_holds_the_most_distinct_frame(model_dir, tmp_path, share):
     cfg = small_cfg()
-    cfg.generator.distinct_share, cfg.generator.batch_size = share, 12
+    cfg = cfg.evolve(generator={"distinct_share": share, "batch_size": 12})
     data = SyntheticMotionDataset("train", per_class=4, size=16, kinds=("keyframe",))  # 12 clips, one batch
     run = _Run.start(cfg, model_dir, 2, tmp_path / "g", "pixel", False, data, progress=False)
     (_, clips, indices), = list(run.batches(0))
@@ -154,9 +154,9 @@ class Interrupting(SyntheticMotionDataset):
 
 def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model_dir, tmp_path):
     cfg = small_cfg()
-    cfg.generator.epochs, cfg.generator.checkpoint_every = 2, 2  # 3 steps per epoch: checkpoints at 2, 3, 4, 6
-    cfg.generator.decay_fraction = 0.5  # the resumed steps 5 and 6 run at a falling learning rate
-    cfg.generator.distinct_share = 0.5  # the subsets that depend on the clips are drawn alike after a resume
+    # 3 steps per epoch: checkpoints at 2, 3, 4, 6; the resumed steps 5 and 6 run at a falling learning rate; the
+    # subsets that depend on the clips are drawn alike after a resume.
+    cfg = cfg.evolve(generator={"epochs": 2, "checkpoint_every": 2, "decay_fraction": 0.5, "distinct_share": 0.5})
     train_generator(cfg, model_dir, 2, tmp_path / "straight", loss="pixel", progress=False)
     # 4 sample clips are loaded first; then batch b of the run loads clips 4b+1..: the 19th load is in step 5.
     with pytest.raises(KeyboardInterrupt):
@@ -178,35 +178,34 @@ def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(model
 
 def test_a_step_floor_repeats_the_epochs_of_a_small_dataset(model_dir, tmp_path):
     cfg = small_cfg()
-    cfg.generator.epochs, cfg.generator.min_steps, cfg.generator.decay_fraction = 1, 5, 0.5  # 3 steps an epoch
+    cfg = cfg.evolve(generator={"epochs": 1, "min_steps": 5, "decay_fraction": 0.5})  # 3 steps an epoch
     out = tmp_path / "g"
     result = train_generator(cfg, model_dir, 1, out, loss="pixel", progress=False)
     assert (result["steps"], result["epochs"], result["planned_epochs"]) == (6, 2, 2)
     state = json.loads((out / "train_state.json").read_text())  # the decay spans the 6 steps, not the asked 3
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cfg.generator.lr / 4)
     assert GeneratorFolder(out).finished_for(cfg.generator)
-    cfg.generator.min_steps = 0  # asked for another length: not this folder's run
+    cfg = cfg.evolve(generator={"min_steps": 0})  # asked for another length: not this folder's run
     assert not GeneratorFolder(out).finished_for(cfg.generator)
 
 
 def test_the_learning_rate_falls_linearly_over_the_decay_fraction():
-    g = small_cfg().generator
-    g.epochs, g.decay_fraction = 3, 2 / 3  # 4 steps per epoch: 4 at full rate, then 8 falling
+    g = replace(small_cfg().generator, epochs=3, decay_fraction=2 / 3)  # 4 steps per epoch: 4 at full rate, 8 falling
     factors = [generator_lr_factor(position, 4, g) for position in range(12)]
     assert factors[:4] == [1.0] * 4
     steps = [a - b for a, b in zip(factors[3:], factors[4:], strict=False)]
     assert all(abs(step - 1 / 9) < 1e-12 for step in steps) and factors[-1] > 0
-    g.decay_fraction = 0
+    g = replace(g, decay_fraction=0)
     assert {generator_lr_factor(position, 4, g) for position in range(12)} == {1.0}
 
 
 def test_training_ends_at_the_decayed_learning_rate(model_dir, tmp_path):
     cfg = small_cfg()
-    cfg.generator.epochs, cfg.generator.decay_fraction = 2, 0.5  # 6 steps, the last 3 falling: the last at lr · 1/4
+    cfg = cfg.evolve(generator={"epochs": 2, "decay_fraction": 0.5})  # 6 steps, the last 3 falling: the last at lr · 1/4
     train_generator(cfg, model_dir, 1, tmp_path / "g", loss="pixel", progress=False)
     state = json.loads((tmp_path / "g" / "train_state.json").read_text())
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cfg.generator.lr / 4)
-    cfg.generator.decay_fraction = 1.5
+    cfg = cfg.evolve(generator={"decay_fraction": 1.5})
     with pytest.raises(UserError, match="generator.decay_fraction: expected 0..1"):
         train_generator(cfg, model_dir, 1, tmp_path / "bad", loss="pixel", progress=False)
 

@@ -115,11 +115,11 @@ def test_build_model_fine_tunes_the_head_and_refuses_another_clip_length(folders
     assert model.net.hf.classifier.out_features == 5 and model.spec.extra["hf"]["head_replaced"]
     assert torch.equal(model.net.hf.videomae.embeddings.patch_embeddings.projection.weight,
                        original.net.hf.videomae.embeddings.patch_embeddings.projection.weight)
-    cfg.data.num_frames = 8
+    cfg = cfg.evolve(data={"num_frames": 8})
     with pytest.raises(ConfigError, match="takes 16-frame clips, the data config gives 8") as e:
         build_model(cfg, 5)
     assert e.value.path == "data.num_frames"
-    cfg.model.model_factory = "fixtures_user_model:bare"
+    cfg = cfg.evolve(model={"model_factory": "fixtures_user_model:bare"})
     with pytest.raises(ConfigError, match="choose one"):
         resolve(base=cfg)
 
@@ -147,7 +147,7 @@ def test_code_shipped_in_a_hugging_face_folder_is_never_run_even_if_a_prompt_wou
     assert not marker.exists()
     assert "\n" not in str(e.value) and str(e.value).startswith(f"{tmp_path}: cannot load a Hugging Face config")
     cfg = preset("tiny")
-    cfg.model.hf_model = str(tmp_path)
+    cfg = cfg.evolve(model={"hf_model": str(tmp_path)})
     with pytest.raises(UserError):
         build_model(cfg, 3)
     assert not marker.exists()

@@ -46,8 +46,8 @@ def full_net():
 
 def _cfg(width: float = 0.125, crop: int = 32, frames: int = 16):
     cfg = preset("tiny")
-    cfg.model.arch, cfg.model.width = "i3d", width
-    cfg.data.crop_size, cfg.data.resize, cfg.data.num_frames = crop, (crop, crop), frames
+    cfg = cfg.evolve(model={"arch": "i3d", "width": width})
+    cfg = cfg.evolve(data={"crop_size": crop, "resize": (crop, crop), "num_frames": frames})
     return cfg
 
 

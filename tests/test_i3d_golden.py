@@ -55,7 +55,7 @@ def checkpoint() -> Path:
 def model(checkpoint):
     """The registry's I3D with the weights imported as `--weights` does: it maps [0, 1] clips to [-1, 1] itself."""
     cfg = preset("paper")
-    cfg.model.arch = "i3d"
+    cfg = cfg.evolve(model={"arch": "i3d"})
     return apply_pretrained(build_model(cfg, 400), checkpoint, "i3d", 400).eval()
 
 

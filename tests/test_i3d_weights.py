@@ -32,7 +32,7 @@ WIDTH = 0.125
 
 def _cfg(width: float = WIDTH):
     cfg = preset("tiny")
-    cfg.model.arch, cfg.model.width = "i3d", width
+    cfg = cfg.evolve(model={"arch": "i3d", "width": width})
     return cfg
 
 

@@ -3,11 +3,13 @@
 import ast
 import json
 import re
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
 
 import motionprobe
+from motionprobe import config as config_mod
 from motionprobe import workflows
 from motionprobe.cli import build_parser, main
 from motionprobe.cli.options import CONFIG_OPTIONS, flag_for
@@ -93,10 +95,18 @@ def test_a_run_folder_refuses_another_kind_of_run(tmp_path):
     assert prepare(tmp_path / "new" / "analysis", "analysis").is_dir()
 
 
-def test_the_pipeline_runs_from_python_without_argv(tmp_path):
-    cfg = workflows.smoke(resolve("tiny", overrides={"analysis.ks": [1]}))
+def test_the_pipeline_runs_from_python_without_argv_and_checks_its_config_once(tmp_path, monkeypatch):
+    checked = []
+    validate = config_mod.validate
+    monkeypatch.setattr(config_mod, "validate", lambda cfg: (checked.append(cfg), validate(cfg))[1])
+    resolved = resolve("tiny", overrides={"analysis.ks": [1]})
+    assert len(checked) == 1
+    cfg = workflows.smoke(resolved)  # a copy with changes: not checked yet
+    with pytest.raises(FrozenInstanceError):
+        cfg.train.epochs = 2  # a config cannot change under a run: only copies are made
     messages = []
     run = workflows.pipeline(cfg, tmp_path / "demo", log=messages.append, progress=False)
+    assert checked == [resolved, cfg]  # the copy once, by the pipeline; never again by its stages
     assert run.report.is_file() and run.report == tmp_path / "demo" / "analysis" / "report.html"
     assert set(run.results["accuracy"]["full"]) == {"1"} and run.results["config"]["train"]["epochs"] == 1
     assert AnalysisFolder(run.analysis).results() == json.loads(json_text(run.results))

@@ -46,7 +46,7 @@ def _tests_importable(monkeypatch):
 
 def test_build_model_refuses_an_untrusted_factory_without_importing_it(planted):
     cfg = preset("tiny")
-    cfg.model.model_factory = "planted_factory:build"
+    cfg = cfg.evolve(model={"model_factory": "planted_factory:build"})
     with pytest.raises(ConfigError) as e:
         build_model(cfg, 3)
     assert e.value.path == "model.model_factory" and "\n" not in str(e.value)

@@ -177,8 +177,8 @@ def test_written_set_reads_back_through_its_layout_with_its_truth(tmp_path, name
     assert summary["videos"]["test"] == len(planted.classes)
     cfg = preset("tiny")
     height, width = planted.size
-    cfg.data.dataset, cfg.data.root = planted.layout, str(tmp_path)
-    cfg.data.resize, cfg.data.crop_size = (height, width), min(height, width)  # native size, a centred square
+    cfg = cfg.evolve(data={"dataset": planted.layout, "root": str(tmp_path)})
+    cfg = cfg.evolve(data={"resize": (height, width), "crop_size": min(height, width)})  # native size, a centred square
     test = build_dataset(cfg, "test")
     assert test.classes == sorted(planted.classes) if planted.layout == "hmdb51" else list(planted.classes)
     assert test.metadata["kinds"] == {c: planted.kinds[c] for c in test.classes}

@@ -29,7 +29,7 @@ def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("predict")
     video = write_video(d / "clip.avi", frames=40, width=64, height=48)
     cfg = preset("tiny")
-    cfg.model.arch, cfg.model.width = "i3d", 0.125
+    cfg = cfg.evolve(model={"arch": "i3d", "width": 0.125})
     torch.manual_seed(0)
     model = build_model(cfg, len(CLASSES))
     with torch.no_grad():

@@ -62,11 +62,11 @@ def _videos(folder):
 
 def _real_cfg(root):
     cfg = preset("real")
-    cfg.data.root = str(root)
+    cfg = cfg.evolve(data={"root": str(root)})
     for section, values in TINY.items():
         for key, value in values.items():
             setattr(getattr(cfg, section), key, tuple(value) if isinstance(value, list) else value)
-    cfg.analysis.ks = (1,)
+    cfg = cfg.evolve(analysis={"ks": (1,)})
     return cfg
 
 
@@ -133,11 +133,11 @@ def test_the_generator_trained_on_the_unlabelled_videos_says_so(unlabelled):
 
 def test_label_scoring_on_an_unlabelled_folder_is_refused_in_one_line(unlabelled, tmp_path):
     cfg = unlabelled["cfg"]
-    cfg.analysis.target = "label"
+    cfg = cfg.evolve(analysis={"target": "label"})
     with pytest.raises(ConfigError, match="analysis.target: this dataset has no labels") as e:
         workflows.analyze(unlabelled["dir"] / "model", tmp_path / "a", cfg, progress=False)
     assert "\n" not in str(e.value)
-    cfg.analysis.target = "prediction"
+    cfg = cfg.evolve(analysis={"target": "prediction"})
 
 
 def test_a_model_folder_from_published_weights_is_the_weights_untrained(tmp_path):

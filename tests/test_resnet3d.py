@@ -24,8 +24,8 @@ def full_nets():
 
 def _cfg(arch: str, crop: int = 32, width: float = 1.0):
     cfg = preset("tiny")
-    cfg.model.arch, cfg.model.width = arch, width
-    cfg.data.crop_size, cfg.data.resize = crop, (crop, crop)
+    cfg = cfg.evolve(model={"arch": arch, "width": width})
+    cfg = cfg.evolve(data={"crop_size": crop, "resize": (crop, crop)})
     return cfg
 
 
@@ -143,7 +143,7 @@ def test_unknown_layer_lists_names():
 
 def test_other_input_sizes_are_resized_and_cropped_inside_the_wrapper():
     cfg = _cfg("r3d_18", crop=32, width=0.125)
-    cfg.data.resize = (40, 50)
+    cfg = cfg.evolve(data={"resize": (40, 50)})
     model = build_model(cfg, 10).eval()
     clip = torch.rand(1, 3, 8, 60, 90)
     x = model.preprocess(clip)

@@ -17,9 +17,9 @@ from motionprobe.training.state import TrainState, load_train_state, save_train_
 
 def small(epochs: int):
     cfg = preset("tiny")
-    cfg.data.train_per_class, cfg.data.test_per_class = 2, 1
-    cfg.train.epochs, cfg.train.batch_size = epochs, 8
-    cfg.train.min_steps = 0  # the tiny preset's floor of 800 steps is for real training, not a test's
+    cfg = cfg.evolve(data={"train_per_class": 2, "test_per_class": 1})
+    cfg = cfg.evolve(train={"epochs": epochs, "batch_size": 8})
+    cfg = cfg.evolve(train={"min_steps": 0})  # the tiny preset's floor of 800 steps is for real training, not a test's
     return cfg
 
 
@@ -27,7 +27,7 @@ def stepped(epochs: int):
     """`small` on the step schedule, whose learning rates do not depend on the run's length: a run extended
     by resuming is then the longer run (a cosine run's rates do; test_reliability_kill resumes one mid-run)."""
     cfg = small(epochs)
-    cfg.train.schedule = "step"
+    cfg = cfg.evolve(train={"schedule": "step"})
     return cfg
 
 

@@ -77,7 +77,7 @@ def sports1m_by_hand(clip: torch.Tensor) -> torch.Tensor:
 
 def c3d_cfg(width: float = 0.125, fc: int = 32):
     cfg = preset("paper")
-    cfg.model.width, cfg.model.fc_dim = width, fc
+    cfg = cfg.evolve(model={"width": width, "fc_dim": fc})
     return cfg
 
 
@@ -252,7 +252,7 @@ def test_torchvision_r3d_18_state_dict_gives_the_published_outputs(tmp_path):
     state = random_state(expected_state_layout("r3d_18"), seed=4)
     torch.save(state, tmp_path / "r3d_18.pth")
     cfg = preset("paper")
-    cfg.model.arch = "r3d_18"
+    cfg = cfg.evolve(model={"arch": "r3d_18"})
     model = apply_pretrained(build_model(cfg, 400), tmp_path / "r3d_18.pth", "r3d_18", 400).eval()
     p = model.preprocessing
     assert (p.crop, p.resize, p.channel_order, p.value_scale) == ((112, 112), (128, 171), "rgb", 1.0)
@@ -272,7 +272,7 @@ def test_torchvision_resnets_fine_tune_head_and_old_batchnorm_files(tmp_path, ar
              if not k.endswith("num_batches_tracked")}
     torch.save({"model": state}, tmp_path / f"{arch}.pth")
     cfg = preset("paper")
-    cfg.model.arch = arch
+    cfg = cfg.evolve(model={"arch": arch})
     model = apply_pretrained(build_model(cfg, 10), tmp_path / f"{arch}.pth", arch, 10)
     assert model.net.fc.weight.shape == (10, 512)
     assert model.spec.extra["weights"]["head_replaced"] and model.spec.extra["weights"]["file_classes"] == 400
@@ -301,7 +301,7 @@ def test_motionprobe_folder_and_safetensors_round_trip(tmp_path):
     # fine-tuning our own 10-class model on a 4-class dataset
     model = apply_pretrained(build_model(cfg, 4), tmp_path / "run", "c3d", 4)
     assert model.spec.extra["weights"]["head_replaced"] and model.net.fc8.out_features == 4
-    cfg.model.arch = "r3d_18"
+    cfg = cfg.evolve(model={"arch": "r3d_18"})
     with pytest.raises(UserError, match="holds a 'c3d' model, but the architecture is 'r3d_18'"):
         apply_pretrained(build_model(cfg, 10), tmp_path / "run", "r3d_18", 10)
 

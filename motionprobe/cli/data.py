@@ -206,7 +206,7 @@ def run_cache(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
     if cfg.data.dataset == "synthetic":
         raise UserError("--dataset synthetic is rendered in memory; there is nothing to cache")
-    cfg.data.cache = None  # build from the videos, not from an older cache
+    cfg = cfg.evolve(data={"cache": None})  # build from the videos, not from an older cache
     refuse_other_kind(args.out, "cache")
     if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
         raise UserError(f"--workers: expected a number of processes in 0..{MAX_WORKERS} (0: one per CPU), "

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     base, args.preset = preset(args.preset or "real"), None
     cfg = resolve_config(args, base=base)
     if args.fast:
-        smoke(cfg)
+        cfg = smoke(cfg)
     args.out = args.out or "runs/demo-real"  # what Ctrl-C reports on
     run = demo_real(cfg, args.out, model_size=args.model_size)
     n = cfg.data.clips_per_video

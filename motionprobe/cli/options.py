@@ -210,7 +210,7 @@ def resolve_config(args: argparse.Namespace, base: config_mod.Config | None = No
                               overrides=config_overrides(args), fit_data=_fit_data_to_model)
 
 
-def _fit_data_to_model(cfg: config_mod.Config) -> str | None:
+def _fit_data_to_model(cfg: config_mod.Config) -> config_mod.Config:
     from ..models.hf import fit_data_to_model  # torch and the model's config are read only for --hf-model
 
     return fit_data_to_model(cfg)

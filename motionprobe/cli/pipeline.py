@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, *, default_out: str = "runs/pipeline") -> int:
 
     cfg = resolve_config(args)
     if args.fast:
-        smoke(cfg)
+        cfg = smoke(cfg)
     args.out = args.out or default_out  # what Ctrl-C reports on
     result = pipeline(cfg, args.out, model_dir=args.model, trust_model_code=args.trust_model_code)
     print(summary_text(result.results))

@@ -333,9 +333,9 @@ def _check_sizes(source: str | Path, config: Any) -> None:
         raise UserError(f"{source}: its config asks for {size[0]}×{size[1]} frames; expected sides of 1..{MAX_SIDE}")
 
 
-def fit_data_to_model(cfg: Config) -> str | None:
-    """Make the data config's clip length and crop those of the Hugging Face model `cfg.model.hf_model`; returns
-    the one-line note it logs, or None when they already agree. Only the model's config is read.
+def fit_data_to_model(cfg: Config) -> Config:
+    """`cfg` with the clip length and crop of the Hugging Face model `cfg.model.hf_model`, logging a one-line note
+    when that changes them. Only the model's config is read.
 
     The model wins because it cannot take anything else: its position embeddings are built for `num_frames`
     frames of `image_size` pixels. Clips of the data's crop would only be resized to that inside the wrapper,
@@ -349,19 +349,18 @@ def fit_data_to_model(cfg: Config) -> str | None:
                                             "clips are square (data.crop_size)")
     d = cfg.data
     before = (d.num_frames, d.crop_size, tuple(d.resize))
-    d.num_frames, d.crop_size = frames, height
-    if min(d.resize) < height:
-        scale = height / min(d.resize)
-        d.resize = (round(d.resize[0] * scale), round(d.resize[1] * scale))
+    resize = tuple(d.resize)
+    if min(resize) < height:
+        scale = height / min(resize)
+        resize = (round(resize[0] * scale), round(resize[1] * scale))
+    fitted = cfg.evolve(data={"num_frames": frames, "crop_size": height, "resize": resize})
     changes = [f"{name} {old} → {new}" for name, old, new in zip(("data.num_frames", "data.crop_size", "data.resize"),
-                                                                   before, (d.num_frames, d.crop_size, tuple(d.resize)),
-                                                                   strict=True) if old != new]
-    if not changes:
-        return None
-    note = (f"{', '.join(changes)}: the Hugging Face model {cfg.model.hf_model} ({config.model_type}) takes "
-            f"{frames} frames of {height}×{width}")
-    log.warning(note)
-    return note
+                                                                   before, (frames, height, resize), strict=True)
+               if old != new]
+    if changes:
+        log.warning(f"{', '.join(changes)}: the Hugging Face model {cfg.model.hf_model} ({config.model_type}) takes "
+                    f"{frames} frames of {height}×{width}")
+    return fitted
 
 
 def load_hf_model(source: str | Path, num_classes: int | None = None) -> tuple[VideoModel, list[str]]:

@@ -172,7 +172,7 @@ class _Run:
     @classmethod
     def start(cls, cfg: Config, model_dir: str | Path | None, k: int, out: Path, loss: str, resume: bool,
               dataset: ClipDataset | None, progress: bool, trust_model_code: bool = False) -> _Run:
-        config_mod.validate(cfg)  # first: the range of k below needs a valid clip length
+        config_mod.checked(cfg)  # first: the range of k below needs a valid clip length
         t = cfg.data.num_frames
         if not (isinstance(k, int) and 1 <= k <= t):
             raise ConfigError("k", f"expected a number of given frames in 1..{t}, got {k!r}")
@@ -183,8 +183,7 @@ class _Run:
             raise ConfigError("out", f"{out} already holds a generator run; pass {{resume}} to continue it or choose "
                                      "another folder", "resume")
         distributed.barrier()  # every rank has looked at the folder before rank 0 writes into it
-        cfg = config_mod.from_dict(cfg.to_dict())  # a private copy: recording the loss must not touch the caller's
-        cfg.generator.loss = loss
+        cfg = cfg.evolve(generator={"loss": loss})  # recorded in config.json: the loss it was trained with
         g = cfg.generator
         out.mkdir(parents=True, exist_ok=True)
         seed_everything(cfg.seed)

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .. import distributed
-from ..config import Config, validate
+from ..config import Config, checked
 from ..data import ClipDataset, build_dataset, to_float
 from ..data.base import collate_clips
 from ..errors import ConfigError, UserError
@@ -96,7 +96,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     train_state.* (to resume), log.csv, eval.json, per_class.csv, confusion.csv.
     """
     out = Path(out)
-    validate(cfg)
+    checked(cfg)
     world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
     if not resume and has_train_state(out):
         raise ConfigError("out", f"{out} already holds a training run; pass {{resume}} to continue it or choose "
