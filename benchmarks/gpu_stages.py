@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from motionprobe.config import AnalysisConfig
+
 from .paper_pipeline import Plan
 from .real_generator import HELD_OUT, TRAIN, held_out_summary
 
@@ -199,10 +201,11 @@ def stage_real_video(c: Any) -> dict:
         generators[k] = GeneratorFolder(out).load_for(k, "perceptual", 16, device, model_sha256=folder.sha256())[0]
         trained[str(k)] = {key: metrics.get(key) for key in ("steps", "train_seconds", "loss_first", "loss_last_epoch")}
     analysis = c.work_dir / "real_analysis"
-    results = analyze(model, held_out, analysis, generators=generators, ks=sorted(generators),
-                      candidates=sizes["candidates"], replicate_candidates=sizes["replicate_candidates"],
-                      probes=("shuffle", "reverse"), probe_draws=1, target="prediction", classes=meta["classes"],
-                      device=device, batch_size=16, progress=False)
+    settings = AnalysisConfig(ks=tuple(sorted(generators)), candidates=sizes["candidates"],
+                              replicate_candidates=sizes["replicate_candidates"], probes=("shuffle", "reverse"),
+                              probe_draws=1, target="prediction", batch_size=16)
+    results = analyze(model, held_out, analysis, settings, generators=generators, classes=meta["classes"],
+                      device=device, progress=False)
     return {"inputs": json.loads((inputs / "inputs.json").read_text()), "sizes": {**sizes, "steps": {
             str(k): v for k, v in sizes["steps"].items()}}, "generators": trained,
             "accuracy": results["accuracy"], "motion_bound": results["motion_bound"],

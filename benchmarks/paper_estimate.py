@@ -58,6 +58,7 @@ import torch
 from torch import nn
 
 from motionprobe.analysis import analyze
+from motionprobe.config import AnalysisConfig
 from motionprobe.data.base import StridedRead
 from motionprobe.generator import replicate_nearest
 
@@ -138,9 +139,9 @@ def engine_counts(pool: int | str) -> dict:
     torch.manual_seed(0)
     clip = torch.randint(0, 256, (3, NUM_FRAMES, 4, 4), dtype=torch.uint8)  # 4×4 pixels: the counts need no more
     with tempfile.TemporaryDirectory(prefix="motionprobe-estimate-") as tmp:
-        analyze(model, _Clips([{"id": "clip0", "label": 0, "clip": clip}]), tmp, generators=generators,
-                pixel_generators=pixel, ks=KS, candidates=pool, seed=0, num_frames=NUM_FRAMES, batch_size=4096,
-                shard_size=SHARD_SIZE, bootstrap=10, write_csv=False, progress=False)
+        settings = AnalysisConfig(ks=KS, candidates=pool, batch_size=4096, shard_size=SHARD_SIZE, bootstrap=10)
+        analyze(model, _Clips([{"id": "clip0", "label": 0, "clip": clip}]), tmp, settings, generators=generators,
+                pixel_generators=pixel, seed=0, num_frames=NUM_FRAMES, write_csv=False, progress=False)
         shard_clips = json.loads((Path(tmp) / "table" / "plan.json").read_text())["shard_clips"]
     return {**counts, "shard_clips": shard_clips}
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from motionprobe.analysis import analyze
-from motionprobe.config import Config, preset
+from motionprobe.config import AnalysisConfig, Config, preset
 from motionprobe.data import build_dataset
 from motionprobe.data.base import read_at
 from motionprobe.data.synthetic import SyntheticMotionDataset
@@ -42,6 +42,7 @@ from motionprobe.models.registry import build_model
 
 from .flops import counted_by_torch
 
+ANALYSIS_SETTINGS = {f.name for f in fields(AnalysisConfig)}  # what `analyze` takes in its settings
 VIDEO_CLASSES = ("Drift", "Pulse")
 UCF101_FRAME = (240, 320)  # height, width of a UCF101 video
 VIDEO_FRAMES = 48  # enough for the centred 16-frame clip; decoding happens once, when the cache is built
@@ -178,10 +179,11 @@ class AnalysisSetup:
         a = self.cfg.analysis
         if self.probe_draws is not None:
             extra = {"probe_draws": self.probe_draws, **extra}
-        return analyze(networks.model, self.make_dataset(), out, generators=networks.generators,
-                       pixel_generators=networks.pixel_generators, ks=self.ks, candidates=self.candidates,
-                       seed=self.cfg.seed, num_frames=self.cfg.data.num_frames, batch_size=a.batch_size,
-                       shard_size=a.shard_size, bootstrap=a.bootstrap, device=device, progress=False, **extra)
+        settings = replace(a, ks=tuple(self.ks), candidates=self.candidates,
+                           **{name: extra.pop(name) for name in list(extra) if name in ANALYSIS_SETTINGS})
+        return analyze(networks.model, self.make_dataset(), out, settings, generators=networks.generators,
+                       pixel_generators=networks.pixel_generators, seed=self.cfg.seed,
+                       num_frames=self.cfg.data.num_frames, device=device, progress=False, **extra)
 
     def flops_per_row(self) -> dict[str, int]:
         """FLOPs of one clip through the model and through each generator's network (FlopCounterMode, meta device)."""

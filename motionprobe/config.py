@@ -23,7 +23,7 @@ import yaml
 from .data.sampling import MAX_FRAMES, POLICIES
 from .data.transforms import MAX_SIDE, RESIZE_MODES
 from .errors import ConfigError, UserError
-from .probes import DEFAULT_PROBES
+from .probes import DEFAULT_PROBES, check_probes
 
 
 @dataclass(frozen=True)
@@ -383,16 +383,21 @@ def validate(cfg: Config) -> None:
     """
     _check(cfg.seed, "seed", int, f"an integer in 0..{MAX_SEED}", lambda v: 0 <= v <= MAX_SEED)
     check_device(cfg.device, "device")
-    from .generator.build import KINDS as GENERATOR_KINDS  # torch and the networks: only when a config is checked
-    from .generator.losses import LOSSES
-    from .generator.network import INDEX_ENCODINGS
+    _check_data(cfg.data)
+    _check_model(cfg.model)
+    check_clip_fits_architecture(cfg)
+    _check_train(cfg.train)
+    _check_generator(cfg.generator)
+    _check_analysis(cfg.analysis, cfg.data.num_frames)
+    check_pool_sizes(cfg)
+    check_memory(cfg)
+    object.__setattr__(cfg, "_validated", True)  # not a field: `evolve` and `replace` make unchecked copies
 
-    d, m, t, g, a = cfg.data, cfg.model, cfg.train, cfg.generator, cfg.analysis
+
+def _check_data(d: DataConfig) -> None:
     # Names and paths first: the checks below compare and open them.
     _check(d.dataset, "data.dataset", str, "the name of a dataset layout")
-    _check(m.arch, "model.arch", str, "the name of an architecture")
-    for path, value in (("data.root", d.root), ("data.cache", d.cache), ("data.annotations", d.annotations),
-                        ("model.weights", m.weights), ("model.model_factory", m.model_factory)):
+    for path, value in (("data.root", d.root), ("data.cache", d.cache), ("data.annotations", d.annotations)):
         if value is not None:
             _check(value, path, str, "a path or name (text)", lambda v: bool(v.strip()))
     for name in ("num_frames", "frame_stride", "crop_size", "clips_per_video", "train_per_class", "test_per_class"):
@@ -410,16 +415,25 @@ def validate(cfg: Config) -> None:
         raise ConfigError("data.root", f"dataset {d.dataset!r} needs the path of its files")
     if d.root and not Path(d.root).exists():
         raise ConfigError("data.root", f"{d.root} does not exist")
+    _positive_int(d.split, "data.split")
+
+
+def _check_model(m: ModelConfig) -> None:
+    _check(m.arch, "model.arch", str, "the name of an architecture")
+    for path, value in (("model.weights", m.weights), ("model.model_factory", m.model_factory)):
+        if value is not None:
+            _check(value, path, str, "a path or name (text)", lambda v: bool(v.strip()))
     if not (_is_number(m.width) and 0 < m.width <= MAX_WIDTH):
         raise ConfigError("model.width", f"expected a positive channel multiplier up to {MAX_WIDTH}, got {m.width!r}")
     _positive_int(m.fc_dim, "model.fc_dim")
-    _positive_int(d.split, "data.split")
-    check_clip_fits_architecture(cfg)
     if m.hf_model is not None and not (isinstance(m.hf_model, str) and m.hf_model):
         raise ConfigError("model.hf_model", f"expected a Hugging Face model folder or hub id, got {m.hf_model!r}")
     if m.hf_model and m.model_factory:
         raise ConfigError("model.hf_model", "a Hugging Face model and a model factory were both given; choose one")
     _fraction(m.dropout, "model.dropout")
+
+
+def _check_train(t: TrainConfig) -> None:
     for name in ("epochs", "batch_size", "lr_step_epochs", "log_every"):
         _positive_int(getattr(t, name), f"train.{name}")
     _check(t.min_steps, "train.min_steps", int, f"a number of steps in 0..{LIMITS['train.min_steps']}",
@@ -434,6 +448,13 @@ def validate(cfg: Config) -> None:
     _choice(t.schedule, "train.schedule", ("step", "cosine"))
     if not (_is_number(t.warmup_epochs) and t.warmup_epochs >= 0):
         raise ConfigError("train.warmup_epochs", f"expected a number of epochs ≥ 0, got {t.warmup_epochs!r}")
+
+
+def _check_generator(g: GeneratorConfig) -> None:
+    from .generator.build import KINDS as GENERATOR_KINDS  # torch and the networks: only when a config is checked
+    from .generator.losses import LOSSES
+    from .generator.network import INDEX_ENCODINGS
+
     for name in ("ngf", "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every"):
         _positive_int(getattr(g, name), f"generator.{name}")
     _check(g.n_blocks, "generator.n_blocks", int, f"an integer in 0..{LIMITS['generator.n_blocks']}",
@@ -460,11 +481,14 @@ def validate(cfg: Config) -> None:
     _fraction(g.beta2, "generator.beta2")
     if not (_is_number(g.pixel_weight) and math.isfinite(g.pixel_weight) and g.pixel_weight >= 0):
         raise ConfigError("generator.pixel_weight", f"expected a finite weight ≥ 0, got {g.pixel_weight!r}")
+
+
+def _check_analysis(a: AnalysisConfig, num_frames: int) -> None:
     if not a.ks:
         raise ConfigError("analysis.ks", "expected numbers of kept frames like 1, 2, 4, 8, got none")
     for k in a.ks:
-        if not (_is_int(k) and 1 <= k <= d.num_frames):
-            raise ConfigError("analysis.ks", f"k must be an integer in 1..{d.num_frames}, got {k!r}")
+        if not (_is_int(k) and 1 <= k <= num_frames):
+            raise ConfigError("analysis.ks", f"k must be an integer in 1..{num_frames}, got {k!r}")
     for name in ("candidates", "replicate_candidates"):
         value = getattr(a, name)
         if not (value == "all" or (_is_int(value) and value >= 1)):
@@ -472,16 +496,11 @@ def validate(cfg: Config) -> None:
     for name in ("batch_size", "bootstrap", "shard_size", "probe_draws"):
         _positive_int(getattr(a, name), f"analysis.{name}")
     _choice(a.target, "analysis.target", TARGET_CHOICES)
-    from .probes import check_probes
-
     if not (isinstance(a.probes, tuple) and all(isinstance(v, str) for v in a.probes)):
         raise ConfigError("analysis.probes", f"expected probe names, got {a.probes!r}")
     check_probes(a.probes)
     if not (_is_number(a.class_floor) and 0 <= a.class_floor <= 1):
         raise ConfigError("analysis.class_floor", f"expected a share of clips in [0, 1], got {a.class_floor!r}")
-    check_pool_sizes(cfg)
-    check_memory(cfg)
-    object.__setattr__(cfg, "_validated", True)  # not a field: `evolve` and `replace` make unchecked copies
 
 
 # What a user or a file may ask for at most (besides `check_memory`): beyond these a run cannot fit a machine or

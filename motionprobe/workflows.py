@@ -314,14 +314,10 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
                     "missing": list(dataset.metadata.get("missing", []))},
     }
     with new_run(out, "analysis") as folder:
-        return run_analysis(model, dataset, folder, generators=gens, pixel_generators=pixel, ks=ks,
-                            candidates=cfg.analysis.candidates, seed=cfg.seed, num_frames=num_frames,
-                            batch_size=cfg.analysis.batch_size, shard_size=cfg.analysis.shard_size,
-                            bootstrap=cfg.analysis.bootstrap, device=cfg.device, resume=resume, config=recorded,
-                            provenance=provenance, write_csv=write_csv, progress=progress, probes=cfg.analysis.probes,
-                            probe_draws=cfg.analysis.probe_draws, target=cfg.analysis.target,
-                            classes=dataset.classes or model_folder.classes(), class_floor=cfg.analysis.class_floor,
-                            replicate_candidates=cfg.analysis.replicate_candidates)
+        return run_analysis(model, dataset, folder, cfg.analysis, generators=gens, pixel_generators=pixel,
+                            seed=cfg.seed, device=cfg.device, num_frames=num_frames,
+                            classes=dataset.classes or model_folder.classes(), resume=resume,
+                            config=recorded.to_dict(), provenance=provenance, write_csv=write_csv, progress=progress)
 
 
 def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,

@@ -3,6 +3,7 @@ folders), analysed on a few synthetic clips — seconds on a CPU, every output f
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -87,10 +88,9 @@ def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True
         "pixel_generators": {"1": {"path": str(folders["pixel_k1"]), "loss": "pixel"}} if pixels else {},
         "dataset": {"name": "synthetic", "split": "test", "num_items": len(dataset)},
     }
-    return analyze(model, dataset, out, generators=gens, pixel_generators=pixels, ks=cfg.analysis.ks,
-                   candidates=cfg.analysis.candidates, bootstrap=cfg.analysis.bootstrap, config=cfg,
-                   provenance=provenance, progress=False, probes=probes, probe_draws=2, target=target,
-                   class_floor=class_floor)
+    settings = replace(cfg.analysis, probes=probes, probe_draws=2, target=target, class_floor=class_floor)
+    return analyze(model, dataset, out, settings, generators=gens, pixel_generators=pixels, config=cfg.to_dict(),
+                   provenance=provenance, progress=False)
 
 
 class StillOrMoving(list):

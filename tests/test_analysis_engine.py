@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import fields
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from motionprobe.analysis import Plan, analyze, evaluate_clips
 from motionprobe.analysis.engine import load_items
 from motionprobe.analysis.methods import BOUND_CANDIDATES, METHOD
 from motionprobe.analysis.table import GENERATOR, ORIGINAL, PIXEL_GENERATOR, PROBE, REPLICATE, read_table, shard_path
-from motionprobe.config import preset
+from motionprobe.config import AnalysisConfig, preset
 from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
 from motionprobe.errors import UserError
@@ -22,6 +23,8 @@ from motionprobe.models.registry import build_model
 from motionprobe.models.wrapper import wrap
 from motionprobe.probes import PROBES, probe_order, variants
 from motionprobe.selection import candidates, subset_mask, uniform_subset
+
+ANALYSIS_SETTINGS = {f.name for f in fields(AnalysisConfig)}
 
 
 def tiny_c3d():
@@ -205,7 +208,8 @@ def run(model, dataset, out, **kw):
                 ks=(1, 2), candidates=4, replicate_candidates=4, shard_size=3, bootstrap=200, batch_size=32,
                 progress=False, probes=())
     args.update(kw)
-    return analyze(model, dataset, out, **args)
+    settings = AnalysisConfig(**{name: args.pop(name) for name in list(args) if name in ANALYSIS_SETTINGS})
+    return analyze(model, dataset, out, settings, **args)
 
 
 def without_timestamps(results):

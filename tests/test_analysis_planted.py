@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from motionprobe.analysis import analyze
+from motionprobe.config import AnalysisConfig
 from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.generator import Replicate
@@ -64,9 +65,10 @@ def planted(tmp_path_factory):
     """The small model trained on the benchmark, and its analysis at k = 1 with every probe."""
     model = train_small_model(SyntheticMotionDataset("train", per_class=24, size=32, kinds=KINDS))
     test = SyntheticMotionDataset("test", per_class=6, size=32, kinds=KINDS)
-    results = analyze(model, test, tmp_path_factory.mktemp("planted"), generators={1: Replicate(1)}, ks=(1,),
-                      candidates="all", bootstrap=300, batch_size=128, shard_size=40, progress=False,
-                      probe_draws=2)  # 2 draws of each random probe: the graded ones keep the test's time
+    # 2 draws of each random probe: the graded ones keep the test's time
+    settings = AnalysisConfig(ks=(1,), candidates="all", bootstrap=300, batch_size=128, shard_size=40, probe_draws=2)
+    results = analyze(model, test, tmp_path_factory.mktemp("planted"), settings, generators={1: Replicate(1)},
+                      progress=False)
     return test, results
 
 

@@ -10,6 +10,7 @@ from test_data_layouts import make_ucf
 
 from motionprobe.analysis import analyze
 from motionprobe.analysis.run import read_identity
+from motionprobe.config import AnalysisConfig
 from motionprobe.data import build_dataset
 from motionprobe.errors import ConfigError
 
@@ -37,8 +38,9 @@ def test_a_read_running_past_a_short_video_follows_the_short_video_policy(tmp_pa
 def test_results_count_the_reads_the_policy_filled_or_left_out(tmp_path, policy):
     make_ucf(tmp_path)
     test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy), "test")
-    results = analyze(motion_detector, test, tmp_path / "analysis", ks=(1,), num_frames=8, candidates=2,
-                      replicate_candidates=2, bootstrap=50, progress=False, probes=("fast", "speed_x4", "slow"))
+    settings = AnalysisConfig(ks=(1,), candidates=2, replicate_candidates=2, bootstrap=50,
+                              probes=("fast", "speed_x4", "slow"))
+    results = analyze(motion_detector, test, tmp_path / "analysis", settings, num_frames=8, progress=False)
     reads, stride = results["sampling"]["reads"], results["sampling"]["stride"]
     assert reads["2"] == {"clips": 4, "past_end": 0, "left_out": 0}  # every test video (21, 22 frames) holds 15
     if policy == "loop":
@@ -57,8 +59,7 @@ def test_a_resumed_analysis_checks_the_sampling_its_reads_depend_on(tmp_path):
     make_ucf(tmp_path)
     loop, pad = (build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=p), "test") for p in ("loop", "pad"))
     assert read_identity(loop) == {"stride": 1, "policy": "loop"} and read_identity(pad)["policy"] == "pad"
-    analyze(motion_detector, loop, tmp_path / "a", ks=(1,), num_frames=8, candidates=2, replicate_candidates=2,
-            bootstrap=20, progress=False, probes=("speed_x4",))
+    settings = AnalysisConfig(ks=(1,), candidates=2, replicate_candidates=2, bootstrap=20, probes=("speed_x4",))
+    analyze(motion_detector, loop, tmp_path / "a", settings, num_frames=8, progress=False)
     with pytest.raises(ConfigError, match="different inputs or settings"):
-        analyze(motion_detector, pad, tmp_path / "a", ks=(1,), num_frames=8, candidates=2, replicate_candidates=2,
-                bootstrap=20, progress=False, probes=("speed_x4",), resume=True)
+        analyze(motion_detector, pad, tmp_path / "a", settings, num_frames=8, progress=False, resume=True)

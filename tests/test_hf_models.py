@@ -20,6 +20,7 @@ from transformers.models.timesformer.video_processing_timesformer import Timesfo
 from transformers.models.videomae.image_processing_pil_videomae import VideoMAEImageProcessorPil
 
 from motionprobe.analysis import analyze
+from motionprobe.config import AnalysisConfig
 from motionprobe.data.base import to_float
 from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.errors import ConfigError, UserError
@@ -235,7 +236,8 @@ def test_the_analysis_runs_on_the_adapter(folders, family, tmp_path):
     model, _ = load_hf_model(folders[family], num_classes=len(test.classes))
     torch.manual_seed(0)
     generator = TemporalGenerator(1, num_frames=frames, ngf=4, n_blocks=1).eval()
-    results = analyze(model, test, tmp_path, generators={1: generator}, ks=(1, 4), bootstrap=50, progress=False)
+    results = analyze(model, test, tmp_path, AnalysisConfig(ks=(1, 4), bootstrap=50), generators={1: generator},
+                      progress=False)
     clips = torch.stack([to_float(test[i]["clip"]) for i in range(len(test))])
     with torch.no_grad():
         predicted = model(clips).argmax(1).numpy()

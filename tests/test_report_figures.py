@@ -17,6 +17,7 @@ from report_fixtures import DOLLAR_CLASS, SCRIPT_CLASS, Renamed, StillOrMoving, 
 from motionprobe.analysis import analyze
 from motionprobe.analysis.results import figure3
 from motionprobe.cli import main
+from motionprobe.config import AnalysisConfig
 from motionprobe.data.synthetic import SyntheticMotionDataset
 from motionprobe.generator import Replicate
 from motionprobe.probes import CLASSIC, PROBE
@@ -311,8 +312,9 @@ def test_both_targets_give_an_agreement_section(folders, tmp_path):
 def test_wording_follows_the_clip_length(tmp_path):
     """An 8-frame analysis (a motion detector, replication as the generator): no "16" anywhere on the page."""
     clips = StillOrMoving(8)
-    results = analyze(motion_detector, clips, tmp_path, generators={1: Replicate(1, 8)}, ks=(1, 2), num_frames=8,
-                      bootstrap=20, progress=False, probes=("shuffle", "reverse"), probe_draws=2)
+    settings = AnalysisConfig(ks=(1, 2), bootstrap=20, probes=("shuffle", "reverse"), probe_draws=2)
+    results = analyze(motion_detector, clips, tmp_path, settings, generators={1: Replicate(1, 8)}, num_frames=8,
+                      progress=False)
     assert results["num_frames"] == 8
     page = write_report(tmp_path).read_text(encoding="utf-8")
     text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+[+\-Z][\d:]*", "", page_text(page))  # a timestamp's 16 is no frame count

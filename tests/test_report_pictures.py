@@ -12,6 +12,7 @@ from PIL import Image
 from report_fixtures import StillOrMoving, motion_detector, run_analysis, save_folders, tiny_config
 
 from motionprobe.cli import main
+from motionprobe.config import AnalysisConfig
 from motionprobe.data import build_dataset
 from motionprobe.errors import UserError
 from motionprobe.folders import GeneratorFolder, ModelFolder
@@ -161,8 +162,9 @@ def test_eight_frame_clips_draw_eight_frame_strips(tmp_path):
     from motionprobe.generator import Replicate
 
     clips = StillOrMoving(16)
-    results = analyze(motion_detector, clips, tmp_path, generators={1: Replicate(1, 8)}, ks=(1,), num_frames=8,
-                      bootstrap=20, progress=False, probes=("reverse",), class_floor=0)
+    settings = AnalysisConfig(ks=(1,), bootstrap=20, probes=("reverse",), class_floor=0)
+    results = analyze(motion_detector, clips, tmp_path, settings, generators={1: Replicate(1, 8)}, num_frames=8,
+                      progress=False)
     pictures = draw_pictures(results, tmp_path, tmp_path / "pictures", model=motion_detector,
                              generators={1: Replicate(1, 8)}, dataset=clips)
     strips, _ = draw_probe_strips(results, tmp_path, tmp_path / "pictures", model=motion_detector, dataset=clips)

@@ -5,6 +5,7 @@ and two moving clips, and replication as the k = 1 generator. On all 16 frames e
 frame replicated 16 times is still, so the moving clips are lost: half the accuracy needs motion.
 
 >>> import tempfile, torch
+>>> from motionprobe.config import AnalysisConfig
 >>> from motionprobe.generator import Replicate
 >>> class Clips(list):
 ...     classes = ["still", "moving"]
@@ -14,8 +15,8 @@ frame replicated 16 times is still, so the moving clips are lost: half the accur
 >>> def motion_detector(x):                       # (B, 3, T, H, W) in [0, 1] → logits (still, moving)
 ...     motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
 ...     return torch.stack([0.1 - motion, motion - 0.1], 1)
->>> results = analyze(motion_detector, clips, tempfile.mkdtemp(), generators={1: Replicate(1)}, ks=(1,),
-...                   bootstrap=100, progress=False)
+>>> results = analyze(motion_detector, clips, tempfile.mkdtemp(), AnalysisConfig(ks=(1,), bootstrap=100),
+...                   generators={1: Replicate(1)}, progress=False)
 >>> acc = results["accuracy"]
 >>> acc["original"]["value"], acc["uniform"]["1"]["value"], acc["full"]["1"]["value"]
 (1.0, 0.5, 0.5)
@@ -29,6 +30,7 @@ import hashlib
 import json
 import platform
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,18 +40,17 @@ import torch
 from torch import nn
 
 from .. import distributed
-from ..config import TARGET_CHOICES, Config
+from ..config import TARGET_CHOICES, AnalysisConfig, default_ks
 from ..errors import ConfigError, UserError
-from ..io import code_version, read_json
-from ..probes import DEFAULT_DRAWS, DEFAULT_PROBES, PROBE, check_probes, variants
-from ..selection import DEFAULT_POOL, REPLICATE_POOL
+from ..io import atomic_write_json, code_version, read_json
+from ..probes import PROBE, check_probes, variants
 from ..selection import candidates as candidate_pool
 from .card import make_card
 from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
 from .perclip import PerClip
 from .results import SCHEMA, write_per_class_csv, write_per_clip_csv, write_results
 from .stats import CI_LEVEL
-from .summary import CLASS_FLOOR, collect_outcomes, summarize
+from .summary import collect_outcomes, summarize
 from .table import TABLE_DIR, read_past_end, write_csv_gz
 from .temporal import temporal_blocks
 
@@ -72,13 +73,13 @@ def dataset_identity(dataset: Any) -> dict[str, Any]:
 NOT_IN_THE_CLIPS = ("root", "cache", "annotations", "hflip", "train_per_class")
 
 
-def clip_settings(config: Config | None) -> dict[str, Any] | None:
+def clip_settings(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """The data settings that make the analysed clips what they are (frames, stride, crop, resize, short-video
     policy, clips per video, split, ...): a resumed analysis must have the same, or its shards would mix clips of
     two settings."""
     if config is None:
         return None
-    return {name: value for name, value in config.to_dict()["data"].items() if name not in NOT_IN_THE_CLIPS}
+    return {name: value for name, value in config["data"].items() if name not in NOT_IN_THE_CLIPS}
 
 
 def _model_identity(model: Model) -> str:
@@ -89,25 +90,24 @@ def _model_identity(model: Model) -> str:
     return ident
 
 
-def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int, Generator] | None = None,
-            pixel_generators: dict[int, Generator] | None = None, ks: Sequence[int] = (1, 2, 4, 8),
-            candidates: int | str = DEFAULT_POOL, seed: int = 0, num_frames: int | None = None, batch_size: int = 64,
-            shard_size: int = 256, bootstrap: int = 1000, level: float = CI_LEVEL, device: str | torch.device = "cpu",
-            resume: bool = False, config: Config | None = None, provenance: dict[str, Any] | None = None,
-            write_csv: bool = True, progress: bool = True, probes: Sequence[str] = DEFAULT_PROBES,
-            probe_draws: int = DEFAULT_DRAWS, target: str = "auto", classes: Sequence[str] | None = None,
-            class_floor: float = CLASS_FLOOR, replicate_candidates: int | str = REPLICATE_POOL) -> dict:
+def analyze(model: Model, dataset: Any, out: str | Path, settings: AnalysisConfig | None = None, *,
+            generators: dict[int, Generator] | None = None, pixel_generators: dict[int, Generator] | None = None,
+            seed: int = 0, device: str | torch.device = "cpu", num_frames: int | None = None,
+            classes: Sequence[str] | None = None, level: float = CI_LEVEL, resume: bool = False,
+            config: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None, write_csv: bool = True,
+            progress: bool = True) -> dict:
     """Run the analysis into `out` and return results.json's content.
 
     `model` maps (B, 3, T, H, W) clips in [0, 1] to logits; `generators`/`pixel_generators` map k to a
     callable (frames (B, 3, k, H, W), indices (B, k)) → (B, 3, T, H, W). k's without a generator get the
-    replicated-frame methods only. `candidates` is the generated pool's size (seeded) or "all",
-    `replicate_candidates` the replicated pool's (a replicated candidate costs a model forward but no
-    generator, and a smaller pool keeps the replicated methods' share of the time small). `probes` are the
-    temporal probes to run (motionprobe/probes.py). `target`: "label" scores against the labels,
-    "prediction" against the model's prediction on the original clip (agreement: no label needed),
-    "both", or "auto" (labels where the dataset has them). `classes` default to the dataset's (to the
-    model's for an unlabelled dataset, given here).
+    replicated-frame methods only. `settings` is the config's analysis section (default: its defaults, with
+    the k's of the clip length): the k's, the pools' sizes (`candidates` is the generated pool's, seeded, or
+    "all"; `replicate_candidates` the replicated pool's: a replicated candidate costs a model forward but no
+    generator), the temporal probes (motionprobe/probes.py), the bootstrap, the target ("label", "prediction":
+    agreement with the model's prediction on the original clip, no label needed; "both"; "auto": labels where
+    the dataset has them) and the class floor. `classes` default to the dataset's (to the model's for an
+    unlabelled dataset, given here). `config` is the resolved config as a dict, recorded in results.json and
+    config.json; its data section enters the fingerprint a resumed analysis is compared by.
     """
     started = _now()
     out = Path(out)
@@ -115,88 +115,114 @@ def analyze(model: Model, dataset: Any, out: str | Path, *, generators: dict[int
     generators, pixel_generators = dict(generators or {}), dict(pixel_generators or {})
     if num_frames is None:
         num_frames = getattr(getattr(model, "spec", None), "num_frames", 16)
-    if isinstance(model, nn.Module):
-        model = model.to(device)
-    for gen in list(generators.values()) + list(pixel_generators.values()):
-        if isinstance(gen, nn.Module):
-            gen.to(device)
-
-    ks = sorted(set(int(k) for k in ks))
-    identity = {"model": _model_identity(model),
-                "generators": {str(k): fingerprint_object(g) for k, g in sorted(generators.items())},
-                "pixel_generators": {str(k): fingerprint_object(g) for k, g in sorted(pixel_generators.items())},
-                "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(candidates),
-                "replicate_candidates": str(replicate_candidates), "data": clip_settings(config),
-                "precision": "bfloat16" if torch.device(device).type == "cuda" else "float32"}
-    pools = {k: candidate_pool(k, candidates, num_frames, seed) for k in ks}
-    replicate_pools = {k: candidate_pool(k, replicate_candidates, num_frames, seed) for k in ks}
-    probes = check_probes(tuple(probes))
-    if any(PROBE[name].read > 1 for name in probes):  # reads of the video at other strides depend on its sampling
-        identity["video_reads"] = read_identity(dataset)
-    plan = Plan.build(num_frames=num_frames, ks=ks, pools=pools, replicate_pools=replicate_pools,
-                      generator_ks=sorted(generators),
-                      pixel_ks=sorted(pixel_generators), num_clips=len(dataset), shard_size=shard_size,
-                      probes=[(name, variants(name, probe_draws)) for name in probes], identity=identity)
+    settings = settings or AnalysisConfig()
+    settings = replace(settings, ks=tuple(sorted(set(int(k) for k in settings.ks or default_ks(num_frames)))),
+                       probes=check_probes(tuple(settings.probes)))
+    for net in [model, *generators.values(), *pixel_generators.values()]:
+        if isinstance(net, nn.Module):
+            net.to(device)
+    plan = plan_analysis(model, dataset, generators, pixel_generators, settings, seed, num_frames, config, device)
     labelled = bool(list(getattr(dataset, "classes", []))) and (getattr(dataset, "metadata", {}) or {}).get("labelled", True)
-    targets = resolve_targets(target, labelled)
+    targets = resolve_targets(settings.target, labelled)
     classes = list(classes if classes is not None else dataset.classes)
     if not classes:
         raise ConfigError("classes", "an unlabelled dataset needs the model's class names to report by class")
-    def prepare() -> None:
-        open_table(out, plan, resume)  # refuses a folder holding another analysis before anything is written
-        if config is not None:
-            config.save(out / FILES["config"])
 
     # Under torchrun rank r evaluates shards r, r + N, ... and rank 0 alone writes the shared files: the
     # table is the same whoever computed each shard, so results.json is the single-process one.
-    distributed.run_on_main(prepare)
-    table_dir = run_engine(model, dataset, out, plan, generators, pixel_generators, batch_size=batch_size,
+    distributed.run_on_main(lambda: _prepare(out, plan, resume, config))
+    table_dir = run_engine(model, dataset, out, plan, generators, pixel_generators, batch_size=settings.batch_size,
                            device=device, resume=True, shards=distributed.owned_shards(plan.num_shards, world),
                            progress=progress and world.is_main, seed=seed)
     distributed.barrier()  # every shard is on disk before rank 0 reads the table
-
-    def merge() -> dict:
-        kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
-        summaries = {}
-        past_end = read_past_end(table_dir, plan.num_shards)
-        for name in targets:
-            outcomes = collect_outcomes(table_dir, plan, seed, target=name)
-            refuse_no_clips(outcomes, out)
-            summaries[name] = summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level,
-                                        target=name, class_floor=class_floor)
-            summaries[name].update(temporal_blocks(outcomes, classes, kinds, summaries[name], plan.probe_names,
-                                                   past_end, bootstrap, seed, level))
-            if name == targets[0]:
-                primary = outcomes
-        outcomes = primary
-        results: dict[str, Any] = {"schema": SCHEMA, "classes": classes}
-        results.update(summaries[targets[0]])
-        if len(targets) > 1:
-            results["agreement"] = summaries[targets[1]]
-        results["skipped"] = {"count": len(outcomes.skipped),
-                              "items": [{"id": i, "reason": r} for i, r in outcomes.skipped]}
-        files = dict(FILES)
-        if not write_csv:
-            files.pop("candidates_csv")
-        if config is None:
-            files.pop("config")
-        results["files"] = files
-        results["config"] = config.to_dict() if config is not None else None
-        results["provenance"] = {**(provenance or {}), "identity": identity, "seed": seed, "code_version": code_version(),
-                                 "torch": torch.__version__, "numpy": np.__version__,
-                                 "python": platform.python_version(), "fingerprint": plan.fingerprint()}
-        results["card"] = make_card(results, PerClip.from_outcomes(outcomes), bootstrap, level)
-
-        write_per_class_csv(out / FILES["per_class"], results)
-        write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
-        if write_csv:
-            write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames, plan.probe_names)
-        results["timestamps"] = {"started": started, "finished": _now()}
-        write_results(out / "results.json", results)
-        return results
-
-    results = distributed.run_on_main(merge)
+    record = _Record(config, provenance, seed, level, write_csv, started)
+    results = distributed.run_on_main(lambda: _summarize(out, table_dir, plan, dataset, classes, targets, settings,
+                                                         num_frames, record))
     return results if world.is_main else read_json(out / "results.json")
+
+
+def plan_analysis(model: Model, dataset: Any, generators: dict[int, Generator],
+                  pixel_generators: dict[int, Generator], settings: AnalysisConfig, seed: int, num_frames: int,
+                  config: dict[str, Any] | None, device: str | torch.device) -> Plan:
+    """The engine's plan: the candidate pools, the probes, the shards, and the identity a resume is compared by."""
+    identity = {"model": _model_identity(model),
+                "generators": {str(k): fingerprint_object(g) for k, g in sorted(generators.items())},
+                "pixel_generators": {str(k): fingerprint_object(g) for k, g in sorted(pixel_generators.items())},
+                "dataset": dataset_identity(dataset), "seed": seed, "candidates": str(settings.candidates),
+                "replicate_candidates": str(settings.replicate_candidates), "data": clip_settings(config),
+                "precision": "bfloat16" if torch.device(device).type == "cuda" else "float32"}
+    if any(PROBE[name].read > 1 for name in settings.probes):  # reads at other strides depend on the video's sampling
+        identity["video_reads"] = read_identity(dataset)
+    ks = list(settings.ks)
+    return Plan.build(num_frames=num_frames, ks=ks,
+                      pools={k: candidate_pool(k, settings.candidates, num_frames, seed) for k in ks},
+                      replicate_pools={k: candidate_pool(k, settings.replicate_candidates, num_frames, seed) for k in ks},
+                      generator_ks=sorted(generators), pixel_ks=sorted(pixel_generators), num_clips=len(dataset),
+                      shard_size=settings.shard_size,
+                      probes=[(name, variants(name, settings.probe_draws)) for name in settings.probes],
+                      identity=identity)
+
+
+def _prepare(out: Path, plan: Plan, resume: bool, config: dict[str, Any] | None) -> None:
+    open_table(out, plan, resume)  # refuses a folder holding another analysis before anything is written
+    if config is not None:
+        atomic_write_json(out / FILES["config"], config)
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What results.json records beside the statistics."""
+
+    config: dict[str, Any] | None
+    provenance: dict[str, Any] | None
+    seed: int
+    level: float
+    write_csv: bool
+    started: str
+
+
+def _summarize(out: Path, table_dir: Path, plan: Plan, dataset: Any, classes: list[str], targets: tuple[str, ...],
+               settings: AnalysisConfig, num_frames: int, record: _Record) -> dict:
+    """Read the table, summarise it against each target, and write results.json and the CSVs."""
+    kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
+    seed, level, bootstrap = record.seed, record.level, settings.bootstrap
+    summaries = {}
+    past_end = read_past_end(table_dir, plan.num_shards)
+    for name in targets:
+        outcomes = collect_outcomes(table_dir, plan, seed, target=name)
+        refuse_no_clips(outcomes, out)
+        summaries[name] = summarize(outcomes, classes, plan, kinds=kinds, n_boot=bootstrap, seed=seed, level=level,
+                                    target=name, class_floor=settings.class_floor)
+        summaries[name].update(temporal_blocks(outcomes, classes, kinds, summaries[name], plan.probe_names,
+                                               past_end, bootstrap, seed, level))
+        if name == targets[0]:
+            primary = outcomes
+    outcomes = primary
+    results: dict[str, Any] = {"schema": SCHEMA, "classes": classes}
+    results.update(summaries[targets[0]])
+    if len(targets) > 1:
+        results["agreement"] = summaries[targets[1]]
+    results["skipped"] = {"count": len(outcomes.skipped),
+                          "items": [{"id": i, "reason": r} for i, r in outcomes.skipped]}
+    files = dict(FILES)
+    if not record.write_csv:
+        files.pop("candidates_csv")
+    if record.config is None:
+        files.pop("config")
+    results["files"] = files
+    results["config"] = record.config
+    results["provenance"] = {**(record.provenance or {}), "identity": plan.identity, "seed": seed,
+                             "code_version": code_version(), "torch": torch.__version__, "numpy": np.__version__,
+                             "python": platform.python_version(), "fingerprint": plan.fingerprint()}
+    results["card"] = make_card(results, PerClip.from_outcomes(outcomes), bootstrap, level)
+
+    write_per_class_csv(out / FILES["per_class"], results)
+    write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
+    if record.write_csv:
+        write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames, plan.probe_names)
+    results["timestamps"] = {"started": record.started, "finished": _now()}
+    write_results(out / "results.json", results)
+    return results
 
 
 def refuse_no_clips(outcomes: Any, out: Path) -> None:

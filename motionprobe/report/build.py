@@ -7,6 +7,7 @@ model, replication for the k = 1 generator):
 
 >>> import tempfile, torch
 >>> from motionprobe.analysis import analyze
+>>> from motionprobe.config import AnalysisConfig
 >>> from motionprobe.generator import Replicate
 >>> class Clips(list):
 ...     classes = ["still", "moving"]
@@ -17,7 +18,8 @@ model, replication for the k = 1 generator):
 ...     motion = (x[:, :, 1:] - x[:, :, :-1]).abs().mean((1, 2, 3, 4))
 ...     return torch.stack([0.1 - motion, motion - 0.1], 1)
 >>> folder = tempfile.mkdtemp()
->>> _ = analyze(motion_detector, clips, folder, generators={1: Replicate(1)}, ks=(1,), bootstrap=100, progress=False)
+>>> _ = analyze(motion_detector, clips, folder, AnalysisConfig(ks=(1,), bootstrap=100), generators={1: Replicate(1)},
+...             progress=False)
 >>> page = write_report(folder)
 >>> page.name, sorted(p.name for p in (page.parent / "figures").iterdir())  # doctest: +NORMALIZE_WHITESPACE
 ('report.html', ['bounds_per_class.png', 'fig3_accuracy_vs_frames.png', 'fig5_per_class.png',
