@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..folders import ModelFolder
-from .options import add_analysis_options, add_common, add_trust_model_code, assignments, candidates, ks, resolve_config
+from .options import add_analysis_options, add_common, add_trust_model_code, assignments, candidates, ks, model_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.results import summary_text
     from ..workflows import analyze
 
-    cfg = resolve_config(args, base=ModelFolder(args.model).config())
+    cfg = model_config(args)
     out = args.out = args.out or "runs/analysis"  # args.out: what Ctrl-C reports on
     results = analyze(args.model, out, cfg, generators=assignments(args.generator, "--generator"),
                       pixel_generators=assignments(args.pixel_generator, "--pixel-generator"), resume=args.resume,

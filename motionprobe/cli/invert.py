@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..folders import ModelFolder
-from .options import add_common, add_trust_model_code, resolve_config
+from .options import add_model_options, model_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +29,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tv", type=float, default=d.tv_space, help=f"spatial smoothness weight (default {d.tv_space})")
     p.add_argument("--tv-time", type=float, default=d.tv_time, help=f"temporal smoothness weight (default {d.tv_time})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_trust_model_code(p)
-    add_common(p)
+    add_model_options(p)
     p.set_defaults(run=run, parser=p)
 
 
@@ -39,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from ..report.inversion import InversionSettings
     from ..workflows import invert
 
-    cfg = resolve_config(args, base=ModelFolder(args.model).config())
+    cfg = model_config(args)
     settings = InversionSettings(steps=args.steps, lr=args.inversion_lr, init=args.init, tv_space=args.tv,
                                  tv_time=args.tv_time, seed=cfg.seed)
     inversion, files = invert(args.model, args.out or "runs/inversion", layer=args.layer, clip=args.clip,

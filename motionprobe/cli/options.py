@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from ..data import DATASETS
 from ..data.sampling import POLICIES
 from ..data.transforms import RESIZE_MODES
 from ..errors import UserError
+from ..folders import ModelFolder
 
 CONFIG_OPTIONS = {
     "preset": "preset", "seed": "seed", "device": "device",
@@ -69,6 +72,28 @@ def add_data(p: argparse.ArgumentParser) -> None:
     g.add_argument("--test-fraction", type=float, help="folder layout: share of each class held out for test")
     g.add_argument("--truth", metavar="FILE", help="planted-truth file giving each class its kind (default: a "
                                                    "truth.json beside the data; docs/datasets.md)")
+
+
+def add_commands(sub: argparse._SubParsersAction, name: str, *, dest: str, metavar: str, usage_to_stderr: bool = False,
+                 **kwargs: Any) -> argparse._SubParsersAction:
+    """A verb made of commands (`data info`, `weights get`): its parser, and the subparsers that `add_command`
+    fills. The verb without a command prints its help (data: on stderr) and exits with 2."""
+    p = sub.add_parser(name, **kwargs)
+    p.set_defaults(run=lambda args: _help(p, usage_to_stderr), parser=p)
+    return p.add_subparsers(dest=dest, metavar=metavar)
+
+
+def _help(p: argparse.ArgumentParser, to_stderr: bool) -> int:
+    p.print_help(sys.stderr if to_stderr else sys.stdout)
+    return 2
+
+
+def add_command(commands: argparse._SubParsersAction, name: str, run: Callable[[argparse.Namespace], int],
+                **kwargs: Any) -> argparse.ArgumentParser:
+    """One command of a verb made of commands: its parser, set to call `run(args)`."""
+    p = commands.add_parser(name, **kwargs)
+    p.set_defaults(run=run, parser=p)
+    return p
 
 
 def add_hf_model(p: argparse.ArgumentParser) -> None:
@@ -220,6 +245,18 @@ def _fit_data_to_model(cfg: config_mod.Config) -> config_mod.Config:
 # else in CONFIG_OPTIONS): evaluate's --batch-size is `evaluate(batch_size=)`, invert's --lr is `settings.lr`.
 WORKFLOW_ARGUMENTS = {"eval_batch_size": "batch_size", "inversion_lr": "settings.lr", "steps": "settings.steps",
                       "tv": "settings.tv_space", "tv_time": "settings.tv_time", "compare_bootstrap": "bootstrap"}
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """The last options of a verb that reads a trained model folder (--model DIR): the switch that lets the
+    folder run code, then the common options."""
+    add_trust_model_code(p)
+    add_common(p)
+
+
+def model_config(args: argparse.Namespace) -> config_mod.Config:
+    """The config of a verb that reads a trained model folder: the folder's own config < config file < flags."""
+    return resolve_config(args, base=ModelFolder(args.model).config())
 
 
 def add_trust_model_code(p: argparse.ArgumentParser) -> None:

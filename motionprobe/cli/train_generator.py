@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..folders import ModelFolder
 from ..generator.losses import LOSSES
-from .options import add_common, add_trust_model_code, resolve_config
+from .options import add_model_options, model_config
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -32,15 +31,14 @@ def add(sub: argparse._SubParsersAction) -> None:
                    help="do not tell the generator where the given frames sit (the tiny preset's default; "
                         "generator.use_indices: true in a --config file turns them on)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
-    add_trust_model_code(p)
-    add_common(p)
+    add_model_options(p)
     p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..workflows import train_generator
 
-    cfg = resolve_config(args, base=ModelFolder(args.model).config())
+    cfg = model_config(args)
     out = args.out = args.out or f"runs/generator_k{args.k}_{cfg.generator.loss}"  # args.out: what Ctrl-C reports on
     result = train_generator(args.model, args.k, out, cfg, resume=args.resume, trust_model_code=args.trust_model_code)
     print(json.dumps(result, indent=2))
