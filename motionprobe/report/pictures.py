@@ -183,14 +183,12 @@ def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor,
             Row(f"generated from {_frames_text(chosen['full'])}: {full_verdict}", gen_full),
             Row("motion of the generated clip", motion_frames(gen_motion, scale)),
             Row("motion of the real clip", motion_frames(real_motion, scale))]
-    name = f"{role}_motion_generated"
-    pictures.append(Picture(
-        name=name, title=f"{row.name}: kept frame(s), generated clip and its motion",
-        caption=(f"{header}. The full analysis (max response) keeps {_frames_text(chosen['full'])} (yellow box); the "
-                 f"generator completes the clip, which the model {full_verdict}. Motion rows: absolute frame differences, "
-                 f"white = {100 * scale:.0f}% of the value range or more.{note}"),
-        png=write_png(strip(rows, header), out_dir / f"{name}.png"),
-        gif=write_gif(animation(rows[:3]), out_dir / f"{name}.gif"), consistent=consistent))
+    pictures.append(_picture(
+        out_dir, f"{role}_motion_generated", f"{row.name}: kept frame(s), generated clip and its motion",
+        f"{header}. The full analysis (max response) keeps {_frames_text(chosen['full'])} (yellow box); the generator "
+        f"completes the clip, which the model {full_verdict}. Motion rows: absolute frame differences, white = "
+        f"{100 * scale:.0f}% of the value range or more.{note}",
+        header, rows, rows[:3], consistent))
 
     methods = ("full", "oracle") + ((BEST,) if f"{BEST}@{k}" in record.pred else ())
     verdicts = {m: (record.pred[f"{m}@{k}"] == record.label, verdict(record.pred[f"{m}@{k}"], record.label, classes, target))
@@ -207,14 +205,18 @@ def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor,
                 dict.fromkeys(chosen["oracle"], colour["oracle"])),
             Row("generated from the max-response choice", gen_full, dict.fromkeys(every, colour["full"])),
             Row("generated from the oracle's choice", gen_oracle, dict.fromkeys(every, colour["oracle"]))]
-    name = f"{role}_motion_selectors"
-    pictures.append(Picture(
-        name=name, title=f"{row.name}: the frames best, max response and the oracle keep",
-        caption=(f"{header}. Frames chosen by the bound's method (best), by max response and by the oracle among the "
-                 f"candidate subsets, green when that choice is classified right, red when wrong; below, the clips "
-                 f"generated from the last two.{note}"),
-        png=write_png(strip(rows, header), out_dir / f"{name}.png"),
-        gif=write_gif(animation([Row("clip, max-response frame(s) boxed", real,
-                                     dict.fromkeys(chosen["full"], colour["full"])), *rows[-2:]]), out_dir / f"{name}.gif"),
-        consistent=consistent))
+    pictures.append(_picture(
+        out_dir, f"{role}_motion_selectors", f"{row.name}: the frames best, max response and the oracle keep",
+        f"{header}. Frames chosen by the bound's method (best), by max response and by the oracle among the candidate "
+        f"subsets, green when that choice is classified right, red when wrong; below, the clips generated from the "
+        f"last two.{note}",
+        header, rows, [Row("clip, max-response frame(s) boxed", real, dict.fromkeys(chosen["full"], colour["full"])),
+                       *rows[-2:]], consistent))
     return pictures
+
+
+def _picture(out_dir: Path, name: str, title: str, caption: str, header: str, rows: list[Row], animated: list[Row],
+             consistent: bool) -> Picture:
+    """`rows` written as a strip under `header` (name.png) and `animated` as a GIF (name.gif)."""
+    return Picture(name=name, title=title, caption=caption, png=write_png(strip(rows, header), out_dir / f"{name}.png"),
+                   gif=write_gif(animation(animated), out_dir / f"{name}.gif"), consistent=consistent)
