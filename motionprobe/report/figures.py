@@ -43,6 +43,7 @@ stride_curve: no stride or coverage probe ran
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -183,77 +184,84 @@ def _mark_not_analysable(ax: Axes, rows: list[ClassRow], y: float) -> None:
             fontsize=7.5, color="#555555")
 
 
-def per_class_full(results: dict, path: str | Path, k: int | None = None) -> Figure:
-    """Figure 5: per class, original vs full analysis and best at k, sorted by the motion bound (least first)."""
+def _per_class_figure(results: dict, path: str | Path, k: int | None, name: str, title: str,
+                      draw: Callable[[dict, plt.Figure, Axes, list[ClassRow], int], str]) -> Figure:
+    """One mark per class at k (default: the headline k), least motion first, drawn by `draw(results, fig, ax,
+    rows, k)`, which returns the caption. `title` has `{at}` where " at k = K" goes; without a k that has a
+    motion bound the figure is skipped."""
     k = headline_k(results) if k is None else k
-    name, title = "fig5_per_class", f"Per class: original vs the motion-free methods at k = {k} (Figure 5)"
     if k is None:
-        return skip(name, "Per class: original vs the motion-free methods (Figure 5)", "no k has a motion bound")
+        return skip(name, title.format(at=""), "no k has a motion bound")
     rows = _least_motion_first(results, k)
-    within = ((results.get("class_summary") or {}).get("within_1_point") or {}).get(BEST, {}).get(str(k))
-    word = score_word(results)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(per_class_width(len(rows)), HEIGHT), layout="constrained")
-        x = range(len(rows))
-        ax.bar(x, [100 * r.original for r in rows], color="#dddddd", edgecolor="#888888", lw=0.5, label=LABELS["original"])
-        for method in ("full", BEST):
-            points = [(i, r.methods.get(method)) for i, r in enumerate(rows) if r.analysable]
-            points = [(i, v) for i, v in points if v is not None]
-            if points:
-                ax.plot([i for i, _ in points], [100 * v for _, v in points], MARKERS.get(method, "o"),
-                        color=COLORS[method], ms=4.5, label=f"{LABELS[method]}, k = {k}")
-        class_ticks(ax, [r.name for r in rows])
-        _mark_not_analysable(ax, rows, 103)
-        ax.set_ylim(0, 108)
-        ax.set_ylabel(f"class {word} (%)")
-        share = f"\nbest within 1 point of the original in {100 * within:.0f}% of them" if within is not None else ""
-        # two short lines: one long line is cut at the figure's edges on a dozen classes
-        ax.set_title(f"classes sorted by motion bound (original − best), least motion first; k = {k}{share}",
-                     fontsize=9)
-        fig.legend(loc="outside upper center", ncol=3, frameon=False)
+        caption = draw(results, fig, ax, rows, k)
         path = save(fig, Path(path))
-    caption = (f"Per-class {word} of the original clip (grey bars), of the best motion-free method (squares) and of the "
-               f"paper's full analysis (dots) with k = {k} frame(s); the distance from the bar down to the square is "
-               "the class's motion bound. Classes on the left need the least motion; the shaded ones on the right are "
-               "not analysable (the model does not recognise their full clips).")
-    return Figure(name, title, caption, path, shows=[r.name for r in rows])
+    return Figure(name, title.format(at=f" at k = {k}"), caption, path, shows=[r.name for r in rows])
+
+
+def per_class_full(results: dict, path: str | Path, k: int | None = None) -> Figure:
+    """Figure 5: per class, original vs full analysis and best at k, sorted by the motion bound (least first)."""
+    return _per_class_figure(results, path, k, "fig5_per_class",
+                             "Per class: original vs the motion-free methods{at} (Figure 5)", _draw_per_class_full)
+
+
+def _draw_per_class_full(results: dict, fig: plt.Figure, ax: Axes, rows: list[ClassRow], k: int) -> str:
+    within = ((results.get("class_summary") or {}).get("within_1_point") or {}).get(BEST, {}).get(str(k))
+    word = score_word(results)
+    x = range(len(rows))
+    ax.bar(x, [100 * r.original for r in rows], color="#dddddd", edgecolor="#888888", lw=0.5, label=LABELS["original"])
+    for method in ("full", BEST):
+        points = [(i, r.methods.get(method)) for i, r in enumerate(rows) if r.analysable]
+        points = [(i, v) for i, v in points if v is not None]
+        if points:
+            ax.plot([i for i, _ in points], [100 * v for _, v in points], MARKERS.get(method, "o"),
+                    color=COLORS[method], ms=4.5, label=f"{LABELS[method]}, k = {k}")
+    class_ticks(ax, [r.name for r in rows])
+    _mark_not_analysable(ax, rows, 103)
+    ax.set_ylim(0, 108)
+    ax.set_ylabel(f"class {word} (%)")
+    share = f"\nbest within 1 point of the original in {100 * within:.0f}% of them" if within is not None else ""
+    # two short lines: one long line is cut at the figure's edges on a dozen classes
+    ax.set_title(f"classes sorted by motion bound (original − best), least motion first; k = {k}{share}", fontsize=9)
+    fig.legend(loc="outside upper center", ncol=3, frameon=False)
+    return (f"Per-class {word} of the original clip (grey bars), of the best motion-free method (squares) and of the "
+            f"paper's full analysis (dots) with k = {k} frame(s); the distance from the bar down to the square is the "
+            "class's motion bound. Classes on the left need the least motion; the shaded ones on the right are not "
+            "analysable (the model does not recognise their full clips).")
 
 
 def bounds_per_class(results: dict, path: str | Path, k: int | None = None) -> Figure:
     """Per class at k: the motion bound and the paper's bound side by side, with their intervals."""
-    k = headline_k(results) if k is None else k
-    name, title = "bounds_per_class", f"Per class: the motion bound and the paper's bound at k = {k}"
-    if k is None:
-        return skip(name, "Per class: the motion bound and the paper's bound", "no k has a motion bound")
-    rows = _least_motion_first(results, k)
+    return _per_class_figure(results, path, k, "bounds_per_class",
+                             "Per class: the motion bound and the paper's bound{at}", _draw_bounds_per_class)
+
+
+def _draw_bounds_per_class(results: dict, fig: plt.Figure, ax: Axes, rows: list[ClassRow], k: int) -> str:
     bounds = [b for b in BOUNDS if any(r.analysable and getattr(r, b) is not None for r in rows)]
     width = 0.8 / max(1, len(bounds))
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(per_class_width(len(rows)), HEIGHT), layout="constrained")
-        top = 0.0
-        for j, bound in enumerate(bounds):
-            drawn = [(i, *r.bound(bound)) for i, r in enumerate(rows) if r.analysable and getattr(r, bound) is not None]
-            x = [i - 0.4 + width * (j + 0.5) for i, _, _ in drawn]
-            values = [100 * v for _, v, _ in drawn]
-            lo = [v - 100 * ci[0] if ci else 0.0 for (_, _, ci), v in zip(drawn, values, strict=True)]
-            hi = [100 * ci[1] - v if ci else 0.0 for (_, _, ci), v in zip(drawn, values, strict=True)]
-            ax.bar(x, values, width * 0.9, color=COLORS[bound], alpha=0.85 if bound == "motion_bound" else 0.6,
-                   yerr=[lo, hi], capsize=1.5, error_kw={"lw": 0.7}, label=LABELS[bound])
-            ax.plot(x, values, "_", color=COLORS[bound], ms=7, mew=2)  # a bound of 0 is a bar of no height: mark it
-            top = max([top] + [v + h for v, h in zip(values, hi, strict=True)])
-        ax.axhline(0, color="black", lw=0.8)
-        class_ticks(ax, [r.name for r in rows])
-        ax.set_ylim(min(-5.0, ax.get_ylim()[0]), max(10.0, top * 1.15 + 5))
-        _mark_not_analysable(ax, rows, ax.get_ylim()[1] * 0.95)
-        ax.set_ylabel("bound (points)")
-        ax.set_title(f"classes sorted by motion bound, least motion first; k = {k}")
-        if bounds:
-            fig.legend(loc="outside upper center", ncol=2, frameon=False)
-        path = save(fig, Path(path))
-    caption = (f"For each class at k = {k}: the motion bound (original − best motion-free method, chosen without the "
-               "test labels) and the paper's bound (original − full analysis), in points, with 95% bootstrap intervals "
-               "over the class's clips. Not analysable classes (shaded) have no bar: nothing was recognised to lose.")
-    return Figure(name, title, caption, path, shows=[r.name for r in rows])
+    top = 0.0
+    for j, bound in enumerate(bounds):
+        drawn = [(i, *r.bound(bound)) for i, r in enumerate(rows) if r.analysable and getattr(r, bound) is not None]
+        x = [i - 0.4 + width * (j + 0.5) for i, _, _ in drawn]
+        values = [100 * v for _, v, _ in drawn]
+        lo = [v - 100 * ci[0] if ci else 0.0 for (_, _, ci), v in zip(drawn, values, strict=True)]
+        hi = [100 * ci[1] - v if ci else 0.0 for (_, _, ci), v in zip(drawn, values, strict=True)]
+        ax.bar(x, values, width * 0.9, color=COLORS[bound], alpha=0.85 if bound == "motion_bound" else 0.6,
+               yerr=[lo, hi], capsize=1.5, error_kw={"lw": 0.7}, label=LABELS[bound])
+        ax.plot(x, values, "_", color=COLORS[bound], ms=7, mew=2)  # a bound of 0 is a bar of no height: mark it
+        top = max([top] + [v + h for v, h in zip(values, hi, strict=True)])
+    ax.axhline(0, color="black", lw=0.8)
+    class_ticks(ax, [r.name for r in rows])
+    ax.set_ylim(min(-5.0, ax.get_ylim()[0]), max(10.0, top * 1.15 + 5))
+    _mark_not_analysable(ax, rows, ax.get_ylim()[1] * 0.95)
+    ax.set_ylabel("bound (points)")
+    ax.set_title(f"classes sorted by motion bound, least motion first; k = {k}")
+    if bounds:
+        fig.legend(loc="outside upper center", ncol=2, frameon=False)
+    return (f"For each class at k = {k}: the motion bound (original − best motion-free method, chosen without the "
+            "test labels) and the paper's bound (original − full analysis), in points, with 95% bootstrap intervals "
+            "over the class's clips. Not analysable classes (shaded) have no bar: nothing was recognised to lose.")
 
 
 def pixel_vs_perceptual(results: dict, path: str | Path) -> Figure:
