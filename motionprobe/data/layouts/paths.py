@@ -28,15 +28,19 @@ def parse_index(text: str) -> int | None:
     return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else None
 
 
-def numbered_lines(file: Path) -> Iterator[tuple[int, str]]:
-    """(line number, stripped text) of the non-blank lines of a text file."""
+def read_text_file(file: Path) -> str:
+    """The text of an annotation file (UTF-8, a leading byte-order mark dropped), or a one-line UserError naming it."""
     try:
-        text = file.read_text(encoding="utf-8-sig", errors="strict")
+        return file.read_text(encoding="utf-8-sig", errors="strict")
     except UnicodeDecodeError:
         raise UserError(f"{file}: not a UTF-8 text file") from None
     except OSError as e:
         raise UserError(f"{file}: cannot read ({e.strerror})") from None
-    for lineno, line in enumerate(text.splitlines(), start=1):
+
+
+def numbered_lines(file: Path) -> Iterator[tuple[int, str]]:
+    """(line number, stripped text) of the non-blank lines of a text file."""
+    for lineno, line in enumerate(read_text_file(file).splitlines(), start=1):
         line = line.strip()
         if line:
             yield lineno, line
@@ -62,12 +66,7 @@ def read_json_file(file: Path) -> Any:
 
     A key repeated inside one object is refused too: `json` would silently keep the last one, and in a
     label map (SSv2's template → index) that drops a class."""
-    try:
-        text = file.read_text(encoding="utf-8-sig", errors="strict")
-    except UnicodeDecodeError:
-        raise UserError(f"{file}: not a UTF-8 text file") from None
-    except OSError as e:
-        raise UserError(f"{file}: cannot read ({e.strerror})") from None
+    text = read_text_file(file)
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as e:
