@@ -31,17 +31,25 @@ def tiny_config(test_per_class: int = 1):
     return cfg
 
 
-def save_folders(root: Path) -> dict[str, Path]:
-    """model/, gen_k1/, gen_k2/, pixel_k1/ under root: a tiny C3D whose outputs differ from clip to clip
-    (Kaiming re-initialised) and random-init generators."""
-    cfg = tiny_config()
+def spread_model(cfg, zero_bias: bool = True):
+    """A tiny C3D for the synthetic classes whose outputs differ from clip to clip: seeded, its convolutions and
+    linear layers Kaiming re-initialised (and their biases zeroed unless `zero_bias=False`), in eval mode."""
     torch.manual_seed(0)
     model = build_model(cfg, len(CLASSES)).eval()
     with torch.no_grad():
         for m in model.net.modules():
             if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):
                 torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-                torch.nn.init.zeros_(m.bias)
+                if zero_bias:
+                    torch.nn.init.zeros_(m.bias)
+    return model
+
+
+def save_folders(root: Path) -> dict[str, Path]:
+    """model/, gen_k1/, gen_k2/, pixel_k1/ under root: a tiny C3D whose outputs differ from clip to clip
+    (`spread_model`) and random-init generators."""
+    cfg = tiny_config()
+    model = spread_model(cfg)
     folders = {"model": root / "model", "gen_k1": root / "gen_k1", "gen_k2": root / "gen_k2",
                "pixel_k1": root / "pixel_k1"}
     ModelFolder(folders["model"]).save(model, cfg, list(CLASSES))

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from report_fixtures import spread_model
 
 from motionprobe import distributed
 from motionprobe.analysis.table import read_shard
@@ -19,7 +20,6 @@ from motionprobe.config import preset
 from motionprobe.data.synthetic import CLASSES, SyntheticMotionDataset
 from motionprobe.folders import GeneratorFolder, ModelFolder
 from motionprobe.generator import build_generator
-from motionprobe.models.registry import build_model
 from motionprobe.training.model import epoch_loader
 from motionprobe.training.schedule import MODEL_STREAM, epoch_order
 
@@ -83,13 +83,7 @@ def folders(tmp_path_factory):
     """A tiny C3D (Kaiming re-initialised, so its scores spread) and two random generators."""
     root = tmp_path_factory.mktemp("distributed")
     cfg = preset("tiny")
-    torch.manual_seed(0)
-    model = build_model(cfg, len(CLASSES)).eval()
-    with torch.no_grad():
-        for m in model.net.modules():
-            if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):
-                torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-    ModelFolder(root / "model").save(model, cfg, list(CLASSES))
+    ModelFolder(root / "model").save(spread_model(cfg, zero_bias=False), cfg, list(CLASSES))
     for k in (1, 2):
         GeneratorFolder(root / f"g{k}").save(build_generator(k, cfg), cfg, loss="perceptual")
     return root
