@@ -12,11 +12,10 @@ sys.modules["av"] = None  # `import av` now fails as it does where PyAV is not i
 from motionprobe.config import preset
 from motionprobe.data import build_dataset
 from motionprobe.errors import ConfigError
-cfg = preset("paper")
-cfg.data.dataset, cfg.data.crop_size, cfg.data.resize, cfg.data.test_per_class = "synthetic", 16, (16, 16), 1
+cfg = preset("paper").evolve(data={"dataset": "synthetic", "crop_size": 16, "resize": (16, 16), "test_per_class": 1})
 data = build_dataset(cfg, "test")
 print(len(data), tuple(data[0]["clip"].shape))
-cfg.data.dataset, cfg.data.root = "ucf101", "."
+cfg = cfg.evolve(data={"dataset": "ucf101", "root": "."})
 try:
     build_dataset(cfg, "test")
 except ConfigError as e:

@@ -61,13 +61,9 @@ def _videos(folder):
 
 
 def _real_cfg(root):
-    cfg = preset("real")
-    cfg = cfg.evolve(data={"root": str(root)})
-    for section, values in TINY.items():
-        for key, value in values.items():
-            setattr(getattr(cfg, section), key, tuple(value) if isinstance(value, list) else value)
-    cfg = cfg.evolve(analysis={"ks": (1,)})
-    return cfg
+    tiny = {section: {key: tuple(v) if isinstance(v, list) else v for key, v in values.items()}
+            for section, values in TINY.items()}
+    return preset("real").evolve(**tiny).evolve(data={"root": str(root)}, analysis={"ks": (1,)})
 
 
 @pytest.fixture(scope="module")
