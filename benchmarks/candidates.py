@@ -51,10 +51,10 @@ def run(quick: bool = False) -> list[Figure]:
     cfg = preset("tiny")
     cfg = cfg.evolve(data={"crop_size": SIZE, "resize": (SIZE, SIZE)})
     cfg = cfg.evolve(generator={"ngf": 8})  # half the tiny generator's width: shorter calls, so more alternating rounds fit
-    dataset = FirstClips(build_dataset(cfg, "test", training=False), sizes.clips_sampled)
+    dataset = FirstClips(build_dataset(cfg.data, "test", training=False, seed=cfg.seed), sizes.clips_sampled)
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg, len(dataset.classes)).eval()
-    generator = build_generator(K, cfg).eval()
+    model = build_model(cfg.model, cfg.data, len(dataset.classes)).eval()
+    generator = build_generator(K, cfg.generator, cfg.data.num_frames).eval()
     clips = torch.stack([dataset[i]["clip"] for i in range(sizes.clips_sampled)])
     labels = list(dataset.labels)
     plans = {name: Plan.build(num_frames=16, ks=(K,), pools={K: candidates(K, pool, 16, seed=cfg.seed)},

@@ -72,8 +72,8 @@ def run(quick: bool = False, device: str = "cpu") -> list[Figure]:
     cfg = preset("tiny")
     dataset = FirstClips(synthetic_test_split(cfg), sizes.clips)
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg, len(dataset.classes)).eval().to(device)
-    generator = build_generator(K, cfg).eval().to(device)
+    model = build_model(cfg.model, cfg.data, len(dataset.classes)).eval().to(device)
+    generator = build_generator(K, cfg.generator, cfg.data.num_frames).eval().to(device)
     t = cfg.data.num_frames
     clips = torch.stack([dataset[i]["clip"] for i in range(sizes.clips)])
     labels = list(dataset.labels)
@@ -98,8 +98,9 @@ def run(quick: bool = False, device: str = "cpu") -> list[Figure]:
 
     size = cfg.data.crop_size
     with torch.device("meta"):  # FLOPs from shapes: nothing runs
-        model_flops = counted_by_torch(build_model(cfg, len(dataset.classes)), torch.empty(1, 3, t, size, size))
-        gen = build_generator(K, cfg)
+        shapes_only = build_model(cfg.model, cfg.data, len(dataset.classes))
+        model_flops = counted_by_torch(shapes_only, torch.empty(1, 3, t, size, size))
+        gen = build_generator(K, cfg.generator, cfg.data.num_frames)
         generator_flops = counted_by_torch(gen.net, torch.empty(1, gen.in_channels, size, size))
     generated = int((table.source == GENERATOR).sum())
     per_eval = model_flops + generator_flops * generated / evaluations

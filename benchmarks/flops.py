@@ -127,7 +127,8 @@ def paper_models(num_classes: int = 101) -> tuple[nn.Module, nn.Module]:
     from motionprobe.models.registry import build_model
 
     cfg = preset("paper")
-    return build_model(cfg, num_classes).eval(), build_generator(4, cfg).eval()
+    model = build_model(cfg.model, cfg.data, num_classes).eval()
+    return model, build_generator(4, cfg.generator, cfg.data.num_frames).eval()
 
 
 def torch_counts_for_paper_models(num_classes: int = 101) -> tuple[int, int]:

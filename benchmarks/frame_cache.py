@@ -48,12 +48,12 @@ def run(quick: bool = False) -> list[Figure]:
         write_videos(root, sizes.per_class, sizes.frames, height, width)
         cfg = preset("paper")
         cfg = cfg.evolve(data={"dataset": "ucf101", "root": str(root)})
-        decoded = build_dataset(cfg, "test", training=False)
+        decoded = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
         tasks = [CacheTask(str(decoded.root / r.path), r.path) for r in decoded.records]
-        build_cache(tasks, Path(tmp) / "cache", transform_for(cfg, training=False), root=str(root), workers=1,
+        build_cache(tasks, Path(tmp) / "cache", transform_for(cfg.data, training=False), root=str(root), workers=1,
                     progress=False)
         cfg = cfg.evolve(data={"cache": str(Path(tmp) / "cache")})
-        cached = build_dataset(cfg, "test", training=False)
+        cached = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
         n = len(decoded)
 
         def load_all(dataset, passes: int = 1) -> list[torch.Tensor]:

@@ -299,10 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.train_per_class:
         # After the model: only the generators see more clips.
         cfg = cfg.evolve(data={"train_per_class": args.train_per_class})
-    train = InMemory(build_dataset(cfg, "train", training=True))
+    train = InMemory(build_dataset(cfg.data, "train", training=True, seed=cfg.seed))
     # The model's test split is a prefix: more clips, tighter figures.
     test_cfg = cfg.evolve(data={"test_per_class": args.test_per_class})
-    test = InMemory(build_dataset(test_cfg, "test"))
+    test = InMemory(build_dataset(test_cfg.data, "test", seed=test_cfg.seed))
     model = ModelFolder(model_dir).load()[0]
     generators, times = {}, {}
     for k in ks:

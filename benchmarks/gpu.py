@@ -190,9 +190,9 @@ def _forward(c: Check, cfg: Config, classes: int, batch: int) -> dict:
     """Throughput of one model's inference forward as the engine runs it (autocast, channels_last_3d)."""
     t, s = cfg.data.num_frames, cfg.data.crop_size
     with torch.device("meta"):
-        flops = counted_by_torch(build_model(cfg, classes), torch.empty(1, 3, t, s, s))
+        flops = counted_by_torch(build_model(cfg.model, cfg.data, classes), torch.empty(1, 3, t, s, s))
     torch.manual_seed(0)
-    model = build_model(cfg, classes).eval().to(c.device)
+    model = build_model(cfg.model, cfg.data, classes).eval().to(c.device)
     x = torch.rand(batch, 3, t, s, s, device=c.device).contiguous(memory_format=torch.channels_last_3d)
 
     def forward() -> None:
@@ -233,9 +233,9 @@ def stage_generator_step(c: Check) -> dict:
     cfg = c.config()
     g, t, s, b, k = cfg.generator, cfg.data.num_frames, cfg.data.crop_size, c.sizes.generator_batch, c.sizes.k
     torch.manual_seed(0)
-    model = build_model(cfg, 101).to(c.device)
-    criterion = build_loss("perceptual", model, cfg)
-    generator = build_generator(k, cfg).to(c.device).train()
+    model = build_model(cfg.model, cfg.data, 101).to(c.device)
+    criterion = build_loss("perceptual", model, cfg.generator)
+    generator = build_generator(k, cfg.generator, cfg.data.num_frames).to(c.device).train()
     optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
     clips = torch.rand(b, 3, t, s, s, device=c.device)
     indices = training_subsets(k, b, np.random.default_rng(0), t).to(c.device)

@@ -141,7 +141,7 @@ def prepare(out: Path, train_clips: int = REAL_GPU["train_clips"], held_out_clip
             for name in names:
                 (folder / name).symlink_to((every / name).resolve())
             cfg = cfg.evolve(data={"root": str(folder), "clips_per_video": n})
-            data = build_dataset(cfg, "test")
+            data = build_dataset(cfg.data, "test", seed=cfg.seed)
             clips[split] = [(item["id"], item["clip"]) for item in (data[i] for i in range(len(data)))]
     return write_inputs(out, clips, source)
 
@@ -155,7 +155,7 @@ def stand_in_inputs(out: Path, side: int = 16) -> Path:
     cfg = preset("real")
     cfg = cfg.evolve(model={"width": 0.125}, data={"crop_size": side, "resize": (side, side)})
     torch.manual_seed(0)
-    ModelFolder(out / "model").save(build_model(cfg, 400).eval(), cfg, [f"class{i}" for i in range(400)])
+    ModelFolder(out / "model").save(build_model(cfg.model, cfg.data, 400).eval(), cfg, [f"class{i}" for i in range(400)])
     g = torch.Generator().manual_seed(0)
     clips = {split: [(f"{name}#0", torch.randint(0, 256, (3, 16, side, side), dtype=torch.uint8, generator=g))
                      for name in names[:2]] for split, names in (("train", TRAIN), ("held_out", HELD_OUT))}

@@ -81,7 +81,7 @@ def main() -> None:
     cfg = folder.config()
     if args.config:
         cfg = apply_overrides(cfg, load_file(args.config))
-    test = build_dataset(cfg, "test")
+    test = build_dataset(cfg.data, "test", seed=cfg.seed)
     for path in args.generators.split(","):
         generator, meta = GeneratorFolder(path).load()
         k = int(meta["k"])

@@ -26,7 +26,7 @@ def speedups(preset_name: str, batch: int, rounds: int) -> list[float]:
     """contiguous time / channels_last_3d time, per round."""
     cfg = preset(preset_name)
     torch.manual_seed(0)
-    model = build_model(cfg, 10).eval()
+    model = build_model(cfg.model, cfg.data, 10).eval()
     x = torch.rand(batch, 3, cfg.data.num_frames, cfg.data.crop_size, cfg.data.crop_size)
     cpu = torch.device("cpu")
     batchers = {"contiguous": _Batcher(model, cpu, channels_last=False), "channels_last_3d": _Batcher(model, cpu)}

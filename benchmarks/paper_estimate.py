@@ -168,7 +168,7 @@ def training_counts(num_classes: int = 101) -> dict:
     cfg = preset("paper")
     t, s, b = cfg.data.num_frames, cfg.data.crop_size, cfg.generator.batch_size
     with torch.device("meta"):
-        model = build_model(cfg, num_classes).train()
+        model = build_model(cfg.model, cfg.data, num_classes).train()
         clip, label = torch.empty(1, 3, t, s, s), torch.zeros(1, dtype=torch.long)
 
         def model_step() -> None:
@@ -179,8 +179,8 @@ def training_counts(num_classes: int = 101) -> dict:
         for loss_name in ("perceptual", "pixel"):
             # The generator's network on its slot input (placing the kept frames and the residual base are
             # elementwise, and its index checks need real values, which the meta device has not).
-            generator = build_generator(4, cfg).train()
-            criterion = build_loss(loss_name, build_model(cfg, num_classes), cfg)
+            generator = build_generator(4, cfg.generator, cfg.data.num_frames).train()
+            criterion = build_loss(loss_name, build_model(cfg.model, cfg.data, num_classes), cfg.generator)
             given = torch.empty(b, generator.in_channels, s, s)
 
             def generator_step(net: nn.Module = generator.net, criterion: nn.Module = criterion,

@@ -56,7 +56,7 @@ def i3d(side: int, model_side: int, num_classes: int = 400) -> torch.nn.Module:
     """Random-weight I3D for clips of `side` pixels, resized to `model_side` inside the model (as demo-real's)."""
     cfg = preset("real")
     cfg = cfg.evolve(data={"crop_size": side, "resize": (side, side)})
-    model = build_model(cfg, num_classes).eval()
+    model = build_model(cfg.model, cfg.data, num_classes).eval()
     model.set_preprocessing(Preprocessing(mean=I3D_MEAN, std=I3D_STD, crop=(model_side,) * 2, resize=(model_side,) * 2))
     return model
 
@@ -83,8 +83,8 @@ def train(batch: int, rounds: int, k: int) -> None:
         cfg = cfg.evolve(data={"crop_size": design.side, "resize": (design.side, design.side)})
         cfg = cfg.evolve(generator={"kind": design.kind, "ngf": design.ngf, "n_blocks": design.n_blocks})
         model = i3d(design.side, design.model_side)
-        generator = build_generator(k, cfg)
-        loss = build_loss("perceptual", model, cfg)
+        generator = build_generator(k, cfg.generator, cfg.data.num_frames)
+        loss = build_loss("perceptual", model, cfg.generator)
         optimizer = torch.optim.Adam(generator.parameters(), lr=cfg.generator.lr)
         clips = torch.rand(batch, 3, FRAMES, design.side, design.side)
         indices = torch.stack([torch.randperm(FRAMES)[:k].sort().values for _ in range(batch)])

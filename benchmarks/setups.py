@@ -169,9 +169,9 @@ class AnalysisSetup:
     def networks(self) -> Networks:
         """The model (for this dataset's classes) and generators, seeded; built on torch's current default device."""
         torch.manual_seed(self.cfg.seed)
-        model = build_model(self.cfg, self.num_classes).eval()
-        generators = {k: build_generator(k, self.cfg).eval() for k in self.ks}
-        pixel = {k: build_generator(k, self.cfg).eval() for k in self.pixel_ks}
+        model = build_model(self.cfg.model, self.cfg.data, self.num_classes).eval()
+        generators = {k: build_generator(k, self.cfg.generator, self.cfg.data.num_frames).eval() for k in self.ks}
+        pixel = {k: build_generator(k, self.cfg.generator, self.cfg.data.num_frames).eval() for k in self.pixel_ks}
         return Networks(model, generators, pixel)
 
     def analyze(self, out: str | Path, networks: Networks, device: str = "cpu", **extra: Any) -> dict:
@@ -239,12 +239,12 @@ def video_setup(name: str, cfg: Config, root: Path, clips: int, ks: tuple[int, .
     from motionprobe.data.layouts.dataset import transform_for
 
     cfg = cfg.evolve(data={"root": str(root)})
-    decoded = build_dataset(cfg, "test", training=False)
+    decoded = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
     cache = root / f"cache-{name}"
     tasks = [CacheTask(str(decoded.root / r.path), r.path) for r in decoded.records]
-    build_cache(tasks, cache, transform_for(cfg, training=False), root=str(root), workers=1, progress=False)
+    build_cache(tasks, cache, transform_for(cfg.data, training=False), root=str(root), workers=1, progress=False)
     cfg = cfg.evolve(data={"cache": str(cache)})
-    return AnalysisSetup(name, cfg, lambda: FirstClips(build_dataset(cfg, "test", training=False), clips),
+    return AnalysisSetup(name, cfg, lambda: FirstClips(build_dataset(cfg.data, "test", training=False), clips),
                          ks=ks, candidates=candidates, probe_draws=probe_draws)
 
 

@@ -305,12 +305,13 @@ def from_dict(data: dict[str, Any]) -> Config:
 
 
 def resolve(preset_name: str | None = None, *, base: Config | None = None, file: dict[str, Any] | None = None,
-            overrides: dict[str, Any] | None = None, fit_data: Callable[[Config], Config] | None = None) -> Config:
+            overrides: dict[str, Any] | None = None,
+            fit_data: Callable[[DataConfig, str], DataConfig] | None = None) -> Config:
     """The config a run uses: a preset (or `base`, e.g. a trained model's config) < a config file's values
     < explicit overrides (config paths → values). Without a preset or base, the embedded benchmark gets
     `tiny` and real datasets `paper`. With `model.hf_model`, the clip length and crop are the Hugging Face
     model's: the caller passes `fit_data=models.hf.fit_data_to_model` (the CLI does), which reads the model
-    and returns the fitted config, so that this module stays below `models`. The result is validated, and
+    and returns the fitted data section, so that this module stays below `models`. The result is validated, and
     nothing downstream validates it again.
 
     >>> cfg = resolve(overrides={"analysis.ks": [1, 4]})
@@ -328,7 +329,7 @@ def resolve(preset_name: str | None = None, *, base: Config | None = None, file:
         if fit_data is None:
             raise ConfigError("model.hf_model", "a Hugging Face model sets the clip length and crop: resolve the "
                                                 "config with fit_data=motionprobe.models.hf.fit_data_to_model")
-        cfg = fit_data(cfg)
+        cfg = cfg.evolve(data=fit_data(cfg.data, cfg.model.hf_model))
     if not _named("analysis.ks", file, overrides) and (base is None or preset_name is not None):
         cfg = cfg.evolve(analysis={"ks": default_ks(cfg.data.num_frames)})  # the k's follow the clip length unless given
     for epochs, floor in STEP_FLOORS:  # epochs asked for are trained as asked: a preset's step floor is then off

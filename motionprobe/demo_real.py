@@ -103,7 +103,7 @@ def published_model(cfg: Config, weights: PathLike, num_classes: int) -> Any:
     from .models import build_model
     from .models.weights import apply_pretrained
 
-    return apply_pretrained(build_model(cfg, num_classes), weights, cfg.model.arch, num_classes).eval()
+    return apply_pretrained(build_model(cfg.model, cfg.data, num_classes), weights, cfg.model.arch, num_classes).eval()
 
 
 def _made_as(folder: ModelFolder, cfg: Config, model: Any, classes: list[str]) -> bool:

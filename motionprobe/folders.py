@@ -272,7 +272,8 @@ class ModelFolder(_RunFolder):
         from .models.state_dict import load_state_strict
 
         meta = self.meta(allow_incomplete)
-        model = rebuild_model(self.config(), len(meta["classes"]), meta, trust_model_code=trust_model_code)
+        cfg = self.config()
+        model = rebuild_model(cfg.model, cfg.data, len(meta["classes"]), meta, trust_model_code=trust_model_code)
         state = load_tensors(self.weights)
         refuse_non_finite(state, self.weights)
         load_state_strict(model.net, state, str(self.weights))
@@ -325,7 +326,8 @@ class GeneratorFolder(_RunFolder):
             raise self._error("has a meta.json that does not say which k the generator takes")
         if meta.get("replicates") is True:
             return Replicate(int(meta["k"]), int(meta.get("num_frames", 16))), meta
-        generator = build_generator(int(meta["k"]), self.config())
+        cfg = self.config()
+        generator = build_generator(int(meta["k"]), cfg.generator, cfg.data.num_frames)
         load_state_strict(generator, load_tensors(self.weights), str(self.weights))
         return generator.to(device).eval(), meta
 

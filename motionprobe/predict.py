@@ -91,7 +91,7 @@ def load_classifier(*, model_dir: str | Path | None = None, arch: str | None = N
     if arch is None or weights is None:
         raise ConfigError("model", "give a model folder, or an architecture and a weights file")
     cfg = preset("paper").evolve(model={"arch": arch})
-    model = build_model(cfg, KINETICS400_CLASSES)
+    model = build_model(cfg.model, cfg.data, KINETICS400_CLASSES)
     report = load_pretrained(model, weights, arch, KINETICS400_CLASSES)
     if report.head_replaced:
         raise UserError(f"{weights}: its classifier has {report.file_classes} classes, not Kinetics-400's "

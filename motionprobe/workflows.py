@@ -213,7 +213,7 @@ def evaluate(model_dir: PathLike, cfg: Config | None = None, out: PathLike | Non
         raise ConfigError("batch_size", f"expected at most {LIMITS['train.batch_size']}, got {batch_size}")
     cfg = _config(cfg, model_dir)
     folder, model = _load_model(model_dir, cfg, trust_model_code)
-    dataset = build_dataset(cfg, "test", training=False)
+    dataset = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
     folder.check_classes(dataset.classes)
     check_finite_logits(model, dataset, folder, cfg.device)
     with new_run(out if out is not None else folder.path / "eval", "evaluation") as out:
@@ -302,7 +302,7 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
     if missing:
         log(f"analyze: no generator for k={','.join(map(str, missing))}: running the original and the uniform "
             "(replicated frames) baseline only there")
-    dataset = build_dataset(cfg, "test", training=False)
+    dataset = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
     if dataset.classes:  # an unlabelled dataset is reported by the model's classes
         model_folder.check_classes(dataset.classes)
     check_finite_logits(model, dataset, model_folder, cfg.device)
@@ -338,7 +338,8 @@ def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
         prepare(out, "report")
     dataset = None
     if model_dir is not None and cfg is not None:
-        dataset = build_dataset(checked(cfg), "test", training=False)
+        cfg = checked(cfg)
+        dataset = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
     elif model_dir is not None and not results.get("config"):
         raise UserError(f"{analysis_dir}/results.json records no configuration; give the dataset's config")
     return write_report(analysis_dir, model_dir=model_dir, generator_dirs=generators, dataset=dataset, out_dir=out,
@@ -358,7 +359,7 @@ def invert(model_dir: PathLike, out: PathLike, *, layer: str, clip: int = 0, set
         raise ConfigError("clip", f"expected the index of a test clip, got {clip!r}")
     _, model = _load_model(model_dir, cfg, trust_model_code)
     check_layer(model, layer)
-    dataset = build_dataset(cfg, "test", training=False)
+    dataset = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
     if not 0 <= clip < len(dataset):
         raise ConfigError("clip", f"{clip} is outside the test split's clips 0..{len(dataset) - 1}")
     item = dataset[clip]

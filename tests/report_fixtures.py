@@ -35,7 +35,7 @@ def spread_model(cfg, zero_bias: bool = True):
     """A tiny C3D for the synthetic classes whose outputs differ from clip to clip: seeded, its convolutions and
     linear layers Kaiming re-initialised (and their biases zeroed unless `zero_bias=False`), in eval mode."""
     torch.manual_seed(0)
-    model = build_model(cfg, len(CLASSES)).eval()
+    model = build_model(cfg.model, cfg.data, len(CLASSES)).eval()
     with torch.no_grad():
         for m in model.net.modules():
             if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):
@@ -53,9 +53,9 @@ def save_folders(root: Path) -> dict[str, Path]:
     folders = {"model": root / "model", "gen_k1": root / "gen_k1", "gen_k2": root / "gen_k2",
                "pixel_k1": root / "pixel_k1"}
     ModelFolder(folders["model"]).save(model, cfg, list(CLASSES))
-    GeneratorFolder(folders["gen_k1"]).save(build_generator(1, cfg), cfg, loss="perceptual")
-    GeneratorFolder(folders["gen_k2"]).save(build_generator(2, cfg), cfg, loss="perceptual")
-    GeneratorFolder(folders["pixel_k1"]).save(build_generator(1, cfg), cfg, loss="pixel")
+    GeneratorFolder(folders["gen_k1"]).save(build_generator(1, cfg.generator, cfg.data.num_frames), cfg, loss="perceptual")
+    GeneratorFolder(folders["gen_k2"]).save(build_generator(2, cfg.generator, cfg.data.num_frames), cfg, loss="perceptual")
+    GeneratorFolder(folders["pixel_k1"]).save(build_generator(1, cfg.generator, cfg.data.num_frames), cfg, loss="pixel")
     return folders
 
 
@@ -85,7 +85,7 @@ def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True
     The random-init model recognises few clips: with the default `class_floor` most classes are not
     analysable and the model is weak; `class_floor=0` makes every class with clips analysable."""
     cfg = tiny_config(test_per_class)
-    dataset = dataset if dataset is not None else build_dataset(cfg, "test")
+    dataset = dataset if dataset is not None else build_dataset(cfg.data, "test", seed=cfg.seed)
     model, _ = ModelFolder(folders["model"]).load()
     gens = {k: GeneratorFolder(folders[f"gen_k{k}"]).load()[0] for k in (1, 2)} if generators else {}
     pixels = {1: GeneratorFolder(folders["pixel_k1"]).load()[0]} if pixel and generators else {}

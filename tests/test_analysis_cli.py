@@ -20,9 +20,9 @@ def folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("analyze_cli")
     cfg = preset("tiny")
     torch.manual_seed(0)
-    ModelFolder(root / "model").save(build_model(cfg, len(CLASSES)).eval(), cfg, list(CLASSES))
+    ModelFolder(root / "model").save(build_model(cfg.model, cfg.data, len(CLASSES)).eval(), cfg, list(CLASSES))
     for name, k, loss in (("g1", 1, "perceptual"), ("g2", 2, "perceptual"), ("p1", 1, "pixel")):
-        GeneratorFolder(root / name).save(build_generator(k, cfg), cfg, loss=loss)
+        GeneratorFolder(root / name).save(build_generator(k, cfg.generator, cfg.data.num_frames), cfg, loss=loss)
     return root
 
 

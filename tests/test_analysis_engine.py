@@ -24,13 +24,18 @@ from motionprobe.models.wrapper import wrap
 from motionprobe.probes import PROBES, probe_order, variants
 from motionprobe.selection import candidates, subset_mask, uniform_subset
 
+
+def model_of(cfg, num_classes, **kw):
+    """The model a config describes: `build_model` takes its model and data sections."""
+    return build_model(cfg.model, cfg.data, num_classes, **kw)
+
 ANALYSIS_SETTINGS = {f.name for f in fields(AnalysisConfig)}
 
 
 def tiny_c3d():
-    """build_model(preset("tiny"), len(CLASSES)), re-initialised (Kaiming) so its outputs differ from clip to clip."""
+    """The tiny preset's model, re-initialised (Kaiming) so its outputs differ from clip to clip."""
     torch.manual_seed(0)
-    model = build_model(preset("tiny"), len(CLASSES)).eval()
+    model = model_of(preset("tiny"), len(CLASSES)).eval()
     with torch.no_grad():
         for m in model.net.modules():
             if isinstance(m, (torch.nn.Conv3d, torch.nn.Linear)):

@@ -22,7 +22,7 @@ from motionprobe.errors import ConfigError
 ])
 def test_a_read_running_past_a_short_video_follows_the_short_video_policy(tmp_path, policy, past_end):
     make_ucf(tmp_path)
-    test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy), "test")
+    test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy).data, "test")
     i = test.ids.index("ApplyLipstick/v_ApplyLipstick_g01_c01.avi#0")  # 21 frames; its 8-frame clip is 6..13
     inside = test.read_clip(i, 2)  # a 15-frame window centred on the clip
     assert frame_numbers(inside.clip, "CTHW") == [2, 4, 6, 8, 10, 12, 14, 16] and not inside.past_end
@@ -37,7 +37,7 @@ def test_a_read_running_past_a_short_video_follows_the_short_video_policy(tmp_pa
 @pytest.mark.parametrize("policy", ["loop", "skip"])
 def test_results_count_the_reads_the_policy_filled_or_left_out(tmp_path, policy):
     make_ucf(tmp_path)
-    test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy), "test")
+    test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy).data, "test")
     settings = AnalysisConfig(ks=(1,), candidates=2, replicate_candidates=2, bootstrap=50,
                               probes=("fast", "speed_x4", "slow"))
     results = analyze(motion_detector, test, tmp_path / "analysis", settings, num_frames=8, progress=False)
@@ -57,7 +57,7 @@ def test_results_count_the_reads_the_policy_filled_or_left_out(tmp_path, policy)
 def test_a_resumed_analysis_checks_the_sampling_its_reads_depend_on(tmp_path):
     """A read past a short video depends on the short-video policy: another policy is another plan."""
     make_ucf(tmp_path)
-    loop, pad = (build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=p), "test") for p in ("loop", "pad"))
+    loop, pad = (build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=p).data, "test") for p in ("loop", "pad"))
     assert read_identity(loop) == {"stride": 1, "policy": "loop"} and read_identity(pad)["policy"] == "pad"
     settings = AnalysisConfig(ks=(1,), candidates=2, replicate_candidates=2, bootstrap=20, probes=("speed_x4",))
     analyze(motion_detector, loop, tmp_path / "a", settings, num_frames=8, progress=False)

@@ -37,7 +37,7 @@ def test_the_registry_holds_each_architecture_once():
 def test_built_from_its_record_forward_taps_and_head(name):
     arch, cfg = architecture(name), tiny(name)
     torch.manual_seed(0)
-    model = build_model(cfg, CLASSES).eval()
+    model = build_model(cfg.model, cfg.data, CLASSES).eval()
     # the network's own taps where it has them (a C3D with fewer groups ends in pool5), else the record's
     layers = model.spec.perceptual_layers
     assert model.spec.architecture == name and layers == getattr(model.net, "perceptual_layers", arch.perceptual_layers)
@@ -70,11 +70,11 @@ def test_each_published_format_loads_with_its_preprocessing_and_class_count(tmp_
     """A file of the format, written from a network with the published class count, fine-tunes a 5-class model:
     every tensor but the head's is loaded, the head is replaced, the weights' preprocessing comes along."""
     cfg = tiny(name)
-    source = build_model(cfg, fmt.num_classes).net
+    source = build_model(cfg.model, cfg.data, fmt.num_classes).net
     path = tmp_path / f"{name}-{fmt.name}.weights"
     WRITERS.get(fmt.name, lambda p, state: torch.save(state, p))(path, source.state_dict())
     assert architecture(name).weight_format(path) is fmt
-    model = apply_pretrained(build_model(cfg, CLASSES), path, name, CLASSES)
+    model = apply_pretrained(build_model(cfg.model, cfg.data, CLASSES), path, name, CLASSES)
     report = model.spec.extra["weights"]
     assert (report["format"], report["head"], report["file_classes"], report["head_replaced"]) == \
         (fmt.name, architecture(name).head, fmt.num_classes, True)

@@ -30,6 +30,7 @@ from motionprobe.analysis import analyze
 from motionprobe.config import preset
 from motionprobe.data import build_dataset
 from motionprobe.data.synthetic import CLASSES
+from motionprobe.models import build_model
 from motionprobe.selection import candidates, uniform_subset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,7 +211,7 @@ def test_figure_verdicts(figure, met, verdict):
 
 def test_the_synthetic_test_split_is_the_one_build_dataset_makes():
     cfg = preset("tiny")
-    ours, theirs = synthetic_test_split(cfg), build_dataset(cfg, "test", training=False)
+    ours, theirs = synthetic_test_split(cfg), build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
     assert (ours.classes, ours.ids, ours.labels, ours.metadata) == (theirs.classes, theirs.ids, theirs.labels,
                                                                     theirs.metadata)
     assert torch.equal(ours[13]["clip"], theirs[13]["clip"])
@@ -225,7 +226,6 @@ def test_kept_frames_scores_each_way_of_choosing_and_a_replicating_generator_cha
     from benchmarks import kept_frames
     from motionprobe.data.synthetic import SyntheticMotionDataset
     from motionprobe.generator import replicate_nearest
-    from motionprobe.models import build_model
 
     probs = torch.full((17, 3), 0.2)
     probs[:, 0] = 0.6  # every candidate and the uniform subset (last) say class 0, ...
@@ -235,7 +235,8 @@ def test_kept_frames_scores_each_way_of_choosing_and_a_replicating_generator_cha
     assert kept_frames.scores(probs, 2)["uniform"] and not kept_frames.scores(probs, 1)["max"]
     torch.manual_seed(0)
     test = SyntheticMotionDataset("test", per_class=1)
-    model = build_model(preset("tiny"), len(test.classes)).eval()
+    tiny = preset("tiny")
+    model = build_model(tiny.model, tiny.data, len(test.classes)).eval()
     for k in (1, 4):
         table = kept_frames.measure(model, lambda frames, indices: replicate_nearest(frames, indices, 16), test, k, 6)
         for way in ("uniform", "max", "mean", "oracle"):

@@ -9,6 +9,11 @@ from motionprobe.models import architecture, architectures, build_model
 from motionprobe.models.c3d import C3D
 
 
+def model_of(cfg, num_classes, **kw):
+    """The model a config describes: `build_model` takes its model and data sections."""
+    return build_model(cfg.model, cfg.data, num_classes, **kw)
+
+
 def n_params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -30,7 +35,7 @@ def test_convolutions_and_fc7_counts():
 
 def test_activation_shapes_at_112x112x16():
     with torch.device("meta"):
-        model = build_model(preset("paper"), 101)
+        model = model_of(preset("paper"), 101)
         logits, feats = model.forward_features(torch.empty(1, 3, 16, 112, 112),
                                                ["relu1", "relu2", "relu3b", "relu4b", "relu5b", "pool5"])
     assert tuple(logits.shape) == (1, 101)
@@ -51,7 +56,7 @@ def test_state_dict_names_are_the_ports():
 
 
 def test_tiny_model_runs_and_taps_features():
-    model = build_model(preset("tiny"), 10).eval()
+    model = model_of(preset("tiny"), 10).eval()
     clip = torch.rand(2, 3, 16, 32, 32)
     logits, feats = model.forward_features(clip, ["relu1", "pool5"])
     assert logits.shape == (2, 10)
@@ -60,13 +65,13 @@ def test_tiny_model_runs_and_taps_features():
 
 
 def test_unknown_layer_lists_the_names_that_exist():
-    model = build_model(preset("tiny"), 10)
+    model = model_of(preset("tiny"), 10)
     with pytest.raises(UserError, match=r"unknown feature layer 'conv9'.*relu3b"):
         model.features(torch.rand(1, 3, 16, 32, 32), ["conv9"])
 
 
 def test_model_normalizes_inside():
-    model = build_model(preset("tiny"), 10).eval()
+    model = model_of(preset("tiny"), 10).eval()
     x = torch.rand(1, 3, 16, 32, 32)
     pre = model.preprocess(x)
     assert torch.allclose(pre, (x - 0.45) / 0.225)

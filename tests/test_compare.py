@@ -33,7 +33,7 @@ def runs(tmp_path_factory):
     run_analysis(folders, root / "a", generators=False, probes=PROBES, class_floor=0)  # every class analysable
     cheap = dict(generators=False, probes=("shuffle", "fast"))
     run_analysis(folders, root / "agreement", target="prediction", **cheap)
-    run_analysis(folders, root / "fewer", dataset=FirstClips(build_dataset(tiny_config(), "test"), 6), **cheap)
+    run_analysis(folders, root / "fewer", dataset=FirstClips(build_dataset(tiny_config().data, "test"), 6), **cheap)
     return root
 
 

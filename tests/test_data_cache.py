@@ -24,14 +24,14 @@ def make_folder_dataset(root, n=3):
 
 
 def tasks_of(cfg):
-    ds = build_dataset(cfg, "test")
+    ds = build_dataset(cfg.data, "test")
     return [CacheTask(str(ds.root / r.path), r.path) for r in ds.records]
 
 
 def test_cached_clips_equal_decoded_clips(tmp_path):
     make_folder_dataset(tmp_path / "videos")
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0, resize=(20, 28), crop_size=16)
-    summary = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    summary = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg.data, False), progress=False, workers=1)
     assert (summary.cached, summary.reused) == (4, 0)
     assert list(summary.failed) == ["run/broken.avi"] and "not a readable video" in summary.failed["run/broken.avi"]
     index = json.loads((tmp_path / "cache" / "index.json").read_text())
@@ -40,9 +40,9 @@ def test_cached_clips_equal_decoded_clips(tmp_path):
     stored = np.load(tmp_path / "cache" / index["entries"]["jump/v2.avi"]["file"], mmap_mode="r")
     assert stored.shape == (22, 20, 28, 3) and stored.dtype == np.uint8
 
-    decoded = build_dataset(cfg, "test")
+    decoded = build_dataset(cfg.data, "test")
     cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
-    cached = build_dataset(cfg, "test")
+    cached = build_dataset(cfg.data, "test")
     assert cached.ids == decoded.ids
     for i in range(len(decoded)):
         a, b = decoded[i], cached[i]
@@ -56,7 +56,7 @@ def test_cached_clips_equal_decoded_clips(tmp_path):
 def test_changed_source_is_decoded_again_and_rebuilt(tmp_path):
     make_folder_dataset(tmp_path / "videos", n=2)
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
-    transform = transform_for(cfg, False)
+    transform = transform_for(cfg.data, False)
     build_cache(tasks_of(cfg), tmp_path / "cache", transform, progress=False, workers=1)
     cache = FrameCache(tmp_path / "cache", transform)
     source = tmp_path / "videos" / "jump" / "v0.avi"
@@ -67,7 +67,7 @@ def test_changed_source_is_decoded_again_and_rebuilt(tmp_path):
     os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     assert cache.get(source, "jump/v0.avi") is None  # stale: not used
     cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
-    item = build_dataset(cfg, "test")[0]
+    item = build_dataset(cfg.data, "test")[0]
     assert item["id"] == "jump/v0.avi#0" and frame_numbers(item["clip"], "CTHW") == list(range(8))  # 20 frames cached: 6..13
 
     again = build_cache(tasks_of(cfg), tmp_path / "cache", transform, progress=False, workers=1)
@@ -78,20 +78,20 @@ def test_changed_source_is_decoded_again_and_rebuilt(tmp_path):
 def test_other_preprocessing_ignores_the_cache(tmp_path, caplog):
     make_folder_dataset(tmp_path / "videos", n=1)
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
-    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg.data, False), progress=False, workers=1)
     other = video_cfg("folder", tmp_path / "videos", test_fraction=0.0, resize=(26, 34), cache=str(tmp_path / "cache"))
     with caplog.at_level("WARNING", logger="motionprobe.data"):
-        ds = build_dataset(other, "test")
+        ds = build_dataset(other.data, "test")
     assert "decoding instead" in caplog.text
     assert ds[0]["clip"].shape == (3, 8, 24, 24)
-    rebuilt = build_cache(tasks_of(other), tmp_path / "cache", transform_for(other, False), progress=False, workers=1)
+    rebuilt = build_cache(tasks_of(other), tmp_path / "cache", transform_for(other.data, False), progress=False, workers=1)
     assert rebuilt.reused == 0 and rebuilt.cached == 2
 
 
 def test_parallel_build_matches_serial(tmp_path):
     make_folder_dataset(tmp_path / "videos", n=3)
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
-    transform = transform_for(cfg, False)
+    transform = transform_for(cfg.data, False)
     build_cache(tasks_of(cfg), tmp_path / "serial", transform, progress=False, workers=1)
     parallel = build_cache(tasks_of(cfg), tmp_path / "parallel", transform, progress=False, workers=2)
     assert parallel.cached == 4 and list(parallel.failed) == ["run/broken.avi"]
@@ -106,7 +106,7 @@ def test_bad_cache_folder(tmp_path):
     make_folder_dataset(tmp_path / "videos", n=1)
     cfg = video_cfg("folder", tmp_path / "videos", cache=str(tmp_path / "nothing"))
     with pytest.raises(ConfigError, match="data.cache: .* holds no index.json; make one with 'motionprobe data cache'"):
-        build_dataset(cfg, "test")
+        build_dataset(cfg.data, "test")
 
 
 # ---------------------------------------------------------------------------------------------- damaged caches
@@ -116,8 +116,8 @@ def built_cache(tmp_path):
     """A cache of a 3-video folder dataset, and the dataset's decoded clips to compare with."""
     make_folder_dataset(tmp_path / "videos", n=2)
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0)
-    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
-    decoded = build_dataset(cfg, "test")
+    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg.data, False), progress=False, workers=1)
+    decoded = build_dataset(cfg.data, "test")
     cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
     return cfg, {item["id"]: item["clip"] for item in (decoded[i] for i in range(len(decoded)))}
 
@@ -135,7 +135,7 @@ def test_index_entries_pointing_outside_the_cache_are_not_read(tmp_path, file):
     planted = np.zeros((20, 30, 40, 3), np.uint8)  # the shape the entry promises: only the path gives it away
     np.save(tmp_path / "planted.npy", planted)
     edit_index(tmp_path, "jump/v0.avi", file=str(tmp_path / "planted.npy") if file == "ABSOLUTE" else file)
-    ds = build_dataset(cfg, "test")
+    ds = build_dataset(cfg.data, "test")
     assert ds.cache.get(tmp_path / "videos" / "jump" / "v0.avi", "jump/v0.avi") is None
     assert torch.equal(ds[ds.ids.index("jump/v0.avi#0")]["clip"], decoded["jump/v0.avi#0"])  # decoded, not zeros
 
@@ -158,13 +158,13 @@ def test_damaged_arrays_cost_speed_not_correctness(tmp_path, damage):
         np.save(array_path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     else:
         array_path.unlink()
-    ds = build_dataset(cfg, "test")
+    ds = build_dataset(cfg.data, "test")
     for i in range(len(ds)):
         item = ds[i]
         if item["clip"] is not None:
             assert torch.equal(item["clip"], decoded[item["id"]]), item["id"]
     assert "jump/v1.avi#0" not in ds.skipped
-    again = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    again = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg.data, False), progress=False, workers=1)
     assert (again.cached, again.reused) == (1, 2)  # the damaged entry is decoded again, the rest kept
     assert np.array_equal(np.load(array_path), good)
 
@@ -177,9 +177,9 @@ def test_cache_from_another_decoder_is_not_used(tmp_path, caplog):
     del index["decoding"]
     path.write_text(json.dumps(index))
     with caplog.at_level("WARNING", logger="motionprobe.data"):
-        ds = build_dataset(cfg, "test")
+        ds = build_dataset(cfg.data, "test")
     assert not ds.cache.usable and "decoding instead" in caplog.text
-    rebuilt = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    rebuilt = build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg.data, False), progress=False, workers=1)
     assert rebuilt.reused == 0 and rebuilt.cached == 3
 
 
@@ -187,10 +187,10 @@ def test_rotated_videos_are_cached_upright(tmp_path):
     write_video(tmp_path / "videos" / "phone" / "p.mp4", width=40, height=30, rotation=-90)
     write_video(tmp_path / "videos" / "flat" / "f.mp4", width=40, height=30)
     cfg = video_cfg("folder", tmp_path / "videos", test_fraction=0.0, resize=(40, 30), crop_size=24)
-    decoded = build_dataset(cfg, "test")
-    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    decoded = build_dataset(cfg.data, "test")
+    build_cache(tasks_of(cfg), tmp_path / "cache", transform_for(cfg.data, False), progress=False, workers=1)
     cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
-    cached = build_dataset(cfg, "test")
+    cached = build_dataset(cfg.data, "test")
     assert cached.cache.get(tmp_path / "videos" / "phone" / "p.mp4", "phone/p.mp4").shape == (20, 40, 30, 3)
     for i in range(len(decoded)):
         assert torch.equal(decoded[i]["clip"], cached[i]["clip"])

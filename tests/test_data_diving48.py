@@ -33,7 +33,7 @@ def make_diving(root, train=None, test=None, vocab=VOCAB):
 def test_diving48_classes_ids_and_splits(tmp_path):
     make_diving(tmp_path)
     cfg = video_cfg("diving48", tmp_path)
-    train, test = build_dataset(cfg, "train"), build_dataset(cfg, "test")
+    train, test = build_dataset(cfg.data, "train"), build_dataset(cfg.data, "test")
     assert train.classes == ["Back_15som_05Twis_FREE", "Forward_2som_NoTwis_PIKE", "Inward_25som_NoTwis_TUCK"]
     assert train.ids == ["a_00001.mp4@10-29#0", "b_00002.mp4@0-40#0"] and train.labels == [0, 2]
     assert test.ids == ["c_00003.mp4@0-39#0", "d_00004.mp4@50-60#0"] and test.metadata["missing"] == ["e_00005.mp4"]
@@ -42,14 +42,14 @@ def test_diving48_classes_ids_and_splits(tmp_path):
 
 def test_diving48_clips_stay_inside_the_annotated_frames(tmp_path):
     make_diving(tmp_path)
-    train = build_dataset(video_cfg("diving48", tmp_path), "train")
+    train = build_dataset(video_cfg("diving48", tmp_path).data, "train")
     # a: frames 10..29 (20 frames); the centered 8-frame clip starts 6 frames in: frames 16..23
     assert frame_numbers(train[0]["clip"], "CTHW") == list(range(16, 24))
     # b: 0..40 on a 40-frame video is cut at frame 39, as if end_frame counted frames: centered 16..23
     assert frame_numbers(train[1]["clip"], "CTHW") == list(range(16, 24))
-    spread = build_dataset(video_cfg("diving48", tmp_path, clips_per_video=3), "train")
+    spread = build_dataset(video_cfg("diving48", tmp_path, clips_per_video=3).data, "train")
     assert [frame_numbers(spread[i]["clip"], "CTHW")[0] for i in range(3)] == [10, 16, 22]  # starts 0, 6, 12 in range
-    random = build_dataset(video_cfg("diving48", tmp_path), "train", training=True)
+    random = build_dataset(video_cfg("diving48", tmp_path).data, "train", training=True)
     torch.manual_seed(0)
     firsts = set()
     for _ in range(60):
@@ -61,7 +61,7 @@ def test_diving48_clips_stay_inside_the_annotated_frames(tmp_path):
 
 def test_diving48_range_outside_the_video_is_skipped(tmp_path):
     make_diving(tmp_path)
-    test = build_dataset(video_cfg("diving48", tmp_path), "test")
+    test = build_dataset(video_cfg("diving48", tmp_path).data, "test")
     item = test[test.ids.index("d_00004.mp4@50-60#0")]
     assert item["clip"] is None and "annotated frames 50..60 are outside the video (40 frames)" in item["skipped"]
 
@@ -69,11 +69,11 @@ def test_diving48_range_outside_the_video_is_skipped(tmp_path):
 def test_diving48_cached_clips_equal_decoded_ones(tmp_path):
     make_diving(tmp_path)
     cfg = video_cfg("diving48", tmp_path, clips_per_video=2)
-    decoded = build_dataset(cfg, "train")
+    decoded = build_dataset(cfg.data, "train")
     tasks = [CacheTask(str(decoded.root / r.path), r.path) for r in decoded.records]
-    build_cache(tasks, tmp_path / "cache", transform_for(cfg, False), progress=False, workers=1)
+    build_cache(tasks, tmp_path / "cache", transform_for(cfg.data, False), progress=False, workers=1)
     cfg = cfg.evolve(data={"cache": str(tmp_path / "cache")})
-    cached = build_dataset(cfg, "train")
+    cached = build_dataset(cfg.data, "train")
     assert cached.cache is not None and cached.cache.get(cached.root / "a_00001.mp4", "a_00001.mp4").shape[0] == 40
     for i in range(len(decoded)):
         assert torch.equal(decoded[i]["clip"], cached[i]["clip"]), decoded.ids[i]
@@ -95,7 +95,7 @@ def test_diving48_cached_clips_equal_decoded_ones(tmp_path):
 def test_diving48_bad_annotations(tmp_path, change, message):
     make_diving(tmp_path, **change)
     with pytest.raises(UserError, match=message):
-        build_dataset(video_cfg("diving48", tmp_path), "train")
+        build_dataset(video_cfg("diving48", tmp_path).data, "train")
 
 
 def test_diving48_annotations_folder_and_duplicates(tmp_path):
@@ -103,5 +103,5 @@ def test_diving48_annotations_folder_and_duplicates(tmp_path):
     (tmp_path / "d" / "annotations").mkdir()
     for name in ("Diving48_V2_train.json", "Diving48_V2_test.json", "Diving48_vocab.json"):
         (tmp_path / "d" / name).rename(tmp_path / "d" / "annotations" / name)
-    train = build_dataset(video_cfg("diving48", tmp_path / "d"), "train")
+    train = build_dataset(video_cfg("diving48", tmp_path / "d").data, "train")
     assert train.ids == ["a_00001.mp4@0-9#0"] and train.metadata["duplicates"] == 1

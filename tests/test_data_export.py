@@ -64,7 +64,7 @@ def test_export_layout_and_truth(exported):
 
 def test_ucf101_loads_the_export_back_close_to_the_rendered_clips(exported):
     truth = json.loads((exported / "truth.json").read_text())["clips"]
-    test = build_dataset(_ucf_cfg(exported), "test")
+    test = build_dataset(_ucf_cfg(exported).data, "test")
     memory = SyntheticMotionDataset("test", per_class=2, size=32, seed=5)
     assert test.classes == list(CLASSES) and len(test) == len(memory)
     assert test.metadata["kinds"] == KIND  # truth.json travels with the export
@@ -92,11 +92,11 @@ def test_exported_files_feed_a_model(exported):
     """The plumbing a training loop uses: DataLoader + collate_clips over the files, into the tiny C3D."""
     torch.manual_seed(0)
     cfg = _ucf_cfg(exported)
-    train = build_dataset(cfg, "train", training=True)
+    train = build_dataset(cfg.data, "train", training=True, seed=cfg.seed)
     batch = next(iter(DataLoader(train, batch_size=10, shuffle=True, collate_fn=collate_clips)))
     assert batch["clip"].shape == (10, 3, 16, 32, 32) and batch["clip"].dtype == torch.uint8
     assert batch["skipped"] == [] and set(batch["label"].tolist()) <= set(range(len(CLASSES)))
-    model = build_model(cfg, len(train.classes))
+    model = build_model(cfg.model, cfg.data, len(train.classes))
     loss = F.cross_entropy(model(to_float(batch["clip"])), batch["label"])
     loss.backward()
     assert torch.isfinite(loss) and all(p.grad is not None for p in model.parameters() if p.requires_grad)

@@ -35,9 +35,9 @@ def test_symlink_cycle_does_not_repeat_the_tree(tmp_path, caplog, capsys):
     shutil.copytree(tmp_path / "data", tmp_path / "loop")
     os.symlink("..", tmp_path / "loop" / "test" / "A" / "up")
     with caplog.at_level("WARNING", logger="motionprobe.data"):
-        test = build_dataset(video_cfg("folder", tmp_path / "loop"), "test")
+        test = build_dataset(video_cfg("folder", tmp_path / "loop").data, "test")
     assert len(test) == 13 and labels_follow_folders(test)
-    assert test.ids == build_dataset(video_cfg("folder", tmp_path / "data"), "test").ids
+    assert test.ids == build_dataset(video_cfg("folder", tmp_path / "data").data, "test").ids
     assert test.metadata["skipped_links"] == ["test/A/up"]
     assert [r.getMessage() for r in caplog.records] == [
         "folder test: skipped 1 folder link(s) that lead back into the dataset or to a folder already read "
@@ -55,7 +55,7 @@ def test_links_out_of_the_tree_are_followed(tmp_path):
     os.symlink(tmp_path / "other_disk" / "more_jump", tmp_path / "ds" / "jump" / "linked")
     os.symlink(tmp_path / "other_disk" / "y.avi", tmp_path / "ds" / "run" / "y.avi")
     os.symlink(tmp_path / "ds", tmp_path / "ds_link")  # the root itself a link
-    test = build_dataset(video_cfg("folder", tmp_path / "ds_link", test_fraction=0.0), "test")
+    test = build_dataset(video_cfg("folder", tmp_path / "ds_link", test_fraction=0.0).data, "test")
     assert test.ids == ["jump/a.avi#0", "jump/linked/x.avi#0", "run/y.avi#0"] and test.labels == [0, 0, 1]
     assert test.metadata["skipped_links"] == [] and test[1]["clip"] is not None
 
@@ -68,7 +68,7 @@ def test_links_back_into_the_tree_or_to_a_folder_already_read_are_skipped(tmp_pa
     os.symlink(".", tmp_path / "ds" / "B" / "self")
     os.symlink(tmp_path / "shared", tmp_path / "ds" / "A" / "s1")
     os.symlink(tmp_path / "shared", tmp_path / "ds" / "B" / "s2")  # the same folder again
-    test = build_dataset(video_cfg("folder", tmp_path / "ds", test_fraction=0.0), "test")
+    test = build_dataset(video_cfg("folder", tmp_path / "ds", test_fraction=0.0).data, "test")
     assert test.ids == ["A/a.avi#0", "A/s1/s.avi#0", "B/b.avi#0"] and test.labels == [0, 0, 1]
     assert test.metadata["skipped_links"] == ["A/alias_of_B", "B/s2", "B/self"]
 
@@ -80,7 +80,7 @@ def test_repeated_list_lines_are_used_once(tmp_path, caplog):
     make_list(tmp_path)
     (tmp_path / "train.txt").write_text("clips/a.avi 0\nclips/a.avi 0\nclips/b b.mp4 1\nclips/a.avi 0\n")
     with caplog.at_level("WARNING", logger="motionprobe.data"):
-        train = build_dataset(video_cfg("list", tmp_path), "train")
+        train = build_dataset(video_cfg("list", tmp_path).data, "train")
     assert train.ids == ["clips/a.avi#0", "clips/b b.mp4#0"] and train.metadata["duplicates"] == 2
     assert [r.getMessage() for r in caplog.records] == [
         f"list train: 2 repeated annotation entries are left out, each video is used once (first: clips/a.avi at "
@@ -91,31 +91,31 @@ def test_repeated_lines_in_ucf101_hmdb51_kinetics(tmp_path):
     lists = make_ucf(tmp_path / "ucf")
     with (lists / "testlist01.txt").open("a") as f:  # the same file again, once in the other spelling
         f.write("ApplyLipstick/v_ApplyLipstick_g01_c01.avi\nHandstandPushups/v_HandStandPushups_g01_c01.avi\n")
-    test = build_dataset(video_cfg("ucf101", tmp_path / "ucf"), "test")
+    test = build_dataset(video_cfg("ucf101", tmp_path / "ucf").data, "test")
     assert len(test) == 4 and test.metadata["duplicates"] == 2
 
     splits = make_hmdb(tmp_path / "hmdb")
     with (splits / "brush_hair_test_split1.txt").open("a") as f:
         f.write("brush_hair_clip2.avi 2\n")
-    assert build_dataset(video_cfg("hmdb51", tmp_path / "hmdb"), "test").metadata["duplicates"] == 1
+    assert build_dataset(video_cfg("hmdb51", tmp_path / "hmdb").data, "test").metadata["duplicates"] == 1
 
     make_kinetics(tmp_path / "k")
     with (tmp_path / "k" / "annotations" / "train.csv").open("a") as f:
         f.write('"abseiling",aaa-1,0,10,train,0\n')
-    train = build_dataset(video_cfg("kinetics", tmp_path / "k"), "train")
+    train = build_dataset(video_cfg("kinetics", tmp_path / "k").data, "train")
     assert len(train) == 3 and train.metadata["duplicates"] == 1
     with (tmp_path / "k" / "annotations" / "train.csv").open("a") as f:
         f.write('"playing paintball",aaa-1,0,10,train,0\n')
     with pytest.raises(UserError, match=r"train.csv:6: 'train/abseiling/aaa-1_000000_000010.mp4' is listed again with "
                                         r"label 1 \(playing paintball\); .*train.csv:2 gives label 0 \(abseiling\)"):
-        build_dataset(video_cfg("kinetics", tmp_path / "k"), "train")
+        build_dataset(video_cfg("kinetics", tmp_path / "k").data, "train")
 
 
 def test_one_video_with_two_labels_is_an_error_naming_both_lines(tmp_path):
     make_list(tmp_path)
     (tmp_path / "test.txt").write_text("clips/c.avi 1\nclips/a.avi 0\nclips/a.avi 1\n")
     with pytest.raises(UserError) as err:
-        build_dataset(video_cfg("list", tmp_path), "test")
+        build_dataset(video_cfg("list", tmp_path).data, "test")
     assert str(err.value) == (f"{tmp_path / 'test.txt'}:3: 'clips/a.avi' is listed again with label 1 (run); "
                               f"{tmp_path / 'test.txt'}:2 gives label 0 (jump)")
 
@@ -134,4 +134,4 @@ def test_class_file_naming_a_class_twice_is_refused(tmp_path, layout, text, mess
         make_list(tmp_path)
         (tmp_path / "classes.txt").write_text(text)
     with pytest.raises(UserError, match=message):
-        build_dataset(video_cfg(layout, tmp_path), "test")
+        build_dataset(video_cfg(layout, tmp_path).data, "test")

@@ -40,8 +40,8 @@ def make_ucf(root, frames=20):
 
 def test_ucf101_counts_labels_ids_and_exact_frames(tmp_path):
     make_ucf(tmp_path)
-    train = build_dataset(video_cfg("ucf101", tmp_path), "train", training=True)
-    test = build_dataset(video_cfg("ucf101", tmp_path), "test")
+    train = build_dataset(video_cfg("ucf101", tmp_path).data, "train", training=True)
+    test = build_dataset(video_cfg("ucf101", tmp_path).data, "test")
     assert train.classes == test.classes == ["ApplyLipstick", "HandstandPushups"]
     assert (len(train), len(test)) == (6, 4)
     assert sorted(train.labels) == [0, 0, 0, 1, 1, 1] and sorted(test.labels) == [0, 0, 1, 1]
@@ -58,7 +58,7 @@ def test_ucf101_counts_labels_ids_and_exact_frames(tmp_path):
 def test_ucf101_lists_beside_the_video_root_and_several_clips_per_video(tmp_path):
     make_ucf(tmp_path)  # --root is UCF-101 itself; ucfTrainTestlist sits beside it
     cfg = video_cfg("ucf101", tmp_path / "UCF-101", clips_per_video=3)
-    test = build_dataset(cfg, "test")
+    test = build_dataset(cfg.data, "test")
     assert len(test) == 12
     ids = [i for i in test.ids if i.startswith("ApplyLipstick/v_ApplyLipstick_g02_c01.avi")]
     assert [i.split("#")[1] for i in ids] == ["0", "1", "2"]
@@ -69,10 +69,10 @@ def test_ucf101_lists_beside_the_video_root_and_several_clips_per_video(tmp_path
 def test_ucf101_missing_lists_say_where_they_looked(tmp_path):
     (tmp_path / "UCF-101").mkdir()
     with pytest.raises(UserError, match="classInd.txt not found; looked in .*ucfTrainTestlist"):
-        build_dataset(video_cfg("ucf101", tmp_path), "test")
+        build_dataset(video_cfg("ucf101", tmp_path).data, "test")
     make_ucf(tmp_path / "x")
     with pytest.raises(ConfigError, match="data.split: .*testlist02.txt not found") as err:
-        build_dataset(video_cfg("ucf101", tmp_path / "x", split=2), "test")
+        build_dataset(video_cfg("ucf101", tmp_path / "x", split=2).data, "test")
     assert err.value.path == "data.split" and "--" not in str(err.value)
 
 
@@ -88,14 +88,14 @@ def test_ucf101_bad_list_lines(tmp_path, line, message):
     with (lists / "testlist01.txt").open("a") as f:
         f.write(line + "\n")
     with pytest.raises(UserError, match=message):
-        build_dataset(video_cfg("ucf101", tmp_path), "test")
+        build_dataset(video_cfg("ucf101", tmp_path).data, "test")
 
 
 def test_ucf101_malformed_class_index(tmp_path):
     lists = make_ucf(tmp_path)
     (lists / "classInd.txt").write_text("1 ApplyLipstick\nHandstandPushups\n")
     with pytest.raises(UserError, match=r"classInd.txt:2: expected 'index ClassName'"):
-        build_dataset(video_cfg("ucf101", tmp_path), "train")
+        build_dataset(video_cfg("ucf101", tmp_path).data, "train")
 
 
 def test_split_file_naming_a_missing_video_is_counted_not_fatal(tmp_path, caplog):
@@ -103,7 +103,7 @@ def test_split_file_naming_a_missing_video_is_counted_not_fatal(tmp_path, caplog
     with (lists / "testlist01.txt").open("a") as f:
         f.write("ApplyLipstick/v_ApplyLipstick_g03_c01.avi\n")
     with caplog.at_level("WARNING", logger="motionprobe.data"):
-        test = build_dataset(video_cfg("ucf101", tmp_path), "test")
+        test = build_dataset(video_cfg("ucf101", tmp_path).data, "test")
     assert len(test) == 4
     assert test.metadata["missing"] == ["ApplyLipstick/v_ApplyLipstick_g03_c01.avi"]
     assert "1 of 5 listed videos are missing" in caplog.text
@@ -116,7 +116,7 @@ def test_unreadable_videos_are_skipped_and_counted(tmp_path):
     (folder / "v_ApplyLipstick_g02_c01.avi").write_text("not a video at all\n")  # text named .avi
     good = (folder / "v_ApplyLipstick_g08_c01.avi").read_bytes()
     (folder / "v_ApplyLipstick_g09_c01.avi").write_bytes(good[:200])  # truncated inside the header
-    test = build_dataset(video_cfg("ucf101", tmp_path), "test")
+    test = build_dataset(video_cfg("ucf101", tmp_path).data, "test")
     items = [test[i] for i in range(len(test))]
     skipped = [it["id"] for it in items if it["clip"] is None]
     assert sorted(skipped) == ["ApplyLipstick/v_ApplyLipstick_g01_c01.avi#0", "ApplyLipstick/v_ApplyLipstick_g02_c01.avi#0"]
@@ -125,7 +125,7 @@ def test_unreadable_videos_are_skipped_and_counted(tmp_path):
     batches = list(DataLoader(test, batch_size=3, collate_fn=collate_clips))
     assert [b["clip"].shape[0] for b in batches] == [1, 1]
     assert sum(len(b["skipped"]) for b in batches) == 2
-    train = build_dataset(video_cfg("ucf101", tmp_path), "train", training=True)
+    train = build_dataset(video_cfg("ucf101", tmp_path).data, "train", training=True)
     bad = train[train.ids.index("ApplyLipstick/v_ApplyLipstick_g09_c01.avi#0")]
     assert bad["clip"] is None and "v_ApplyLipstick_g09_c01.avi" in bad["skipped"]
 
@@ -139,7 +139,7 @@ def test_short_video_policy_through_the_dataset(tmp_path, policy, expected):
     make_ucf(tmp_path)
     write_video(tmp_path / "UCF-101" / "ApplyLipstick" / "v_ApplyLipstick_g01_c01.avi", frames=5)
     write_video(tmp_path / "UCF-101" / "ApplyLipstick" / "v_ApplyLipstick_g02_c01.avi", frames=1)
-    test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy), "test")
+    test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy).data, "test")
     five = test[test.ids.index("ApplyLipstick/v_ApplyLipstick_g01_c01.avi#0")]
     one = test[test.ids.index("ApplyLipstick/v_ApplyLipstick_g02_c01.avi#0")]
     if expected is None:
@@ -170,7 +170,7 @@ def make_hmdb(root, splits_beside=False):
 def test_hmdb51_tags_train_test_unused(tmp_path, beside):
     make_hmdb(tmp_path / "hmdb", splits_beside=beside)
     cfg = video_cfg("hmdb51", tmp_path / "hmdb")
-    train, test = build_dataset(cfg, "train", training=True), build_dataset(cfg, "test")
+    train, test = build_dataset(cfg.data, "train", training=True), build_dataset(cfg.data, "test")
     assert train.classes == ["brush_hair", "climb_stairs"]
     assert (len(train), len(test)) == (6, 4)
     assert "climb_stairs/climb_stairs_clip3.avi#0" not in train.ids + test.ids  # tag 0: unused
@@ -182,9 +182,9 @@ def test_hmdb51_bad_tag_and_missing_split(tmp_path):
     splits = make_hmdb(tmp_path)
     (splits / "brush_hair_test_split1.txt").write_text("brush_hair_clip0.avi 3\n")
     with pytest.raises(UserError, match=r"brush_hair_test_split1.txt:1: expected 'video.avi 0\|1\|2'"):
-        build_dataset(video_cfg("hmdb51", tmp_path), "train")
+        build_dataset(video_cfg("hmdb51", tmp_path).data, "train")
     with pytest.raises(UserError, match="no <class>_test_split2.txt files found; looked in"):
-        build_dataset(video_cfg("hmdb51", tmp_path, split=2), "train")
+        build_dataset(video_cfg("hmdb51", tmp_path, split=2).data, "train")
 
 
 # ---------------------------------------------------------------------------------------------- Kinetics
@@ -207,7 +207,7 @@ def make_kinetics(root):
 def test_kinetics_csv_classes_and_missing_downloads(tmp_path):
     make_kinetics(tmp_path)
     cfg = video_cfg("kinetics", tmp_path)
-    train, test = build_dataset(cfg, "train", training=True), build_dataset(cfg, "test")
+    train, test = build_dataset(cfg.data, "train", training=True), build_dataset(cfg.data, "test")
     assert train.classes == test.classes == ["abseiling", "playing paintball"]
     assert (len(train), len(test)) == (3, 1)
     assert train.labels == [0, 1, 0]
@@ -222,12 +222,12 @@ def test_kinetics_bad_csvs(tmp_path):
     csv = tmp_path / "annotations" / "validate.csv"
     csv.write_text("label,youtube_id,time_start,time_end\nabseiling,xyz,one,11\n")
     with pytest.raises(UserError, match=r"validate.csv:2: expected label,youtube_id,time_start,time_end"):
-        build_dataset(video_cfg("kinetics", tmp_path), "test")
+        build_dataset(video_cfg("kinetics", tmp_path).data, "test")
     csv.write_text("youtube_id,time_start,time_end\nxyz,1,11\n")
     with pytest.raises(UserError, match="validate.csv: missing column"):
-        build_dataset(video_cfg("kinetics", tmp_path), "test")
+        build_dataset(video_cfg("kinetics", tmp_path).data, "test")
     with pytest.raises(UserError, match="no train/validate CSV found; looked in"):
-        build_dataset(video_cfg("kinetics", tmp_path / "elsewhere" / "videos"), "test")
+        build_dataset(video_cfg("kinetics", tmp_path / "elsewhere" / "videos").data, "test")
 
 
 # ---------------------------------------------------------------------------------------------- list
@@ -245,11 +245,11 @@ def make_list(root):
 def test_list_layout(tmp_path):
     make_list(tmp_path)
     cfg = video_cfg("list", tmp_path)
-    train, test = build_dataset(cfg, "train", training=True), build_dataset(cfg, "test")
+    train, test = build_dataset(cfg.data, "train", training=True), build_dataset(cfg.data, "test")
     assert train.classes == ["jump", "run"]
     assert train.ids == ["clips/a.avi#0", "clips/b b.mp4#0"] and train.labels == [0, 1]
     assert test.ids == ["clips/c.avi#0"] and test.metadata["missing"] == ["clips/missing.avi"]
-    as_file = build_dataset(video_cfg("list", tmp_path / "train.txt"), "test")  # --root may be the list itself
+    as_file = build_dataset(video_cfg("list", tmp_path / "train.txt").data, "test")  # --root may be the list itself
     assert as_file.ids == ["clips/a.avi#0", "clips/b b.mp4#0"]
 
 
@@ -264,7 +264,7 @@ def test_list_layout_bad_lines(tmp_path, line, message):
     make_list(tmp_path)
     (tmp_path / "test.txt").write_text(line + "\n")
     with pytest.raises(UserError, match=message):
-        build_dataset(video_cfg("list", tmp_path), "test")
+        build_dataset(video_cfg("list", tmp_path).data, "test")
 
 
 # ---------------------------------------------------------------------------------------------- folder
@@ -276,21 +276,21 @@ def test_folder_layout_ratio_split_is_stable_and_disjoint(tmp_path):
             write_video(tmp_path / cls / f"{cls}{j}.avi", frames=10)
     (tmp_path / "jump" / "notes.txt").write_text("not a video")
     cfg = video_cfg("folder", tmp_path, test_fraction=0.4)
-    train, test = build_dataset(cfg, "train", training=True), build_dataset(cfg, "test")
+    train, test = build_dataset(cfg.data, "train", training=True), build_dataset(cfg.data, "test")
     assert train.classes == ["jump", "run"]
     assert (len(train), len(test)) == (6, 4)
     assert not set(train.ids) & set(test.ids)
     assert sorted(train.labels + test.labels) == [0] * 5 + [1] * 5
     cfg = cfg.evolve(seed=123)  # the split does not depend on the run's seed
-    assert build_dataset(cfg, "test").ids == test.ids
-    assert len(build_dataset(video_cfg("folder", tmp_path, test_fraction=0.0), "test")) == 10
+    assert build_dataset(cfg.data, "test").ids == test.ids
+    assert len(build_dataset(video_cfg("folder", tmp_path, test_fraction=0.0).data, "test")) == 10
 
 
 def test_folder_layout_presplit(tmp_path):
     write_video(tmp_path / "train" / "jump" / "a.avi")
     write_video(tmp_path / "train" / "run" / "b.avi")
     write_video(tmp_path / "val" / "run" / "c.avi")
-    test = build_dataset(video_cfg("folder", tmp_path), "test")
+    test = build_dataset(video_cfg("folder", tmp_path).data, "test")
     assert test.classes == ["jump", "run"] and test.ids == ["val/run/c.avi#0"] and test.labels == [1]
 
 
@@ -305,7 +305,7 @@ def test_every_labelled_layout_says_so(tmp_path, layout, make):
     else:
         make(tmp_path)
     for split in ("train", "test"):
-        ds = build_dataset(video_cfg(layout, tmp_path, test_fraction=0.0), split)
+        ds = build_dataset(video_cfg(layout, tmp_path, test_fraction=0.0).data, split)
         assert ds.metadata["labelled"] is True and ds.metadata["hflip_safe"] is True
         assert ds.metadata["duplicates"] == 0 and ds.metadata["skipped_links"] == []
         assert all(0 <= label < len(ds.classes) for label in ds.labels)
@@ -326,5 +326,5 @@ def test_bad_data_config_values_name_their_config_path(tmp_path, data, path, mes
     for key, value in data.items():
         cfg = cfg.evolve(data={key: value})
     with pytest.raises(ConfigError, match=message) as err:
-        build_dataset(cfg, "test")
+        build_dataset(cfg.data, "test")
     assert err.value.path == path and "--" not in str(err.value)

@@ -41,7 +41,7 @@ def make_ssv2(root, where=None, short_names=False, train=None, validation=None):
 def test_ssv2_classes_labels_and_splits(tmp_path):
     make_ssv2(tmp_path)
     cfg = video_cfg("ssv2", tmp_path)
-    train, test = build_dataset(cfg, "train", training=True), build_dataset(cfg, "test")
+    train, test = build_dataset(cfg.data, "train", training=True), build_dataset(cfg.data, "test")
     assert train.classes == test.classes == list(LABELS)  # index order, brackets removed
     assert train.ids == ["1.webm#0", "2.webm#0", "3.webm#0", "4.webm#0"] and train.labels == [0, 1, 2, 0]
     assert test.ids == ["5.webm#0", "6.webm#0"] and test.labels == [1, 2]  # the validation list
@@ -59,7 +59,7 @@ def test_ssv2_finds_the_jsons_where_users_keep_them(tmp_path, layout):
     else:
         make_ssv2(root, where=root / "labels", short_names=layout == "labels_short")
         cfg = video_cfg("ssv2", root)
-    test = build_dataset(cfg, "test")
+    test = build_dataset(cfg.data, "test")
     assert test.labels == [1, 2] and test.metadata["annotations"][1].endswith("validation.json")
 
 
@@ -67,24 +67,24 @@ def test_ssv2_refuses_training_flips(tmp_path):
     make_ssv2(tmp_path)
     cfg = video_cfg("ssv2", tmp_path, hflip=True)
     with pytest.raises(ConfigError, match="data.hflip: ssv2 has classes that a left-right flip turns into") as err:
-        build_dataset(cfg, "train", training=True)
+        build_dataset(cfg.data, "train", training=True)
     assert err.value.path == "data.hflip"
-    test = build_dataset(cfg, "test")  # evaluation never flips: nothing to refuse
+    test = build_dataset(cfg.data, "test")  # evaluation never flips: nothing to refuse
     assert test.transform.hflip is False
-    assert build_dataset(video_cfg("ssv2", tmp_path), "train", training=True).transform.hflip is False
+    assert build_dataset(video_cfg("ssv2", tmp_path).data, "train", training=True).transform.hflip is False
 
 
 def test_ssv2_template_spelling_and_bad_entries(tmp_path):
     lowered = dict(entry(1, 1), template="putting [something] on [something]")  # case differs from the labels file
     make_ssv2(tmp_path, train=[lowered, entry(2, 0)])
-    assert build_dataset(video_cfg("ssv2", tmp_path), "train").labels == [1, 0]
+    assert build_dataset(video_cfg("ssv2", tmp_path).data, "train").labels == [1, 0]
     (tmp_path / "something-something-v2-train.json").write_text(json.dumps([entry(1, 0), dict(entry(2, 0),
                                                                            template="Juggling [something]")]))
     with pytest.raises(UserError, match=r"train.json: entry 2: template 'Juggling \[something\]' is not a class"):
-        build_dataset(video_cfg("ssv2", tmp_path), "train")
+        build_dataset(video_cfg("ssv2", tmp_path).data, "train")
     (tmp_path / "something-something-v2-train.json").write_text(json.dumps([dict(entry(1, 0), id="../../etc/x")]))
     with pytest.raises(UserError, match="entry 1: id '../../etc/x' is not a plain video id"):
-        build_dataset(video_cfg("ssv2", tmp_path), "train")
+        build_dataset(video_cfg("ssv2", tmp_path).data, "train")
 
 
 def test_ssv2_labels_file_naming_a_class_twice(tmp_path):
@@ -93,16 +93,16 @@ def test_ssv2_labels_file_naming_a_class_twice(tmp_path):
     labels.write_text('{\n "Pushing something from left to right": "0",\n "Putting something on something": "1",\n'
                       ' "Pushing something from left to right": "2"\n}\n')
     with pytest.raises(UserError, match="labels.json:4: key 'Pushing something from left to right' appears twice"):
-        build_dataset(video_cfg("ssv2", tmp_path), "test")
+        build_dataset(video_cfg("ssv2", tmp_path).data, "test")
     labels.write_text(json.dumps({"Pushing something from left to right": "0", "Putting something on something": "0"}))
     with pytest.raises(UserError, match="both have index 0"):
-        build_dataset(video_cfg("ssv2", tmp_path), "test")
+        build_dataset(video_cfg("ssv2", tmp_path).data, "test")
 
 
 def test_ssv2_duplicate_entries(tmp_path, caplog):
     make_ssv2(tmp_path, train=[entry(1, 0), entry(2, 1), entry(1, 0), entry(1, 0)])
     with caplog.at_level("WARNING", logger="motionprobe.data"):
-        train = build_dataset(video_cfg("ssv2", tmp_path), "train")
+        train = build_dataset(video_cfg("ssv2", tmp_path).data, "train")
     assert train.ids == ["1.webm#0", "2.webm#0"] and train.metadata["duplicates"] == 2
     assert [r.getMessage() for r in caplog.records if "repeated" in r.getMessage()] == [
         f"ssv2 train: 2 repeated annotation entries are left out, each video is used once (first: 1.webm at "
@@ -110,4 +110,4 @@ def test_ssv2_duplicate_entries(tmp_path, caplog):
     (tmp_path / "something-something-v2-train.json").write_text(json.dumps([entry(1, 0), entry(2, 1), entry(1, 2)]))
     with pytest.raises(UserError, match=r"train.json: entry 3: '1.webm' is listed again with label 2 \(Holding "
                                         r"something next to something\); .*train.json: entry 1 gives label 0"):
-        build_dataset(video_cfg("ssv2", tmp_path), "train")
+        build_dataset(video_cfg("ssv2", tmp_path).data, "train")

@@ -34,12 +34,12 @@ def kinds_for(classes):
 def test_every_layout_applies_the_truth_file_at_its_root(tmp_path, layout):
     MAKERS[layout](tmp_path)
     cfg = video_cfg(layout, tmp_path, test_fraction=0.0)
-    plain = build_dataset(cfg, "test")
+    plain = build_dataset(cfg.data, "test", seed=cfg.seed)
     assert "kinds" not in plain.metadata  # no truth file, no kinds
     kinds = kinds_for(plain.classes)
     write_truth(tmp_path / "truth.json", plain.classes[::-1], kinds, {"motion": "only the motion decides"},
                 {plain.ids[0].split("#")[0]: {"key_frames": [3, 4]}})
-    ds = build_dataset(cfg, "test")
+    ds = build_dataset(cfg.data, "test", seed=cfg.seed)
     assert ds.metadata["kinds"] == kinds and list(ds.metadata["kinds"]) == ds.classes  # in the dataset's order
     assert ds.metadata["truth"] == {"motion": "only the motion decides"}
     assert ds.metadata["truth_file"] == str(tmp_path / "truth.json")
@@ -50,7 +50,7 @@ def test_a_truth_file_for_other_classes_is_refused_in_one_line(tmp_path):
     make_list(tmp_path)
     write_truth(tmp_path / "truth.json", ["jump", "walk"], {"jump": "appearance", "walk": "motion"}, {})
     with pytest.raises(UserError) as err:
-        build_dataset(video_cfg("list", tmp_path), "test")
+        build_dataset(video_cfg("list", tmp_path).data, "test")
     message = str(err.value)
     assert "\n" not in message and message.startswith(str(tmp_path / "truth.json"))
     assert "the dataset's class 'run' not in it" in message and "its class 'walk' not in the dataset" in message
@@ -65,10 +65,10 @@ def test_data_truth_names_the_file_and_wins_over_one_found(tmp_path):
     # Spelled as the official lists spell it: names match case-insensitively, the dataset's spelling is kept.
     write_truth(elsewhere, ["applylipstick", "HandStandPushups"],
                 {"applylipstick": "keyframe", "HandStandPushups": "implied"}, {})
-    ds = build_dataset(video_cfg("ucf101", tmp_path / "ucf", truth=str(elsewhere)), "test")
+    ds = build_dataset(video_cfg("ucf101", tmp_path / "ucf", truth=str(elsewhere)).data, "test")
     assert ds.metadata["kinds"] == {"ApplyLipstick": "keyframe", "HandstandPushups": "implied"}
     with pytest.raises(ConfigError, match="data.truth: .*nowhere.json: planted-truth file not found"):
-        build_dataset(video_cfg("ucf101", tmp_path / "ucf", truth=str(tmp_path / "nowhere.json")), "test")
+        build_dataset(video_cfg("ucf101", tmp_path / "ucf", truth=str(tmp_path / "nowhere.json")).data, "test")
 
 
 def test_data_info_takes_truth_and_says_where_the_kinds_come_from(tmp_path, capsys):
@@ -88,18 +88,18 @@ def test_the_first_synthetic_export_format_still_reads(tmp_path):
     (tmp_path / "truth.json").write_text(json.dumps({
         "format": SYNTHETIC_EXPORT_FORMAT, "classes": ["ApplyLipstick", "HandstandPushups"],
         "kinds": {"ApplyLipstick": "appearance", "HandstandPushups": "motion"}, "truth": {}, "clips": {}}))
-    ds = build_dataset(video_cfg("ucf101", tmp_path / "UCF-101"), "test")
+    ds = build_dataset(video_cfg("ucf101", tmp_path / "UCF-101").data, "test")
     assert ds.metadata["kinds"]["HandstandPushups"] == "motion" and ds.metadata["exported_from"] == "synthetic"
 
 
 def test_other_tools_truth_json_is_passed_over_and_unlabelled_folders_take_none(tmp_path):
     make_list(tmp_path)
     (tmp_path / "truth.json").write_text('{"ground_truth": [1, 2]}')  # someone else's file
-    assert "kinds" not in build_dataset(video_cfg("list", tmp_path), "test").metadata
+    assert "kinds" not in build_dataset(video_cfg("list", tmp_path).data, "test").metadata
     loose = tmp_path / "loose"
     write_video(loose / "a.avi")
     write_truth(loose / "truth.json", ["jump"], {"jump": "motion"}, {})
-    assert "kinds" not in build_dataset(video_cfg("folder", loose), "test").metadata
+    assert "kinds" not in build_dataset(video_cfg("folder", loose).data, "test").metadata
 
 
 @pytest.mark.parametrize("data, message", [

@@ -18,7 +18,7 @@ def test_videos_directly_in_the_root_are_an_unlabelled_dataset(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "readme.txt").write_text("a folder without videos is no class")
     cfg = video_cfg("folder", tmp_path)  # test_fraction 0.3 does not apply: both splits are the whole folder
-    train, test = build_dataset(cfg, "train", training=True), build_dataset(cfg, "test")
+    train, test = build_dataset(cfg.data, "train", training=True), build_dataset(cfg.data, "test")
     assert UNLABELLED == -1
     assert train.classes == test.classes == []
     assert train.ids == test.ids == ["a.mp4#0", "b.avi#0", "c.mkv#0"]
@@ -33,7 +33,7 @@ def test_class_folders_beside_loose_videos_are_refused(tmp_path):
     write_video(tmp_path / "jump" / "a.avi")
     write_video(tmp_path / "b.avi")
     with pytest.raises(ConfigError) as err:
-        build_dataset(video_cfg("folder", tmp_path), "test")
+        build_dataset(video_cfg("folder", tmp_path).data, "test")
     assert err.value.path == "data.root" and "\n" not in str(err.value)
     assert "holds both class folders (e.g. jump/) and videos directly inside it (e.g. b.avi)" in str(err.value)
 
@@ -49,7 +49,7 @@ def test_data_info_says_a_dataset_is_unlabelled(tmp_path, capsys):
 
 def test_clips_per_video_spread_over_a_long_video(tmp_path):
     write_video(tmp_path / "long.avi", frames=100, gop=12)
-    test = build_dataset(video_cfg("folder", tmp_path, clips_per_video=4), "test")
+    test = build_dataset(video_cfg("folder", tmp_path, clips_per_video=4).data, "test")
     clips = [frame_numbers(test[k]["clip"], "CTHW") for k in range(4)]
     # 100 frames, 8-frame clips: starts 0..92, four evenly spaced ones from the first to the last
     assert [c[0] for c in clips] == [0, 31, 61, 92] and clips[-1][-1] == 99
@@ -60,7 +60,7 @@ def test_more_clips_than_distinct_starts_warns_once(tmp_path, caplog):
     write_video(tmp_path / "v" / "a.avi", frames=10)  # 3 distinct 8-frame clips
     write_video(tmp_path / "v" / "b.avi", frames=9)  # 2
     write_video(tmp_path / "v" / "c.avi", frames=40)  # 33: enough
-    test = build_dataset(video_cfg("folder", tmp_path / "v", clips_per_video=5), "test")
+    test = build_dataset(video_cfg("folder", tmp_path / "v", clips_per_video=5).data, "test")
     with caplog.at_level("WARNING", logger="motionprobe.data"):
         starts = {i: frame_numbers(test[i]["clip"], "CTHW")[0] for i in range(len(test))}
     warnings = [r.getMessage() for r in caplog.records if "distinct" in r.getMessage()]

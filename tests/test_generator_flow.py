@@ -61,13 +61,13 @@ def test_built_from_the_config_and_trained_it_lowers_a_perceptual_loss():
     torch.manual_seed(0)
     cfg = preset("tiny")
     cfg = cfg.evolve(generator={"kind": "flow", "ngf": 8, "n_blocks": 1})
-    g = build_generator(1, cfg)
+    g = build_generator(1, cfg.generator, cfg.data.num_frames)
     assert isinstance(g, FlowGenerator) and g.erase  # the tiny preset's eraser: one more channel per slot
     assert g.net.model[-1].out_channels == (CHANNELS_PER_SLOT + 1) * 16
     from motionprobe.models import build_model
 
-    model = build_model(cfg, 4)
-    loss = build_loss("perceptual", model, cfg)
+    model = build_model(cfg.model, cfg.data, 4)
+    loss = build_loss("perceptual", model, cfg.generator)
     clips = torch.rand(2, 3, 16, 32, 32)
     optimizer = torch.optim.Adam(g.parameters(), lr=1e-3)
     indices = torch.tensor([[5], [9]])

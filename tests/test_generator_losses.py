@@ -17,6 +17,11 @@ from motionprobe.generator import (
 from motionprobe.models import build_model, wrap
 
 
+def model_of(cfg, num_classes, **kw):
+    """The model a config describes: `build_model` takes its model and data sections."""
+    return build_model(cfg.model, cfg.data, num_classes, **kw)
+
+
 def channel_sum_model() -> nn.Module:
     """Layer "sum": a 1×1×1 convolution adding the three channels (features 1×T×H×W); then a classifier."""
     conv = nn.Conv3d(3, 1, 1, bias=False)
@@ -70,22 +75,22 @@ def test_a_pixel_weight_adds_that_many_pixel_distances():
 def test_losses_are_zero_for_identical_clips_and_positive_otherwise():
     torch.manual_seed(0)
     cfg = preset("tiny")
-    model = build_model(cfg, 10)
+    model = build_model(cfg.model, cfg.data, 10)
     x = torch.rand(2, 3, 16, 32, 32)
     y = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
-    for loss in (build_loss("perceptual", model, cfg), build_loss("pixel", None, cfg)):
+    for loss in (build_loss("perceptual", model, cfg.generator), build_loss("pixel", None, cfg.generator)):
         assert loss(x, x).item() == 0.0
         assert loss(y, x).item() > 0.0
-    terms = build_loss("perceptual", model, cfg).terms(y, x)
+    terms = build_loss("perceptual", model, cfg.generator).terms(y, x)
     assert list(terms) == list(model.spec.perceptual_layers) and all(v > 0 for v in terms.values())
 
 
 def test_frozen_model_passes_gradients_to_the_generator_only():
     torch.manual_seed(0)
     cfg = preset("tiny")
-    model = build_model(cfg, 10)
+    model = build_model(cfg.model, cfg.data, 10)
     model.train()
-    loss = build_loss("perceptual", model, cfg)
+    loss = build_loss("perceptual", model, cfg.generator)
     loss.train()  # switching the loss to training must not wake the model's dropout
     assert not model.training and all(not m.training for m in model.modules())
     generator = TemporalGenerator(1, ngf=4, n_blocks=1)
@@ -99,7 +104,7 @@ def test_frozen_model_passes_gradients_to_the_generator_only():
 
 def test_unknown_layer_names_the_models_layers():
     with pytest.raises(UserError, match="unknown feature layer 'conv9'.*conv1"):
-        PerceptualLoss(build_model(preset("tiny"), 10), ["conv1", "conv9"])
+        PerceptualLoss(model_of(preset("tiny"), 10), ["conv1", "conv9"])
 
 
 def test_weights_must_match_layers():
@@ -109,4 +114,4 @@ def test_weights_must_match_layers():
 
 def test_unknown_loss_is_a_user_error():
     with pytest.raises(UserError, match="generator.loss: expected one of perceptual, pixel"):
-        build_loss("adversarial", None, preset("tiny"))
+        build_loss("adversarial", None, preset("tiny").generator)

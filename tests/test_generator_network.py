@@ -55,7 +55,7 @@ def test_video_generator_parameter_count_follows_the_input_layout(use_indices, e
     cfg = preset("tiny")
     cfg = cfg.evolve(generator={"kind": "pixels"})  # the painting generator: its first layer reads the layout directly
     cfg = cfg.evolve(generator={"use_indices": use_indices, "index_encoding": encoding})
-    g = build_generator(4, cfg)
+    g = build_generator(4, cfg.generator, cfg.data.num_frames)
     cin = LAYOUTS[use_indices, encoding]
     assert count(g) == resnet_generator_params(cin, 3 * 16, cfg.generator.ngf, cfg.generator.n_blocks)
 
@@ -167,7 +167,7 @@ def test_bad_inputs_are_refused(indices, size, message):
 
 
 def test_build_generator_uses_the_preset_sizes():
-    tiny, paper = build_generator(1, preset("tiny")), build_generator(1, preset("paper"))
+    tiny, paper = (build_generator(1, preset(name).generator, 16) for name in ("tiny", "paper"))
     assert tiny.net.model[1].out_channels == 16 and paper.net.model[1].out_channels == 64
     blocks = lambda g: sum(type(m).__name__ == "ResnetBlock" for m in g.net.model)  # noqa: E731
     assert blocks(tiny) == 2 and blocks(paper) == 9

@@ -44,7 +44,7 @@ def test_accuracies_pair_each_generator_with_replicate_and_its_pixel_twin():
     torch.manual_seed(0)
     cfg = preset("tiny")
     test = SyntheticMotionDataset("test", per_class=2, size=cfg.data.crop_size)
-    model = build_model(cfg, len(test.classes)).eval()
+    model = build_model(cfg.model, cfg.data, len(test.classes)).eval()
     generators = {(1, "perceptual"): Replicating(), (1, "pixel"): Blank(), (1, "perceptual s1"): Replicating()}
     result = accuracies(model, generators, test, batch_size=7)
 

@@ -33,7 +33,7 @@ def model_dir(tmp_path_factory):
     torch.manual_seed(0)
     cfg = small_cfg()
     folder = tmp_path_factory.mktemp("model")
-    ModelFolder(folder).save(build_model(cfg, 10), cfg, [f"c{i}" for i in range(10)])
+    ModelFolder(folder).save(build_model(cfg.model, cfg.data, 10), cfg, [f"c{i}" for i in range(10)])
     return folder
 
 
@@ -84,8 +84,8 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(model_dir, loss):
     torch.manual_seed(0)
     cfg = small_cfg()
     model = ModelFolder(model_dir).load()[0]
-    criterion = build_loss(loss, model, cfg)
-    generator = build_generator(2, cfg)
+    criterion = build_loss(loss, model, cfg.generator)
+    generator = build_generator(2, cfg.generator, cfg.data.num_frames)
     optimizer = torch.optim.Adam(generator.parameters(), lr=2e-3, betas=(0.5, 0.999))
     clips = torch.stack([SyntheticMotionDataset("train", per_class=1, size=16).load(i) for i in range(4)]).float() / 255
     indices = torch.tensor([[0, 5], [3, 4], [7, 15], [1, 10]])
@@ -103,7 +103,7 @@ def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     cfg = small_cfg()
     cfg = cfg.evolve(generator={"use_indices": False})
-    generator = build_generator(4, cfg)
+    generator = build_generator(4, cfg.generator, cfg.data.num_frames)
     GeneratorFolder(tmp_path).save(generator, cfg, loss="pixel", model="m", metrics={"loss": 0.5})
     loaded, meta = GeneratorFolder(tmp_path).load()
     frames, indices = torch.rand(2, 3, 4, 16, 16), torch.tensor([[0, 1, 2, 3], [4, 8, 12, 15]])

@@ -110,14 +110,14 @@ def test_resolving_a_hugging_face_model_without_the_fitting_step_is_refused(tmp_
 
 def test_build_model_fine_tunes_the_head_and_refuses_another_clip_length(folders):
     cfg = resolve(overrides={"model.hf_model": str(folders["videomae"])}, fit_data=fit_data_to_model)
-    model = build_model(cfg, 5)
+    model = build_model(cfg.model, cfg.data, 5)
     original, _ = load_hf_model(folders["videomae"])
     assert model.net.hf.classifier.out_features == 5 and model.spec.extra["hf"]["head_replaced"]
     assert torch.equal(model.net.hf.videomae.embeddings.patch_embeddings.projection.weight,
                        original.net.hf.videomae.embeddings.patch_embeddings.projection.weight)
     cfg = cfg.evolve(data={"num_frames": 8})
     with pytest.raises(ConfigError, match="takes 16-frame clips, the data config gives 8") as e:
-        build_model(cfg, 5)
+        build_model(cfg.model, cfg.data, 5)
     assert e.value.path == "data.num_frames"
     cfg = cfg.evolve(model={"model_factory": "fixtures_user_model:bare"})
     with pytest.raises(ConfigError, match="choose one"):
@@ -149,5 +149,5 @@ def test_code_shipped_in_a_hugging_face_folder_is_never_run_even_if_a_prompt_wou
     cfg = preset("tiny")
     cfg = cfg.evolve(model={"hf_model": str(tmp_path)})
     with pytest.raises(UserError):
-        build_model(cfg, 3)
+        build_model(cfg.model, cfg.data, 3)
     assert not marker.exists()

@@ -22,6 +22,11 @@ from motionprobe.models.i3d import (
     tf_same_padding,
 )
 
+
+def model_of(cfg, num_classes, **kw):
+    """The model a config describes: `build_model` takes its model and data sections."""
+    return build_model(cfg.model, cfg.data, num_classes, **kw)
+
 # Measured on the real i3d-kinetics-400.ckpt: 230 arrays holding 12,704,544 values, of which the 114 BatchNorm
 # statistics (mean and var of 57 units, 7,280 channels) hold 2 × 7,280 = 14,560: the network's parameters are the rest.
 CHECKPOINT_VALUES, BN_CHANNELS = 12_704_544, 7_280
@@ -147,7 +152,7 @@ def test_logits_pool_is_deepminds_at_224_and_shrinks_on_small_maps():
 @pytest.mark.parametrize("frames", [9, 16, 32])
 @pytest.mark.parametrize("width", [0.125, 0.25])
 def test_tiny_variant_runs_any_length_and_width(frames, width):
-    model = build_model(_cfg(width=width, frames=frames), 7).eval()
+    model = model_of(_cfg(width=width, frames=frames), 7).eval()
     with torch.no_grad():
         logits, feats = model.forward_features(torch.rand(2, 3, frames, 32, 32), PERCEPTUAL_LAYERS)
     assert logits.shape == (2, 7) and torch.isfinite(logits).all()
@@ -179,7 +184,7 @@ def test_dropout_before_the_logits_is_configurable():
 
 
 def test_registry_builds_a_wrapped_model_that_trains():
-    model = build_model(_cfg(), 10)
+    model = model_of(_cfg(), 10)
     assert model.preprocessing.mean == (0.5, 0.5, 0.5) and model.preprocessing.std == (0.5, 0.5, 0.5)
     assert model.spec.perceptual_layers == PERCEPTUAL_LAYERS and model.spec.input_size == (32, 32)
     clip, labels = torch.rand(3, 3, 16, 32, 32), torch.tensor([0, 4, 9])
@@ -195,6 +200,6 @@ def test_registry_builds_a_wrapped_model_that_trains():
 
 
 def test_input_is_mapped_to_minus_one_one():
-    model = build_model(_cfg(), 3)
+    model = model_of(_cfg(), 3)
     clip = torch.rand(1, 3, 9, 32, 32)
     assert torch.allclose(model.preprocess(clip), clip * 2 - 1, atol=1e-6)

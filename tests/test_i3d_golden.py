@@ -56,7 +56,7 @@ def model(checkpoint):
     """The registry's I3D with the weights imported as `--weights` does: it maps [0, 1] clips to [-1, 1] itself."""
     cfg = preset("paper")
     cfg = cfg.evolve(model={"arch": "i3d"})
-    return apply_pretrained(build_model(cfg, 400), checkpoint, "i3d", 400).eval()
+    return apply_pretrained(build_model(cfg.model, cfg.data, 400), checkpoint, "i3d", 400).eval()
 
 
 def test_the_real_file_has_the_published_layout(checkpoint):

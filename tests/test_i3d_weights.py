@@ -27,6 +27,11 @@ from motionprobe.models.i3d_weights import (
 )
 from motionprobe.models.weights import apply_pretrained
 
+
+def model_of(cfg, num_classes, **kw):
+    """The model a config describes: `build_model` takes its model and data sections."""
+    return build_model(cfg.model, cfg.data, num_classes, **kw)
+
 WIDTH = 0.125
 
 
@@ -74,7 +79,7 @@ def test_the_real_format_maps_onto_our_network(random_ckpt):
 
 def test_weights_flag_loads_the_pickle_with_deepminds_preprocessing(random_ckpt):
     path, _ = random_ckpt
-    model = apply_pretrained(build_model(_cfg(), 400), path, "i3d", 400)
+    model = apply_pretrained(model_of(_cfg(), 400), path, "i3d", 400)
     report = model.spec.extra["weights"]
     assert report["format"] == "i3d-flax" and report["tensors_loaded"] == 230 + 57  # + the BatchNorm counters
     assert model.preprocessing.mean == (0.5, 0.5, 0.5) and model.preprocessing.std == (0.5, 0.5, 0.5)
@@ -87,7 +92,7 @@ def test_weights_flag_loads_the_pickle_with_deepminds_preprocessing(random_ckpt)
 
 def test_fine_tuning_replaces_the_classifier(random_ckpt):
     path, _ = random_ckpt
-    model = apply_pretrained(build_model(_cfg(), 12), path, "i3d", 12)
+    model = apply_pretrained(model_of(_cfg(), 12), path, "i3d", 12)
     report = model.spec.extra["weights"]
     assert report["head_replaced"] and report["file_classes"] == 400 and report["num_classes"] == 12
     assert model.net.Logits.Conv3d_0c_1x1.conv.weight.shape[0] == 12
@@ -122,7 +127,7 @@ def test_planted_payload_is_refused_and_never_runs(tmp_path):
     path.write_bytes(pickle.dumps(tree, protocol=4))
     assert is_flax_checkpoint(path)  # it looks like the real thing, so --weights sends it to our reader
     with pytest.raises(UserError) as e:
-        apply_pretrained(build_model(_cfg(), 400), path, "i3d", 400)
+        apply_pretrained(model_of(_cfg(), 400), path, "i3d", 400)
     message = str(e.value)
     assert str(path) in message and ("posix.system" in message or "os.system" in message)
     assert "\n" not in message
@@ -135,7 +140,7 @@ def test_payload_in_a_pickle_that_does_not_look_like_ours_is_refused_by_torch(tm
     path.write_bytes(pickle.dumps(_System(marker), protocol=2))
     assert not is_flax_checkpoint(path)
     with pytest.raises(UserError, match="refused|not a readable"):
-        apply_pretrained(build_model(_cfg(), 400), path, "i3d", 400)
+        apply_pretrained(model_of(_cfg(), 400), path, "i3d", 400)
     assert not marker.exists()
 
 
@@ -194,13 +199,13 @@ def test_format_is_told_by_the_first_opcodes(random_ckpt, tmp_path):
 @pytest.mark.parametrize("kind", ["pth", "safetensors"])
 def test_the_same_network_as_a_state_dict_or_safetensors(random_ckpt, tmp_path, kind):
     path, _ = random_ckpt
-    source = apply_pretrained(build_model(_cfg(), 400), path, "i3d", 400).net
+    source = apply_pretrained(model_of(_cfg(), 400), path, "i3d", 400).net
     file = tmp_path / f"i3d.{kind}"
     if kind == "pth":
         torch.save({"state_dict": {f"module.{k}": v for k, v in source.state_dict().items()}}, file)
     else:
         save_file(source.state_dict(), str(file))
-    model = apply_pretrained(build_model(_cfg(), 400), file, "i3d", 400)
+    model = apply_pretrained(model_of(_cfg(), 400), file, "i3d", 400)
     assert model.spec.extra["weights"]["format"] == ("state-dict" if kind == "pth" else "motionprobe")
     x = torch.rand(1, 3, 9, 32, 32)
     with torch.no_grad():

@@ -48,18 +48,18 @@ def test_build_model_refuses_an_untrusted_factory_without_importing_it(planted):
     cfg = preset("tiny")
     cfg = cfg.evolve(model={"model_factory": "planted_factory:build"})
     with pytest.raises(ConfigError) as e:
-        build_model(cfg, 3)
+        build_model(cfg.model, cfg.data, 3)
     assert e.value.path == "model.model_factory" and "\n" not in str(e.value)
     assert "'planted_factory:build' names code to import" in str(e.value) and "trust_model_code=True" in str(e.value)
     assert not planted.exists() and "planted_factory" not in sys.modules
-    assert build_model(cfg, 3, trust_model_code=True)(torch.rand(1, 3, 16, 32, 32)).shape == (1, 3)
+    assert build_model(cfg.model, cfg.data, 3, trust_model_code=True)(torch.rand(1, 3, 16, 32, 32)).shape == (1, 3)
     assert planted.exists()
 
 
 def test_a_model_folder_whose_config_names_a_factory_loads_only_when_trusted(tmp_path, planted):
     cfg = preset("tiny")
     torch.manual_seed(0)
-    model = build_model(cfg, 4).eval()
+    model = build_model(cfg.model, cfg.data, 4).eval()
     folder = ModelFolder(tmp_path / "model")
     folder.save(model, cfg, list("abcd"))
     saved = json.loads((folder.path / "config.json").read_text())

@@ -179,7 +179,7 @@ def test_written_set_reads_back_through_its_layout_with_its_truth(tmp_path, name
     height, width = planted.size
     cfg = cfg.evolve(data={"dataset": planted.layout, "root": str(tmp_path)})
     cfg = cfg.evolve(data={"resize": (height, width), "crop_size": min(height, width)})  # native size, a centred square
-    test = build_dataset(cfg, "test")
+    test = build_dataset(cfg.data, "test")
     assert test.classes == sorted(planted.classes) if planted.layout == "hmdb51" else list(planted.classes)
     assert test.metadata["kinds"] == {c: planted.kinds[c] for c in test.classes}
     truth = read_truth(tmp_path / "truth.json")

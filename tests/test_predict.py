@@ -31,7 +31,7 @@ def files(tmp_path_factory):
     cfg = preset("tiny")
     cfg = cfg.evolve(model={"arch": "i3d", "width": 0.125})
     torch.manual_seed(0)
-    model = build_model(cfg, len(CLASSES))
+    model = build_model(cfg.model, cfg.data, len(CLASSES))
     with torch.no_grad():
         model.net.Logits.Conv3d_0c_1x1.conv.weight.mul_(50)  # spread the probabilities, so their order is clear
     ModelFolder(d / "model").save(model.eval(), cfg, CLASSES)

@@ -73,10 +73,10 @@ def unlabelled(tmp_path_factory):
     _videos(d / "videos")
     cfg = _real_cfg(d / "videos")
     torch.manual_seed(0)
-    model = build_model(cfg, len(CLASSES)).eval()
+    model = build_model(cfg.model, cfg.data, len(CLASSES)).eval()
     # A random I3D gives every clip the same class (its logits' offsets dwarf what the input changes): centre and
     # scale each logit over these clips, so the model tells them apart and agreement has something to measure.
-    dataset = build_dataset(cfg, "test")
+    dataset = build_dataset(cfg.data, "test")
     head = model.net.Logits.Conv3d_0c_1x1.conv
     with torch.no_grad():
         logits = model(torch.stack([to_float(dataset[i]["clip"]) for i in range(len(dataset))]))
@@ -91,7 +91,7 @@ def unlabelled(tmp_path_factory):
 
 def test_the_agreement_analysis_scores_every_method_against_the_full_clip_prediction(unlabelled):
     cfg, results, d = unlabelled["cfg"], unlabelled["results"], unlabelled["dir"]
-    dataset = build_dataset(cfg, "test")
+    dataset = build_dataset(cfg.data, "test")
     assert dataset.classes == [] and dataset.labels == [-1] * 6  # 3 videos × 2 clips, no label anywhere
     model, _ = ModelFolder(d / "model").load()
     generator, _ = GeneratorFolder(d / "gen_k1").load()
@@ -142,7 +142,7 @@ def test_a_model_folder_from_published_weights_is_the_weights_untrained(tmp_path
     ckpt.write_bytes(pickle.dumps(random_flax_tree(0.125, 400, seed=4), protocol=4))
     out = model_from_weights(cfg, tmp_path / "model", ckpt, classes=kinetics400_classes(), model_size=48)
     model, meta = ModelFolder(out).load()
-    reference = build_model(cfg, 400)
+    reference = build_model(cfg.model, cfg.data, 400)
     from motionprobe.models.weights import apply_pretrained
 
     apply_pretrained(reference, ckpt, "i3d", 400)

@@ -52,7 +52,7 @@ def test_pictures_show_the_chosen_frames_in_the_right_colours(analysed, tmp_path
     folders, analysis, results = analysed
     model, _ = ModelFolder(folders["model"]).load()
     generator, _ = GeneratorFolder(folders["gen_k1"]).load()
-    dataset = build_dataset(tiny_config(2), "test")
+    dataset = build_dataset(tiny_config(2).data, "test")
     pictures = draw_pictures(results, analysis, tmp_path, model=model, generators={1: generator}, dataset=dataset)
     extremes = motion_extremes(results)
     roles = ["least", "most"] if extremes.least.name != extremes.most.name else ["least"]
@@ -98,7 +98,7 @@ def frame_cell(image: np.ndarray, top: int, frame: int, row: int, size: tuple[in
 def test_probe_strips_show_the_clip_in_each_probes_order(analysed, tmp_path):
     folders, analysis, results = analysed
     model, _ = ModelFolder(folders["model"]).load()
-    dataset = build_dataset(tiny_config(2), "test")
+    dataset = build_dataset(tiny_config(2).data, "test")
     strips, notes = draw_probe_strips(results, analysis, tmp_path, model=model, dataset=dataset)
     # one strip per classic probe (one severity per family: the graded ones are the same transforms)
     assert notes == [] and [p.name for p in strips] == [f"probe_{name}" for name in results["probes"]["accuracy"]
@@ -136,7 +136,7 @@ def test_a_not_analysable_class_is_never_pictured(analysed, tmp_path):
     folders, analysis, results = analysed
     model, _ = ModelFolder(folders["model"]).load()
     generator, _ = GeneratorFolder(folders["gen_k1"]).load()
-    dataset = build_dataset(tiny_config(2), "test")
+    dataset = build_dataset(tiny_config(2).data, "test")
     before = motion_extremes(results)
     flagged = json.loads(json.dumps(results))
     flagged["per_class"][before.least.name]["analysable"] = False
@@ -199,7 +199,7 @@ def test_motion_magnitude_is_the_absolute_frame_difference():
 def test_inversion_lowers_the_feature_loss(analysed):
     folders, _, _ = analysed
     model, _ = ModelFolder(folders["model"]).load()
-    clip = build_dataset(tiny_config(1), "test")[4]["clip"]
+    clip = build_dataset(tiny_config(1).data, "test")[4]["clip"]
     inv = invert_features(model, clip, "pool5", InversionSettings(steps=8, lr=0.05), progress=False)
     assert inv.reconstruction.shape == (3, 16, 32, 32)
     assert 0.0 <= float(inv.reconstruction.min()) and float(inv.reconstruction.max()) <= 1.0

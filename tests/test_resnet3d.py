@@ -11,6 +11,11 @@ from motionprobe.errors import UserError
 from motionprobe.models import build_model
 from motionprobe.models.resnet3d import KINETICS_MEAN, KINETICS_STD, NETWORKS, PERCEPTUAL_LAYERS
 
+
+def model_of(cfg, num_classes, **kw):
+    """The model a config describes: `build_model` takes its model and data sections."""
+    return build_model(cfg.model, cfg.data, num_classes, **kw)
+
 ARCHS = ("r3d_18", "mc3_18", "r2plus1d_18")
 # Published sizes at 400 classes (torchvision.models.video; Tran et al. 2018).
 PUBLISHED = {"r3d_18": (33_371_472, 122), "mc3_18": (11_695_440, 122), "r2plus1d_18": (31_505_325, 224)}
@@ -72,7 +77,7 @@ def test_full_size_forward_on_a_tiny_clip(arch, full_nets):
 def test_forward_equals_the_published_computation(arch):
     """Random weights: our module and a functional re-statement of the published network agree.
     (Quarter width keeps it fast; the names were checked against the published layout above.)"""
-    net = build_model(_cfg(arch, width=0.25), 10).net.eval()
+    net = model_of(_cfg(arch, width=0.25), 10).net.eval()
     state = random_state({k: tuple(v.shape) for k, v in net.state_dict().items()}, seed=1)
     net.load_state_dict(state)
     x = torch.randn(2, 3, 8, 32, 32, generator=torch.Generator().manual_seed(2))
@@ -84,7 +89,7 @@ def test_forward_equals_the_published_computation(arch):
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_registry_builds_wrapped_model_that_trains(arch):
-    model = build_model(_cfg(arch, width=0.125), 10)
+    model = model_of(_cfg(arch, width=0.125), 10)
     assert model.preprocessing.mean == KINETICS_MEAN and model.preprocessing.std == KINETICS_STD
     assert model.spec.perceptual_layers == PERCEPTUAL_LAYERS
     assert set(PERCEPTUAL_LAYERS) <= set(model.layer_names())
@@ -103,7 +108,7 @@ def test_registry_builds_wrapped_model_that_trains(arch):
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_width_scales_channels_and_keeps_names(arch, full_nets):
-    small = build_model(_cfg(arch, width=0.25), 400).net
+    small = model_of(_cfg(arch, width=0.25), 400).net
     assert list(small.state_dict()) == list(full_nets[arch].state_dict())
     assert small.state_dict()["layer4.1.conv2.1.weight"].shape == (128,)
     assert small.fc.in_features == 128
@@ -112,7 +117,7 @@ def test_width_scales_channels_and_keeps_names(arch, full_nets):
 @pytest.mark.parametrize("arch, time_after", [("r3d_18", (8, 8, 4, 2, 1)), ("mc3_18", (8, 8, 8, 8, 8)),
                                               ("r2plus1d_18", (8, 8, 4, 2, 1))])
 def test_feature_taps_by_name(arch, time_after):
-    model = build_model(_cfg(arch, width=0.25), 10).eval()
+    model = model_of(_cfg(arch, width=0.25), 10).eval()
     clip = torch.rand(2, 3, 8, 32, 32)
     logits, feats = model.forward_features(clip, PERCEPTUAL_LAYERS)
     assert logits.shape == (2, 10)
@@ -126,7 +131,7 @@ def test_feature_taps_by_name(arch, time_after):
 
 def test_tapped_inner_features_are_not_overwritten_later():
     """A block's conv2 output is tapped before the residual sum and the ReLU: recombining taps gives the block."""
-    model = build_model(_cfg("r3d_18", width=0.25), 10).eval()
+    model = model_of(_cfg("r3d_18", width=0.25), 10).eval()
     layers = ["stem", "layer1.0.conv2", "layer1.0", "layer1.0.conv1.1"]
     with torch.no_grad():
         _, f = model.forward_features(torch.rand(1, 3, 8, 32, 32), layers)
@@ -136,7 +141,7 @@ def test_tapped_inner_features_are_not_overwritten_later():
 
 
 def test_unknown_layer_lists_names():
-    model = build_model(_cfg("mc3_18", width=0.125), 10)
+    model = model_of(_cfg("mc3_18", width=0.125), 10)
     with pytest.raises(UserError, match=r"unknown feature layer 'layer9'.*layer4\.1\.conv2"):
         model.features(torch.rand(1, 3, 8, 32, 32), ["layer9"])
 
@@ -144,7 +149,7 @@ def test_unknown_layer_lists_names():
 def test_other_input_sizes_are_resized_and_cropped_inside_the_wrapper():
     cfg = _cfg("r3d_18", crop=32, width=0.125)
     cfg = cfg.evolve(data={"resize": (40, 50)})
-    model = build_model(cfg, 10).eval()
+    model = build_model(cfg.model, cfg.data, 10).eval()
     clip = torch.rand(1, 3, 8, 60, 90)
     x = model.preprocess(clip)
     assert x.shape == (1, 3, 8, 32, 32)

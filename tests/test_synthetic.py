@@ -52,7 +52,7 @@ def test_deterministic_for_a_seed_and_different_across_seeds():
 
 
 def test_metadata_states_the_planted_truth():
-    ds = build_dataset(preset("tiny"), "test")
+    ds = build_dataset(preset("tiny").data, "test")
     kinds = ds.metadata["kinds"]
     assert set(kinds.values()) == {"appearance", "motion", "keyframe", "implied"}
     assert all(sum(k == kind for k in kinds.values()) >= 2 for kind in ("appearance", "motion", "keyframe", "implied"))

@@ -19,6 +19,11 @@ from motionprobe.models import build_model, wrap
 from motionprobe.models.c3d import C3D
 from motionprobe.models.weights import apply_pretrained, read_torch_weights, strip_shared_prefix
 
+
+def model_of(cfg, num_classes, **kw):
+    """The model a config describes: `build_model` takes its model and data sections."""
+    return build_model(cfg.model, cfg.data, num_classes, **kw)
+
 SPORTS1M_MEAN_BGR = torch.tensor([90.25, 97.66, 101.41]).view(1, 3, 1, 1, 1)
 KINETICS_MEAN = torch.tensor([0.43216, 0.394666, 0.37645]).view(1, 3, 1, 1, 1)
 KINETICS_STD = torch.tensor([0.22803, 0.22145, 0.216989]).view(1, 3, 1, 1, 1)
@@ -91,7 +96,7 @@ def test_full_size_c3d_pickle_gives_native_logits(tmp_path):
     state = fake_c3d_state()
     assert sum(v.numel() for v in state.values()) == 79_991_015 and len(state) == 22
     torch.save(state, tmp_path / "c3d.pickle")
-    model = apply_pretrained(build_model(preset("paper"), 487), tmp_path / "c3d.pickle", "c3d", 487).eval()
+    model = apply_pretrained(model_of(preset("paper"), 487), tmp_path / "c3d.pickle", "c3d", 487).eval()
     assert model.spec.extra["weights"]["head_replaced"] is False
     clip = torch.rand(1, 3, 16, 128, 171, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
@@ -104,7 +109,7 @@ def test_c3d_logits_are_the_ports_pre_softmax_values(tmp_path):
     """The port's forward ends in softmax; ours returns logits: softmax(ours) is the port's output."""
     state = fake_c3d_state(0.125, 32, seed=1)
     torch.save(state, tmp_path / "c3d.pickle")
-    model = apply_pretrained(build_model(c3d_cfg(), 487), tmp_path / "c3d.pickle", "c3d", 487).eval()
+    model = apply_pretrained(model_of(c3d_cfg(), 487), tmp_path / "c3d.pickle", "c3d", 487).eval()
     native = C3D(487, width=0.125, fc_dim=32).eval()
     native.load_state_dict(state)
     clip = torch.rand(2, 3, 16, 128, 171, generator=torch.Generator().manual_seed(3))
@@ -117,7 +122,7 @@ def test_c3d_logits_are_the_ports_pre_softmax_values(tmp_path):
 
 def test_sports1m_preprocessing_matches_hand_computation(tmp_path):
     torch.save(fake_c3d_state(0.125, 32), tmp_path / "c3d.pickle")
-    model = apply_pretrained(build_model(c3d_cfg(), 487), tmp_path / "c3d.pickle", "c3d", 487)
+    model = apply_pretrained(model_of(c3d_cfg(), 487), tmp_path / "c3d.pickle", "c3d", 487)
     p = model.preprocessing
     assert (p.channel_order, p.value_scale, p.crop, p.resize) == ("bgr", 255.0, (112, 112), (128, 171))
 
@@ -137,7 +142,7 @@ def test_sports1m_preprocessing_matches_hand_computation(tmp_path):
 def test_head_replaced_for_another_class_count(tmp_path):
     state = fake_c3d_state(0.125, 32)
     torch.save(state, tmp_path / "c3d.pickle")
-    model = build_model(c3d_cfg(), 101)
+    model = model_of(c3d_cfg(), 101)
     fresh_head = model.net.fc8.weight.detach().clone()
     apply_pretrained(model, tmp_path / "c3d.pickle", "c3d", 101)
     report = model.spec.extra["weights"]
@@ -152,7 +157,7 @@ def test_head_replaced_for_another_class_count(tmp_path):
 def test_head_kept_when_class_counts_agree(tmp_path):
     state = fake_c3d_state(0.125, 32, classes=7)
     torch.save(state, tmp_path / "c3d.pickle")
-    model = apply_pretrained(build_model(c3d_cfg(), 7), tmp_path / "c3d.pickle", "c3d", 7)
+    model = apply_pretrained(model_of(c3d_cfg(), 7), tmp_path / "c3d.pickle", "c3d", 7)
     assert torch.equal(model.net.fc8.weight, state["fc8.weight"])
     assert model.spec.extra["weights"]["head_replaced"] is False
 
@@ -160,7 +165,7 @@ def test_head_kept_when_class_counts_agree(tmp_path):
 def test_wrong_shapes_and_keys_are_named(tmp_path):
     torch.save(fake_c3d_state(0.25, 32), tmp_path / "wide.pickle")
     with pytest.raises(UserError) as e:
-        apply_pretrained(build_model(c3d_cfg(0.125), 487), tmp_path / "wide.pickle", "c3d", 487)
+        apply_pretrained(model_of(c3d_cfg(0.125), 487), tmp_path / "wide.pickle", "c3d", 487)
     msg = str(e.value)
     assert "\n" not in msg and "wide.pickle" in msg
     assert "conv1.weight (16, 3, 3, 3, 3) != (8, 3, 3, 3, 3)" in msg and "the paper preset" in msg
@@ -170,14 +175,14 @@ def test_wrong_shapes_and_keys_are_named(tmp_path):
     state["conv6.weight"] = torch.zeros(1)
     torch.save(state, tmp_path / "odd.pickle")
     with pytest.raises(UserError, match=r"missing conv3a\.bias.*unexpected conv6\.weight"):
-        apply_pretrained(build_model(c3d_cfg(), 487), tmp_path / "odd.pickle", "c3d", 487)
+        apply_pretrained(model_of(c3d_cfg(), 487), tmp_path / "odd.pickle", "c3d", 487)
 
 
 def test_checkpoint_containers_and_dataparallel_prefix(tmp_path):
     state = fake_c3d_state(0.125, 32)
     wrapped = {"epoch": 3, "best_acc": 0.5, "state_dict": {f"module.{k}": v for k, v in state.items()}}
     torch.save(wrapped, tmp_path / "ckpt.pt")
-    model = apply_pretrained(build_model(c3d_cfg(), 487), tmp_path / "ckpt.pt", "c3d", 487)
+    model = apply_pretrained(model_of(c3d_cfg(), 487), tmp_path / "ckpt.pt", "c3d", 487)
     assert all(torch.equal(model.net.state_dict()[k], v) for k, v in state.items())
 
     assert sorted(strip_shared_prefix({"net.a.w": 1, "net.b": 2}, {"a.w", "b"})) == ["a.w", "b"]
@@ -208,7 +213,7 @@ def test_malicious_pickle_refused_without_running_it(tmp_path, protocol):
     else:
         with bad.open("wb") as f:
             pickle.dump(obj, f, protocol=protocol)
-    model = build_model(c3d_cfg(), 487)
+    model = model_of(c3d_cfg(), 487)
     before = {k: v.clone() for k, v in model.net.state_dict().items()}
     with pytest.raises(UserError) as e:
         apply_pretrained(model, bad, "c3d", 487)
@@ -240,7 +245,7 @@ def test_unreadable_and_missing_files(tmp_path):
     with pytest.raises(UserError, match="not named tensors: b"):
         read_torch_weights(tmp_path / "mixed.pt")
     with pytest.raises(UserError, match="nowhere.pth not found"):
-        apply_pretrained(build_model(c3d_cfg(), 5), tmp_path / "nowhere.pth", "c3d", 5)
+        apply_pretrained(model_of(c3d_cfg(), 5), tmp_path / "nowhere.pth", "c3d", 5)
 
 
 # -- torchvision-format ResNets --------------------------------------------------------------------------------
@@ -253,7 +258,7 @@ def test_torchvision_r3d_18_state_dict_gives_the_published_outputs(tmp_path):
     torch.save(state, tmp_path / "r3d_18.pth")
     cfg = preset("paper")
     cfg = cfg.evolve(model={"arch": "r3d_18"})
-    model = apply_pretrained(build_model(cfg, 400), tmp_path / "r3d_18.pth", "r3d_18", 400).eval()
+    model = apply_pretrained(build_model(cfg.model, cfg.data, 400), tmp_path / "r3d_18.pth", "r3d_18", 400).eval()
     p = model.preprocessing
     assert (p.crop, p.resize, p.channel_order, p.value_scale) == ((112, 112), (128, 171), "rgb", 1.0)
     assert model.spec.extra["weights"]["format"] == "torchvision"
@@ -273,7 +278,7 @@ def test_torchvision_resnets_fine_tune_head_and_old_batchnorm_files(tmp_path, ar
     torch.save({"model": state}, tmp_path / f"{arch}.pth")
     cfg = preset("paper")
     cfg = cfg.evolve(model={"arch": arch})
-    model = apply_pretrained(build_model(cfg, 10), tmp_path / f"{arch}.pth", arch, 10)
+    model = apply_pretrained(build_model(cfg.model, cfg.data, 10), tmp_path / f"{arch}.pth", arch, 10)
     assert model.net.fc.weight.shape == (10, 512)
     assert model.spec.extra["weights"]["head_replaced"] and model.spec.extra["weights"]["file_classes"] == 400
     assert torch.equal(model.net.layer3.state_dict()["1.conv2.1.running_var"], state["layer3.1.conv2.1.running_var"])
@@ -284,7 +289,7 @@ def test_torchvision_resnets_fine_tune_head_and_old_batchnorm_files(tmp_path, ar
 
 def test_motionprobe_folder_and_safetensors_round_trip(tmp_path):
     cfg = preset("tiny")
-    trained = build_model(cfg, 10).eval()
+    trained = build_model(cfg.model, cfg.data, 10).eval()
     for prm in trained.parameters():
         prm.data.normal_(0, 0.05)
     trained.set_preprocessing(trained.preprocessing.__class__(mean=(0.1, 0.2, 0.3), std=(0.5, 0.5, 0.5)))
@@ -293,23 +298,23 @@ def test_motionprobe_folder_and_safetensors_round_trip(tmp_path):
     with torch.no_grad():
         expected = trained(clip)
     for source in (tmp_path / "run", tmp_path / "run" / "model.safetensors"):
-        model = apply_pretrained(build_model(cfg, 10), source, "c3d", 10).eval()
+        model = apply_pretrained(build_model(cfg.model, cfg.data, 10), source, "c3d", 10).eval()
         assert model.preprocessing.mean == (0.1, 0.2, 0.3)
         assert model.spec.extra["weights"]["format"] == "motionprobe"
         with torch.no_grad():
             assert torch.equal(model(clip), expected)
     # fine-tuning our own 10-class model on a 4-class dataset
-    model = apply_pretrained(build_model(cfg, 4), tmp_path / "run", "c3d", 4)
+    model = apply_pretrained(build_model(cfg.model, cfg.data, 4), tmp_path / "run", "c3d", 4)
     assert model.spec.extra["weights"]["head_replaced"] and model.net.fc8.out_features == 4
     cfg = cfg.evolve(model={"arch": "r3d_18"})
     with pytest.raises(UserError, match="holds a 'c3d' model, but the architecture is 'r3d_18'"):
-        apply_pretrained(build_model(cfg, 10), tmp_path / "run", "r3d_18", 10)
+        apply_pretrained(build_model(cfg.model, cfg.data, 10), tmp_path / "run", "r3d_18", 10)
 
 
 def test_imported_weights_survive_save_and_load(tmp_path):
     torch.save(fake_c3d_state(0.125, 32), tmp_path / "c3d.pickle")
     cfg = c3d_cfg()
-    model = apply_pretrained(build_model(cfg, 5), tmp_path / "c3d.pickle", "c3d", 5).eval()
+    model = apply_pretrained(build_model(cfg.model, cfg.data, 5), tmp_path / "c3d.pickle", "c3d", 5).eval()
     ModelFolder(tmp_path / "ft").save(model, cfg, list("abcde"))
     again, meta = ModelFolder(tmp_path / "ft").load()
     assert again.preprocessing == model.preprocessing

@@ -63,7 +63,7 @@ def test_unknown_layer_lists_the_models_names():
 def test_model_factory_bare_module_is_wrapped_for_the_data():
     cfg = preset("tiny")
     cfg = cfg.evolve(model={"model_factory": "fixtures_user_model:bare"})
-    model = build_model(cfg, 7, trust_model_code=True)
+    model = build_model(cfg.model, cfg.data, 7, trust_model_code=True)
     assert isinstance(model, VideoModel) and isinstance(model.net, TinyVideoNet)
     assert model.spec.input_size == (cfg.data.crop_size, cfg.data.crop_size)
     assert model(torch.rand(2, 3, 16, 32, 32)).shape == (2, 7)
@@ -73,7 +73,7 @@ def test_model_factory_wrapped_model_trains_and_survives_a_checkpoint(tmp_path):
     cfg = preset("tiny")
     cfg = cfg.evolve(model={"model_factory": "fixtures_user_model:wrapped"})
     torch.manual_seed(0)
-    model = build_model(cfg, 4, trust_model_code=True)
+    model = build_model(cfg.model, cfg.data, 4, trust_model_code=True)
     assert model.preprocessing.mean == USER_MEAN and model.spec.perceptual_layers == ("features.1", "features.3")
     clip, labels = torch.rand(4, 3, 16, 32, 32), torch.tensor([0, 1, 2, 3])
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
@@ -103,4 +103,4 @@ def test_model_factory_errors_name_the_option(spec, message):
     cfg = preset("tiny")
     cfg = cfg.evolve(model={"model_factory": spec})
     with pytest.raises(UserError, match=f"model.model_factory: {message}"):
-        build_model(cfg, 3, trust_model_code=True)
+        build_model(cfg.model, cfg.data, 3, trust_model_code=True)

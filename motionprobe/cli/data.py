@@ -99,7 +99,7 @@ def _splits(cfg: Config, subset: str = "both") -> dict:
     out = {}
     for split in (("train", "test") if subset == "both" else (subset,)):
         try:
-            out[split] = build_dataset(cfg, split, training=False)
+            out[split] = build_dataset(cfg.data, split, training=False, seed=cfg.seed)
         except UserError as e:
             out[split] = e
     return out
@@ -210,7 +210,7 @@ def run_cache(args: argparse.Namespace) -> int:
     tasks = [CacheTask(str(d.root / r.path), r.path) for d in datasets.values() for r in d.records]
     root = str(next(iter(datasets.values())).root)
     folder = _folder(args.out, "cache")
-    summary = build_cache(tasks, folder, transform_for(cfg, training=False), root=root, workers=args.workers or 0)
+    summary = build_cache(tasks, folder, transform_for(cfg.data, training=False), root=root, workers=args.workers or 0)
     cfg.save(folder / "config.json")
     atomic_write_json(folder / "skipped.json", [{"path": p, "reason": r} for p, r in sorted(summary.failed.items())])
     rate = summary.cached / summary.seconds if summary.seconds > 0 else 0.0

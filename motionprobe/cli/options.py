@@ -235,10 +235,10 @@ def resolve_config(args: argparse.Namespace, base: config_mod.Config | None = No
                               overrides=config_overrides(args), fit_data=_fit_data_to_model)
 
 
-def _fit_data_to_model(cfg: config_mod.Config) -> config_mod.Config:
+def _fit_data_to_model(data: config_mod.DataConfig, source: str) -> config_mod.DataConfig:
     from ..models.hf import fit_data_to_model  # torch and the model's config are read only for --hf-model
 
-    return fit_data_to_model(cfg)
+    return fit_data_to_model(data, source)
 
 
 # Options whose dest differs from the workflow argument they set (the dest of the same name means something

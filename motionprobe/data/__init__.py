@@ -1,6 +1,7 @@
 """Datasets by name. Each layout is one module that registers a builder in `registry` (re-exported here).
 
-`build_dataset(cfg, split, training)` returns a ClipDataset; `split` is "train" or "test".
+`build_dataset(cfg.data, split, training, seed=cfg.seed)` returns a ClipDataset; `split` is "train" or "test". A
+layout reads only the config's data section; the seed draws the embedded benchmark's clips.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from .base import UNLABELLED, ClipDataset, SkipClip, clips_only, collate_clips, 
 from .registry import LAYOUTS, Builder, register_layout
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig
 
 DATASETS = ("synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "list", "folder")
 
 
-def build_dataset(cfg: Config, split: str = "test", training: bool = False) -> ClipDataset:
-    name = cfg.data.dataset
+def build_dataset(data: DataConfig, split: str = "test", training: bool = False, seed: int = 0) -> ClipDataset:
+    name = data.dataset
     _import_layouts()
     if name not in LAYOUTS:
         raise ConfigError("data.dataset", f"{name!r} is not available; expected one of {', '.join(sorted(LAYOUTS))}")
-    return LAYOUTS[name](cfg, split, training)
+    return LAYOUTS[name](data, split, training, seed)
 
 
 def _import_layouts() -> None:
@@ -42,7 +43,7 @@ def _import_layouts() -> None:
 
 
 def _needs_pyav(name: str) -> Builder:
-    def refuse(cfg: Config, split: str, training: bool) -> ClipDataset:
+    def refuse(data: DataConfig, split: str, training: bool, seed: int = 0) -> ClipDataset:
         raise ConfigError("data.dataset", f"{name!r} reads video files with PyAV, which this Python lacks "
                                           "(pip install av)")
     return refuse

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from .base import ClipDataset
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig
 
-Builder = Callable[["Config", str, bool], ClipDataset]
+Builder = Callable[["DataConfig", str, bool, int], ClipDataset]  # data section, split, training, seed
 LAYOUTS: dict[str, Builder] = {}
 
 

@@ -36,7 +36,7 @@ from .base import ClipDataset, StridedRead
 from .registry import register_layout
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig
 
 APPEARANCE = ("red", "green", "blue")
 MOTION = ("drift_right", "drift_left", "drift_up", "drift_down")
@@ -235,7 +235,7 @@ class SyntheticMotionDataset(ClipDataset):
 
 
 @register_layout("synthetic")
-def _build(cfg: Config, split: str, training: bool) -> SyntheticMotionDataset:
-    per_class = cfg.data.train_per_class if split == "train" else cfg.data.test_per_class
-    return SyntheticMotionDataset(split, per_class=per_class, size=cfg.data.crop_size,
-                                  num_frames=cfg.data.num_frames, seed=cfg.seed)
+def _build(data: DataConfig, split: str, training: bool, seed: int = 0) -> SyntheticMotionDataset:
+    per_class = data.train_per_class if split == "train" else data.test_per_class
+    return SyntheticMotionDataset(split, per_class=per_class, size=data.crop_size,
+                                  num_frames=data.num_frames, seed=seed)

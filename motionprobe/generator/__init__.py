@@ -2,7 +2,7 @@
 
 >>> import torch
 >>> from motionprobe.config import preset
->>> g = build_generator(1, preset("tiny"))
+>>> g = build_generator(1, preset("tiny").generator, num_frames=16)
 >>> g(torch.rand(2, 3, 1, 32, 32), torch.tensor([[8], [3]])).shape
 torch.Size([2, 3, 16, 32, 32])
 """

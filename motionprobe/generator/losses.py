@@ -27,7 +27,7 @@ from ..errors import ConfigError, UserError
 from ..models import VideoModel
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import GeneratorConfig
 
 LOSSES = ("perceptual", "pixel")
 
@@ -95,13 +95,12 @@ class PerceptualLoss(nn.Module):
         return self.combine(self.terms(generated, target))
 
 
-def build_loss(name: str, model: VideoModel | None, cfg: Config) -> PerceptualLoss | PixelLoss:
-    """`perceptual` (needs the video model) or `pixel`, configured by `cfg.generator`."""
+def build_loss(name: str, model: VideoModel | None, g: GeneratorConfig) -> PerceptualLoss | PixelLoss:
+    """`perceptual` (needs the video model) or `pixel`, configured by the config's generator section `g`."""
     if name == "pixel":
         return PixelLoss()
     if name == "perceptual":
         if model is None:
             raise ConfigError("generator.loss", "the perceptual loss needs a video model folder")
-        g = cfg.generator
         return PerceptualLoss(model, g.perceptual_layers, g.perceptual_weights, g.pixel_weight)
     raise ConfigError("generator.loss", f"expected one of {', '.join(LOSSES)}, got {name!r}")

@@ -34,7 +34,7 @@ from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig, ModelConfig
 
 WIDTHS = {"conv1": 64, "conv2": 128, "conv3a": 256, "conv3b": 256, "conv4a": 512, "conv4b": 512,
           "conv5a": 512, "conv5b": 512}
@@ -143,12 +143,13 @@ SPORTS1M_PREPROCESSING = Preprocessing(mean=SPORTS1M_MEAN_BGR, std=(1.0, 1.0, 1.
 SPORTS1M_CLASSES = 487
 
 
-def build_c3d(num_classes: int, cfg: Config) -> C3D:
-    """C3D for `cfg`'s clips: fc6 is sized for data.num_frames × crop_size² (pool5 flattened)."""
-    groups = groups_for(cfg.data.crop_size) if cfg.model.global_pool else 5
-    return C3D(num_classes, width=cfg.model.width, fc_dim=cfg.model.fc_dim, dropout=cfg.model.dropout,
-               num_frames=cfg.data.num_frames, input_size=(cfg.data.crop_size, cfg.data.crop_size),
-               batch_norm=cfg.model.batch_norm, global_pool=cfg.model.global_pool, groups=groups)
+def build_c3d(num_classes: int, m: ModelConfig, data: DataConfig) -> C3D:
+    """C3D sized by the model section `m` for the data's clips: fc6 is sized for num_frames × crop_size² (pool5
+    flattened)."""
+    groups = groups_for(data.crop_size) if m.global_pool else 5
+    return C3D(num_classes, width=m.width, fc_dim=m.fc_dim, dropout=m.dropout, num_frames=data.num_frames,
+               input_size=(data.crop_size, data.crop_size), batch_norm=m.batch_norm, global_pool=m.global_pool,
+               groups=groups)
 
 
 # The paper's C3D halves time at pool2..pool5 (4 times) and space at pool1..pool4 before pool5's padded pooling:

@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,7 @@ from ..io import read_json
 from .wrapper import ModelSpec, Preprocessing, VideoModel
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig
 
 log = logging.getLogger(__name__)
 
@@ -333,32 +334,32 @@ def _check_sizes(source: str | Path, config: Any) -> None:
         raise UserError(f"{source}: its config asks for {size[0]}×{size[1]} frames; expected sides of 1..{MAX_SIDE}")
 
 
-def fit_data_to_model(cfg: Config) -> Config:
-    """`cfg` with the clip length and crop of the Hugging Face model `cfg.model.hf_model`, logging a one-line note
-    when that changes them. Only the model's config is read.
+def fit_data_to_model(data: DataConfig, source: str) -> DataConfig:
+    """The data section with the clip length and crop of the Hugging Face model `source` (a folder or hub id),
+    logging a one-line note when that changes them. Only the model's config is read.
 
     The model wins because it cannot take anything else: its position embeddings are built for `num_frames`
     frames of `image_size` pixels. Clips of the data's crop would only be resized to that inside the wrapper,
     and the generator would learn frames at a size the model never sees. A resize smaller than the new crop
     is scaled up, aspect kept, so the crop fits: VideoMAE at 224 turns resize (128, 171) into (224, 299).
     """
-    _, _, config = _video_classifier_config(cfg.model.hf_model)
+    _, _, config = _video_classifier_config(source)
     frames, (height, width) = frames_of(config), size_of(config)
     if height != width:
-        raise ConfigError("model.hf_model", f"{cfg.model.hf_model} takes {height}×{width} frames; motionprobe's "
+        raise ConfigError("model.hf_model", f"{source} takes {height}×{width} frames; motionprobe's "
                                             "clips are square (data.crop_size)")
-    d = cfg.data
+    d = data
     before = (d.num_frames, d.crop_size, tuple(d.resize))
     resize = tuple(d.resize)
     if min(resize) < height:
         scale = height / min(resize)
         resize = (round(resize[0] * scale), round(resize[1] * scale))
-    fitted = cfg.evolve(data={"num_frames": frames, "crop_size": height, "resize": resize})
+    fitted = replace(data, num_frames=frames, crop_size=height, resize=resize)
     changes = [f"{name} {old} → {new}" for name, old, new in zip(("data.num_frames", "data.crop_size", "data.resize"),
                                                                    before, (frames, height, resize), strict=True)
                if old != new]
     if changes:
-        log.warning(f"{', '.join(changes)}: the Hugging Face model {cfg.model.hf_model} ({config.model_type}) takes "
+        log.warning(f"{', '.join(changes)}: the Hugging Face model {source} ({config.model_type}) takes "
                     f"{frames} frames of {height}×{width}")
     return fitted
 

@@ -59,7 +59,7 @@ from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig, ModelConfig
 
 BN_EPS = 1e-3  # DeepMind's (Sonnet's) BatchNorm epsilon; PyTorch's default is 1e-5
 ENDPOINTS = ("Conv3d_1a_7x7", "MaxPool3d_2a_3x3", "Conv3d_2b_1x1", "Conv3d_2c_3x3", "MaxPool3d_3a_3x3",
@@ -252,10 +252,10 @@ class InceptionI3d(nn.Module):
         return x
 
 
-def build_i3d(num_classes: int, cfg: Config) -> InceptionI3d:
-    """`cfg.model.width` scales every layer (1.0 = the published network), `cfg.model.dropout` is the dropout before
+def build_i3d(num_classes: int, m: ModelConfig, data: DataConfig) -> InceptionI3d:
+    """`m.width` scales every layer (1.0 = the published network), `m.dropout` is the dropout before
     the logits."""
-    return InceptionI3d(num_classes, width=cfg.model.width, dropout=cfg.model.dropout)
+    return InceptionI3d(num_classes, width=m.width, dropout=m.dropout)
 
 
 # From scratch as with DeepMind's weights: clips in [0, 1] are mapped to [-1, 1].

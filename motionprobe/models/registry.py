@@ -1,4 +1,5 @@
-"""Build any video model from a Config; the CLI and the tests iterate over the one table of architectures.
+"""Build any video model from the config's model and data sections; the CLI and the tests iterate over the one
+table of architectures.
 
 A model comes from one of three places, in this order:
 
@@ -20,7 +21,7 @@ from .spec import Architecture
 from .wrapper import ModelSpec, VideoModel
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig, ModelConfig
 
 _ARCHS: dict[str, Architecture] = {}
 
@@ -43,31 +44,32 @@ def architecture(name: str) -> Architecture:
     return _ARCHS[name]
 
 
-def build_architecture(arch: Architecture, num_classes: int, cfg: Config) -> VideoModel:
-    """The registered network for `cfg`'s clips, wrapped with its from-scratch preprocessing and feature layers."""
-    size = (cfg.data.crop_size, cfg.data.crop_size)
-    net = arch.build(num_classes, cfg)
+def build_architecture(arch: Architecture, num_classes: int, m: ModelConfig, data: DataConfig) -> VideoModel:
+    """The registered network for the data's clips, wrapped with its from-scratch preprocessing and feature layers."""
+    size = (data.crop_size, data.crop_size)
+    net = arch.build(num_classes, m, data)
     # A network sized by its config (a C3D with fewer groups) names its own layers; else the architecture's.
     layers = getattr(net, "perceptual_layers", arch.perceptual_layers)
-    spec = ModelSpec(num_frames=cfg.data.num_frames, input_size=size, architecture=arch.name, perceptual_layers=layers)
-    return VideoModel(net, arch.preprocessing(cfg), spec)
+    spec = ModelSpec(num_frames=data.num_frames, input_size=size, architecture=arch.name, perceptual_layers=layers)
+    return VideoModel(net, arch.preprocessing(data), spec)
 
 
-def build_model(cfg: Config, num_classes: int, *, trust_model_code: bool = False) -> VideoModel:
-    """The model `cfg.model` describes, with `num_classes` outputs and fresh weights (a Hugging Face model: its
-    own, with a fresh head for another class count). `trust_model_code` allows importing `model.model_factory`."""
-    if cfg.model.model_factory:
+def build_model(m: ModelConfig, data: DataConfig, num_classes: int, *, trust_model_code: bool = False) -> VideoModel:
+    """The model the config's model section `m` describes, for the data section's clips, with `num_classes`
+    outputs and fresh weights (a Hugging Face model: its own, with a fresh head for another class count).
+    `trust_model_code` allows importing `model.model_factory`."""
+    if m.model_factory:
         if not trust_model_code:
-            raise ConfigError("model.model_factory", f"{cfg.model.model_factory!r} names code to import, and a saved "
+            raise ConfigError("model.model_factory", f"{m.model_factory!r} names code to import, and a saved "
                                                      "config never runs code on its own; pass {trust_model_code} "
                                                      "if you trust it", "trust_model_code")
-        return _from_factory(cfg.model.model_factory, num_classes, cfg)
-    if cfg.model.hf_model:
-        return _from_hf(cfg, num_classes)
-    return build_architecture(architecture(cfg.model.arch), num_classes, cfg)
+        return _from_factory(m.model_factory, num_classes, data)
+    if m.hf_model:
+        return _from_hf(m.hf_model, num_classes, data)
+    return build_architecture(architecture(m.arch), num_classes, m, data)
 
 
-def _from_factory(spec: str, num_classes: int, cfg: Config) -> VideoModel:
+def _from_factory(spec: str, num_classes: int, data: DataConfig) -> VideoModel:
     """`package.module:function` returning a VideoModel (see motionprobe.wrap) or a bare nn.Module."""
     from .wrapper import wrap
 
@@ -80,20 +82,20 @@ def _from_factory(spec: str, num_classes: int, cfg: Config) -> VideoModel:
         raise ConfigError("model.model_factory", f"cannot load {spec!r}: {e}") from None
     model = fn(num_classes=num_classes)
     if not isinstance(model, VideoModel):
-        size = (cfg.data.crop_size, cfg.data.crop_size)
-        model = wrap(model, input_size=size, num_frames=cfg.data.num_frames)
+        size = (data.crop_size, data.crop_size)
+        model = wrap(model, input_size=size, num_frames=data.num_frames)
     return model
 
 
-def _from_hf(cfg: Config, num_classes: int) -> VideoModel:
+def _from_hf(source: str, num_classes: int, data: DataConfig) -> VideoModel:
     """The Hugging Face classifier, refused before any training when its clip length is not the data's (its
     position embeddings fix it; `config.resolve` sets the data's from the model)."""
     from .hf import load_hf_model
 
-    model, _ = load_hf_model(cfg.model.hf_model, num_classes=num_classes)
-    if model.spec.num_frames != cfg.data.num_frames:
-        raise ConfigError("data.num_frames", f"the Hugging Face model {cfg.model.hf_model} takes {model.spec.num_frames}"
-                                             f"-frame clips, the data config gives {cfg.data.num_frames}")
+    model, _ = load_hf_model(source, num_classes=num_classes)
+    if model.spec.num_frames != data.num_frames:
+        raise ConfigError("data.num_frames", f"the Hugging Face model {source} takes {model.spec.num_frames}"
+                                             f"-frame clips, the data config gives {data.num_frames}")
     return model
 
 
@@ -105,10 +107,11 @@ def network_record(model: VideoModel) -> dict:
     return {"hf_config": hf_architecture_config(model)} if isinstance(model.net, HFVideoClassifier) else {}
 
 
-def rebuild_model(cfg: Config, num_classes: int, meta: dict, *, trust_model_code: bool = False) -> VideoModel:
+def rebuild_model(m: ModelConfig, data: DataConfig, num_classes: int, meta: dict, *,
+                  trust_model_code: bool = False) -> VideoModel:
     """The network of a saved model (fresh weights, to load the saved ones into) from its config and meta.json."""
     if "hf_config" in meta:
         from .hf import build_hf_from_config
 
         return build_hf_from_config(meta["hf_config"], num_classes)
-    return build_model(cfg, num_classes, trust_model_code=trust_model_code)
+    return build_model(m, data, num_classes, trust_model_code=trust_model_code)

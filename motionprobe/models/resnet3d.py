@@ -34,7 +34,7 @@ from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig, ModelConfig
 
 # The Kinetics-400 normalization the torchvision weights were trained with (RGB, [0, 1] values).
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
@@ -206,10 +206,10 @@ def r2plus1d_18(num_classes: int = 400, width: float = 1.0) -> VideoResNet:
 NETWORKS: dict[str, Callable[..., VideoResNet]] = {"r3d_18": r3d_18, "mc3_18": mc3_18, "r2plus1d_18": r2plus1d_18}
 
 
-def _builder(arch: str) -> Callable[[int, Config], VideoResNet]:
-    def build(num_classes: int, cfg: Config) -> VideoResNet:
-        """`cfg.model.width` scales every stage (1.0 = the published network)."""
-        return NETWORKS[arch](num_classes, width=cfg.model.width)
+def _builder(arch: str) -> Callable[[int, ModelConfig, DataConfig], VideoResNet]:
+    def build(num_classes: int, m: ModelConfig, data: DataConfig) -> VideoResNet:
+        """`m.width` scales every stage (1.0 = the published network); any clip size fits."""
+        return NETWORKS[arch](num_classes, width=m.width)
 
     build.__name__ = f"build_{arch}"
     return build

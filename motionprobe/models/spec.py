@@ -24,7 +24,7 @@ from torch import nn
 from .wrapper import Preprocessing
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import DataConfig, ModelConfig
 
 Reader = Callable[[Path], dict[str, torch.Tensor]]
 
@@ -70,25 +70,26 @@ class MinClip:
 class Architecture:
     """A registered video architecture.
 
-    `build(num_classes, cfg)` returns the bare network (`cfg.model.width` etc. size it); `head` is the module
-    whose weight's first dimension is the class count (an nn.Linear or I3D's 1×1×1 conv); `scratch` is the
-    normalization (mean, std, value range, channel order) of a network trained from scratch on [0, 1] RGB,
-    to which `preprocessing(cfg)` adds the data's resize and crop. `min_clip`: the smallest clip it takes (None: any).
+    `build(num_classes, model, data)` returns the bare network (the model section's width etc. size it for the
+    data section's clips); `head` is the module whose weight's first dimension is the class count (an nn.Linear
+    or I3D's 1×1×1 conv); `scratch` is the normalization (mean, std, value range, channel order) of a network
+    trained from scratch on [0, 1] RGB, to which `preprocessing(data)` adds the data's resize and crop.
+    `min_clip`: the smallest clip it takes (None: any).
     """
 
     name: str
-    build: Callable[[int, Config], nn.Module]
+    build: Callable[[int, ModelConfig, DataConfig], nn.Module]
     head: str
     perceptual_layers: tuple[str, ...]
     scratch: Preprocessing
     weights: tuple[WeightFormat, ...] = ()
     min_clip: MinClip | None = None
 
-    def preprocessing(self, cfg: Config) -> Preprocessing:
+    def preprocessing(self, data: DataConfig) -> Preprocessing:
         """Training from scratch: `scratch`, with clips of another size resized to `data.resize` and
         center-cropped to `data.crop_size`, as the datasets prepare them."""
-        side = cfg.data.crop_size
-        return replace(self.scratch, crop=(side, side), resize=tuple(cfg.data.resize))
+        side = data.crop_size
+        return replace(self.scratch, crop=(side, side), resize=tuple(data.resize))
 
     def weight_format(self, path: Path) -> WeightFormat | None:
         """The first of `weights` that accepts the file at `path`, or None."""

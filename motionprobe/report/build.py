@@ -123,7 +123,8 @@ def _add_pictures(results: dict, analysis_dir: Path, out: Path, model_dir: Path,
     if dataset is None:
         if not results.get("config"):
             raise UserError(f"{analysis_dir}/results.json records no configuration; pass the dataset explicitly")
-        dataset = build_dataset(config_mod.from_dict(results["config"]), "test", training=False)
+        recorded = config_mod.from_dict(results["config"])
+        dataset = build_dataset(recorded.data, "test", training=False, seed=recorded.seed)
     inputs.pictures_from = {"model": str(model_dir.resolve())}
     inputs.probe_pictures, inputs.probe_notes = draw_probe_strips(results, analysis_dir, out / PICTURES, model=model,
                                                                   dataset=dataset, device=device)

@@ -193,11 +193,11 @@ class _Run:
             model_folder = ModelFolder(model_dir)
             model = model_folder.load(cfg.device, trust_model_code=trust_model_code)[0]
             model_sha256 = model_folder.sha256()
-        criterion = build_loss(loss, model, cfg)
-        data = dataset if dataset is not None else build_dataset(cfg, "train", training=True)
+        criterion = build_loss(loss, model, cfg.generator)
+        data = dataset if dataset is not None else build_dataset(cfg.data, "train", training=True, seed=cfg.seed)
         if len(data) == 0:
             raise ConfigError("data.dataset", f"the training split of {cfg.data.dataset!r} holds no clips")
-        generator = build_generator(k, cfg).to(cfg.device)
+        generator = build_generator(k, cfg.generator, cfg.data.num_frames).to(cfg.device)
         optimizer = torch.optim.Adam(generator.parameters(), lr=g.lr, betas=(g.beta1, g.beta2))
         # What the checkpoints are of: a resumed run must not change it (the perceptual loss: nor its model).
         identity = {"k": k, "loss": loss, **({"model_sha256": model_sha256} if model_sha256 else {})}

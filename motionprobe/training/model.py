@@ -80,7 +80,7 @@ def epoch_loader(train_set: ClipDataset, cfg: Config, epoch: int, world: distrib
 def build_for_training(cfg: Config, num_classes: int) -> VideoModel:
     # The config to train is the caller's own choice (typed options, their config file), not one read from a
     # model folder, so a model factory it names is trusted.
-    model = build_model(cfg, num_classes, trust_model_code=True)
+    model = build_model(cfg.model, cfg.data, num_classes, trust_model_code=True)
     if cfg.model.weights:
         from ..models.weights import apply_pretrained
 
@@ -105,8 +105,8 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     distributed.barrier()  # every rank has looked at the folder before rank 0 writes into it
     progress = progress and world.is_main
     seed_everything(cfg.seed)
-    train_set = train_set or build_dataset(cfg, "train", training=True)
-    test_set = test_set or build_dataset(cfg, "test", training=False)
+    train_set = train_set or build_dataset(cfg.data, "train", training=True, seed=cfg.seed)
+    test_set = test_set or build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
     model = build_for_training(cfg, len(train_set.classes)).to(cfg.device)
     trained = distributed.wrap_ddp(model)  # DDP under torchrun; `model` is what is saved and evaluated
     optimizer = make_optimizer(cfg, model)

@@ -21,7 +21,7 @@ from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import bad_line, numbered_lines, parse_index, safe_relative
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 LIST_NAMES = {"train": ("train.txt", "train_list.txt", "trainlist.txt"),
               "test": ("test.txt", "val.txt", "test_list.txt", "val_list.txt", "testlist.txt", "vallist.txt")}
@@ -85,9 +85,9 @@ def read_list(file: Path, num_classes: int) -> list[tuple[str, int, int]]:
 
 
 @register_layout("list")
-def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
+def build(data: DataConfig, split: str, training: bool, seed: int = 0) -> VideoClipDataset:
     check_split(split)
-    video_root, list_file, class_file = locate(Path(cfg.data.root), cfg.data.annotations, split)
+    video_root, list_file, class_file = locate(Path(data.root), data.annotations, split)
     classes = read_class_names(class_file)
     records, missing = [], []
     for rel, label, lineno in read_list(list_file, len(classes)):
@@ -95,5 +95,5 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
             records.append(VideoRecord(rel, label, source=f"{list_file}:{lineno}"))
         else:
             missing.append(rel)
-    return make_dataset(cfg, split, training, root=video_root, records=records, classes=classes, missing=missing,
+    return make_dataset(data, split, training, root=video_root, records=records, classes=classes, missing=missing,
                         sources=[class_file, list_file])

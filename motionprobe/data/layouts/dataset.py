@@ -45,7 +45,7 @@ from ..truth import truth_metadata
 from ..video import VideoError, VideoFile
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 SPLITS = ("train", "test")
 log = logging.getLogger("motionprobe.data")
@@ -172,9 +172,9 @@ class VideoClipDataset(ClipDataset):
         return self.transform.finish(frames)
 
 
-def transform_for(cfg: Config, training: bool, hflip: bool | None = None) -> ClipTransform:
-    """The clip transform of `cfg.data`; `hflip` overrides the config's flip (False where flips are unsafe)."""
-    d = cfg.data
+def transform_for(data: DataConfig, training: bool, hflip: bool | None = None) -> ClipTransform:
+    """The clip transform of `data`; `hflip` overrides the config's flip (False where flips are unsafe)."""
+    d = data
     if d.resize_mode not in RESIZE_MODES:
         raise ConfigError("data.resize_mode", f"expected one of {', '.join(RESIZE_MODES)}, got {d.resize_mode!r}")
     try:
@@ -184,8 +184,8 @@ def transform_for(cfg: Config, training: bool, hflip: bool | None = None) -> Cli
         raise ConfigError("data.crop_size", str(e)) from None
 
 
-def sampling_for(cfg: Config) -> ClipSampling:
-    d = cfg.data
+def sampling_for(data: DataConfig) -> ClipSampling:
+    d = data
     for path, value in (("data.num_frames", d.num_frames), ("data.frame_stride", d.frame_stride),
                         ("data.clips_per_video", d.clips_per_video)):
         if not isinstance(value, int) or value < 1:
@@ -228,18 +228,18 @@ def _label_name(label: int, classes: Sequence[str]) -> str:
     return f"{label} ({classes[label]})" if 0 <= label < len(classes) else str(label)
 
 
-def make_dataset(cfg: Config, split: str, training: bool, *, root: Path, records: Sequence[VideoRecord],
+def make_dataset(data: DataConfig, split: str, training: bool, *, root: Path, records: Sequence[VideoRecord],
                  classes: Sequence[str], missing: Sequence[str] = (), sources: Sequence[Path] = (),
                  extra: dict[str, Any] | None = None, skipped_links: Sequence[str] = (),
                  hflip_safe: bool = True) -> VideoClipDataset:
-    """Wrap a layout's records: the sampler and transform from `cfg.data`, the cache when `cfg.data.cache`.
+    """Wrap a layout's records: the sampler and transform from `data`, the cache when `data.cache`.
 
     `classes == []` makes an unlabelled dataset (every label UNLABELLED). `skipped_links` are the
     folder links the file walk skipped (cycles, revisits). `hflip_safe=False` marks a dataset whose
     classes a left-right flip changes: training with `data.hflip` on is then refused. `extra` adds to
     the metadata. A planted-truth file (`data.truth`, or a truth.json beside the data: data/truth.py) adds
     its kinds, whatever the layout."""
-    name = cfg.data.dataset
+    name = data.dataset
     labelled = bool(classes)
     if not labelled and any(r.label != UNLABELLED for r in records):
         raise ValueError("an unlabelled dataset's records must all have label UNLABELLED")
@@ -257,17 +257,17 @@ def make_dataset(cfg: Config, split: str, training: bool, *, root: Path, records
     if not records:
         looked = f" ({len(missing)} listed, none found)" if missing else ""
         raise ConfigError("data.root", f"{name} {split} split has no videos under {root}{looked}")
-    flips = training and cfg.data.hflip
+    flips = training and data.hflip
     if flips and not hflip_safe:
         raise ConfigError("data.hflip", f"{name} has classes that a left-right flip turns into other classes "
                                         "(e.g. 'Pushing something from left to right'); turn flipping off")
-    transform = transform_for(cfg, training, hflip=cfg.data.hflip and hflip_safe)
-    cache = FrameCache(cfg.data.cache, transform) if cfg.data.cache else None
-    metadata = {"dataset": name, "root": str(root), "split": split, "split_number": cfg.data.split,
+    transform = transform_for(data, training, hflip=data.hflip and hflip_safe)
+    cache = FrameCache(data.cache, transform) if data.cache else None
+    metadata = {"dataset": name, "root": str(root), "split": split, "split_number": data.split,
                 "labelled": labelled, "videos": len(records), "missing": missing, "duplicates": len(repeats),
                 "skipped_links": list(skipped_links), "hflip_safe": hflip_safe,
                 "annotations": [str(s) for s in sources], **(extra or {}),
-                **truth_metadata(cfg.data.truth, cfg.data.root, Path(root), classes)}
-    return VideoClipDataset(root, records, classes, sampling=sampling_for(cfg), transform=transform, cache=cache,
+                **truth_metadata(data.truth, data.root, Path(root), classes)}
+    return VideoClipDataset(root, records, classes, sampling=sampling_for(data), transform=transform, cache=cache,
                             metadata=metadata)
 

@@ -30,7 +30,7 @@ from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, read_json_file
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 VIDEO_FOLDERS = ("rgb", "videos")
 VOCAB = "Diving48_vocab.json"
@@ -105,10 +105,10 @@ def read_split(file: Path, num_classes: int) -> list[tuple[str, int, int, int | 
 
 
 @register_layout("diving48")
-def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
+def build(data: DataConfig, split: str, training: bool, seed: int = 0) -> VideoClipDataset:
     check_split(split)
-    root = Path(cfg.data.root)
-    folder = annotation_folder(root, cfg.data.annotations)
+    root = Path(data.root)
+    folder = annotation_folder(root, data.annotations)
     split_file = folder / SPLIT_FILES[split]
     if not split_file.is_file():
         raise UserError(f"diving48: {SPLIT_FILES[split]} not found in {folder}")
@@ -124,5 +124,5 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
                                        source=f"{split_file}: entry {number}"))
         else:
             missing.append(f"{name}.mp4")
-    return make_dataset(cfg, split, training, root=videos, records=records, classes=classes, missing=missing,
+    return make_dataset(data, split, training, root=videos, records=records, classes=classes, missing=missing,
                         sources=[folder / VOCAB, split_file], skipped_links=tree.skipped_links)

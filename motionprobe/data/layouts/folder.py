@@ -35,7 +35,7 @@ from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 log = logging.getLogger(__name__)
 SPLIT_FOLDERS = {"train": ("train",), "test": ("test", "val")}
@@ -100,12 +100,12 @@ def _split_folder(root: Path, split: str) -> Path | None:
 
 
 @register_layout("folder")
-def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
+def build(data: DataConfig, split: str, training: bool, seed: int = 0) -> VideoClipDataset:
     check_split(split)
-    root = Path(cfg.data.root)
+    root = Path(data.root)
     if not root.is_dir():
         raise ConfigError("data.root", f"{root} is not a folder (the folder layout expects <root>/<class>/<videos>)")
-    fraction = cfg.data.test_fraction
+    fraction = data.test_fraction
     if not 0 <= fraction < 1:
         raise ConfigError("data.test_fraction", f"expected a number in [0, 1), got {fraction}")
     split_root = _split_folder(root, split)
@@ -123,7 +123,7 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
         skipped = found.skipped_links
         if found.loose:
             records = [VideoRecord(rel, UNLABELLED) for rel in found.loose]
-            return make_dataset(cfg, split, training, root=root, records=records, classes=[], skipped_links=skipped)
+            return make_dataset(data, split, training, root=root, records=records, classes=[], skipped_links=skipped)
         classes = sorted(found.per_class)
         chosen = {c: ratio_split(v, fraction)[split] for c, v in found.per_class.items()}
         empty = found.empty
@@ -134,5 +134,5 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
                     empty[0])
     label_of = {c: i for i, c in enumerate(classes)}
     records = [VideoRecord(rel, label_of[c]) for c in classes for rel in chosen.get(c, [])]
-    return make_dataset(cfg, split, training, root=root, records=records, classes=classes, skipped_links=skipped,
+    return make_dataset(data, split, training, root=root, records=records, classes=classes, skipped_links=skipped,
                         extra={"empty_classes": empty})

@@ -21,7 +21,7 @@ from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line, numbered_lines, safe_relative
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 SPLIT_FOLDER = "testTrainMulti_7030_splits"
 TAGS = {"train": "1", "test": "2"}
@@ -60,10 +60,10 @@ def read_split_file(file: Path, class_name: str) -> list[tuple[str, str, int]]:
 
 
 @register_layout("hmdb51")
-def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
+def build(data: DataConfig, split: str, training: bool, seed: int = 0) -> VideoClipDataset:
     check_split(split)
-    root = Path(cfg.data.root)
-    files = split_files(root, cfg.data.annotations, cfg.data.split)
+    root = Path(data.root)
+    files = split_files(root, data.annotations, data.split)
     classes = sorted(files)
     tree = FileTree(root, VIDEO_EXTENSIONS)
     records, missing = [], []
@@ -76,5 +76,5 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
                 missing.append(rel)
             else:
                 records.append(VideoRecord(found, label, source=f"{files[name]}:{lineno}"))
-    return make_dataset(cfg, split, training, root=root, records=records, classes=classes, missing=missing,
+    return make_dataset(data, split, training, root=root, records=records, classes=classes, missing=missing,
                         sources=[files[c] for c in classes], skipped_links=tree.skipped_links)

@@ -26,7 +26,7 @@ from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 REQUIRED = ("label", "youtube_id", "time_start", "time_end")
 # Name fragments of each split's CSV: train.csv / kinetics_400_train.csv; validate.csv / val.csv.
@@ -104,10 +104,10 @@ def _pick(paths: list[str], label: str) -> str:
 
 
 @register_layout("kinetics")
-def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
+def build(data: DataConfig, split: str, training: bool, seed: int = 0) -> VideoClipDataset:
     check_split(split)
-    root = Path(cfg.data.root)
-    folder, csvs = annotation_csvs(root, cfg.data.annotations)
+    root = Path(data.root)
+    folder, csvs = annotation_csvs(root, data.annotations)
     if split not in csvs:
         raise UserError(f"kinetics: no {split} CSV in {folder} (file names containing "
                         f"{' or '.join(CSV_WORDS[split])})")
@@ -123,5 +123,5 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
             records.append(VideoRecord(_pick(paths, label), label_of[label], source=f"{csvs[split]}:{lineno}"))
         else:
             missing.append(f"{label}/{stem}.mp4")
-    return make_dataset(cfg, split, training, root=root, records=records, classes=classes, missing=missing,
+    return make_dataset(data, split, training, root=root, records=records, classes=classes, missing=missing,
                         sources=[csvs[s] for s in sorted(csvs)], skipped_links=tree.skipped_links)

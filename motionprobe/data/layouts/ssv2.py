@@ -32,7 +32,7 @@ from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, parse_index, read_json_file
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 VIDEO_FOLDERS = ("20bn-something-something-v2", "videos")
 JSON_FOLDERS = ("labels", "label", "annotations")
@@ -114,10 +114,10 @@ def read_entries(file: Path, classes: list[str]) -> list[tuple[str, int, int]]:
 
 
 @register_layout("ssv2")
-def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
+def build(data: DataConfig, split: str, training: bool, seed: int = 0) -> VideoClipDataset:
     check_split(split)
-    root = Path(cfg.data.root)
-    folder, files = annotation_folder(root, cfg.data.annotations)
+    root = Path(data.root)
+    folder, files = annotation_folder(root, data.annotations)
     kind = SPLIT_FILES[split]
     if kind not in files:
         raise UserError(f"ssv2: no {kind} list in {folder} (expected {' or '.join(_json_names(kind))})")
@@ -132,5 +132,5 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
             records.append(VideoRecord(paths[0], label, source=f"{files[kind]}: entry {number}"))
         else:
             missing.append(f"{video_id}.webm")
-    return make_dataset(cfg, split, training, root=videos, records=records, classes=classes, missing=missing,
+    return make_dataset(data, split, training, root=videos, records=records, classes=classes, missing=missing,
                         sources=[files["labels"], files[kind]], skipped_links=tree.skipped_links, hflip_safe=False)

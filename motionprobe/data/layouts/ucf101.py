@@ -23,7 +23,7 @@ from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
 from .paths import FileTree, bad_line, find_folder_with, numbered_lines, parse_index, safe_relative
 
 if TYPE_CHECKING:
-    from ...config import Config
+    from ...config import DataConfig
 
 LIST_FOLDER = "ucfTrainTestlist"
 VIDEO_FOLDERS = ("UCF-101", "UCF101")
@@ -93,12 +93,12 @@ def _name(classes: list[str], label: int) -> str:
 
 
 @register_layout("ucf101")
-def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
+def build(data: DataConfig, split: str, training: bool, seed: int = 0) -> VideoClipDataset:
     check_split(split)
-    root = Path(cfg.data.root)
-    lists = list_folder(root, cfg.data.annotations)
+    root = Path(data.root)
+    lists = list_folder(root, data.annotations)
     classes = read_class_index(lists / "classInd.txt")
-    list_file = lists / f"{split}list{cfg.data.split:02d}.txt"
+    list_file = lists / f"{split}list{data.split:02d}.txt"
     if not list_file.is_file():
         available = sorted(p.name for p in lists.glob(f"{split}list*.txt"))
         raise ConfigError("data.split", f"{list_file} not found (available: {', '.join(available) or 'none'})")
@@ -110,5 +110,5 @@ def build(cfg: Config, split: str, training: bool) -> VideoClipDataset:
             missing.append(rel)
         else:
             records.append(VideoRecord(found, label, source=f"{list_file}:{lineno}"))
-    return make_dataset(cfg, split, training, root=tree.root, records=records, classes=classes, missing=missing,
+    return make_dataset(data, split, training, root=tree.root, records=records, classes=classes, missing=missing,
                         sources=[lists / "classInd.txt", list_file], skipped_links=tree.skipped_links)
