@@ -198,7 +198,7 @@ class AnalysisSetup:
 
 
 def synthetic_test_split(cfg: Config) -> SyntheticMotionDataset:
-    """The embedded benchmark's test split as `build_dataset(cfg, "test")` builds it, without the layout
+    """The embedded benchmark's test split as `build_dataset(cfg.data, "test", seed=cfg.seed)` builds it, without the layout
     registry, which imports every video layout and so PyAV (the GPU check runs where it may be absent)."""
     return SyntheticMotionDataset("test", per_class=cfg.data.test_per_class, size=cfg.data.crop_size,
                                   num_frames=cfg.data.num_frames, seed=cfg.seed)

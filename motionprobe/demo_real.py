@@ -72,7 +72,7 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
     >>> cfg = preset("tiny").evolve(model={"arch": "i3d", "width": 0.125})
     >>> folder = tempfile.mkdtemp()
     >>> weights = f"{folder}/net.pt"
-    >>> torch.save(build_model(cfg, 3).net.state_dict(), weights)
+    >>> torch.save(build_model(cfg.model, cfg.data, 3).net.state_dict(), weights)
     >>> out = model_from_weights(cfg, f"{folder}/model", weights, classes=["a", "b", "c"], model_size=48)
     >>> model, meta = ModelFolder(out).load()
     >>> meta["preprocessing"]["crop"], meta["classes"], tuple(model(torch.rand(1, 3, 16, 32, 32)).shape)

@@ -13,11 +13,11 @@ from motionprobe.config import preset
 from motionprobe.data import build_dataset
 from motionprobe.errors import ConfigError
 cfg = preset("paper").evolve(data={"dataset": "synthetic", "crop_size": 16, "resize": (16, 16), "test_per_class": 1})
-data = build_dataset(cfg, "test")
+data = build_dataset(cfg.data, "test")
 print(len(data), tuple(data[0]["clip"].shape))
 cfg = cfg.evolve(data={"dataset": "ucf101", "root": "."})
 try:
-    build_dataset(cfg, "test")
+    build_dataset(cfg.data, "test")
 except ConfigError as e:
     print(e)
 """

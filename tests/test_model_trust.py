@@ -25,7 +25,8 @@ Path({marker!r}).touch()  # importing this module is running its code
 def build(num_classes):
     from motionprobe.config import preset
     from motionprobe.models import build_model
-    return build_model(preset("tiny"), num_classes)
+    tiny = preset("tiny")
+    return build_model(tiny.model, tiny.data, num_classes)
 '''
 
 
