@@ -169,3 +169,19 @@ def test_the_layer_check_sees_an_upward_import(tmp_path):
     graph = import_graph(package)
     assert graph["motionprobe.data"] == {"motionprobe.workflows"}
     assert layer_of("motionprobe.workflows") < layer_of("motionprobe.data")
+
+
+SECTION_ONLY = ("data", "models", "generator", "analysis")  # handed their own config sections, never the whole
+
+
+def test_the_networks_the_clips_and_the_analysis_never_name_the_whole_config():
+    """Each is handed its own section (docs/architecture.md): not even an annotation names `Config` there, so a
+    new function cannot quietly start reading another part's settings."""
+    offenders = []
+    for name, (path, _) in _module_files().items():
+        if name.split(".")[1:2] and name.split(".")[1] in SECTION_ONLY:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and any(alias.name == "Config" for alias in node.names):
+                    offenders.append(f"{name}:{node.lineno}")
+    assert offenders == []
+    assert len([n for n in _module_files() if n.split(".")[1:2] and n.split(".")[1] in SECTION_ONLY]) > 30
