@@ -58,7 +58,7 @@ from motionprobe.probes import CLASSIC, DEFAULT_PROBES, PROBE, variants
 from motionprobe.selection import candidates, uniform_subset
 
 from .common import Figure, alternate, median, seconds, spread
-from .setups import AnalysisSetup, Networks, tiny_setup
+from .setups import ANALYSIS_SETTINGS, AnalysisSetup, Networks, tiny_setup
 
 NOT_PRESENT = "not measured: feature not present"
 
@@ -100,8 +100,8 @@ SIZES = {"full": Sizes(clips=4, rounds=3), "quick": Sizes(clips=1, rounds=1)}
 
 
 def present(feature: Feature) -> bool:
-    """Whether `analyze` takes the feature's keyword."""
-    return feature.keyword in inspect.signature(analyze).parameters
+    """Whether `analyze` takes the feature's keyword, itself or among its settings (the analysis section)."""
+    return feature.keyword in inspect.signature(analyze).parameters or feature.keyword in ANALYSIS_SETTINGS
 
 
 def measure(setup: AnalysisSetup, features: Sequence[Feature], rounds: int, out: Path,

@@ -52,15 +52,16 @@ from ..generator.losses import LOSSES
 from ..generator.strips import strip_image
 from ..generator.subsets import distinct_draw, with_distinct_frames
 from ..io import atomic_write_bytes, load_tensors, png_bytes, save_tensors
-from .holdout import agreement, beats_replication, build_holdout, clip_hits, holdout_positions
+from .holdout import Holdout, agreement, beats_replication, build_holdout, clip_hits, holdout_positions
 from .schedule import GENERATOR_STREAM, epoch_batches, generator_epochs, generator_lr_factor, rank_share, set_learning_rate
 from .state import (
     MetricsLog,
     TrainState,
     check_finite,
-    has_train_state,
     load_train_state,
     optimizer_step,
+    refuse_fewer_epochs,
+    refuse_started_run,
     save_train_state,
     seed_everything,
     train_state_extra,
@@ -163,11 +164,34 @@ def train_generator(cfg: Config, model_dir: str | Path | None, k: int, out: str 
     return run.finish()
 
 
+@dataclass
 class _Run:
     """One generator training run: what the loop reads and updates, and how it checkpoints and logs."""
 
-    def __init__(self, **kw: Any):
-        self.__dict__.update(kw)
+    cfg: Config  # the caller's config with the loss this run trains (what config.json records)
+    k: int
+    out: Path
+    world: distributed.World
+    data: ClipDataset
+    generator: torch.nn.Module  # what is saved and sampled
+    trained: torch.nn.Module  # what the loop steps: the generator, wrapped by DDP under torchrun
+    optimizer: torch.optim.Optimizer
+    model: Any  # the video model of the perceptual loss and the held-out check (None for the pixel loss)
+    holdout: Holdout | None
+    train_positions: np.ndarray  # the training clips the generator learns from (the held-out ones left out)
+    criterion: torch.nn.Module
+    state: TrainState
+    identity: dict[str, Any]  # what the checkpoints are of: k, loss and the model's hash
+    skipped: dict[str, str]  # unreadable clips: id → reason
+    window: LossWindow
+    bar: Any  # tqdm progress bar
+    meta: dict[str, Any]  # meta.json's fields besides the metrics
+    steps_per_epoch: int
+    epochs: int
+    samples: tuple[torch.Tensor, torch.Tensor] | None  # the sample clips and subsets drawn in samples/
+    step: int
+    seconds: float
+    log: MetricsLog | None  # losses.csv, written by rank 0
 
     @classmethod
     def start(cls, cfg: Config, model_dir: str | Path | None, k: int, out: Path, loss: str, resume: bool,
@@ -179,9 +203,7 @@ class _Run:
         if loss not in LOSSES:
             raise ConfigError("generator.loss", f"expected one of {', '.join(LOSSES)}, got {loss!r}")
         world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
-        if not resume and has_train_state(out):
-            raise ConfigError("out", f"{out} already holds a generator run; pass {{resume}} to continue it or choose "
-                                     "another folder", "resume")
+        refuse_started_run(out, resume, "generator")
         distributed.barrier()  # every rank has looked at the folder before rank 0 writes into it
         cfg = cfg.evolve(generator={"loss": loss})  # recorded in config.json: the loss it was trained with
         g = cfg.generator
@@ -209,9 +231,7 @@ class _Run:
         train_positions = np.setdiff1d(np.arange(len(data)), held)
         steps_per_epoch = math.ceil(len(train_positions) / g.batch_size)
         epochs = generator_epochs(g, steps_per_epoch)
-        if state.epoch > epochs:  # its config.json would say fewer epochs than the weights have had
-            raise ConfigError("generator.epochs", f"{out} has trained {state.epoch} epochs already; ask for at least "
-                                                  f"{state.epoch}, or choose another folder")
+        refuse_fewer_epochs(out, state.epoch, epochs, "generator.epochs")
         if world.is_main:
             cfg.save(out / "config.json")
         skipped = getattr(data, "skipped", {})  # unreadable clips (id → reason); carried in checkpoints across resumes

@@ -25,7 +25,7 @@ from .. import distributed
 from ..config import Config, checked
 from ..data import ClipDataset, build_dataset, to_float
 from ..data.base import collate_clips
-from ..errors import ConfigError, UserError
+from ..errors import UserError
 from ..evaluation import evaluate, write_evaluation
 from ..folders import ModelFolder
 from ..io import atomic_write_json, read_json
@@ -43,9 +43,10 @@ from .state import (
     MetricsLog,
     TrainState,
     check_finite,
-    has_train_state,
     load_train_state,
     optimizer_step,
+    refuse_fewer_epochs,
+    refuse_started_run,
     save_train_state,
     seed_everything,
 )
@@ -98,9 +99,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     out = Path(out)
     checked(cfg)
     world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
-    if not resume and has_train_state(out):
-        raise ConfigError("out", f"{out} already holds a training run; pass {{resume}} to continue it or choose "
-                                 "another folder", "resume")
+    refuse_started_run(out, resume, "training")
     out.mkdir(parents=True, exist_ok=True)
     distributed.barrier()  # every rank has looked at the folder before rank 0 writes into it
     progress = progress and world.is_main
@@ -114,9 +113,7 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     epochs = model_epochs(cfg.train, steps_per_epoch(len(train_set), cfg.train.batch_size))
     if resume:
         state = load_train_state(out, model, optimizer)
-        if state.epoch > epochs:  # its config.json would then say fewer epochs than the weights have had
-            raise ConfigError("train.epochs", f"{out} has trained {state.epoch} epochs already; ask for at least "
-                                              f"{state.epoch}, or choose another folder")
+        refuse_fewer_epochs(out, state.epoch, epochs, "train.epochs")
     if world.is_main:
         cfg.save(out / "config.json")
     log = MetricsLog(out) if world.is_main else None

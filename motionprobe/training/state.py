@@ -80,6 +80,21 @@ def has_train_state(folder: Path) -> bool:
     return (folder / STATE_JSON).is_file() and (folder / STATE_TENSORS).is_file()
 
 
+
+def refuse_started_run(out: Path, resume: bool, what: str) -> None:
+    """A folder that holds a run is continued only when asked (`resume`), never trained over from scratch."""
+    if not resume and has_train_state(out):
+        raise ConfigError("out", f"{out} already holds a {what} run; pass {{resume}} to continue it or choose "
+                                 "another folder", "resume")
+
+
+def refuse_fewer_epochs(out: Path, done: int, planned: int, path: str) -> None:
+    """A resumed run asked for fewer epochs than it has trained: its config.json would say fewer than the weights
+    have had."""
+    if done > planned:
+        raise ConfigError(path, f"{out} has trained {done} epochs already; ask for at least {done}, or choose "
+                                "another folder")
+
 def _read_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if not (folder / STATE_TENSORS).is_file():
         raise ConfigError("resume", f"{folder} holds no training state ({STATE_TENSORS}); start the run afresh")
