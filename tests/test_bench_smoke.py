@@ -11,6 +11,7 @@ counts, the work the method defines).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import math
@@ -27,7 +28,7 @@ from benchmarks import feature_costs, gpu, planted_truth
 from benchmarks.common import Figure
 from benchmarks.setups import synthetic_test_split, tiny_setup
 from motionprobe.analysis import analyze
-from motionprobe.config import preset
+from motionprobe.config import AnalysisConfig, preset
 from motionprobe.data import build_dataset
 from motionprobe.data.synthetic import CLASSES
 from motionprobe.models import build_model
@@ -102,7 +103,7 @@ def test_quick_benchmarks_write_and_print_every_figure(tmp_path):
     assert replicated["A"] - replicated["C"] == sum(_generated(k, 48) for k in (1, 2, 4, 8)) + 1  # + the pixel one
     pool = preset("tiny").analysis.replicate_candidates  # the replicated pool at the analysis' own size
     assert replicated["C"] - replicated["D"] == sum(_generated(k, pool) - 1 for k in (1, 2, 4, 8))
-    keywords = inspect.signature(analyze).parameters
+    keywords = set(inspect.signature(analyze).parameters) | {f.name for f in dataclasses.fields(AnalysisConfig)}
     for feature in feature_costs.FEATURES:
         f = figures[f"cost_{feature.key}"]
         if feature.keyword in keywords:
