@@ -125,29 +125,9 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
         torch.manual_seed(cfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)
         loader = epoch_loader(train_set, cfg, epoch, world)
-        steps = max(1, len(loader))
-        model.train()
-        start, seen, correct, loss_sum = time.perf_counter(), 0, 0, 0.0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress, leave=False)
-        for b, batch in enumerate(bar):
-            # A batch whose clips were all unreadable (recorded in train_set.skipped) is no step, on any rank.
-            if distributed.any_rank(not batch["id"]):
-                continue
-            set_learning_rate(optimizer, cfg.train.lr * model_lr_factor(epoch * steps + b, steps, cfg.train))
-            clip = augment(to_float(batch["clip"]), rng).to(cfg.device)
-            label = batch["label"].to(cfg.device)
-            with autocast:
-                logits = trained(clip)
-                loss = F.cross_entropy(logits, label)
-            if not torch.isfinite(loss):
-                raise UserError(_diverged(cfg, out, epoch, f"loss {loss.item()}"))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer_step(optimizer, _diverged(cfg, out, epoch, "the update overflowed float32"))
-            seen += len(label)
-            correct += int((logits.argmax(1) == label).sum())
-            loss_sum += loss.item() * len(label)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+        start = time.perf_counter()
+        seen, correct, loss_sum = _train_epoch(cfg, out, epoch, epochs, model, trained, optimizer, loader, rng,
+                                               autocast, progress)
         seen, correct, loss_sum = distributed.all_reduce_sum([seen, correct, loss_sum])  # over every rank's clips
         skipped_train = distributed.merged(train_set.skipped)  # each rank saw its own clips; all evaluate every test clip
         check_finite(model, _diverged(cfg, out, epoch, "non-finite weights after the last step"))
@@ -160,19 +140,56 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
         if not world.is_main:
             continue
         log.write(state.history)
-        # meta.json after every epoch: `complete` tells a finished model from one stopped midway.
-        ModelFolder(out).save(model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
-                              dataset=dict(train_set.metadata), epochs_done=epoch + 1,
-                              planned_epochs=epochs, complete=epoch + 1 >= epochs)
-        write_evaluation(out, ev, model=str(out), split="test", epoch=epoch + 1)
-        save_train_state(out, model, optimizer, state)
-        if progress:
-            kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
-            tqdm.write(f"epoch {epoch + 1}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")
+        _save_epoch(out, cfg, model, optimizer, state, train_set, ev, epochs, progress)
     if world.is_main and state.epoch >= epochs and not ModelFolder(out).is_complete():
         _mark_complete(out, epochs)  # resumed with no epoch left to run (--epochs lowered to those done)
     distributed.barrier()  # when any rank returns, the model folder is complete
     return metrics
+
+
+def _train_epoch(cfg: Config, out: Path, epoch: int, epochs: int, model: VideoModel, trained: torch.nn.Module,
+                 optimizer: torch.optim.Optimizer, loader: DataLoader, rng: torch.Generator, autocast: Any,
+                 progress: bool) -> tuple[int, int, float]:
+    """One epoch's optimiser steps on this rank's batches: the clips seen, those right, and the summed loss."""
+    steps = max(1, len(loader))
+    model.train()
+    seen, correct, loss_sum = 0, 0, 0.0
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress, leave=False)
+    for b, batch in enumerate(bar):
+        # A batch whose clips were all unreadable (recorded in train_set.skipped) is no step, on any rank.
+        if distributed.any_rank(not batch["id"]):
+            continue
+        set_learning_rate(optimizer, cfg.train.lr * model_lr_factor(epoch * steps + b, steps, cfg.train))
+        clip = augment(to_float(batch["clip"]), rng).to(cfg.device)
+        label = batch["label"].to(cfg.device)
+        with autocast:
+            logits = trained(clip)
+            loss = F.cross_entropy(logits, label)
+        if not torch.isfinite(loss):
+            raise UserError(_diverged(cfg, out, epoch, f"loss {loss.item()}"))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer_step(optimizer, _diverged(cfg, out, epoch, "the update overflowed float32"))
+        seen += len(label)
+        correct += int((logits.argmax(1) == label).sum())
+        loss_sum += loss.item() * len(label)
+        bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+    return seen, correct, loss_sum
+
+
+def _save_epoch(out: Path, cfg: Config, model: VideoModel, optimizer: torch.optim.Optimizer, state: TrainState,
+                train_set: ClipDataset, ev: Any, epochs: int, progress: bool) -> None:
+    """Rank 0 after an epoch: the model folder (meta.json says whether it is complete), its evaluation and the
+    resumable state."""
+    epoch, metrics = state.epoch, state.history[-1]
+    ModelFolder(out).save(model, cfg, train_set.classes, seed=cfg.seed, metrics=metrics,
+                          dataset=dict(train_set.metadata), epochs_done=epoch, planned_epochs=epochs,
+                          complete=epoch >= epochs)
+    write_evaluation(out, ev, model=str(out), split="test", epoch=epoch)
+    save_train_state(out, model, optimizer, state)
+    if progress:
+        kinds = " ".join(f"{k}={v:.3f}" for k, v in ev.per_kind().items())
+        tqdm.write(f"epoch {epoch}: loss {metrics['train_loss']:.3f}  test clip acc {ev.accuracy:.3f}  {kinds}")
 
 
 def _mark_complete(out: Path, epochs: int) -> None:
