@@ -132,7 +132,9 @@ UPRIGHT = Orientation()
 
 def orientation_of(frame: av.VideoFrame) -> Orientation:
     """The orientation the DISPLAYMATRIX side data of a decoded frame asks for (identity without one)."""
-    for side_data in frame.side_data:
+    for item in frame.side_data:
+        # Iterating yields the side data itself up to PyAV 18.0, and its type (a mapping's key) from 18.1 on.
+        side_data = item if hasattr(item, "type") else frame.side_data[item]
         if side_data.type == SideDataType.DISPLAYMATRIX:
             raw = bytes(side_data)
             if len(raw) >= 36:
