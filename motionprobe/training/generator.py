@@ -52,7 +52,7 @@ from ..generator.losses import LOSSES
 from ..generator.strips import strip_image
 from ..generator.subsets import distinct_draw, with_distinct_frames
 from ..io import atomic_write_bytes, load_tensors, png_bytes, save_tensors
-from .holdout import Holdout, agreement, beats_replication, build_holdout, clip_hits, holdout_positions
+from .holdout import Holdout, beats_replication, build_holdout, clip_hits, holdout_positions, share
 from .schedule import GENERATOR_STREAM, epoch_batches, generator_epochs, generator_lr_factor, rank_share, set_learning_rate
 from .state import (
     MetricsLog,
@@ -300,10 +300,11 @@ class _Run:
         if self.holdout is None:
             return
         selection = self.state.extra.setdefault("selection", {"curve": [], "step": None, "agreement": -1.0})
-        score = agreement(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
+        hits = clip_hits(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
+        score = share(hits, self.holdout.indices.shape[1])
         selection["curve"].append([self.step, round(score, 6)])
         if self.step > 0 and score > selection["agreement"] + 1e-12:
-            selection.update(step=self.step, agreement=score)
+            selection.update(step=self.step, agreement=score, hits=hits.tolist())  # per clip, for the test
             if self.world.is_main:
                 save_tensors(self.out / SELECTED, {n: p.detach().cpu() for n, p in self.generator.state_dict().items()})
 
@@ -313,9 +314,8 @@ class _Run:
         chosen = self.state.extra["selection"]
         if chosen["step"] != self.step:  # the held-out check preferred an earlier state
             self.generator.load_state_dict(load_tensors(self.out / SELECTED))
-        hits = clip_hits(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
         trained_states = sum(1 for step, _ in chosen["curve"] if step > 0)
-        return beats_replication(hits, self.holdout.replication_hits, trained_states)
+        return beats_replication(np.asarray(chosen["hits"]), self.holdout.replication_hits, trained_states)
 
     def selection_metrics(self) -> dict[str, Any]:
         if self.holdout is None or "selection" not in self.state.extra:

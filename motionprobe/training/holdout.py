@@ -90,13 +90,9 @@ def build_holdout(data, positions: np.ndarray, model, k: int, num_frames: int, s
 
 
 def share(hits: np.ndarray, subsets_per_clip: int) -> float:
-    """The share of (clip, subset) pairs that agree, from per-clip counts."""
+    """Agreement: the share of (held-out clip, subset) pairs whose generated clip the model gives the real clip's
+    class, from the per-clip counts of `clip_hits`."""
     return float(hits.sum()) / max(1, hits.size * subsets_per_clip)
-
-
-def agreement(generate, model, holdout: Holdout, device: str, batch_size: int) -> float:
-    """The share of (held-out clip, subset) pairs whose generated clip the model gives the real clip's class."""
-    return share(clip_hits(generate, model, holdout, device, batch_size), holdout.indices.shape[1])
 
 
 def beats_replication(hits: np.ndarray, replication_hits: np.ndarray, states: int) -> dict:
