@@ -7,6 +7,7 @@ For a shard of clips the engine evaluates, per clip:
 - per k with a pixel generator, the uniform subset, generated;
 - per temporal probe (motionprobe/probes.py's table), the clip, or the clip read at a multiple of its stride,
   with its frames reordered (one row per draw of a random probe).
+Each of these kinds of input is made by analysis/inputs.py; the engine batches, scores and stores them.
 Pairs (clip, candidate) of one generator are flattened and cut into batches of `batch_size`, so a
 batch mixes clips and candidates and the generator and the model always run full batches. Each
 pair's kept frames are gathered alone from the uint8 clip: a candidate's score can depend only on
@@ -31,17 +32,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..data.base import read_at, to_float
+from ..data.base import read_at
 from ..errors import ConfigError, UserError
 from ..generator.replicate import Replicate
 from ..io import atomic_write_json, read_json
 from ..probes import PROBE as PROBE_BY_NAME
-from ..selection import Subset, check_k, subset_mask, uniform_subset
+from ..selection import Subset, check_k, uniform_subset
+from .inputs import Generator, HeldReads, Inputs, ReadBatch, Reader, no_reads, original_inputs, probe_inputs, subset_inputs
 from .table import (
     GENERATOR,
-    ORIGINAL,
     PIXEL_GENERATOR,
-    PROBE,
     REPLICATE,
     TABLE_DIR,
     TOP,
@@ -53,8 +53,6 @@ from .table import (
     write_shard,
 )
 
-Generator = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""(frames (B, 3, k, H, W) float in [0, 1], indices (B, k) long) → clip (B, 3, T, H, W) in [0, 1]."""
 Model = Callable[[torch.Tensor], torch.Tensor]
 """(B, 3, T, H, W) float in [0, 1] → logits (B, num_classes)."""
 
@@ -208,162 +206,111 @@ class _Batcher:
                        agree_prob.cpu().numpy(), top_class.cpu().numpy(), top_prob.cpu().numpy(), probs)
 
 
-@dataclass
-class ReadBatch:
-    """A shard's clips read at one multiple of their stride (the sped-up probes): (n, 3, T, H, W), or None when
-    no clip has such a read; which clips have one; which of those ran past their video's end (the short-video
-    policy filled the window)."""
-
-    clips: torch.Tensor | None
-    ok: np.ndarray
-    past_end: np.ndarray
-
-
-Reader = Callable[[int], ReadBatch]
-"""factor → the shard's clips read at that multiple of their stride."""
-
-
-@dataclass
-class _Job:
-    """One kind of input of every clip: a source, its k (or probe), how it is made and which variants."""
-
-    source: int
-    k: int
-    masks: np.ndarray    # per variant: the kept frames' bit mask
-    in_pool: np.ndarray  # per variant
-    make: Callable[[np.ndarray, np.ndarray], torch.Tensor]  # (clip positions, variants) → float clips
-    probe: int = -1
-
-
 def evaluate_clips(model: Model, clips: torch.Tensor, labels: Sequence[int], clip_index: Sequence[int], plan: Plan,
                    generators: dict[int, Generator], pixel_generators: dict[int, Generator] | None = None,
                    batch_size: int = 64, device: str | torch.device = "cpu",
                    on_progress: Callable[[int], None] | None = None, seed: int = 0,
-                   fast_clips: torch.Tensor | None = None, fast_ok: Sequence[bool] | None = None,
                    reads: Reader | None = None) -> tuple[CandidateRows, PoolSums]:
     """The candidate rows of a stack of clips (n, 3, T, H, W) (uint8 or float in [0, 1]), and the pool sums.
 
     `reads(f)` gives the clips read at f times their stride, for the probes that read the video (`Probe.read`);
-    it is asked once per factor, and one factor's reads are held at a time. Without it, `fast_clips` (where
-    `fast_ok`) are the reads at factor 2, and the other factors have none."""
+    it is asked once per factor, and one factor's reads are held at a time. Without it, those probes skip
+    every clip."""
     device = torch.device(device)
-    pixel_generators = pixel_generators or {}
     T = plan.num_frames
     if clips.dim() != 5 or clips.shape[1] != 3 or clips.shape[2] != T:
         raise UserError(f"dataset: clips must be shaped (3, {T}, H, W), got {tuple(clips.shape[1:])}")
-    labels_t = torch.as_tensor(list(labels), dtype=torch.long)
-    clip_index = np.asarray(clip_index, dtype=np.int64)
     n = clips.shape[0]
-    batcher = _Batcher(model, device)
-    progress = on_progress or (lambda _n: None)
-    parts: list[CandidateRows] = []
-    pools: list[PoolSums] = []
-    all_frames = (1 << T) - 1
-
-    def rows(job: _Job, pos: np.ndarray, variant: np.ndarray, scored: _Scores) -> CandidateRows:
-        count = len(pos)
-        return CandidateRows(clip=clip_index[pos], label=labels_t.numpy()[pos], source=np.full(count, job.source),
-                             k=np.full(count, job.k), mask=job.masks[variant], in_pool=job.in_pool[variant],
-                             pred=scored.pred, max_prob=scored.max_prob, true_prob=scored.true_prob,
-                             agree_prob=scored.agree_prob, top_class=scored.top_class, top_prob=scored.top_prob,
-                             probe=np.full(count, job.probe), variant=variant if job.probe >= 0 else np.zeros(count))
-
-    def subset_job(source: int, k: int, generate: Generator, subsets: list[Subset], in_pool: np.ndarray) -> _Job:
-        index = torch.tensor(subsets, dtype=torch.long)  # (m, k)
-
-        def make(pos: np.ndarray, cand: np.ndarray) -> torch.Tensor:
-            idx = index[cand]  # (b, k)
-            # Advanced indexing gathers only each pair's kept frames: (b, k, 3, H, W) → (b, 3, k, H, W).
-            kept = clips[torch.from_numpy(pos).view(-1, 1), :, idx].permute(0, 2, 1, 3, 4)
-            frames = to_float(kept.to(device))
-            clip = generate(frames, idx.to(device))
-            if clip.shape != (len(pos), 3, T, *frames.shape[-2:]):
-                raise UserError(f"generator for k={k} returned {tuple(clip.shape)}; expected "
-                                f"{(len(pos), 3, T, *frames.shape[-2:])} (trained for another clip size?)")
-            return clip
-
-        return _Job(source, k, np.array([subset_mask(s) for s in subsets], dtype=np.int64), in_pool, make)
-
-    reader = reads or _given_reads(n, fast_clips, fast_ok)
-    held: dict[int, ReadBatch] = {}
-
-    def read(factor: int) -> ReadBatch:
-        if factor not in held:
-            held.clear()  # one factor's reads in memory at a time: the jobs of a factor run one after another
-            held[factor] = reader(factor)
-        return held[factor]
-
-    def probe_job(number: int, name: str, draws: int) -> _Job:
-        probe = PROBE_BY_NAME[name]
-
-        def make(pos: np.ndarray, variant: np.ndarray) -> torch.Tensor:
-            source = clips if probe.read == 1 else read(probe.read).clips
-            order = torch.from_numpy(np.stack([probe.order(T, clip_index[p], v, seed)
-                                               for p, v in zip(pos, variant, strict=True)]))
-            return to_float(source[torch.from_numpy(pos).view(-1, 1), :, order].permute(0, 2, 1, 3, 4).to(device))
-
-        return _Job(PROBE, T, np.full(draws, all_frames, dtype=np.int64), np.zeros(draws, bool), make, probe=number)
-
+    scorer = _ShardScorer(_Batcher(model, device), torch.as_tensor(list(labels), dtype=torch.long),
+                          np.asarray(clip_index, dtype=np.int64), batch_size, on_progress or (lambda _n: None))
+    held = HeldReads(reads or no_reads(n))
     # bf16 autocast on CUDA only, where tensor cores make it faster; why: docs/experiments/benchmarks-cpu.md
     with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        # The original clips first: their predictions are every other row's agreement target.
-        targets = torch.zeros(n, dtype=torch.long)
-        original = _Job(ORIGINAL, T, np.array([all_frames]), np.zeros(1, bool),
-                        lambda pos, _variant: to_float(clips[pos].to(device)))
-        for lo in range(0, n, batch_size):
-            pos = np.arange(lo, min(n, lo + batch_size))
-            first = batcher.score(original.make(pos, None), labels_t[pos], torch.zeros(len(pos), dtype=torch.long))
-            targets[pos] = torch.from_numpy(first.pred.astype(np.int64))
+        scorer.score_originals(original_inputs(clips, device))
+        for inputs in _shard_inputs(clips, plan, generators, pixel_generators or {}, scorer.clip_index, seed, held,
+                                    device):
+            # a probe reading the video runs on the clips that have such a read; the other inputs free the reads
+            if inputs.read > 1:
+                scorer.score(inputs, np.flatnonzero(held(inputs.read).ok))
+            else:
+                held.release()
+                scorer.score(inputs, np.arange(n))
+    return CandidateRows.concat(scorer.parts), PoolSums.concat(scorer.pools)
+
+
+def _shard_inputs(clips: torch.Tensor, plan: Plan, generators: dict[int, Generator],
+                  pixel_generators: dict[int, Generator], clip_index: np.ndarray, seed: int, reads: HeldReads,
+                  device: torch.device) -> list[Inputs]:
+    """Every kind of input after the originals: the probes on the clip first, then those reading the video
+    grouped by factor (one factor's reads held at a time), then per k replication, generator, pixel generator."""
+    T = plan.num_frames
+    inputs = [probe_inputs(clips, number, name, draws, clip_index, seed, reads, device)
+              for number, (name, draws) in sorted(enumerate(plan.probes),
+                                                  key=lambda item: PROBE_BY_NAME[item[1][0]].read)]
+    for k in plan.ks:
+        inputs.append(subset_inputs(clips, REPLICATE, k, Replicate(k, T), *plan.pool_inputs(k, replicated=True),
+                                    device))
+        if k in plan.generator_ks:
+            inputs.append(subset_inputs(clips, GENERATOR, k, _checked(generators, k, "generator"),
+                                        *plan.pool_inputs(k), device))
+        if k in plan.pixel_ks:
+            inputs.append(subset_inputs(clips, PIXEL_GENERATOR, k, _checked(pixel_generators, k, "pixel_generator"),
+                                        [uniform_subset(k, T)], np.zeros(1, bool), device))
+    return inputs
+
+
+class _ShardScorer:
+    """Scores a shard's inputs in full batches and keeps their table rows and pool sums. Pairs (clip, variant)
+    are flattened clip-major and cut into batches, so a batch mixes clips and candidates."""
+
+    def __init__(self, batcher: _Batcher, labels: torch.Tensor, clip_index: np.ndarray, batch_size: int,
+                 progress: Callable[[int], None]):
+        self.batcher, self.labels, self.clip_index = batcher, labels, clip_index
+        self.batch_size, self.progress = batch_size, progress
+        self.targets = torch.zeros(len(labels), dtype=torch.long)  # the original clips' predictions
+        self.parts: list[CandidateRows] = []
+        self.pools: list[PoolSums] = []
+
+    def score_originals(self, original: Inputs) -> None:
+        """The original clips first: their predictions are every other row's agreement target."""
+        n = len(self.labels)
+        for lo in range(0, n, self.batch_size):
+            pos = np.arange(lo, min(n, lo + self.batch_size))
+            first = self.batcher.score(original.make(pos, None), self.labels[pos],
+                                       torch.zeros(len(pos), dtype=torch.long))
+            self.targets[pos] = torch.from_numpy(first.pred.astype(np.int64))
             first.agree_prob = first.max_prob
-            parts.append(rows(original, pos, np.zeros(len(pos), dtype=np.int64), first))
-            progress(len(pos))
+            self.parts.append(self._rows(original, pos, np.zeros(len(pos), dtype=np.int64), first))
+            self.progress(len(pos))
 
-        jobs: list[_Job] = []
-        # Probes on the clip first, then those reading the video, grouped by factor (one read held at a time).
-        for number, (name, draws) in sorted(enumerate(plan.probes), key=lambda item: PROBE_BY_NAME[item[1][0]].read):
-            jobs.append(probe_job(number, name, draws))
-        for k in plan.ks:
-            jobs.append(subset_job(REPLICATE, k, Replicate(k, T), *plan.pool_inputs(k, replicated=True)))
-            if k in plan.generator_ks:
-                jobs.append(subset_job(GENERATOR, k, _checked(generators, k, "generator"), *plan.pool_inputs(k)))
-            if k in plan.pixel_ks:
-                jobs.append(subset_job(PIXEL_GENERATOR, k, _checked(pixel_generators, k, "pixel_generator"),
-                                       [uniform_subset(k, T)], np.zeros(1, bool)))
-        for job in jobs:
-            m = len(job.masks)
-            factor = PROBE_BY_NAME[plan.probes[job.probe][0]].read if job.probe >= 0 else 1
-            # a probe reading the video runs on the clips that have such a read; the other jobs free the reads
-            wanted = np.flatnonzero(read(factor).ok) if factor > 1 else np.arange(n)
-            if factor == 1:
-                held.clear()
-            sums = None
-            # Flatten (clip, variant) pairs clip-major and cut them into full batches.
-            for lo in range(0, len(wanted) * m, batch_size):
-                flat = np.arange(lo, min(len(wanted) * m, lo + batch_size))
-                pos, variant = wanted[flat // m], flat % m
-                scored = batcher.score(job.make(pos, variant), labels_t[pos], targets[pos])
-                parts.append(rows(job, pos, variant, scored))
-                pooled = torch.from_numpy(job.in_pool[variant])
-                if bool(pooled.any()):
-                    if sums is None:
-                        sums = torch.zeros(n, scored.probs.shape[1], dtype=torch.float64)
-                    sums.index_add_(0, torch.from_numpy(pos)[pooled], scored.probs.cpu().double()[pooled])
-                progress(len(flat))
-            if sums is not None:
-                pools.append(PoolSums(clip_index, np.full(n, job.source), np.full(n, job.k),
-                                      np.full(n, int(job.in_pool.sum())), sums.numpy()))
-    return CandidateRows.concat(parts), PoolSums.concat(pools)
+    def score(self, inputs: Inputs, wanted: np.ndarray) -> None:
+        """Every variant of `inputs` for the clips at `wanted`; the pool's class probabilities summed per clip."""
+        m, n = inputs.variants, len(self.labels)
+        sums = None
+        for lo in range(0, len(wanted) * m, self.batch_size):
+            flat = np.arange(lo, min(len(wanted) * m, lo + self.batch_size))
+            pos, variant = wanted[flat // m], flat % m
+            scored = self.batcher.score(inputs.make(pos, variant), self.labels[pos], self.targets[pos])
+            self.parts.append(self._rows(inputs, pos, variant, scored))
+            pooled = torch.from_numpy(inputs.in_pool[variant])
+            if bool(pooled.any()):
+                if sums is None:
+                    sums = torch.zeros(n, scored.probs.shape[1], dtype=torch.float64)
+                sums.index_add_(0, torch.from_numpy(pos)[pooled], scored.probs.cpu().double()[pooled])
+            self.progress(len(flat))
+        if sums is not None:
+            self.pools.append(PoolSums(self.clip_index, np.full(n, inputs.source), np.full(n, inputs.k),
+                                       np.full(n, int(inputs.in_pool.sum())), sums.numpy()))
 
-
-def _given_reads(n: int, fast_clips: torch.Tensor | None, fast_ok: Sequence[bool] | None) -> Reader:
-    """Reads from clips given at double speed (factor 2); no read at any other factor."""
-    def reader(factor: int) -> ReadBatch:
-        none = np.zeros(n, dtype=bool)
-        if factor != 2 or fast_clips is None:
-            return ReadBatch(None, none, none)
-        return ReadBatch(fast_clips, np.ones(n, bool) if fast_ok is None else np.asarray(fast_ok, dtype=bool), none)
-
-    return reader
+    def _rows(self, inputs: Inputs, pos: np.ndarray, variant: np.ndarray, scored: _Scores) -> CandidateRows:
+        count = len(pos)
+        return CandidateRows(clip=self.clip_index[pos], label=self.labels.numpy()[pos],
+                             source=np.full(count, inputs.source), k=np.full(count, inputs.k),
+                             mask=inputs.masks[variant], in_pool=inputs.in_pool[variant], pred=scored.pred,
+                             max_prob=scored.max_prob, true_prob=scored.true_prob, agree_prob=scored.agree_prob,
+                             top_class=scored.top_class, top_prob=scored.top_prob,
+                             probe=np.full(count, inputs.probe),
+                             variant=variant if inputs.probe >= 0 else np.zeros(count))
 
 
 def _checked(generators: dict[int, Generator], k: int, argument: str) -> Generator:
