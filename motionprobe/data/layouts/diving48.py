@@ -27,7 +27,7 @@ from ...errors import UserError
 from ..registry import register_layout
 from ..video import VIDEO_EXTENSIONS
 from .dataset import VideoClipDataset, VideoRecord, check_split, make_dataset
-from .paths import FileTree, read_json_file
+from .paths import FileTree, find_folder_with, read_json_file
 
 if TYPE_CHECKING:
     from ...config import DataConfig
@@ -42,15 +42,7 @@ _NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 def annotation_folder(root: Path, annotations: str | None) -> Path:
     candidates = [Path(annotations)] if annotations else []
     candidates += [root, root / "annotations", root.parent, root.parent / "annotations"]
-    looked: list[Path] = []
-    for folder in candidates:
-        if folder in looked:
-            continue
-        looked.append(folder)
-        if (folder / VOCAB).is_file():
-            return folder
-    raise UserError(f"diving48: {VOCAB} not found; looked in {', '.join(str(f) for f in looked)}. "
-                    "Set data.annotations to the folder holding the Diving48 JSONs")
+    return find_folder_with(candidates, VOCAB, "diving48", "Set data.annotations to the folder holding the Diving48 JSONs")
 
 
 def video_folder(root: Path) -> Path:
