@@ -538,7 +538,8 @@ def pipeline(cfg: Config, out: PathLike, *, model_dir: PathLike | None = None, t
         if trained.get("replicates"):
             test = trained["holdout"]["test"]
             log(f"   k={k}: the generator did not beat replication on its held-out clips ({test['wins']} clips won, "
-                f"{test['losses']} lost; sign test at {test['alpha']:g}); the analysis replicates the frames at k={k}")
+                f"{test['losses']} lost; p = {test['p']:.3g} over {test['states']} states); the analysis replicates "
+                f"the frames at k={k}")
     timings["generators"] = time.perf_counter() - t0
 
     analysis = out / "analysis"

@@ -42,17 +42,46 @@ def test_replication_keeps_a_still_clip_s_class_and_a_generator_that_inverts_it_
     assert holdout.replication_hits.tolist() == [4] * 6
 
 
-def test_the_sign_test_counts_clips_and_divides_its_level_by_the_states_it_chose_from():
+def test_the_test_counts_clips_not_agreement_and_pays_for_the_choice_among_unrelated_states():
     rep = np.array([1] * 12)
-    twelve_wins = beats_replication(np.array([2] * 12), rep, states=1)
-    assert twelve_wins == {"wins": 12, "losses": 0, "alpha": 0.05, "kept": True}
-    # 6 wins of 6 is p = 1/64 = 0.016: enough at 0.05, not at 0.05 / 4 = 0.0125 (the best of four states)
-    six = np.array([2] * 6 + [1] * 6)
-    assert beats_replication(six, rep, states=3)["kept"] and not beats_replication(six, rep, states=4)["kept"]
+    twelve_wins = beats_replication(np.array([[2] * 12]), 0, rep)
+    assert {key: twelve_wins[key] for key in ("wins", "losses", "states", "kept")} == {
+        "wins": 12, "losses": 0, "states": 1, "kept": True}
+    assert twelve_wins["p"] < 0.001  # exactly 1/4096 without the flips' grid
+    # 7 wins of 7 is p = 1/128 for one state; the best of 12 unrelated states needs more
+    seven = np.array([2] * 7 + [1] * 5)
+    assert beats_replication(seven[None], 0, rep)["kept"]
+    rng = np.random.default_rng(0)
+    unrelated = np.vstack([seven, rng.integers(0, 3, size=(11, 12))])
+    assert not beats_replication(unrelated, 0, rep)["kept"]
     # a larger lead in agreement on fewer clips is not a win: one clip gaining three subsets is one win
-    assert not beats_replication(np.array([4] + [1] * 11), rep, states=1)["kept"]
-    assert beats_replication(np.array([0] * 12), rep, states=1) == {"wins": 0, "losses": 12, "alpha": 0.05,
-                                                                     "kept": False}
+    assert not beats_replication(np.array([[4] + [1] * 11]), 0, rep)["kept"]
+    assert beats_replication(np.array([[0] * 12]), 0, rep)["wins"] == 0
+    assert not beats_replication(np.array([[0] * 12]), 0, rep)["kept"]
+
+
+def test_correlated_states_cost_less_than_a_level_divided_by_their_number():
+    """Twelve copies of one state are one test: 7 wins of 7 (p = 1/128 ≈ 0.008) passes, where the level divided
+    by the number of states (0.05 / 12 ≈ 0.0042) would refuse it."""
+    rep = np.array([1] * 10)
+    seven = np.array([2] * 7 + [1] * 3)
+    result = beats_replication(np.tile(seven, (12, 1)), 5, rep)
+    assert result["kept"] and result["states"] == 12 and result["p"] < 0.05 / 4
+
+
+def test_under_the_null_the_best_of_many_states_is_kept_at_most_about_one_time_in_twenty():
+    """States that tie replication in distribution (each clip's signs as likely negated), 16 states sharing part
+    of their signs as consecutive epochs do; the best state by wins − losses is tested, 400 times."""
+    rng = np.random.default_rng(1)
+    rep = np.full(32, 2)
+    kept = 0
+    for trial in range(400):
+        shared = rng.integers(-1, 2, size=32)
+        own = rng.integers(-1, 2, size=(16, 32))
+        states = rep + np.where(rng.random((16, 32)) < 0.7, shared, own)
+        best = int(np.argmax((np.sign(states - rep)).sum(1)))
+        kept += beats_replication(states, best, rep, seed=trial)["kept"]
+    assert kept / 400 <= 0.08  # the level is 0.05; 0.08 allows for 400 draws (sd 0.011)
 
 
 def test_holdout_positions_are_a_seeded_fifth_at_most():
@@ -74,7 +103,7 @@ def test_a_run_records_its_check_and_keeps_the_selected_state(model_dir, tmp_pat
     saved, selected = load_tensors(tmp_path / "g" / "generator.safetensors"), load_tensors(tmp_path / "g" / SELECTED)
     assert saved.keys() == selected.keys() and all(torch.equal(saved[n], selected[n]) for n in saved)
     assert GeneratorFolder(tmp_path / "g").meta()["metrics"]["holdout"] == check
-    # Four held-out clips cannot show a lead at 0.05 / 3 (four wins of four is p = 1/16): the folder replicates.
+    # Four held-out clips cannot show a lead (four wins of four is p = 1/16 even for one state): replication.
     assert check["test"]["kept"] is False and metrics["replicates"] is True
     generator, meta = GeneratorFolder(tmp_path / "g").load()
     assert isinstance(generator, Replicate) and meta["replicates"] is True

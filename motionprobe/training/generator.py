@@ -303,8 +303,10 @@ class _Run:
         hits = clip_hits(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
         score = share(hits, self.holdout.indices.shape[1])
         selection["curve"].append([self.step, round(score, 6)])
+        if self.step > 0:  # every trained state's per-clip hits: the test compares the best with all of them
+            selection.setdefault("state_hits", []).append(hits.tolist())
         if self.step > 0 and score > selection["agreement"] + 1e-12:
-            selection.update(step=self.step, agreement=score, hits=hits.tolist())  # per clip, for the test
+            selection.update(step=self.step, agreement=score)
             if self.world.is_main:
                 save_tensors(self.out / SELECTED, {n: p.detach().cpu() for n, p in self.generator.state_dict().items()})
 
@@ -314,8 +316,9 @@ class _Run:
         chosen = self.state.extra["selection"]
         if chosen["step"] != self.step:  # the held-out check preferred an earlier state
             self.generator.load_state_dict(load_tensors(self.out / SELECTED))
-        trained_states = sum(1 for step, _ in chosen["curve"] if step > 0)
-        return beats_replication(np.asarray(chosen["hits"]), self.holdout.replication_hits, trained_states)
+        steps = [step for step, _ in chosen["curve"] if step > 0]
+        return beats_replication(np.asarray(chosen["state_hits"]), steps.index(chosen["step"]),
+                                 self.holdout.replication_hits, self.cfg.seed)
 
     def selection_metrics(self) -> dict[str, Any]:
         if self.holdout is None or "selection" not in self.state.extra:

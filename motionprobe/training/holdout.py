@@ -7,11 +7,16 @@ So a few training clips are held out of the generator's training, and at every e
 scored on them by **agreement**: how often the model gives the clip generated from k of its frames the class
 it gives the real clip. No label is read: the target is the model's own prediction on the full clip, so the
 generator stays class-agnostic. The run remembers the trained state with the highest agreement and keeps
-it only if a paired test says it beats replication: an exact one-sided sign test over the held-out clips
-(a clip is a win when the generator's clips agree on more of its subsets than replication's, a loss when
-on fewer), at 0.05 divided by the number of states scored, since the best of several states was picked on
-the same clips. Otherwise the generator folder says it `replicates`, and loading it gives exact nearest-frame
-replication: a lead that could be noise never reaches the analysis.
+it only if a paired test says it beats replication on those clips. A clip is a win when the generator's clips
+agree on more of its subsets than replication's, a loss when on fewer; a state's statistic is wins − losses.
+Since the best of several states was picked on the same clips, the chosen state's statistic is compared with
+the *largest* over all scored states under random sign flips of whole clips (a max-statistic permutation
+test, as Westfall and Young correct for many tests): if no state beats replication, each clip's row of signs
+is as likely negated, so flipping rows draws from the statistic's null distribution, and the states' strong
+correlation (consecutive epochs of one run) is kept, where dividing the level by the number of states would
+treat them as unrelated. The state is kept at p ≤ 0.05. Otherwise the generator folder says it
+`replicates`, and loading it gives exact nearest-frame replication: a lead that could be noise never reaches
+the analysis.
 
 Each held-out clip is scored from several subsets (the uniform one and seeded random ones), as the analysis
 scores a pool of candidates.
@@ -30,14 +35,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..analysis.choice import sign_test_thresholds
 from ..data import clips_only, to_float
 from ..generator import replicate_nearest, take_frames, training_subsets
 from ..selection import uniform_subset
 
 MAX_SHARE = 0.2  # at most this share of the training clips is held out: the generator needs the rest
 SUBSETS_PER_CLIP = 4  # the uniform subset and three seeded random ones
-ALPHA = 0.05  # the sign test's level, before dividing by the number of states the best was chosen from
+ALPHA = 0.05  # the level of the test against replication
+FLIPS = 9_999  # random sign flips; with the observed signs a p-value on a grid of 1/10,000, exact at that level
 
 
 def holdout_positions(n: int, seed: int, clips: int) -> np.ndarray:
@@ -95,19 +100,24 @@ def share(hits: np.ndarray, subsets_per_clip: int) -> float:
     return float(hits.sum()) / max(1, hits.size * subsets_per_clip)
 
 
-def beats_replication(hits: np.ndarray, replication_hits: np.ndarray, states: int) -> dict:
-    """The paired sign test of a generator's per-clip hits against replication's on the same subsets: wins,
-    losses, the level (ALPHA over the `states` the generator's state was chosen from) and whether it passes.
+def beats_replication(state_hits: np.ndarray, chosen: int, replication_hits: np.ndarray, seed: int = 0) -> dict:
+    """The max-statistic sign-flip test of the state `chosen` among the scored states' per-clip hits
+    (states, clips) against replication's per-clip hits on the same subsets: the chosen state's wins and
+    losses, the number of states, the p-value, the level and whether it passes.
 
-    >>> beats_replication(np.array([3] * 10), np.array([2] * 10), states=4)["kept"]   # 10 wins of 10
+    >>> rep = np.array([2] * 10)
+    >>> beats_replication(np.array([[3] * 10]), 0, rep)["kept"]             # 10 wins of 10: p ≈ 1/1024
     True
-    >>> beats_replication(np.array([3, 3, 3, 1]), np.array([2, 2, 2, 2]), states=1)["kept"]  # 3 of 4: noise
+    >>> beats_replication(np.array([[3, 3, 3] + [2] * 7]), 0, rep)["kept"]  # 3 of 3: p ≈ 1/8, noise
     False
     """
-    wins, losses = int((hits > replication_hits).sum()), int((hits < replication_hits).sum())
-    alpha = ALPHA / max(1, states)
-    kept = bool(wins >= sign_test_thresholds(wins + losses, alpha)[wins + losses])
-    return {"wins": wins, "losses": losses, "alpha": round(alpha, 6), "kept": kept}
+    signs = np.sign(np.atleast_2d(np.asarray(state_hits)) - np.asarray(replication_hits)).astype(np.float64)
+    wins, losses = int((signs[chosen] > 0).sum()), int((signs[chosen] < 0).sum())
+    flips = np.random.default_rng([seed, 9]).choice([-1.0, 1.0], size=(FLIPS, signs.shape[1]))
+    largest = (flips @ signs.T).max(axis=1)  # per flip: the best state's wins − losses
+    p = (1 + int((largest >= wins - losses).sum())) / (1 + FLIPS)
+    return {"wins": wins, "losses": losses, "states": int(signs.shape[0]), "p": round(p, 6), "alpha": ALPHA,
+            "kept": bool(wins > losses and p <= ALPHA)}
 
 
 @torch.no_grad()
