@@ -44,7 +44,7 @@ from .data.video import VideoFile
 from .errors import ConfigError, UserError
 from .models import VideoModel, build_model
 from .models.weights import load_pretrained
-from .pretrained import kinetics400_classes
+from .weights.registry import kinetics400_classes
 
 KINETICS400_CLASSES = 400
 

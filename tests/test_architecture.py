@@ -132,7 +132,7 @@ LAYERS = (
      "motionprobe.folders"),
     ("motionprobe.config",),
     ("motionprobe.generator", "motionprobe.models", "motionprobe.data"),
-    ("motionprobe.selection", "motionprobe.probes", "motionprobe.pretrained", "motionprobe.samples",
+    ("motionprobe.selection", "motionprobe.probes", "motionprobe.weights", "motionprobe.samples",
      "motionprobe.debian", "motionprobe.distributed", "motionprobe.io", "motionprobe.errors", "motionprobe.version"),
 )
 

@@ -115,7 +115,7 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
 def check_weights_path(path: Path) -> None:
     """A weights file or model folder that exists and can be read to its end (a FIFO would block reading it
     forever, a device never end); a known published file must have its published sha256."""
-    from ..pretrained import verify_known_weights
+    from ..weights.check import verify_known_weights
 
     if not path.exists():
         raise ConfigError("model.weights", f"{path} not found")
