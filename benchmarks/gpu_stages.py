@@ -124,8 +124,9 @@ def prepare(out: Path, train_clips: int = REAL_GPU["train_clips"], held_out_clip
     from motionprobe.config import preset
     from motionprobe.data import build_dataset
     from motionprobe.demo_real import model_from_weights
-    from motionprobe.pretrained import class_names, fetch_weights, named_weights
     from motionprobe.samples import fetch_all
+    from motionprobe.weights.fetch import fetch_weights
+    from motionprobe.weights.registry import class_names, named_weights
 
     every = fetch_all()
     cfg = preset("real")

@@ -110,8 +110,9 @@ def run(out: Path, steps: dict[int, int], lr: float, batch: int, clips: int, log
     from motionprobe.config import apply_overrides, preset, validate
     from motionprobe.demo_real import model_from_weights, predict_videos
     from motionprobe.io import atomic_write_json, code_version
-    from motionprobe.pretrained import class_names, fetch_weights, named_weights
     from motionprobe.samples import fetch_all
+    from motionprobe.weights.fetch import fetch_weights
+    from motionprobe.weights.registry import class_names, named_weights
 
     started = time.time()
     every = fetch_all()

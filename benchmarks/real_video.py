@@ -121,8 +121,8 @@ def resolution(pairs: list[tuple[int, int]], clips: int) -> None:
     from motionprobe.data.transforms import ClipTransform
     from motionprobe.data.video import VideoFile
     from motionprobe.predict import load_classifier
-    from motionprobe.pretrained import fetch_weights
     from motionprobe.samples import fetch_samples, sample_set
+    from motionprobe.weights.fetch import fetch_weights
 
     classifier = load_classifier(arch="i3d", weights=fetch_weights("i3d-kinetics400"))
     folder = fetch_samples()

@@ -1,4 +1,4 @@
-"""Files inside Debian packages, fetched with `apt-get download` the way pretrained.py fetches through pip.
+"""Files inside Debian packages, fetched with `apt-get download` the way weights/fetch.py fetches through pip.
 
 Some real sample videos travel only in Debian's packages (OpenCV's and Gem's example data). `fetch_deb_members`
 asks apt-get for one pinned version of a package into a temporary folder (`apt-get download NAME=VERSION`: no
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import UserError
-from .pretrained import downloaded, tar_member
+from .weights.fetch import downloaded, tar_member
 
 AR_MAGIC = b"!<arch>\n"
 AR_HEADER = 60  # bytes: name 16, mtime 12, uid 6, gid 6, mode 8, size 10, magic 2

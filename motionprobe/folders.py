@@ -269,7 +269,7 @@ class ModelFolder(_RunFolder):
         `allow_incomplete` (to look at that checkpoint: no verb takes one)."""
         from .models import ModelSpec, Preprocessing
         from .models.registry import rebuild_model
-        from .models.state_dict import load_state_strict
+        from .weights.load import load_state_strict
 
         meta = self.meta(allow_incomplete)
         cfg = self.config()
@@ -319,7 +319,7 @@ class GeneratorFolder(_RunFolder):
         """The generator in eval mode on `device`, and its meta.json. A generator that did not beat replication
         on its held-out clips (meta.json `replicates`, training/holdout.py) loads as exact replication."""
         from .generator import Replicate, build_generator
-        from .models.state_dict import load_state_strict
+        from .weights.load import load_state_strict
 
         meta = self.meta()
         if "k" not in meta:

@@ -43,8 +43,8 @@ from .data.transforms import ClipTransform
 from .data.video import VideoFile
 from .errors import ConfigError, UserError
 from .models import VideoModel, build_model
-from .models.weights import load_pretrained
-from .pretrained import kinetics400_classes
+from .weights.load import load_pretrained
+from .weights.registry import kinetics400_classes
 
 KINETICS400_CLASSES = 400
 

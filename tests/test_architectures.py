@@ -9,8 +9,8 @@ import torch
 
 from motionprobe.config import preset
 from motionprobe.models import Architecture, architecture, architectures, build_model
-from motionprobe.models.i3d_weights import write_flax_checkpoint
-from motionprobe.models.weights import apply_pretrained
+from motionprobe.weights.formats.i3d_flax import write_flax_checkpoint
+from motionprobe.weights.load import apply_pretrained
 
 EXPECTED = {"c3d", "r3d_18", "mc3_18", "r2plus1d_18", "i3d"}
 CLASSES = 5

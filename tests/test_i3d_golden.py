@@ -23,9 +23,9 @@ from i3d_layout import flax_layout, leaves
 
 from motionprobe.config import preset
 from motionprobe.models import build_model
-from motionprobe.models.i3d_weights import read_flax_tree, read_i3d_checkpoint, state_dict_to_flax
-from motionprobe.models.weights import apply_pretrained
-from motionprobe.pretrained import cached_weights, weights_path
+from motionprobe.weights.cache import cached_weights, weights_path
+from motionprobe.weights.formats.i3d_flax import read_flax_tree, read_i3d_checkpoint, state_dict_to_flax
+from motionprobe.weights.load import apply_pretrained
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = json.loads((DATA / "i3d_golden.json").read_text())

@@ -18,14 +18,14 @@ from motionprobe.config import preset
 from motionprobe.errors import UserError
 from motionprobe.models import build_model
 from motionprobe.models.i3d import InceptionI3d
-from motionprobe.models.i3d_weights import (
+from motionprobe.weights.formats.i3d_flax import (
     is_flax_checkpoint,
     read_flax_tree,
     read_i3d_checkpoint,
     state_dict_to_flax,
     write_flax_checkpoint,
 )
-from motionprobe.models.weights import apply_pretrained
+from motionprobe.weights.load import apply_pretrained
 
 
 def model_of(cfg, num_classes, **kw):

@@ -18,7 +18,7 @@ from motionprobe.data.video import read_frames
 from motionprobe.folders import ModelFolder
 from motionprobe.models import build_model
 from motionprobe.predict import clip_transform, load_classifier, predict_video
-from motionprobe.pretrained import kinetics400_classes
+from motionprobe.weights.registry import kinetics400_classes
 
 CLASSES = ["archery", "bowling", "cartwheeling", "dribbling basketball", "juggling balls"]
 

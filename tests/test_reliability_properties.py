@@ -38,7 +38,7 @@ HEAVY_STAGES = ["motionprobe.training.model.train_model", "motionprobe.training.
                 "motionprobe.analysis.run.analyze", "motionprobe.evaluation.evaluate",
                 "motionprobe.report.build.write_report", "motionprobe.report.inversion.invert_features",
                 "motionprobe.data.export.export_synthetic", "motionprobe.data.cache.build_cache",
-                "motionprobe.pretrained.fetch_weights", "motionprobe.predict.predict_video"]
+                "motionprobe.weights.fetch.fetch_weights", "motionprobe.predict.predict_video"]
 
 
 def _stand_in(*args, **kwargs):

@@ -17,7 +17,8 @@ from motionprobe.errors import UserError
 from motionprobe.folders import ModelFolder
 from motionprobe.models import build_model, wrap
 from motionprobe.models.c3d import C3D
-from motionprobe.models.weights import apply_pretrained, read_torch_weights, strip_shared_prefix
+from motionprobe.weights.formats.pytorch import read_torch_weights
+from motionprobe.weights.load import apply_pretrained, strip_shared_prefix
 
 
 def model_of(cfg, num_classes, **kw):

@@ -35,7 +35,8 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def _weights_and_arch(args: argparse.Namespace) -> tuple[Path, str]:
-    from ..pretrained import WEIGHTS, cached_weights, weights_path
+    from ..weights.cache import cached_weights, weights_path
+    from ..weights.registry import WEIGHTS
 
     if args.weights in WEIGHTS and not Path(args.weights).exists():
         path = cached_weights(args.weights)

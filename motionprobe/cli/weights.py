@@ -25,7 +25,9 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def run_get(args: argparse.Namespace) -> int:
-    from ..pretrained import cached_weights, fetch_weights, named_weights
+    from ..weights.cache import cached_weights
+    from ..weights.fetch import fetch_weights
+    from ..weights.registry import named_weights
 
     entry = named_weights(args.name)
     if cached_weights(args.name, args.weights_cache) is None:
@@ -35,7 +37,8 @@ def run_get(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..pretrained import WEIGHTS, cached_weights
+    from ..weights.cache import cached_weights
+    from ..weights.registry import WEIGHTS
 
     for entry in WEIGHTS.values():
         where = cached_weights(entry.name)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 
 from torch import nn
 
+from ..weights.formats.pytorch import read_torch_weights
 from .registry import register
 from .spec import Architecture, MinClip, WeightFormat
-from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ are averaged over the remaining time steps (and positions, which are 1×1 up to 
 
 Parameter and buffer names follow the endpoints, so a feature is tapped by its paper name (`Mixed_4f`) and
 DeepMind's variable `Mixed_3b/Branch_1/Conv3d_0b_3x3/conv_3d/w` is `Mixed_3b.Branch_1.Conv3d_0b_3x3.conv.weight`
-here (see models/i3d_weights.py).
+here (see weights/formats/i3d_flax.py).
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .i3d_weights import is_flax_checkpoint, read_i3d_checkpoint
+from ..weights.formats.i3d_flax import is_flax_checkpoint, read_i3d_checkpoint
+from ..weights.formats.pytorch import read_torch_weights
 from .registry import register
 from .spec import Architecture, WeightFormat
-from .state_dict import read_torch_weights
 from .wrapper import Preprocessing
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 An `Architecture` names the network's factory, its classifier head, the layers the perceptual loss compares by
 default, the normalization for training it from scratch, and the published weights it reads (`WeightFormat`:
 a reader and the preprocessing those weights were trained with). The registry builds models from it
-(models/registry.py), `model.weights` files are imported with it (models/weights.py), and the tests iterate over it.
+(models/registry.py), `model.weights` files are imported with it (weights/load.py), and the tests iterate over it.
 
     >>> from motionprobe.models import architecture
     >>> spec = architecture("c3d")

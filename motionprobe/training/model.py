@@ -83,7 +83,7 @@ def build_for_training(cfg: Config, num_classes: int) -> VideoModel:
     # model folder, so a model factory it names is trusted.
     model = build_model(cfg.model, cfg.data, num_classes, trust_model_code=True)
     if cfg.model.weights:
-        from ..models.weights import apply_pretrained
+        from ..weights.load import apply_pretrained
 
         model = apply_pretrained(model, cfg.model.weights, cfg.model.arch, num_classes)
     return model

@@ -111,7 +111,7 @@ def train_state_extra(folder: Path) -> dict[str, Any]:
 
 def load_train_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> TrainState:
     tensors, meta = _read_state(folder)
-    from ..models.state_dict import load_state_strict
+    from ..weights.load import load_state_strict
 
     try:  # another dataset (class count), architecture or k: name the keys instead of torch's traceback
         load_state_strict(model, {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")},

