@@ -185,3 +185,18 @@ def test_the_networks_the_clips_and_the_analysis_never_name_the_whole_config():
                     offenders.append(f"{name}:{node.lineno}")
     assert offenders == []
     assert len([n for n in _module_files() if n.split(".")[1:2] and n.split(".")[1] in SECTION_ONLY]) > 30
+
+
+def test_the_training_loops_take_a_checked_config_and_import_nothing_of_config_py_when_they_run():
+    """The workflows resolve and check the config; the loops read it (and record it in their folders) but never
+    build or check one, so `config.py` is named there only under `if TYPE_CHECKING:`, for annotations."""
+    modules = _module_files()
+    offenders = []
+    for name, (path, is_package) in modules.items():
+        if name.startswith("motionprobe.training."):
+            package = name if is_package else name.rpartition(".")[0]
+            for node in _run_imports(ast.parse(path.read_text(encoding="utf-8"))):
+                if "motionprobe.config" in _imported(node, package, modules):
+                    offenders.append(f"{name}:{node.lineno}")
+    assert offenders == []
+    assert len([n for n in modules if n.startswith("motionprobe.training.")]) >= 5

@@ -34,16 +34,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .. import config as config_mod
 from .. import distributed
-from ..config import Config
 from ..data import ClipDataset, build_dataset, clips_only, to_float
 from ..errors import ConfigError, UserError
 from ..folders import GeneratorFolder, ModelFolder
@@ -66,6 +64,9 @@ from .state import (
     seed_everything,
     train_state_extra,
 )
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 SAMPLE_CLIPS = 4
 SELECTED = "selected.safetensors"
@@ -196,7 +197,6 @@ class _Run:
     @classmethod
     def start(cls, cfg: Config, model_dir: str | Path | None, k: int, out: Path, loss: str, resume: bool,
               dataset: ClipDataset | None, progress: bool, trust_model_code: bool = False) -> _Run:
-        config_mod.checked(cfg)  # first: the range of k below needs a valid clip length
         t = cfg.data.num_frames
         if not (isinstance(k, int) and 1 <= k <= t):
             raise ConfigError("k", f"expected a number of given frames in 1..{t}, got {k!r}")

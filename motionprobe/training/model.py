@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +22,6 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .. import distributed
-from ..config import Config, checked
 from ..data import ClipDataset, build_dataset, to_float
 from ..data.base import collate_clips
 from ..errors import UserError
@@ -50,6 +49,9 @@ from .state import (
     save_train_state,
     seed_everything,
 )
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 RANK_SEED_STRIDE = 1_000_003  # keeps the ranks' noise seeds apart from every (seed, epoch) of rank 0
 
@@ -97,7 +99,6 @@ def train_model(cfg: Config, out: str | Path, resume: bool = False, progress: bo
     train_state.* (to resume), log.csv, eval.json, per_class.csv, confusion.csv.
     """
     out = Path(out)
-    checked(cfg)
     world = distributed.init(cfg.device)  # a no-op unless launched by torchrun
     refuse_started_run(out, resume, "training")
     out.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,15 @@ positions 0 and 2, process 1 positions 1 and 3.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from .. import distributed
-from ..config import GeneratorConfig, TrainConfig
+
+if TYPE_CHECKING:
+    from ..config import GeneratorConfig, TrainConfig
 
 MODEL_STREAM, GENERATOR_STREAM = 4, 1  # independent shuffles for the two loops from one seed
 
@@ -53,6 +56,7 @@ def model_lr_factor(position: int, steps_per_epoch: int, t: TrainConfig) -> floa
     `warmup_epochs` (at most half the run: a short run still gets its decay), then half a cosine from 1 at
     its first step towards 0 after the last (so no step, not even a one-step run's only one, trains at 0).
 
+    >>> from motionprobe.config import TrainConfig
     >>> t = TrainConfig(epochs=4, schedule="cosine", warmup_epochs=1)
     >>> [round(model_lr_factor(p, 10, t), 3) for p in (0, 9, 10, 25, 39)]
     [0.1, 1.0, 1.0, 0.5, 0.003]
@@ -78,6 +82,7 @@ def model_epochs(t: TrainConfig, steps_per_epoch: int) -> int:
     """The epochs the video model trains: `t.epochs`, or more when that many would take fewer than
     `t.min_steps` steps (a small dataset's epochs are short, and the optimiser needs steps, not passes).
 
+    >>> from motionprobe.config import TrainConfig
     >>> model_epochs(TrainConfig(epochs=12, min_steps=800), 34), model_epochs(TrainConfig(epochs=12), 34)
     (24, 12)
     """
