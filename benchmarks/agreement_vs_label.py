@@ -20,8 +20,12 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from motionprobe.analysis.results_type import Results
 
 
 def overrides(args: argparse.Namespace) -> dict:
@@ -34,19 +38,20 @@ def overrides(args: argparse.Namespace) -> dict:
     return out
 
 
-def ranks_compared(results: dict, k: int) -> dict:
+def ranks_compared(results: Results, k: int) -> dict:
     """Spearman ρ of the per-class motion bounds at k, by label and by agreement, and where they differ most."""
     from motionprobe.analysis.stats import spearman
 
-    by_label, by_agreement = results["per_class"], results["agreement"]["per_class"]
+    by_label, by_agreement = results.per_class, results.agreement.per_class
     rows = []
     for name, entry in by_label.items():
-        a, b = entry["motion_bound"].get(str(k)), by_agreement.get(name, {}).get("motion_bound", {}).get(str(k))
+        a = entry.bounds["motion_bound"].get(str(k))
+        b = by_agreement[name].bounds["motion_bound"].get(str(k)) if name in by_agreement else None
         if a is None or b is None:
             continue
-        rows.append({"class": name, "kind": entry.get("kind"), "label_bound": a, "agreement_bound": b,
-                     "clips_by_label": entry["n"], "clips_by_prediction": by_agreement[name]["n"],
-                     "original_accuracy": entry["original"], "analysable": entry["analysable"]})
+        rows.append({"class": name, "kind": entry.kind, "label_bound": a, "agreement_bound": b,
+                     "clips_by_label": entry.n, "clips_by_prediction": by_agreement[name].n,
+                     "original_accuracy": entry.original, "analysable": entry.analysable})
     if len(rows) < 3:
         return {"k": k, "classes": len(rows), "spearman": None, "rows": rows}
     label = np.array([r["label_bound"] for r in rows])
@@ -75,7 +80,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
     from motionprobe import workflows
     from motionprobe.config import resolve
     from motionprobe.folders import AnalysisFolder, GeneratorFolder, ModelFolder
-    from motionprobe.io import atomic_write_json, code_version, read_json
+    from motionprobe.io import atomic_write_json, code_version
 
     cfg = resolve("tiny", overrides=overrides(args))
     out = Path(args.out)
@@ -94,7 +99,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
     timings["generators"] = round(time.perf_counter() - started - timings["model"], 1)
     analysis = out / "analysis"
     if (analysis / "results.json").is_file():
-        results = read_json(analysis / "results.json")
+        results = AnalysisFolder(analysis).results()
     else:
         results = workflows.analyze(model, analysis, cfg, generators=generators,
                                     resume=AnalysisFolder(analysis).has_table(), progress=False, log=log)
@@ -102,7 +107,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
     record = {"command": "python -m benchmarks.agreement_vs_label " + " ".join(sys.argv[1:]),
               "code_version": code_version(), "overrides": overrides(args),
               "model_test_accuracy": ModelFolder(model).meta().get("metrics", {}).get("test_acc"),
-              "original_accuracy": results["accuracy"]["original"], "seconds_this_call": timings,
+              "original_accuracy": results.accuracy.original.to_dict(), "seconds_this_call": timings,
               "per_k": [ranks_compared(results, k) for k in args.ks]}
     atomic_write_json(out / "agreement_vs_label.json", record)
     return record

@@ -27,9 +27,11 @@ from motionprobe.analysis.choice import ALPHA, Guard, folds_of, guarded_choice
 from motionprobe.analysis.classwise import per_class_corrected, per_class_f1, per_class_informedness, per_class_recall
 from motionprobe.analysis.engine import Plan
 from motionprobe.analysis.methods import BEST, BOUND_CANDIDATES
+from motionprobe.analysis.results_type import Results
 from motionprobe.analysis.stats import auroc
 from motionprobe.analysis.summary import choose_best, choose_per_class, collect_outcomes
 from motionprobe.analysis.table import TABLE_DIR
+from motionprobe.folders import AnalysisFolder
 from motionprobe.io import atomic_write_json, read_json
 
 # Every label-free method (as the bound chose among before the guard) against the bound's own candidates.
@@ -52,9 +54,9 @@ def load_plan(folder: Path) -> Plan:
 
 
 def rescore(folder: Path, fold_seeds: range) -> dict:
-    results = read_json(folder / "results.json")
+    results = AnalysisFolder(folder).results()
     plan = load_plan(folder)
-    outcomes = collect_outcomes(folder / TABLE_DIR, plan, results["provenance"]["seed"], target=results["target"])
+    outcomes = collect_outcomes(folder / TABLE_DIR, plan, results.seed, target=results.target)
     original = outcomes.correct(("original", None))
     out: dict = {"folder": str(folder), "clips": len(original), "rules": {}, "classes": {}}
     for rule, (alpha, pool) in RULES.items():
@@ -73,12 +75,12 @@ def rescore(folder: Path, fold_seeds: range) -> dict:
     return out
 
 
-def per_class_checks(results: dict, plan: Plan, outcomes, fold_seeds: range) -> dict:
+def per_class_checks(results: Results, plan: Plan, outcomes, fold_seeds: range) -> dict:
     """Under the analysis' own choice (overall, then per class) at the first k: the worst appearance class's
     excess over min(paper bound, replication gap), and each statistic's motion-vs-rest AUROC."""
-    classes = results["classes"]
-    kinds = {name: entry.get("kind") for name, entry in results["per_class"].items()}
-    scored = [classes.index(c) for c, e in results["per_class"].items() if e.get("analysable") and e.get("kind")]
+    classes = results.classes
+    kinds = {name: entry.kind for name, entry in results.per_class.items()}
+    scored = [classes.index(c) for c, e in results.per_class.items() if e.analysable and e.kind]
     if not any(kinds[classes[c]] == "motion" for c in scored):
         return {}
     k, labels, n = min(plan.ks), outcomes.labels, len(classes)

@@ -209,7 +209,7 @@ def stage_real_video(c: Any) -> dict:
                       device=device, progress=False)
     return {"inputs": json.loads((inputs / "inputs.json").read_text()), "sizes": {**sizes, "steps": {
             str(k): v for k, v in sizes["steps"].items()}}, "generators": trained,
-            "accuracy": results["accuracy"], "motion_bound": results["motion_bound"],
+            **{key: results.to_json()[key] for key in ("accuracy", "motion_bound")},
             "held_out": held_out_summary(analysis, tuple(n.split("#")[0] for n in held_out.ids))}
 
 

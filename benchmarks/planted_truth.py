@@ -233,7 +233,7 @@ def run_seed(seed: int, out: Path, overrides: dict, threads: int | None, preset:
     run = workflows.pipeline(cfg, out, log=lambda _text: None, progress=False)
     row = {"seed": seed, "seconds": round(time.perf_counter() - started),
            "stage_seconds": {name: round(sec) for name, sec in run.timings.items()},
-           **figures(run.results, Path(run.analysis) / "per_clip.csv")}
+           **figures(run.results.to_json(), Path(run.analysis) / "per_clip.csv")}
     row["verdicts"] = verdicts(row)
     return row
 

@@ -4,7 +4,7 @@
     from motionprobe.demo_real import demo_real
 
     run = demo_real(preset("real"), "runs/demo-real")        # what `make demo-real` runs
-    print(run.pipeline.results["accuracy"]["full"]["1"])     # agreement with the full-clip prediction
+    print(run.pipeline.results.accuracy.at("full", 1))       # agreement with the full-clip prediction
 
 Stages (each skipped when its output is there, as `pipeline` skips its own):
 

@@ -27,13 +27,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from . import config as config_mod
 from .errors import ConfigError, UserError
 from .io import code_version, load_tensors, make_folder, read_json, write_checkpoint
+
+if TYPE_CHECKING:
+    from .analysis.results_type import Results
 
 # Each kind of folder a verb writes and the file that marks it (the first match wins: a model folder holds an
 # eval.json too).
@@ -454,21 +457,26 @@ class AnalysisFolder:
     def is_complete(self) -> bool:
         return (self.path / self.RESULTS).is_file()
 
-    def results(self) -> dict[str, Any]:
-        """results.json, checked to be a motionprobe results file."""
-        from .analysis.results import SCHEMA
+    def results(self, required: Sequence[str] = ()) -> Results:
+        """results.json, checked to be a motionprobe results file holding the fields `required`, as a `Results`."""
+        from .analysis.results_type import Results, SchemaError
 
         path = self.path / self.RESULTS
         if not path.is_file():
             raise ConfigError(self.argument, f"{self.path} holds no results.json; run the analysis into it first")
         results = read_json(path)
-        if not isinstance(results, dict) or results.get("schema") != SCHEMA:
-            raise ConfigError(self.argument, f"{path} is not a motionprobe results file (expected schema {SCHEMA!r})")
+        try:
+            Results.check_schema(results)
+        except SchemaError as e:
+            raise ConfigError(self.argument, f"{path} is {e}") from None
         problem = next((f"{key}: expected {expected}, got {_shown(results.get(key))}"
                         for key, (ok, expected) in _RESULTS_CHECKS.items() if not ok(results.get(key))), None)
         if problem:
             raise UserError(f"{path}: {problem}")
-        return results
+        missing = [key for key in required if not isinstance(results.get(key), (dict, list, int, str))]
+        if missing:
+            raise UserError(f"{path}: no {missing[0]!r}; not the results of a finished analysis")
+        return Results.from_json(results)
 
 
 # The fields of results.json every reader (the report, the summary table) relies on.

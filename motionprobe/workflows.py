@@ -5,7 +5,7 @@
 
     cfg = resolve("tiny")                                   # the embedded benchmark, CPU-sized
     run = workflows.pipeline(cfg, "runs/demo")              # model, generators, analysis, report
-    print(run.results["motion_bound"]["1"])
+    print(run.results.motion_bound["1"])
 
 or stage by stage: `train_model(cfg, "runs/model")`, `train_generator("runs/model", 1, "runs/gen_k1")`,
 `analyze("runs/model", "runs/analysis", generators={1: "runs/gen_k1"})`, `report("runs/analysis",
@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import distributed
 from .config import LIMITS, Config, check_generator_size, checked, from_dict, rechecked
@@ -36,6 +36,9 @@ from .errors import ConfigError, UserError
 from .folders import AnalysisFolder, GeneratorFolder, ModelFolder, new_run, prepare, refuse_other_kind
 from .io import json_text, make_folder, read_json
 from .weights.check import check_weights_file
+
+if TYPE_CHECKING:
+    from .analysis.results_type import Results
 
 PathLike = str | Path
 Log = Callable[[str], None]
@@ -259,11 +262,11 @@ def trained_generator_settings(cfg: Config, provenance: dict[str, dict]) -> Conf
 def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
             generators: Mapping[int, PathLike] | None = None, pixel_generators: Mapping[int, PathLike] | None = None,
             resume: bool = False, write_csv: bool = True, trust_model_code: bool = False, progress: bool = True,
-            log: Log = _stderr) -> dict[str, Any]:
+            log: Log = _stderr) -> Results:
     """How much of the model's accuracy needs motion: every method per k of `cfg.analysis.ks`, into `out`.
 
     `generators` / `pixel_generators` map k to a generator folder; k's without one get the original and
-    the replicated frames only. Returns results.json's content."""
+    the replicated frames only. Returns results.json's content (a `Results`)."""
     from .analysis.run import analyze as run_analysis
     from .data import build_dataset
     from .selection import check_k
@@ -320,7 +323,7 @@ def report(analysis_dir: PathLike, *, model_dir: PathLike | None = None,
     if model_dir is not None and cfg is not None:
         cfg = checked(cfg)
         dataset = build_dataset(cfg.data, "test", training=False, seed=cfg.seed)
-    elif model_dir is not None and not results.get("config"):
+    elif model_dir is not None and not results.config:
         raise UserError(f"{analysis_dir}/results.json records no configuration; give the dataset's config")
     return write_report(analysis_dir, model_dir=model_dir, generator_dirs=generators, dataset=dataset, out_dir=out,
                         device=device, verbose=verbose)
@@ -384,7 +387,7 @@ class PipelineRun:
     pixel_generators: dict[int, Path]
     analysis: Path
     report: Path
-    results: dict[str, Any]
+    results: Results
     timings: dict[str, float] = field(default_factory=dict)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from motionprobe.analysis import analyze
+from motionprobe.analysis.results_type import Results
 from motionprobe.config import preset
 from motionprobe.data import build_dataset
 from motionprobe.data.synthetic import CLASSES
@@ -79,7 +80,7 @@ class Renamed(torch.utils.data.Dataset):
 
 def run_analysis(folders: dict[str, Path], out: Path, *, generators: bool = True, pixel: bool = True,
                  dataset=None, test_per_class: int = 1, probes: tuple[str, ...] = PROBES, target: str = "label",
-                 class_floor: float = 0.5) -> dict:
+                 class_floor: float = 0.5) -> Results:
     """Analyse with the saved folders as `motionprobe analyze` would (config and provenance recorded).
 
     The random-init model recognises few clips: with the default `class_floor` most classes are not

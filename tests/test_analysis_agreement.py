@@ -21,7 +21,7 @@ def both(tmp_path_factory):
     out = root / "analysis"
     # a random-init model: its full-clip prediction is the label on some clips only, so both parts are tested
     results = run_analysis(save_folders(root / "folders"), out, test_per_class=2, probes=(), target="both",
-                           class_floor=0)
+                           class_floor=0).to_json()
     with open(out / "per_clip.csv", newline="", encoding="utf-8") as f:
         return results, list(csv.DictReader(f))
 

@@ -214,7 +214,7 @@ def run(model, dataset, out, **kw):
                 progress=False, probes=())
     args.update(kw)
     settings = AnalysisConfig(**{name: args.pop(name) for name in list(args) if name in ANALYSIS_SETTINGS})
-    return analyze(model, dataset, out, settings, **args)
+    return analyze(model, dataset, out, settings, **args).to_json()  # the numbers as results.json holds them
 
 
 def without_timestamps(results):

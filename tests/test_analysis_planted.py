@@ -68,7 +68,7 @@ def planted(tmp_path_factory):
     # 2 draws of each random probe: the graded ones keep the test's time
     settings = AnalysisConfig(ks=(1,), candidates="all", bootstrap=300, batch_size=128, shard_size=40, probe_draws=2)
     results = analyze(model, test, tmp_path_factory.mktemp("planted"), settings, generators={1: Replicate(1)},
-                      progress=False)
+                      progress=False).to_json()
     return test, results
 
 

@@ -40,7 +40,7 @@ def test_results_count_the_reads_the_policy_filled_or_left_out(tmp_path, policy)
     test = build_dataset(video_cfg("ucf101", tmp_path, short_video_policy=policy).data, "test")
     settings = AnalysisConfig(ks=(1,), candidates=2, replicate_candidates=2, bootstrap=50,
                               probes=("fast", "speed_x4", "slow"))
-    results = analyze(motion_detector, test, tmp_path / "analysis", settings, num_frames=8, progress=False)
+    results = analyze(motion_detector, test, tmp_path / "analysis", settings, num_frames=8, progress=False).to_json()
     reads, stride = results["sampling"]["reads"], results["sampling"]["stride"]
     assert reads["2"] == {"clips": 4, "past_end": 0, "left_out": 0}  # every test video (21, 22 frames) holds 15
     if policy == "loop":

@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.agreement_vs_label import ranks_compared
 from benchmarks.real_generator import held_out_summary, paired_lift
+from motionprobe.analysis.results_type import SCHEMA, Results
 
 
 def _per_clip(path, rows):
@@ -53,7 +54,8 @@ def _results(label_bounds, agree_bounds, accuracy):
         return {c: {"motion_bound": {"1": v}, "n": n, "original": accuracy.get(c, 1.0), "kind": "x",
                     "analysable": accuracy.get(c, 1.0) >= 0.5} for c, v in bounds.items()}
 
-    return {"per_class": block(label_bounds, 10), "agreement": {"per_class": block(agree_bounds, 10)}}
+    return Results.from_json({"schema": SCHEMA, "per_class": block(label_bounds, 10),
+                              "agreement": {"per_class": block(agree_bounds, 10)}})
 
 
 def test_ranks_compared_gives_spearman_and_orders_classes_by_rank_gap():

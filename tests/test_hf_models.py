@@ -237,7 +237,7 @@ def test_the_analysis_runs_on_the_adapter(folders, family, tmp_path):
     torch.manual_seed(0)
     generator = TemporalGenerator(1, num_frames=frames, ngf=4, n_blocks=1).eval()
     results = analyze(model, test, tmp_path, AnalysisConfig(ks=(1, 4), bootstrap=50), generators={1: generator},
-                      progress=False)
+                      progress=False).to_json()
     clips = torch.stack([to_float(test[i]["clip"]) for i in range(len(test))])
     with torch.no_grad():
         predicted = model(clips).argmax(1).numpy()

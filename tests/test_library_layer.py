@@ -1,7 +1,6 @@
 """The library layer under the CLI: workflows are plain Python calls, and the library never names a flag."""
 
 import ast
-import json
 import re
 from dataclasses import FrozenInstanceError
 from pathlib import Path
@@ -16,7 +15,6 @@ from motionprobe.cli.options import CONFIG_OPTIONS, flag_for
 from motionprobe.config import resolve
 from motionprobe.errors import ConfigError
 from motionprobe.folders import AnalysisFolder, ModelFolder, prepare
-from motionprobe.io import json_text
 
 PACKAGE = Path(motionprobe.__file__).parent
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]+")
@@ -108,7 +106,7 @@ def test_the_pipeline_runs_from_python_without_argv_and_checks_its_config_once(t
     run = workflows.pipeline(cfg, tmp_path / "demo", log=messages.append, progress=False)
     assert checked == [resolved, cfg]  # the copy once, by the pipeline; never again by its stages
     assert run.report.is_file() and run.report == tmp_path / "demo" / "analysis" / "report.html"
-    assert set(run.results["accuracy"]["full"]) == {"1"} and run.results["config"]["train"]["epochs"] == 1
-    assert AnalysisFolder(run.analysis).results() == json.loads(json_text(run.results))
+    assert set(run.results.accuracy.of("full")) == {"1"} and run.results.config["train"]["epochs"] == 1
+    assert AnalysisFolder(run.analysis).results() == run.results
     assert ModelFolder(run.model).epochs_done() == 1 and set(run.generators) == {1} and set(run.pixel_generators) == {1}
     assert any("4/4 report" in m for m in messages) and set(run.timings) == {"model", "generators", "analysis", "report"}

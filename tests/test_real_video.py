@@ -87,7 +87,7 @@ def unlabelled(tmp_path_factory):
     ModelFolder(d / "model").save(model, cfg, CLASSES)
     workflows.train_generator(d / "model", 1, d / "gen_k1", cfg, progress=False)
     results = workflows.analyze(d / "model", d / "analysis", cfg, generators={1: d / "gen_k1"}, progress=False)
-    return {"dir": d, "cfg": cfg, "results": results}
+    return {"dir": d, "cfg": cfg, "results": results.to_json()}
 
 
 def test_the_agreement_analysis_scores_every_method_against_the_full_clip_prediction(unlabelled):

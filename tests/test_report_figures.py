@@ -4,10 +4,10 @@ agreement wording, and wording that follows the clip length T."""
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +15,10 @@ from PIL import Image
 from report_fixtures import DOLLAR_CLASS, SCRIPT_CLASS, Renamed, StillOrMoving, motion_detector, run_analysis, save_folders
 
 from motionprobe.analysis import analyze
+from motionprobe.analysis.methods import LEGEND, SHORT
 from motionprobe.analysis.results import figure3
+from motionprobe.analysis.results_type import SCHEMA, Results
+from motionprobe.analysis.stats import Estimate
 from motionprobe.cli import main
 from motionprobe.config import AnalysisConfig
 from motionprobe.data.synthetic import SyntheticMotionDataset
@@ -24,7 +27,7 @@ from motionprobe.probes import CLASSIC, PROBE
 from motionprobe.report import headline, make_figures, write_report
 from motionprobe.report.figures import DPI, FIG3_HEIGHT, FIG3_WIDTH, HEIGHT, KIND_PANEL_WIDTH, WIDTH, per_class_width
 from motionprobe.report.temporal_figures import PANEL_WIDTH
-from motionprobe.report.view import LABELS, SHORT_LABELS, headline_k, motion_extremes, not_analysable_text
+from motionprobe.report.view import headline_k, motion_extremes, not_analysable_text
 
 
 @pytest.fixture(scope="module")
@@ -70,17 +73,18 @@ def section(page: str, anchor: str) -> str:
 
 def test_every_figure_is_a_png_of_the_expected_size(full_run, tmp_path):
     _, results = full_run
+    data = results.to_json()
     figures = {f.name: f for f in make_figures(results, tmp_path / "figures")}
     assert set(figures) == {"fig3_accuracy_vs_frames", "fig5_per_class", "bounds_per_class", "fig7_pixel_vs_perceptual",
                             "fig8_generator_gain", "per_kind", "probes_per_kind", "probe_vs_bound", "graded_probes",
                             "stride_curve"}
     assert {n: f.skipped for n, f in figures.items() if f.path is None} == {}
-    n = len(results["classes"])
-    groups = 1 + len(results["probes"]["per_kind"])
+    n = len(data["classes"])
+    groups = 1 + len(data["probes"]["per_kind"])
     expected = {"fig3_accuracy_vs_frames": (FIG3_WIDTH, FIG3_HEIGHT), "fig7_pixel_vs_perceptual": (WIDTH, HEIGHT),
                 "fig5_per_class": (per_class_width(n), HEIGHT), "bounds_per_class": (per_class_width(n), HEIGHT),
                 "fig8_generator_gain": (per_class_width(n), HEIGHT),
-                "per_kind": (KIND_PANEL_WIDTH * len(results["per_kind"]) + 1.8, HEIGHT),
+                "per_kind": (KIND_PANEL_WIDTH * len(data["per_kind"]) + 1.8, HEIGHT),
                 "probes_per_kind": (max(WIDTH, 1.2 * groups + 2.5), HEIGHT), "probe_vs_bound": (WIDTH, WIDTH * 0.75),
                 "graded_probes": (PANEL_WIDTH * 4 + 1.8, HEIGHT), "stride_curve": (11.0, HEIGHT)}
     for name, (w, h) in expected.items():
@@ -96,16 +100,16 @@ def test_every_figure_is_a_png_of_the_expected_size(full_run, tmp_path):
     # name did not break them.
     for name in ("fig5_per_class", "bounds_per_class"):
         order = figures[name].shows
-        bounds = [results["per_class"][c]["motion_bound"]["1"] for c in order]
-        assert bounds == sorted(bounds) and sorted(order) == sorted(results["classes"]), name
+        bounds = [data["per_class"][c]["motion_bound"]["1"] for c in order]
+        assert bounds == sorted(bounds) and sorted(order) == sorted(data["classes"]), name
     # Figure 8 is sorted by gain, largest first.
-    gains = [results["per_class"][c]["generator_minus_uniform"]["1"]["value"] for c in figures["fig8_generator_gain"].shows]
+    gains = [data["per_class"][c]["generator_minus_uniform"]["1"]["value"] for c in figures["fig8_generator_gain"].shows]
     assert gains == sorted(gains, reverse=True)
     # The probe figures: every probe that ran, and every analysable class in the scatter.
-    assert figures["probes_per_kind"].shows == [n for n in results["probes"]["accuracy"] if n in CLASSIC]
+    assert figures["probes_per_kind"].shows == [n for n in data["probes"]["accuracy"] if n in CLASSIC]
     assert figures["graded_probes"].shows == ["shuffle", "reverse", "freeze", "speed"]
-    assert sorted(figures["probe_vs_bound"].shows) == sorted(results["classes"])
-    rho = results["probes"]["bound_agreement"]["shuffle_spearman"]
+    assert sorted(figures["probe_vs_bound"].shows) == sorted(data["classes"])
+    rho = data["probes"]["bound_agreement"]["shuffle_spearman"]
     assert (f"Spearman ρ = {rho:.2f}" if rho is not None else "too few classes") in figures["probe_vs_bound"].title
 
 
@@ -122,38 +126,38 @@ def test_figures_needing_a_generator_or_probes_are_skipped_and_say_why(bare_run,
         assert not (tmp_path / f"{name}.png").exists()
     for name in ("probes_per_kind", "probe_vs_bound"):
         assert figures[name].skipped == "no temporal probe ran" and not (tmp_path / f"{name}.png").exists()
-    no_kinds = dict(results, per_kind={})
+    no_kinds = replace(results, per_kind={})
     assert {f.name: f for f in make_figures(no_kinds, tmp_path / "b")}["per_kind"].skipped.startswith(
         "the dataset declares no kinds")
 
 
-def interval(est: dict) -> str:
-    return f"{100 * est['value']:.1f} points [{100 * est['ci'][0]:.1f}, {100 * est['ci'][1]:.1f}]"
+def interval(est: Estimate) -> str:
+    return f"{100 * est.value:.1f} points [{100 * est.ci[0]:.1f}, {100 * est.ci[1]:.1f}]"
 
 
 def test_headline_states_both_bounds_the_tools_first(full_run, bare_run):
     _, results = full_run
     text = headline(results)
     assert text.startswith("Motion upper bound at k = 1:")
-    tool, paper = interval(results["motion_bound"]["1"]), interval(results["paper_bound"]["1"])
+    tool, paper = interval(results.motion_bound["1"]), interval(results.paper_bound["1"])
     assert tool in text and "chosen without the test labels" in text
     assert "The paper's bound (original − full analysis" in text and paper in text
     assert text.index(tool) < text.index("The paper's bound")
-    chosen = results["bound_method"]["1"]["chosen_per_fold"]
+    chosen = results.bound_method["1"].folds
     assert " / ".join(dict.fromkeys(chosen)) in text
 
-    only_k2 = copy.deepcopy(results)
-    only_k2["paper_bound"].pop("1")
+    def without_k1(bound):
+        return {k: e for k, e in bound.items() if k != "1"}
+
+    only_k2 = replace(results, paper_bound=without_k1(results.paper_bound))
     assert headline(only_k2).endswith(f"needs a generator at k = 1; at k = 2 it is "
-                                      f"{interval(results['paper_bound']['2'])}.")
-    no_k1 = copy.deepcopy(results)
-    for key in ("motion_bound", "paper_bound"):
-        no_k1[key].pop("1")
+                                      f"{interval(results.paper_bound['2'])}.")
+    no_k1 = replace(results, motion_bound=without_k1(results.motion_bound), paper_bound=without_k1(results.paper_bound))
     assert headline_k(no_k1) == 2 and headline(no_k1).startswith("k = 1 was not analysed. Motion upper bound at k = 2:")
 
     _, bare = bare_run
     assert headline_k(bare) == 1
-    assert interval(bare["motion_bound"]["1"]) in headline(bare)
+    assert interval(bare.motion_bound["1"]) in headline(bare)
     assert headline(bare).endswith("The paper's bound (original − full analysis) was not measured: no generator was given.")
 
 
@@ -168,54 +172,53 @@ def test_figure3_table_shows_every_method_and_both_bounds(full_run):
     table_html = section(page, "table").split("<table", 1)[1].split("</table>")[0]
     header = header_cells(table_html)
     shared = figure3(results)  # the terminal's and the report's builder: every method that ran, and the bounds
-    ran = set(results["methods"]) | {"best"}
+    ran = set(results.methods) | {"best"}
     assert set(shared.columns) == ran | {"motion_bound", "paper_bound"}
     assert header[0] == "k" and len(header) == 1 + len(shared.columns)
-    assert {SHORT_LABELS[c] for c in shared.columns} == set(header[1:])
+    assert {SHORT[c] for c in shared.columns} == set(header[1:])
     # The tool's bound comes before the paper's, and both are the last columns.
-    assert header[-2:] == [SHORT_LABELS["motion_bound"], SHORT_LABELS["paper_bound"]]
+    assert header[-2:] == [SHORT["motion_bound"], SHORT["paper_bound"]]
     body = html.unescape(re.sub(r"<[^>]+>", " ", table_html.split("</thead>")[1]))
     for _, ests in shared.rows:
         for est in (e for e in ests if e):
-            assert f"{100 * est['value']:.1f}" in body and f"[{100 * est['ci'][0]:.1f}, {100 * est['ci'][1]:.1f}]" in body
+            assert f"{100 * est.value:.1f}" in body and f"[{100 * est.ci[0]:.1f}, {100 * est.ci[1]:.1f}]" in body
     # Column groups name how the frames became a clip.
     groups = re.findall(r'class="group">(.*?)</th>', table_html)
     assert groups == ["", "replicated frames", "perceptual generator", "pixel generator", "uses the label",
                       "the bound&#x27;s choice", "bounds (points)"]
     # The per-class table has both bounds with their intervals.
     per_class = section(page, "classes")
-    assert f"{LABELS['motion_bound']} [95% CI]" in html.unescape(per_class)
-    assert f"{LABELS['paper_bound']} [95% CI]" in html.unescape(per_class)
+    assert f"{LEGEND['motion_bound']} [95% CI]" in html.unescape(per_class)
+    assert f"{LEGEND['paper_bound']} [95% CI]" in html.unescape(per_class)
 
 
 def test_not_analysable_classes_are_shown_as_such_and_left_out_of_the_picks(bare_run):
     out, results = bare_run
-    check = results["model_check"]
-    missing = check["not_analysable"]
-    analysable = [c for c, e in results["per_class"].items() if e["analysable"]]
-    assert missing and analysable and check["weak"]
+    check = results.model_check
+    missing = check.not_analysable
+    analysable = [c for c, e in results.per_class.items() if e.analysable]
+    assert missing and analysable and check.weak
     page = write_report(out).read_text(encoding="utf-8")
     text = page_text(page)
     # The weak model is flagged at the top, before the headline.
     assert 'id="weak-model"' in page and page.index('id="weak-model"') < page.index('id="headline"')
-    assert f"the model recognises only {100 * check['original']:.1f}% of the full test clips" in text
+    assert f"the model recognises only {100 * check.original:.1f}% of the full test clips" in text
     # Each not-analysable class says so in the per-class table, and never gets a bound cell.
     per_class = page_text(section(page, "classes"))
     for name in missing:
-        entry = results["per_class"][name]
-        row = f"{name} {entry['kind']} {entry['n']} {100 * entry['original']:.1f} {not_analysable_text(entry['original'])}"
+        entry = results.per_class[name]
+        row = f"{name} {entry.kind} {entry.n} {100 * entry.original:.1f} {not_analysable_text(entry.original)}"
         assert row in per_class
     # The least/most-motion picks come from the analysable classes only, although a not-analysable one
     # has a bound at least as small (nothing was recognised to lose).
     extremes = motion_extremes(results, 1)
     assert {extremes.least.name, extremes.most.name} <= set(analysable)
-    assert min(results["per_class"][c]["motion_bound"]["1"] for c in missing) <= extremes.least.motion_bound
+    assert min(results.per_class[c].bound("motion_bound", 1)[0] for c in missing) <= extremes.least.motion_bound
     # The class shares count analysable classes only, and say how many were left out.
-    assert results["class_summary"]["num_classes"] == len(analysable)
+    assert results.class_summary.num_classes == len(analysable)
     assert f"out of the {len(analysable)} analysable class(es) ({len(missing)} not analysable left out)" in text
     # A model above the floor gets no warning.
-    strong = copy.deepcopy(results)
-    strong["model_check"]["weak"] = False
+    strong = replace(results, model_check=replace(check, weak=False))
     from motionprobe.report.html import Inputs, render_report
     assert 'id="weak-model"' not in render_report(strong, Inputs())
 
@@ -224,30 +227,32 @@ def test_motion_extremes_pick_analysable_classes_with_ties_to_the_better_known_c
     def entry(original, bound, analysable=True):
         return {"n": 2, "original": original, "analysable": analysable, "motion_bound": {"1": bound},
                 "motion_bound_ci": {"1": [0, 1]}}
-    results = {"classes": ["a", "b", "c", "d", "weak", "empty"], "paper_bound": {"1": {}}, "motion_bound": {"1": {}},
+    est = {"value": 0.1, "ci": [0.0, 0.2], "n": 10}
+    results = {"schema": SCHEMA, "classes": ["a", "b", "c", "d", "weak", "empty"], "paper_bound": {"1": est},
+               "motion_bound": {"1": est},
                "per_class": {"a": entry(0.5, 0.0), "b": entry(1.0, 0.0), "c": entry(0.5, 0.5), "d": entry(0.9, 0.5),
                              "weak": entry(0.1, -0.5, analysable=False), "empty": {"n": 0, "original": None}}}
-    ext = motion_extremes(results)
+    ext = motion_extremes(Results.from_json(results))
     assert (ext.k, ext.least.name, ext.most.name) == (1, "b", "d")
 
 
 def test_diagnostics_are_rendered_in_words(full_run):
     out, results = full_run
     page = write_report(out).read_text(encoding="utf-8")
-    if not results["diagnostics"]:
+    if not results.diagnostics:
         assert "No analysable class where the generator falls below" in page_text(section(page, "diagnostics"))
     # One diagnostic per kind, made from this run's own per-class numbers (as the analysis words them).
-    name = results["classes"][2]
-    entry = results["per_class"][name]
-    diagnosed = copy.deepcopy(results)
-    diagnosed["diagnostics"] = [
+    data = results.to_json()
+    name = data["classes"][2]
+    entry = data["per_class"][name]
+    data["diagnostics"] = [
         {"class": name, "k": 1, "kind": "generator_below_uniform", "difference": entry["generator_minus_uniform"]["1"],
          "text": f"the generator removes evidence for {name} at k = 1: {100 * entry['generator']['1']:.0f}% generated "
                  f"vs {100 * entry['uniform']['1']:.0f}% replicated"},
         {"class": name, "k": 2, "kind": "selector_below_uniform", "difference": entry["best_minus_uniform"]["2"],
          "text": f"the bound's method chooses worse frames than the uniform subset for {name} at k = 2"}]
     from motionprobe.report.html import Inputs, render_report
-    text = page_text(section(render_report(diagnosed, Inputs()), "diagnostics"))
+    text = page_text(section(render_report(Results.from_json(data), Inputs()), "diagnostics"))
     diff = entry["generator_minus_uniform"]["1"]
     assert (f"The generator removes evidence for {name} at k = 1: {100 * entry['generator']['1']:.0f}% generated vs "
             f"{100 * entry['uniform']['1']:.0f}% replicated (difference {100 * diff['value']:.1f} "
@@ -257,11 +262,12 @@ def test_diagnostics_are_rendered_in_words(full_run):
 
 def test_probe_section_is_present_with_probes_and_absent_without(full_run, bare_run):
     out, results = full_run
+    data = results.to_json()
     page = write_report(out).read_text(encoding="utf-8")
     probes = section(page, "probes")
     text = page_text(probes)
-    for name, est in results["probes"]["accuracy"].items():
-        drop = results["probes"]["drop"][name]
+    for name, est in data["probes"]["accuracy"].items():
+        drop = data["probes"]["drop"][name]
         if est["value"] is None:  # the sped-up probes: this dataset cannot read a clip at another stride
             assert PROBE[name].read > 1 and f"{name} {PROBE[name].words} not run" in text
             continue
@@ -269,23 +275,23 @@ def test_probe_section_is_present_with_probes_and_absent_without(full_run, bare_
                 f"{100 * drop['value']:.1f} [{100 * drop['ci'][0]:.1f}, {100 * drop['ci'][1]:.1f}]") in text, name
     assert 'src="figures/probes_per_kind.png"' in probes and 'src="figures/probe_vs_bound.png"' in probes
     # The shuffle artifact is a sentence computed from the results: the mean drop of classes with a small bound.
-    small = [c for c, e in results["per_class"].items() if e["analysable"] and e["motion_bound"]["1"] < 0.10]
+    small = [c for c, e in data["per_class"].items() if e["analysable"] and e["motion_bound"]["1"] < 0.10]
     if small:
-        mean_drop = np.mean([results["probes"]["per_class"][c]["shuffle"]["drop"]["value"] for c in small])
+        mean_drop = np.mean([data["probes"]["per_class"][c]["shuffle"]["drop"]["value"] for c in small])
         assert f"costs them {100 * mean_drop:.1f} points on average" in text
     # No model folder: no strips, and the page says how to get pictures.
     assert "probe_shuffle.png" not in probes and "No pictures" in page_text(page)
 
     bare_out, bare = bare_run
     bare_page = write_report(bare_out).read_text(encoding="utf-8")
-    assert bare["probes"] == {} and "id='probes'" not in bare_page and "Temporal probes" not in bare_page
+    assert bare.probes is None and "id='probes'" not in bare_page and "Temporal probes" not in bare_page
     assert "probes_per_kind.png" not in bare_page
 
 
 def test_target_prediction_is_worded_as_agreement(folders, tmp_path):
     out = tmp_path / "analysis"
     results = run_analysis(folders, out, generators=False, probes=("shuffle",), target="prediction")
-    assert results["target"] == "prediction" and "agreement" not in results
+    assert results.target == "prediction" and results.agreement is None
     page = write_report(out).read_text(encoding="utf-8")
     text = page_text(page.split("<details><summary>resolved configuration")[0])
     assert "accuracy" not in text.lower(), re.findall(r".{40}accuracy.{40}", text, re.I)
@@ -299,11 +305,12 @@ def test_target_prediction_is_worded_as_agreement(folders, tmp_path):
 def test_both_targets_give_an_agreement_section(folders, tmp_path):
     out = tmp_path / "analysis"
     results = run_analysis(folders, out, generators=False, probes=(), target="both")
-    assert results["target"] == "label" and results["agreement"]["target"] == "prediction"
+    assert results.target == "label" and results.agreement.target == "prediction"
     page = write_report(out).read_text(encoding="utf-8")
     agreement = page_text(section(page, "agreement"))
-    view = {**results["agreement"], "classes": results["classes"]}
-    assert headline(view) in agreement and interval(results["agreement"]["motion_bound"]["1"]) in agreement
+    view = results.agreement
+    assert view.classes == results.classes
+    assert headline(view) in agreement and interval(view.motion_bound["1"]) in agreement
     assert "Original (all 16 frames): 100.0 [100.0, 100.0] — agreement with the full-clip prediction" in agreement
     assert "Per predicted class" in agreement
     assert "Clip accuracy by number of frames kept" in page_text(page)  # the label target headlines the page
@@ -315,7 +322,7 @@ def test_wording_follows_the_clip_length(tmp_path):
     settings = AnalysisConfig(ks=(1, 2), bootstrap=20, probes=("shuffle", "reverse"), probe_draws=2)
     results = analyze(motion_detector, clips, tmp_path, settings, generators={1: Replicate(1, 8)}, num_frames=8,
                       progress=False)
-    assert results["num_frames"] == 8
+    assert results.num_frames == 8
     page = write_report(tmp_path).read_text(encoding="utf-8")
     text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+[+\-Z][\d:]*", "", page_text(page))  # a timestamp's 16 is no frame count
     assert "8-frame clips" in text and "all 8 frames" in text and "only k of its 8 frames" in text
@@ -326,7 +333,7 @@ def test_wording_follows_the_clip_length(tmp_path):
 
 def test_report_escapes_dataset_strings_and_links_only_relative_files(full_run):
     out, results = full_run
-    assert SCRIPT_CLASS in results["classes"]
+    assert SCRIPT_CLASS in results.classes
     page = write_report(out).read_text(encoding="utf-8")
     assert "<script" not in page.lower()  # the page has no script at all, and the class name is text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -363,21 +370,21 @@ def test_the_card_and_the_graded_section_quote_results_json(full_run, bare_run):
     out, results = full_run
     page = write_report(out).read_text(encoding="utf-8")
     card = page_text(section(page, "card"))
-    est = results["card"]["motion_bound"]
-    assert (f"motion bound at k = 1 (points) {100 * est['value']:.1f} [{100 * est['ci'][0]:.1f}, "
-            f"{100 * est['ci'][1]:.1f}]") in card
-    area = results["card"]["bound_area"]
-    assert area["ks"] == [1, 2] and f"its area over k (points), k = 1–2 {100 * area['value']:.1f}" in card
-    assert results["card"]["temporal_demand"] is None and "temporal demand (points) —" in card  # no read was made
+    est = results.card.motion_bound
+    assert (f"motion bound at k = 1 (points) {100 * est.value:.1f} [{100 * est.ci[0]:.1f}, "
+            f"{100 * est.ci[1]:.1f}]") in card
+    area = results.card.bound_area
+    assert area.ks == (1, 2) and f"its area over k (points), k = 1–2 {100 * area.value:.1f}" in card
+    assert results.card.temporal_demand is None and "temporal demand (points) —" in card  # no read was made
     graded = page_text(page[page.index("id='graded'"):page.index("id='pictures'")])
-    overall = results["graded"]["robustness"]["overall"]
-    assert f"{overall['value']:.2f} [{overall['ci'][0]:.2f}, {overall['ci'][1]:.2f}]" in graded
-    assert results["sampling"]["reads"]["16"] == {"clips": 0, "past_end": 0, "left_out": results["num_clips"]}
+    overall = results.graded.robustness["overall"]
+    assert f"{overall.value:.2f} [{overall.ci[0]:.2f}, {overall.ci[1]:.2f}]" in graded
+    assert results.sampling.reads["16"] == {"clips": 0, "past_end": 0, "left_out": results.num_clips}
     assert f"At stride 16: 0 clip(s) ran past their video's end and were filled by the short-video policy; " \
-           f"{results['num_clips']} could not be read so and are left out." in graded
+           f"{results.num_clips} could not be read so and are left out." in graded
     assert 'src="figures/graded_probes.png"' in page and 'src="figures/stride_curve.png"' in page
 
     bare_out, bare = bare_run
     bare_page = write_report(bare_out).read_text(encoding="utf-8")
-    assert bare["graded"] == {} and bare["sampling"] == {} and "id='graded'" not in bare_page
-    assert bare["card"]["shuffle_drop"] is None and "shuffle drop (points) —" in page_text(section(bare_page, "card"))
+    assert bare.graded is None and bare.sampling is None and "id='graded'" not in bare_page
+    assert bare.card.shuffle_drop is None and "shuffle drop (points) —" in page_text(section(bare_page, "card"))

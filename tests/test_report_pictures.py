@@ -4,6 +4,7 @@ frames of real-video sizes and feature inversion."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -101,16 +102,16 @@ def test_probe_strips_show_the_clip_in_each_probes_order(analysed, tmp_path):
     dataset = build_dataset(tiny_config(2).data, "test")
     strips, notes = draw_probe_strips(results, analysis, tmp_path, model=model, dataset=dataset)
     # one strip per classic probe (one severity per family: the graded ones are the same transforms)
-    assert notes == [] and [p.name for p in strips] == [f"probe_{name}" for name in results["probes"]["accuracy"]
+    assert notes == [] and [p.name for p in strips] == [f"probe_{name}" for name in results.probes.accuracy
                                                         if name in CLASSIC]
     # The clip: one of the analysable class needing the most motion, one the model gets right.
-    most = motion_extremes(results, results["probes"]["bound_agreement"]["k"]).most.name
+    most = motion_extremes(results, results.probes.bound_agreement["k"]).most.name
     record = next(r for r in read_per_clip(analysis / "per_clip.csv")
                   if r.class_name == most and r.pred["original"] == r.label)
     position = dataset.ids.index(record.clip_id)
     assert record.clip_id in strips[0].caption and most in strips[0].caption
     size = strip_frame_size(32, 32, 16)
-    seed = results["provenance"]["seed"]
+    seed = results.seed
     for picture in strips:
         name = picture.name.removeprefix("probe_")
         image = np.asarray(Image.open(picture.png).convert("RGB"))
@@ -138,8 +139,8 @@ def test_a_not_analysable_class_is_never_pictured(analysed, tmp_path):
     generator, _ = GeneratorFolder(folders["gen_k1"]).load()
     dataset = build_dataset(tiny_config(2).data, "test")
     before = motion_extremes(results)
-    flagged = json.loads(json.dumps(results))
-    flagged["per_class"][before.least.name]["analysable"] = False
+    least = results.per_class[before.least.name]
+    flagged = replace(results, per_class={**results.per_class, before.least.name: replace(least, analysable=False)})
     after = motion_extremes(flagged)
     assert after.least.name != before.least.name
     pictures = draw_pictures(flagged, analysis, tmp_path, model=model, generators={1: generator}, dataset=dataset)

@@ -29,7 +29,8 @@ def bound_area(clips: PerClip, results: dict, n_boot: int, level: float = CI_LEV
     """The motion bound's area over the k's analysed, with its interval, and the k's it spans."""
     ks = [int(k) for k in results["frames"]]
     seed = int((results.get("provenance") or {}).get("seed", 0))
-    points, draws = bound_draws(clips, results, ks, n_boot, [seed, 0])
+    candidates = {k: results["bound_method"][str(k)]["candidates"] for k in ks}
+    points, draws = bound_draws(clips, candidates, seed, ks, n_boot, [seed, 0])
     weights = area_weights(ks)
     area = sum(w * draws[k] for w, k in zip(weights, ks, strict=True))
     alpha = (1 - level) / 2

@@ -92,18 +92,18 @@ def area_weights(ks: list[int]) -> np.ndarray:
     return w / (x[-1] - x[0])
 
 
-def bound_draws(clips: PerClip, results: dict, ks: list[int], n_boot: int, boot_seed: int | list[int]
-                ) -> tuple[dict[int, float], dict[int, np.ndarray]]:
-    """Per k, the motion bound (original − the cross-fitted best method) on these clips and its bootstrap draws,
-    the choice repeated in every resample (as results.json's interval). Draws of one `boot_seed` over the same
-    number of clips see the same resamples, so two runs' draws on the same clips in the same order are paired."""
-    seed = int((results.get("provenance") or {}).get("seed", 0))
+def bound_draws(clips: PerClip, candidates: dict[int, list[str]], seed: int, ks: list[int], n_boot: int,
+                boot_seed: int | list[int]) -> tuple[dict[int, float], dict[int, np.ndarray]]:
+    """Per k, the motion bound (original − the cross-fitted best method among `candidates[k]`) on these clips and
+    its bootstrap draws, the choice repeated in every resample (as results.json's interval; `seed` the analysis's,
+    which split the clips into halves). Draws of one `boot_seed` over the same number of clips see the same
+    resamples, so two runs' draws on the same clips in the same order are paired."""
     folds = clips.folds if clips.folds is not None else folds_of(clips.ids, seed, strata=clips.labels)
     original = clips.correct("original")
     orig_draws = bootstrap_means(original[None], n_boot, boot_seed)[:, 0]
     points, draws = {}, {}
     for k in ks:
-        names = [m for m in results["bound_method"][str(k)]["candidates"] if f"{m}@{k}" in clips.pred]
+        names = [m for m in candidates[k] if f"{m}@{k}" in clips.pred]
         values = np.stack([clips.correct(f"{m}@{k}") for m in names])
         boot = bootstrap_guarded(values, folds, n_boot, boot_seed)
         draws[k] = orig_draws - boot

@@ -10,41 +10,42 @@ import numpy as np
 
 from ..io import atomic_write_json, atomic_write_text, csv_text
 from ..selection import mask_subset
-from .methods import BEST, METHODS
+from .methods import BEST, BOUNDS, METHOD, METHODS
 from .perclip import PROBE_COLUMN
+from .results_type import Results
+from .stats import Estimate
 from .summary import Outcomes
 
-SCHEMA = "motionprobe.results/1"
-# The Figure-3 table's columns, in order: the paper's methods, the other motion-free ones, the bounds.
-TABLE_METHODS = ("uniform", "generator", "full", "oracle", "random", "pixel_generator", "uniform_select",
-                 "uniform_mean", "uniform_contrast", "generator_mean", "generator_contrast", BEST)
-BOUNDS = ("motion_bound", "paper_bound")  # the tool's bound first, the paper's beside it
 TERMINAL_METHODS = ("uniform", "generator", "full", "oracle", "pixel_generator", BEST)  # the rest: results.json, report
 
 
-def per_class_rows(results: dict) -> tuple[list[str], list[list]]:
+def per_class_rows(results: Results) -> tuple[list[str], list[list]]:
     """per_class.csv as a header and rows: `<method>@<k>` columns, then the bounds with their intervals."""
-    ks = [str(k) for k in results["frames"]]
-    ran = [(m, k) for m in (*METHODS[1:], BEST) for k in ks if k in results["accuracy"].get(m, {})]
-    bound_ks = {name: [k for k in ks if k in results.get(name, {})] for name in BOUNDS}
+    ks = [str(k) for k in results.frames]
+    ran = [(m, k) for m in (*METHODS[1:], BEST) for k in ks if k in results.accuracy.of(m)]
+    bound_ks = {name: [k for k in ks if k in results.bound(name)] for name in BOUNDS}
     header = ["class", "kind", "n", "analysable", "original"] + [f"{m}@{k}" for m, k in ran]
     header += [c for name in BOUNDS for k in bound_ks[name] for c in (f"{name}@{k}", f"{name}@{k}_lo", f"{name}@{k}_hi")]
     header += [f"uniform_gap@{k}" for k in ks] + [f"motion_bound_f1@{k}" for k in bound_ks["motion_bound"]]
     rows = []
-    for name, entry in results["per_class"].items():
-        row = [name, entry.get("kind") or "", entry["n"], int(bool(entry.get("analysable"))), entry["original"]]
-        row += [entry[m].get(k) for m, k in ran]
+    for name, entry in results.per_class.items():
+        row = [name, entry.kind or "", entry.n, int(entry.analysable), entry.original]
+        row += [entry.accuracy(m, k) for m, k in ran]
         for bound in BOUNDS:
             for k in bound_ks[bound]:
-                ci = entry.get(f"{bound}_ci", {}).get(k) or [None, None]
-                row += [entry[bound].get(k), ci[0], ci[1]]
-        row += [(entry["uniform_gap"].get(k) or {}).get("value") for k in ks]
-        row += [entry["motion_bound_f1"].get(k) for k in bound_ks["motion_bound"]]
+                ci = entry.bound_cis[bound].get(k) or [None, None]
+                row += [entry.bounds[bound].get(k), ci[0], ci[1]]
+        row += [_value(entry.gap("uniform_gap", k)) for k in ks]
+        row += [entry.motion_bound_f1.get(k) for k in bound_ks["motion_bound"]]
         rows.append(["" if v is None else v for v in row])
     return header, rows
 
 
-def write_per_class_csv(path: str | Path, results: dict) -> None:
+def _value(est: Estimate | None) -> float | None:
+    return None if est is None else est.value
+
+
+def write_per_class_csv(path: str | Path, results: Results) -> None:
     atomic_write_text(path, csv_text(*per_class_rows(results)))
 
 
@@ -68,8 +69,8 @@ def write_per_clip_csv(path: str | Path, outcomes: Outcomes, classes: list[str],
     atomic_write_text(path, csv_text(header, rows))
 
 
-def write_results(path: str | Path, results: dict) -> None:
-    atomic_write_json(path, results)
+def write_results(path: str | Path, results: Results) -> None:
+    atomic_write_json(path, results.to_json())
 
 
 @dataclass
@@ -77,46 +78,47 @@ class Figure3:
     """The table of accuracies (%) per method and k, and the bounds: column keys, then one row per k."""
 
     columns: list[str]
-    rows: list[tuple[str, list[dict | None]]]  # (k, an estimate per column)
+    rows: list[tuple[str, list[Estimate | None]]]  # (k, an estimate per column)
 
 
-def figure3(results: dict, methods: tuple[str, ...] = TABLE_METHODS) -> Figure3:
+def figure3(results: Results, methods: tuple[str, ...] = (*METHOD, BEST)) -> Figure3:
     """Which of `methods` ran and their estimates per k, in table order, then the bounds (shared by the
     terminal and the report)."""
-    acc = results["accuracy"]
-    columns = [m for m in methods if acc.get(m)] + [b for b in BOUNDS if results.get(b)]
-    rows = [(k, [(acc.get(c) or results.get(c) or {}).get(k) for c in columns]) for k in map(str, results["frames"])]
+    columns = [m for m in methods if results.accuracy.of(m)] + [b for b in BOUNDS if results.bound(b)]
+    rows = [(k, [(results.bound(c) if c in BOUNDS else results.accuracy.of(c)).get(k) for c in columns])
+            for k in map(str, results.frames)]
     return Figure3(columns, rows)
 
 
-def _cell(est: dict | None) -> str:
-    if not est or est.get("value") is None:
+def _cell(est: Estimate | None) -> str:
+    if est is None or est.value is None:
         return "—"
-    lo, hi = est["ci"]
-    return f"{100 * est['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+    lo, hi = est.ci
+    return f"{100 * est.value:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
-def what_is_scored(results: dict) -> str:
-    return "agreement with the full-clip prediction" if results.get("target") == "prediction" else "clip accuracy"
+def what_is_scored(results: Results) -> str:
+    return "agreement with the full-clip prediction" if results.by_prediction else "clip accuracy"
 
 
-def format_table(results: dict) -> str:
+def format_table(results: Results) -> str:
     """The Figure-3 table as text: % [95% CI] per method and k, and the bounds.
 
     >>> est = {"value": 0.5, "ci": [0.4, 0.6], "n": 10}
-    >>> print(format_table({"frames": [1], "num_clips": 10, "num_frames": 16,
-    ...                     "accuracy": {"original": est, "uniform": {"1": est}}}))  # doctest: +NORMALIZE_WHITESPACE
+    >>> results = Results.from_json({"schema": "motionprobe.results/1", "frames": [1], "num_clips": 10,
+    ...                              "num_frames": 16, "accuracy": {"original": est, "uniform": {"1": est}}})
+    >>> print(format_table(results))  # doctest: +NORMALIZE_WHITESPACE
     clip accuracy % [95% CI] on 10 clips; original (all 16 frames): 50.0 [40.0, 60.0]
     k  uniform
     1  50.0 [40.0, 60.0]
     """
     table = figure3(results, TERMINAL_METHODS)
-    lines = [f"{what_is_scored(results)} % [95% CI] on {results['num_clips']} clips; original (all "
-             f"{results.get('num_frames', 16)} frames): {_cell(results['accuracy']['original'])}"]
+    lines = [f"{what_is_scored(results)} % [95% CI] on {results.num_clips} clips; original (all "
+             f"{results.num_frames} frames): {_cell(results.accuracy.original)}"]
     cells = [["k"] + table.columns] + [[k] + [_cell(e) for e in ests] for k, ests in table.rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    chosen = {k: " / ".join(dict.fromkeys(c["chosen_per_fold"])) for k, c in (results.get("bound_method") or {}).items()}
+    chosen = {k: " / ".join(results.chosen(k)) for k in results.bound_method}
     if chosen:
         lines.append("best: the motion-free method chosen for each half of the clips on the other half ("
                      + "; ".join(f"k={k} {m}" for k, m in chosen.items()) + "); motion_bound = original − best, "
@@ -124,33 +126,34 @@ def format_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def format_probes(results: dict) -> str:
+def format_probes(results: Results) -> str:
     """The temporal probes as text: accuracy and drop (original − probe, points) with intervals, per probe.
 
     >>> est = {"value": 0.25, "ci": [0.2, 0.3], "n": 10}
-    >>> print(format_probes({"probes": {"accuracy": {"shuffle": est}, "drop": {"shuffle": est}}}))
+    >>> print(format_probes(Results.from_json({"schema": "motionprobe.results/1",
+    ...                                        "probes": {"accuracy": {"shuffle": est}, "drop": {"shuffle": est}}})))
     temporal probes: clip accuracy % and drop (original − probe, points) [95% CI]
     probe    accuracy           drop
     shuffle  25.0 [20.0, 30.0]  25.0 [20.0, 30.0]
     """
-    probes = results.get("probes") or {}
-    if not probes.get("accuracy"):
+    probes = results.probes
+    if probes is None or not probes.accuracy:
         return ""
-    score = "agreement" if results.get("target") == "prediction" else "accuracy"
-    rows = [["probe", score, "drop"]] + [[name, _cell(est), _cell(probes["drop"][name])]
-                                        for name, est in probes["accuracy"].items()]
+    score = "agreement" if results.by_prediction else "accuracy"
+    rows = [["probe", score, "drop"]] + [[name, _cell(est), _cell(probes.drop[name])]
+                                        for name, est in probes.accuracy.items()]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     scored = what_is_scored(results)
     lines = [f"temporal probes: {scored} % and drop (original − probe, points) [95% CI]"]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    robustness = ((results.get("graded") or {}).get("robustness") or {}).get("overall")
-    demand = (results.get("sampling") or {}).get("temporal_demand")
-    if robustness and robustness.get("value") is not None:
+    robustness = results.graded.robustness.get("overall") if results.graded else None
+    demand = results.sampling.temporal_demand if results.sampling else None
+    if robustness and robustness.value is not None:
         lines.append(f"relative temporal robustness (probe / original, mean over the families' severities): "
-                     f"{robustness['value']:.2f} [{robustness['ci'][0]:.2f}, {robustness['ci'][1]:.2f}]")
-    if demand and demand.get("value") is not None:
-        lines.append(f"temporal demand (stride 1 → {demand['to_stride']}, points): {_cell(demand)}")
-    agreement = probes.get("bound_agreement") or {}
+                     f"{robustness.value:.2f} [{robustness.ci[0]:.2f}, {robustness.ci[1]:.2f}]")
+    if demand and demand.value is not None:
+        lines.append(f"temporal demand (stride 1 → {demand.to_stride}, points): {_cell(demand)}")
+    agreement = probes.bound_agreement
     rho = agreement.get("shuffle_spearman")
     if rho is not None:
         lines.append(f"per class, the shuffle drop ranks the {agreement['classes']} analysable classes like the motion "
@@ -158,20 +161,20 @@ def format_probes(results: dict) -> str:
     return "\n".join(lines)
 
 
-def summary_text(results: dict) -> str:
+def summary_text(results: Results) -> str:
     """What a run prints when it ends: the Figure-3 table, the probes, and a line for what to distrust."""
     parts = [format_table(results)]
-    check = results.get("model_check") or {}
-    if check.get("weak"):
-        parts.append(f"warning: the model gets only {100 * check['original']:.1f}% of the full clips right (below the "
-                     f"{100 * check['class_floor']:.0f}% floor): no bound here describes a model that knows these classes")
-    if check.get("not_analysable"):
-        names = ", ".join(check["not_analysable"][:8]) + (" …" if len(check["not_analysable"]) > 8 else "")
-        parts.append(f"not analysable (recognised on fewer than {100 * check['class_floor']:.0f}% of their full clips, "
+    check = results.model_check
+    if check and check.weak:
+        parts.append(f"warning: the model gets only {100 * check.original:.1f}% of the full clips right (below the "
+                     f"{100 * check.class_floor:.0f}% floor): no bound here describes a model that knows these classes")
+    if check and check.not_analysable:
+        names = ", ".join(check.not_analysable[:8]) + (" …" if len(check.not_analysable) > 8 else "")
+        parts.append(f"not analysable (recognised on fewer than {100 * check.class_floor:.0f}% of their full clips, "
                      f"so no bound is claimed): {names}")
     probes = format_probes(results)
     if probes:
         parts.append(probes)
-    if results.get("skipped", {}).get("count"):
-        parts.append(f"skipped {results['skipped']['count']} clip(s) that failed to load (listed in results.json)")
+    if results.skipped.count:
+        parts.append(f"skipped {results.skipped.count} clip(s) that failed to load (listed in results.json)")
     return "\n".join(parts)

@@ -17,10 +17,10 @@ frame replicated 16 times is still, so the moving clips are lost: half the accur
 ...     return torch.stack([0.1 - motion, motion - 0.1], 1)
 >>> results = analyze(motion_detector, clips, tempfile.mkdtemp(), AnalysisConfig(ks=(1,), bootstrap=100),
 ...                   generators={1: Replicate(1)}, progress=False)
->>> acc = results["accuracy"]
->>> acc["original"]["value"], acc["uniform"]["1"]["value"], acc["full"]["1"]["value"]
+>>> acc = results.accuracy
+>>> acc.original.value, acc.at("uniform", 1).value, acc.at("full", 1).value
 (1.0, 0.5, 0.5)
->>> results["motion_bound"]["1"]["value"]     # original − full
+>>> results.motion_bound["1"].value     # original − full
 0.5
 """
 
@@ -42,13 +42,14 @@ from torch import nn
 from .. import distributed
 from ..config import TARGET_CHOICES, AnalysisConfig, default_ks
 from ..errors import ConfigError, UserError
-from ..io import atomic_write_json, code_version, read_json
+from ..io import atomic_write_json, code_version, json_text, read_json
 from ..probes import PROBE, check_probes, variants
 from ..selection import candidates as candidate_pool
 from .card import make_card
 from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
 from .perclip import PerClip
-from .results import SCHEMA, write_per_class_csv, write_per_clip_csv, write_results
+from .results import write_per_class_csv, write_per_clip_csv, write_results
+from .results_type import SCHEMA, Results
 from .stats import CI_LEVEL
 from .summary import collect_outcomes, summarize
 from .table import TABLE_DIR, read_past_end, write_csv_gz
@@ -95,8 +96,8 @@ def analyze(model: Model, dataset: Any, out: str | Path, settings: AnalysisConfi
             seed: int = 0, device: str | torch.device = "cpu", num_frames: int | None = None,
             classes: Sequence[str] | None = None, level: float = CI_LEVEL, resume: bool = False,
             config: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None, write_csv: bool = True,
-            progress: bool = True) -> dict:
-    """Run the analysis into `out` and return results.json's content.
+            progress: bool = True) -> Results:
+    """Run the analysis into `out` and return results.json's content (a `Results`).
 
     `model` maps (B, 3, T, H, W) clips in [0, 1] to logits; `generators`/`pixel_generators` map k to a
     callable (frames (B, 3, k, H, W), indices (B, k)) → (B, 3, T, H, W). k's without a generator get the
@@ -138,7 +139,7 @@ def analyze(model: Model, dataset: Any, out: str | Path, settings: AnalysisConfi
     record = _Record(config, provenance, seed, level, write_csv, started)
     results = distributed.run_on_main(lambda: _summarize(out, table_dir, plan, dataset, classes, targets, settings,
                                                          num_frames, record))
-    return results if world.is_main else read_json(out / "results.json")
+    return results if world.is_main else Results.from_json(read_json(out / "results.json"))
 
 
 def plan_analysis(model: Model, dataset: Any, generators: dict[int, Generator],
@@ -182,7 +183,7 @@ class _Record:
 
 
 def _summarize(out: Path, table_dir: Path, plan: Plan, dataset: Any, classes: list[str], targets: tuple[str, ...],
-               settings: AnalysisConfig, num_frames: int, record: _Record) -> dict:
+               settings: AnalysisConfig, num_frames: int, record: _Record) -> Results:
     """Read the table, summarise it against each target, and write results.json and the CSVs."""
     kinds = (getattr(dataset, "metadata", {}) or {}).get("kinds")
     seed, level, bootstrap = record.seed, record.level, settings.bootstrap
@@ -215,14 +216,15 @@ def _summarize(out: Path, table_dir: Path, plan: Plan, dataset: Any, classes: li
                              "code_version": code_version(), "torch": torch.__version__, "numpy": np.__version__,
                              "python": platform.python_version(), "fingerprint": plan.fingerprint()}
     results["card"] = make_card(results, PerClip.from_outcomes(outcomes), bootstrap, level)
+    typed = Results.from_json(json.loads(json_text(results)))  # as the file will hold it: lists, not tuples
 
-    write_per_class_csv(out / FILES["per_class"], results)
+    write_per_class_csv(out / FILES["per_class"], typed)
     write_per_clip_csv(out / FILES["per_clip"], outcomes, classes, num_frames)
     if record.write_csv:
         write_csv_gz(table_dir, plan.num_shards, out / FILES["candidates_csv"], num_frames, plan.probe_names)
-    results["timestamps"] = {"started": record.started, "finished": _now()}
-    write_results(out / "results.json", results)
-    return results
+    typed = replace(typed, timestamps={"started": record.started, "finished": _now()})
+    write_results(out / "results.json", typed)
+    return typed
 
 
 def refuse_no_clips(outcomes: Any, out: Path) -> None:

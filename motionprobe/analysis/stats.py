@@ -30,6 +30,11 @@ class Estimate:
     ci: tuple[float, float]
     n: int
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Estimate:
+        """An estimate as results.json holds it, {"value", "ci": [lo, hi], "n"} (None for what was not finite)."""
+        return cls(data["value"], tuple(data["ci"]), data.get("n"))
+
     def to_dict(self, digits: int = 6) -> dict:
         return {"value": _round(self.value, digits), "ci": [_round(self.ci[0], digits), _round(self.ci[1], digits)],
                 "n": self.n}

@@ -182,7 +182,7 @@ def _concat(parts: list[Outcomes], skipped: list[tuple[str, str]]) -> Outcomes:
 
 # -- the cross-fitted choice of the bound's method ---------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class BoundChoice:
     """The methods the bound at k chose among (the first the default), the one chosen for each fold, and the
     best on all clips."""
@@ -190,6 +190,10 @@ class BoundChoice:
     candidates: list[str]
     folds: list[str]
     on_all_clips: str
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BoundChoice:
+        return cls(list(data["candidates"]), list(data["chosen_per_fold"]), data["best_on_all_clips"])
 
     def to_dict(self) -> dict:
         return {"candidates": self.candidates, "default": self.candidates[0], "chosen_per_fold": self.folds,

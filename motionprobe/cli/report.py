@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     results = AnalysisFolder(args.analysis).results()
     cfg = None
-    if args.model and results.get("config"):  # the pictures' clips: the analysis' dataset unless data flags say otherwise
-        cfg = resolve_config(args, base=config_mod.from_dict(results["config"]))
+    if args.model and results.config:  # the pictures' clips: the analysis' dataset unless data flags say otherwise
+        cfg = resolve_config(args, base=config_mod.from_dict(results.config))
     page = report(args.analysis, model_dir=args.model,
                   generators=assignments(args.generator, "--generator") if args.generator else None, cfg=cfg,
                   out=args.out, device=args.device or "cpu", verbose=True)

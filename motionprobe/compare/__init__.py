@@ -14,7 +14,7 @@ from itertools import combinations
 from pathlib import Path
 
 from ..analysis.card import headline_k
-from ..analysis.stats import CI_LEVEL
+from ..analysis.stats import CI_LEVEL, Estimate
 from ..errors import ConfigError
 from ..io import atomic_write_json, atomic_write_text, make_folder
 from .differences import compare_pair
@@ -32,15 +32,20 @@ def summarize_runs(runs: list[Run], n_boot: int = 1000, level: float = CI_LEVEL)
     apart = [{"name": r.name, "reason": why} for r in runs[1:] if (why := why_apart(r, reference))]
     kept = [r for r in runs if r.name not in {a["name"] for a in apart}]
     k = headline_k(reference.ks)
-    bound = {r.name: ((r.results.get("motion_bound") or {}).get(str(k)) or {}).get("value") for r in kept}
+    bound = {r.name: _value(r.results.motion_bound.get(str(k))) for r in kept}
     ranking = sorted(kept, key=lambda r: (-(bound[r.name] if bound[r.name] is not None else float("-inf")), r.name))
     differences = []
     for a, b in combinations(kept, 2):
         why, order = why_unpaired(a, b)
         differences.append({**compare_pair(a, b, order, n_boot, level), "why_unpaired": why})
     return {"schema": SCHEMA, "k": k, "bootstrap": n_boot, "ci_level": level,
-            "runs": [{**r.describe(), "card": r.card} for r in runs], "apart": apart,
+            "runs": [{**r.describe(), "card": r.results.card.to_json() if r.results.card else {}} for r in runs],
+            "apart": apart,
             "ranking": [r.name for r in ranking], "differences": differences}
+
+
+def _value(est: Estimate | None) -> float | None:
+    return est.value if est else None
 
 
 def compare(folders: list[str | Path], out: str | Path, *, n_boot: int = 1000, level: float = CI_LEVEL) -> Path:

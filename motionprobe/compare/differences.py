@@ -51,8 +51,8 @@ def compare_pair(a: Run, b: Run, order: np.ndarray | None, n_boot: int, level: f
     seeds = ([SEED, 0], [SEED, 0]) if paired else ([SEED, 1], [SEED, 2])  # paired: the same resamples for both
     out: dict = {"a": a.name, "b": b.name, "paired": paired, "clips": len(ca.ids) if paired else None, "ks": ks}
 
-    pa, da = bound_draws(ca, a.results, ks, n_boot, seeds[0])
-    pb, db = bound_draws(cb, b.results, ks, n_boot, seeds[1])
+    pa, da = bound_draws(ca, a.results.bound_candidates(), a.results.seed, ks, n_boot, seeds[0])
+    pb, db = bound_draws(cb, b.results.bound_candidates(), b.results.seed, ks, n_boot, seeds[1])
     n = len(ca.ids) if paired else min(len(ca.ids), len(cb.ids))
     out["motion_bound"] = {str(k): _estimate(pa[k] - pb[k], da[k] - db[k], n, level) for k in ks}
     weights = dict(zip(ks, area_weights(ks), strict=True))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from ..analysis.stats import Estimate
 from ..probes import TABLE
 from ..report.plotting import HEIGHT, STYLE, WIDTH, Figure, plain, save, skip
 from .runs import Run
@@ -24,16 +25,16 @@ def color(i: int) -> str:
     return RUN_COLORS[i % len(RUN_COLORS)]
 
 
-def _band(ax, xs: list[float], estimates: list[dict], label: str, c: str, dashed: bool) -> None:
+def _band(ax, xs: list[float], estimates: list[Estimate], label: str, c: str, dashed: bool) -> None:
     """A run's curve with its 95% band; a single point with its interval as an error bar."""
     if len(xs) == 1:
-        v, (lo, hi) = 100 * estimates[0]["value"], (100 * x for x in estimates[0]["ci"])
+        v, (lo, hi) = 100 * estimates[0].value, (100 * x for x in estimates[0].ci)
         ax.errorbar(xs, [v], yerr=[[v - lo], [hi - v]], color=c, marker="o", ms=5, capsize=3, ls="none",
                     label=plain(label))
         return
-    ax.plot(xs, [100 * e["value"] for e in estimates], marker="o", ms=4, color=c, lw=1.8, ls="--" if dashed else "-",
+    ax.plot(xs, [100 * e.value for e in estimates], marker="o", ms=4, color=c, lw=1.8, ls="--" if dashed else "-",
             label=plain(label))
-    ax.fill_between(xs, [100 * e["ci"][0] for e in estimates], [100 * e["ci"][1] for e in estimates], color=c,
+    ax.fill_between(xs, [100 * e.ci[0] for e in estimates], [100 * e.ci[1] for e in estimates], color=c,
                     alpha=0.13, lw=0)
 
 
@@ -42,7 +43,7 @@ def _curves(ax, runs: list[Run], apart: set[str], estimates_of, min_points: int)
     axis, runs with fewer than `min_points` left out; returns the x's drawn (empty: nothing was)."""
     drawn: set[int] = set()
     for i, run in enumerate(runs):
-        series = sorted((int(x), e) for x, e in (estimates_of(run) or {}).items() if e and e.get("value") is not None)
+        series = sorted((int(x), e) for x, e in estimates_of(run).items() if e and e.value is not None)
         if len(series) < min_points:
             continue
         drawn.update(x for x, _ in series)
@@ -59,7 +60,7 @@ def bound_vs_k(runs: list[Run], apart: set[str], path: Path) -> Figure:
     name, title = "bound_vs_k", "Motion bound against k, every run"
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT), layout="constrained")
-        ks = _curves(ax, runs, apart, lambda run: run.results.get("motion_bound"), min_points=1)
+        ks = _curves(ax, runs, apart, lambda run: run.results.motion_bound, min_points=1)
         if not ks:
             plt.close(fig)
             return skip(name, title, "no run has a motion bound")
@@ -76,23 +77,23 @@ def bound_vs_k(runs: list[Run], apart: set[str], path: Path) -> Figure:
 
 def probe_drops(runs: list[Run], apart: set[str], path: Path) -> Figure:
     name, title = "probe_drops", "Temporal probe drops, every run"
-    names = [p.name for p in TABLE if any(p.name in ((r.results.get("probes") or {}).get("drop") or {}) for r in runs)]
+    names = [p.name for p in TABLE if any(p.name in r.probe_drops for r in runs)]
     if not names:
         return skip(name, title, "no run ran a temporal probe")
     width = 0.8 / len(runs)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(max(WIDTH, 0.75 * len(names) + 3), HEIGHT), layout="constrained")
         for i, run in enumerate(runs):
-            drops = (run.results.get("probes") or {}).get("drop") or {}
+            drops = run.probe_drops
             label = plain(run.name + (" (shown apart)" if run.name in apart else ""))
             for j, probe in enumerate(names):
                 est = drops.get(probe)
-                if not est or est.get("value") is None:
+                if not est or est.value is None:
                     continue
-                v = 100 * est["value"]
+                v = 100 * est.value
                 ax.bar(j - 0.4 + width * (i + 0.5), v, width * 0.9, color=color(i),
                        hatch="//" if run.name in apart else None, capsize=1.5, error_kw={"lw": 0.7}, label=label,
-                       yerr=[[v - 100 * est["ci"][0]], [100 * est["ci"][1] - v]])
+                       yerr=[[v - 100 * est.ci[0]], [100 * est.ci[1] - v]])
                 label = None  # one legend entry per run
         ax.set_xticks(range(len(names)), names, rotation=40, ha="right")
         ax.axhline(0, color="#888888", lw=0.8)
@@ -109,7 +110,8 @@ def stride_curves(runs: list[Run], apart: set[str], path: Path) -> Figure:
     name, title = "stride_curves", "Accuracy against stride, every run"
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT), layout="constrained")
-        drawn = _curves(ax, runs, apart, lambda run: (run.results.get("sampling") or {}).get("stride"), min_points=2)
+        drawn = _curves(ax, runs, apart, lambda run: run.results.sampling.stride if run.results.sampling else {},
+                        min_points=2)
         if not drawn:
             plt.close(fig)
             return skip(name, title, "no run read its clips at another stride")
@@ -127,19 +129,22 @@ def class_scatter(a: Run, b: Run, k: int, path: Path) -> Figure:
     """Per class both runs have (by name): a's motion bound at k (x) against b's (y), with intervals."""
     name = f"classes_{slug(a.name)}_vs_{slug(b.name)}"
     title = f"Per-class motion bound at k = {k}: {a.name} vs {b.name}"
-    pa, pb = a.results["per_class"], b.results["per_class"]
-    shared = [c for c in pa if c in pb and pa[c].get("analysable") and pb[c].get("analysable")
-              and pa[c]["motion_bound"].get(str(k)) is not None and pb[c]["motion_bound"].get(str(k)) is not None]
+    pa, pb = a.results.per_class, b.results.per_class
+    shared = [c for c in pa if c in pb and pa[c].analysable and pb[c].analysable
+              and pa[c].bounds["motion_bound"].get(str(k)) is not None
+              and pb[c].bounds["motion_bound"].get(str(k)) is not None]
     if len(shared) < 2:
         return skip(name, title, "fewer than 2 analysable classes shared by name")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(WIDTH * 0.8, WIDTH * 0.7), layout="constrained")
-        xs = [100 * pa[c]["motion_bound"][str(k)] for c in shared]
-        ys = [100 * pb[c]["motion_bound"][str(k)] for c in shared]
-        xe = [[x - 100 * pa[c]["motion_bound_ci"][str(k)][0] for x, c in zip(xs, shared, strict=True)],
-              [100 * pa[c]["motion_bound_ci"][str(k)][1] - x for x, c in zip(xs, shared, strict=True)]]
-        ye = [[y - 100 * pb[c]["motion_bound_ci"][str(k)][0] for y, c in zip(ys, shared, strict=True)],
-              [100 * pb[c]["motion_bound_ci"][str(k)][1] - y for y, c in zip(ys, shared, strict=True)]]
+        xs = [100 * pa[c].bounds["motion_bound"][str(k)] for c in shared]
+        ys = [100 * pb[c].bounds["motion_bound"][str(k)] for c in shared]
+        xci = [pa[c].bound_cis["motion_bound"][str(k)] for c in shared]
+        yci = [pb[c].bound_cis["motion_bound"][str(k)] for c in shared]
+        xe = [[x - 100 * ci[0] for x, ci in zip(xs, xci, strict=True)],
+              [100 * ci[1] - x for x, ci in zip(xs, xci, strict=True)]]
+        ye = [[y - 100 * ci[0] for y, ci in zip(ys, yci, strict=True)],
+              [100 * ci[1] - y for y, ci in zip(ys, yci, strict=True)]]
         lo, hi = min(0.0, *xs, *ys) - 5, max(10.0, *xs, *ys) + 8
         ax.plot([lo, hi], [lo, hi], color="#888888", lw=0.8, ls="--", label="equal bounds")
         ax.errorbar(xs, ys, xerr=xe, yerr=ye, fmt="o", ms=5, color=RUN_COLORS[0], ecolor="#bbbbbb", elinewidth=0.8)

@@ -12,6 +12,7 @@ import io
 import os
 from pathlib import Path
 
+from ..analysis.results_type import Card
 from ..io import atomic_write_text
 from ..report.card import card_rows, cards_table
 from ..report.html import CSS
@@ -41,7 +42,7 @@ def ranking_rows(summary: dict) -> list[list[str]]:
     rows = []
     for rank, name in enumerate(summary["ranking"], 1):
         card = next(r["card"] for r in summary["runs"] if r["name"] == name)
-        rows.append([str(rank), name] + [text for _, text in card_rows(card)[:5]])
+        rows.append([str(rank), name] + [text for _, text in card_rows(Card.from_json(card))[:5]])
     return rows
 
 
@@ -84,11 +85,11 @@ def render(summary: dict, figures: list[Figure], page_dir: Path) -> str:
                   bullets(f"{a['name']}: {a['reason']}" for a in summary["apart"]),
                   paragraph("Their cards are below; they take no part in the ranking or the differences.")]
     parts += ["<h2 id='cards'>The runs on one card each</h2>",
-              Html(f"<div class=scroll>{cards_table([(r['name'], r['card']) for r in runs])}</div>")]
+              Html(f"<div class=scroll>{cards_table([(r['name'], Card.from_json(r['card'])) for r in runs])}</div>")]
     if summary["ranking"]:
         parts += [f"<h2 id='ranking'>Ranking: most motion first (motion bound at k = {esc(k)})</h2>",
                   Html("<div class=scroll>" + table(["#", "run"] + [label for label, _ in card_rows(
-                      next(r["card"] for r in runs if r["name"] == summary["ranking"][0]))[:5]],
+                      Card.from_json(next(r["card"] for r in runs if r["name"] == summary["ranking"][0])))[:5]],
                       ranking_rows(summary)) + "</div>")]
     if summary["differences"]:
         parts += ["<h2 id='differences'>Differences (first − second)</h2>",
@@ -125,9 +126,10 @@ def write_tables(summary: dict, out: Path) -> None:
     for r in summary["runs"]:
         rank = summary["ranking"].index(r["name"]) + 1 if r["name"] in summary["ranking"] else ""
         row = [r["name"], rank, int(r["name"] in {a["name"] for a in summary["apart"]})]
+        card = Card.from_json(r["card"])
         for name in RANKED:
-            est = r["card"].get(name) or {}
-            row += [est.get("value"), *(est.get("ci") or [None, None])]
+            est = getattr(card, name)
+            row += [est.value, *est.ci] if est else [None, None, None]
         rows.append(["" if v is None else v for v in row])
     atomic_write_text(out / "ranking.csv", _csv(header, rows))
     rows = []

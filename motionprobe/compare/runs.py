@@ -18,6 +18,7 @@ import numpy as np
 
 from ..analysis.card import headline_k
 from ..analysis.perclip import PerClip
+from ..analysis.results_type import ByK, Card, Results
 from ..errors import ConfigError, UserError
 from ..folders import AnalysisFolder
 
@@ -29,29 +30,32 @@ REQUIRED = ("target", "frames", "num_frames", "num_clips", "classes", "per_class
 class Run:
     name: str
     folder: Path
-    results: dict
+    results: Results
     clips: PerClip
 
     @property
     def ks(self) -> list[int]:
-        return [int(k) for k in self.results["frames"]]
+        return self.results.ks
 
     @property
-    def card(self) -> dict:
-        return self.results.get("card") or {}
+    def card(self) -> Card:
+        return self.results.card or Card()
+
+    @property
+    def probe_drops(self) -> ByK:
+        return self.results.probes.drop if self.results.probes else {}
 
     def describe(self) -> dict:
         """What the report says about the run: its dataset, model, target and sizes."""
-        prov = self.results.get("provenance") or {}
-        dataset = (prov.get("identity") or {}).get("dataset") or {}
-        named = (prov.get("dataset") or {}).get("name")
-        config = self.results.get("config") or {}
-        model = (config.get("model") or {})
+        prov = self.results.provenance
+        dataset = prov.identity.get("dataset") or {}
+        named = prov.dataset.get("name")
+        model = (self.results.config or {}).get("model") or {}
         arch = model.get("hf_model") or model.get("model_factory") or model.get("arch")
         return {"name": self.name, "folder": str(self.folder), "dataset": dataset.get("name") or named,
-                "split": dataset.get("split"), "model": (prov.get("model") or {}).get("path") or arch,
-                "arch": arch, "target": self.results.get("target"), "num_frames": self.results.get("num_frames"),
-                "frames": self.ks, "num_clips": self.results.get("num_clips"), "classes": len(self.results["classes"])}
+                "split": dataset.get("split"), "model": prov.model.get("path") or arch,
+                "arch": arch, "target": self.results.target, "num_frames": self.results.num_frames,
+                "frames": self.ks, "num_clips": self.results.num_clips, "classes": len(self.results.classes)}
 
 
 def load_runs(folders: list[str | Path]) -> list[Run]:
@@ -67,12 +71,9 @@ def load_runs(folders: list[str | Path]) -> list[Run]:
     names = run_names(paths)
     runs = []
     for name, path in zip(names, paths, strict=True):
-        results = AnalysisFolder(path, argument="runs").results()
-        missing = [key for key in REQUIRED if not isinstance(results.get(key), (dict, list, int, str))]
-        if missing:
-            raise UserError(f"{path / 'results.json'}: no {missing[0]!r}; not the results of a finished analysis")
+        results = AnalysisFolder(path, argument="runs").results(required=REQUIRED)
         clips = PerClip.read(path / "per_clip.csv")
-        unknown = [m for m in results["bound_method"].values() for c in m.get("candidates", [])
+        unknown = [c for m in results.bound_method.values() for c in m.candidates
                    if not any(column.startswith(f"{c}@") for column in clips.pred)]
         if "original" not in clips.pred or unknown:
             raise UserError(f"{path / 'per_clip.csv'}: lacks the predictions results.json's bound was chosen from")
@@ -100,13 +101,12 @@ def run_names(paths: list[Path]) -> list[str]:
 def why_apart(run: Run, reference: Run) -> str | None:
     """Why `run` cannot be set beside `reference` (None when it can)."""
     a, b = run.results, reference.results
-    if a.get("target") != b.get("target"):
+    if a.target != b.target:
         word = {"label": "clip accuracy against the labels", "prediction": "agreement with the model's own full-clip "
                                                                          "prediction"}
-        return (f"it scores {word.get(a.get('target'), a.get('target'))}, {reference.name} scores "
-                f"{word.get(b.get('target'), b.get('target'))}")
-    if a.get("num_frames") != b.get("num_frames"):
-        return f"its clips have {a.get('num_frames')} frames, {reference.name}'s {b.get('num_frames')}"
+        return f"it scores {word.get(a.target, a.target)}, {reference.name} scores {word.get(b.target, b.target)}"
+    if a.num_frames != b.num_frames:
+        return f"its clips have {a.num_frames} frames, {reference.name}'s {b.num_frames}"
     if headline_k(run.ks) != headline_k(reference.ks):
         return (f"it analysed k = {', '.join(map(str, run.ks))}, {reference.name} k = "
                 f"{', '.join(map(str, reference.ks))}: no motion bound at the same headline k")
@@ -115,7 +115,7 @@ def why_apart(run: Run, reference: Run) -> str | None:
 
 def why_unpaired(a: Run, b: Run) -> tuple[str | None, np.ndarray | None]:
     """(None, the rows of b in a's clip order) when the two runs analysed the same clips; else (why, None)."""
-    ident = [((r.results.get("provenance") or {}).get("identity") or {}).get("dataset") or {} for r in (a, b)]
+    ident = [r.results.provenance.identity.get("dataset") or {} for r in (a, b)]
     if all(i.get("metadata_sha256") for i in ident) and ident[0]["metadata_sha256"] != ident[1]["metadata_sha256"]:
         return "their datasets differ (the clip ids may repeat, the clips do not)", None
     if set(a.clips.ids) != set(b.clips.ids):
@@ -123,6 +123,6 @@ def why_unpaired(a: Run, b: Run) -> tuple[str | None, np.ndarray | None]:
         return f"they analysed different clips ({shared} of {len(a.clips.ids)} and {len(b.clips.ids)} shared)", None
     position = {clip: i for i, clip in enumerate(b.clips.ids)}
     order = np.array([position[c] for c in a.clips.ids], dtype=np.int64)
-    if a.results.get("target") == "label" and not np.array_equal(a.clips.labels, b.clips.labels[order]):
+    if a.results.target == "label" and not np.array_equal(a.clips.labels, b.clips.labels[order]):
         return "the same clip ids carry different labels", None
     return None, order

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as config_mod
+from ..analysis.results_type import Results
 from ..errors import UserError
 from ..folders import AnalysisFolder, GeneratorFolder, ModelFolder, file_sha256
 from ..io import atomic_write_text, read_json
@@ -111,19 +112,18 @@ def write_report(analysis_dir: str | Path, model_dir: str | Path | None = None,
     return page
 
 
-def _add_pictures(results: dict, analysis_dir: Path, out: Path, model_dir: Path,
+def _add_pictures(results: Results, analysis_dir: Path, out: Path, model_dir: Path,
                   generator_dirs: dict[int, str | Path] | None, dataset: Any, device: str, inputs: Inputs) -> None:
     from ..data import build_dataset
 
     model_folder = ModelFolder(model_dir)
-    model_folder.check_classes(results["classes"], argument="model")
+    model_folder.check_classes(results.classes, argument="model")
     model, _ = model_folder.load(device)
-    prov = results.get("provenance") or {}
-    _check_weights("model", model_dir / "model.safetensors", (prov.get("model") or {}).get("sha256"), inputs)
+    _check_weights("model", model_dir / "model.safetensors", results.provenance.model.get("sha256"), inputs)
     if dataset is None:
-        if not results.get("config"):
+        if not results.config:
             raise UserError(f"{analysis_dir}/results.json records no configuration; pass the dataset explicitly")
-        recorded = config_mod.from_dict(results["config"])
+        recorded = config_mod.from_dict(results.config)
         dataset = build_dataset(recorded.data, "test", training=False, seed=recorded.seed)
     inputs.pictures_from = {"model": str(model_dir.resolve())}
     inputs.probe_pictures, inputs.probe_notes = draw_probe_strips(results, analysis_dir, out / PICTURES, model=model,
@@ -147,16 +147,16 @@ def _check_weights(label: str, weights: Path, recorded: str | None, inputs: Inpu
                             "differ): the pictures may not match the numbers.")
 
 
-def _generator(results: dict, generator_dirs: dict[int, str | Path] | None, num_frames: int, device: str,
+def _generator(results: Results, generator_dirs: dict[int, str | Path] | None, num_frames: int, device: str,
                inputs: Inputs) -> tuple[int, Path, Any] | None:
     """The perceptual generator at the k the pictures use, with its folder; None (and a note) without one."""
     k = picture_k(results)
     if k is None:
         inputs.notes.append("No pictures of generated clips: the analysis ran without a generator.")
         return None
-    prov = results.get("provenance") or {}
+    recorded_generators = results.provenance.generators()
     if generator_dirs is None:
-        recorded = (prov.get("generators") or {}).get(str(k), {}).get("path")
+        recorded = recorded_generators.get(str(k), {}).get("path")
         generator_dirs = {k: recorded} if recorded and Path(recorded).is_dir() else {}
     folders = {int(key): Path(folder) for key, folder in generator_dirs.items()}
     if k not in folders:
@@ -165,5 +165,5 @@ def _generator(results: dict, generator_dirs: dict[int, str | Path] | None, num_
         return None
     net, _ = GeneratorFolder(folders[k]).load_for(k, "perceptual", num_frames, device)
     _check_weights(f"generator k={k}", folders[k] / "generator.safetensors",
-                   (prov.get("generators") or {}).get(str(k), {}).get("sha256"), inputs)
+                   recorded_generators.get(str(k), {}).get("sha256"), inputs)
     return k, folders[k], net

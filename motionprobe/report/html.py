@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from ..analysis.results_type import Results
 from .card import card_table, robustness_table, stride_table
 from .markup import bullets, esc, href, paragraph, table
 from .pictures import Picture
@@ -25,7 +26,7 @@ from .tables import (
     planted_truth_table,
     probe_table,
 )
-from .view import class_word, estimate_text, headline_k, num_frames, scored
+from .view import class_word, estimate_text, headline_k, scored
 from .words import (
     analysable_note,
     bound_sentences,
@@ -95,40 +96,41 @@ def _picture_html(pic: Picture, links: tuple[str, str]) -> str:
             f"<figcaption><b>{esc(pic.title)}.</b> {esc(pic.caption)}</figcaption></figure>")
 
 
-def _skipped_html(results: dict) -> str:
-    skipped = results.get("skipped") or {}
-    if not skipped.get("count"):
+def _skipped_html(results: Results) -> str:
+    skipped = results.skipped
+    if not skipped.count:
         return "<p>No clip was skipped.</p>"
-    items = skipped.get("items", [])
+    items = skipped.items
     rows = [[i["id"], i["reason"]] for i in items[:50]]
     more = f"<p>… and {len(items) - 50} more (listed in results.json).</p>" if len(items) > 50 else ""
-    intro = f"<p>{esc(skipped['count'])} clip(s) failed to load and were skipped:</p>"
+    intro = f"<p>{esc(skipped.count)} clip(s) failed to load and were skipped:</p>"
     return intro + table(["clip", "reason"], rows) + more
 
 
-def _provenance_html(results: dict, inputs: Inputs) -> str:
-    prov = results.get("provenance") or {}
-    rows = [[key, prov[key]] for key in ("code_version", "torch", "numpy", "python", "seed", "fingerprint") if key in prov]
-    stamps = results.get("timestamps") or {}
-    rows += [[f"analysis {key}", value] for key, value in stamps.items()]
-    model = prov.get("model") or {}
+def _provenance_html(results: Results, inputs: Inputs) -> str:
+    prov = results.provenance
+    versions = prov.versions()
+    rows = [[key, versions[key]] for key in ("code_version", "torch", "numpy", "python", "seed", "fingerprint")
+            if key in versions]
+    rows += [[f"analysis {key}", value] for key, value in results.timestamps.items()]
+    model = prov.model
     if model:
         rows.append(["model", f"{model.get('path', '')} (sha256 {model.get('sha256', '')[:16]}…)"])
-    for label, key in (("generator", "generators"), ("pixel generator", "pixel_generators")):
-        for k, gen in (prov.get(key) or {}).items():
+    for label, pixel in (("generator", False), ("pixel generator", True)):
+        for k, gen in prov.generators(pixel).items():
             rows.append([f"{label} k={k}", f"{gen.get('path', '')} ({gen.get('loss', '')} loss, "
                                            f"sha256 {gen.get('sha256', '')[:16]}…"
                                            + ("; replicates: did not beat replication on held-out clips"
                                               if gen.get("replicates") else "") + ")"])
-    dataset = prov.get("dataset") or {}
+    dataset = prov.dataset
     if dataset:
         rows.append(["dataset", ", ".join(f"{k}={v}" for k, v in dataset.items())])
     for label, folder in inputs.pictures_from.items():
         rows.append([f"pictures: {label}", folder])
     html = table(["", "value"], [[str(a), str(b)] for a, b in rows], name_columns=2)
-    if results.get("config"):
+    if results.config:
         html += ("<details><summary>resolved configuration</summary><pre>"
-                 f"{esc(json.dumps(results['config'], indent=2, sort_keys=True))}</pre></details>")
+                 f"{esc(json.dumps(results.config, indent=2, sort_keys=True))}</pre></details>")
     return html
 
 
@@ -146,16 +148,16 @@ def _scroll(html: str) -> str:
     return f"<div class=scroll>{html}</div>"
 
 
-def _figure3_section(results: dict) -> list[str]:
+def _figure3_section(results: Results) -> list[str]:
     """The Figure-3 table with what it is made of, the class shares, the analysable note and the extras."""
     note = analysable_note(results)
-    return [f"<p>Original (all {esc(num_frames(results))} frames): {esc(estimate_text(results['accuracy']['original']))}"
+    return [f"<p>Original (all {esc(results.num_frames)} frames): {esc(estimate_text(results.accuracy.original))}"
             f" — {esc(scored(results))} in %, 95% intervals in brackets.</p>",
             _scroll(figure3_table(results)), class_summary_table(results),
             paragraph(note, "note") if note else "", bullets(extras_list(results))]
 
 
-def _diagnostics_section(results: dict) -> list[str]:
+def _diagnostics_section(results: Results) -> list[str]:
     lines = diagnostics_lines(results)
     if not lines:
         parts = [paragraph("No analysable class where the generator falls below replicating the frames, or the bound's "
@@ -165,8 +167,7 @@ def _diagnostics_section(results: dict) -> list[str]:
                            "replication, or the method the motion bound chose below the fixed uniform subset, with a "
                            "paired 95% interval entirely below zero. Such a class's bound is looser than it need be "
                            "there."), bullets(lines)]
-    replicating = sorted(int(k) for k, gen in ((results.get("provenance") or {}).get("generators") or {}).items()
-                         if gen.get("replicates"))
+    replicating = sorted(int(k) for k, gen in results.provenance.generators().items() if gen.get("replicates"))
     if replicating:
         parts.append(paragraph(f"At k = {', '.join(map(str, replicating))} the trained generator did not beat "
                                "replication on its held-out training clips (a paired sign test), so the analysis "
@@ -180,28 +181,28 @@ def _diagnostics_section(results: dict) -> list[str]:
     return parts
 
 
-def _per_class_section(results: dict, open_k: int | None) -> list[str]:
+def _per_class_section(results: Results, open_k: int | None) -> list[str]:
     parts = []
-    for i, table_k in enumerate(int(k) for k in results["frames"]):
+    for i, table_k in enumerate(results.ks):
         open_attr = " open" if (table_k == open_k or (open_k is None and i == 0)) else ""
         parts.append(f"<details{open_attr}><summary>k = {esc(table_k)}</summary>"
                      f"{_scroll(per_class_table(results, table_k))}</details>")
     return parts
 
 
-def _probes_section(results: dict, inputs: Inputs) -> list[str]:
+def _probes_section(results: Results, inputs: Inputs) -> list[str]:
     parts = ["<h2 id='probes'>Temporal probes</h2>",
-             paragraph(f"The same {num_frames(results)} frames shown in another temporal order, without any generator: "
+             paragraph(f"The same {results.num_frames} frames shown in another temporal order, without any generator: "
                        f"{scored(results)} under each probe and its drop from the original clip (paired, in points)."),
              _scroll(probe_table(results)), bullets(probe_sentences(results))]
     figures = {f.name: f for f in inputs.figures}
     parts += [_figure_html(figures[name], inputs.figure_links.get(name)) for name in PROBE_FIGURES[:2] if name in figures]
-    if results.get("graded") or results.get("sampling"):
+    if results.graded or results.sampling:
         parts += ["<h3 id='graded'>Graded probes, stride and coverage</h3>", bullets(temporal_sentences(results)),
                   _scroll(robustness_table(results))]
         parts += [_figure_html(figures[name], inputs.figure_links.get(name)) for name in PROBE_FIGURES[2:]
                   if name in figures]
-        if (results.get("sampling") or {}).get("per_class"):
+        if results.sampling and results.sampling.per_class:
             parts.append(f"<details><summary>per {esc(class_word(results))}: {esc(scored(results))} at each stride and the "
                          f"temporal demand</summary>{_scroll(stride_table(results))}</details>")
     parts += [paragraph(n, "note") for n in inputs.probe_notes]
@@ -210,53 +211,52 @@ def _probes_section(results: dict, inputs: Inputs) -> list[str]:
     return parts
 
 
-def _agreement_section(results: dict) -> list[str]:
+def _agreement_section(results: Results) -> list[str]:
     """The same analysis scored against the model's own full-clip predictions (no label needed)."""
-    view = {**results["agreement"], "classes": results["classes"]}
+    view = results.agreement
     parts = ["<h2 id='agreement'>Agreement with the full-clip prediction</h2>",
              paragraph("The same clips scored against the model's own prediction on the full clip instead of the label: "
                        "how often the model still says what it said with every frame. Every percentage in this section "
                        "is agreement with the full-clip prediction, and the per-class rows group clips by the class the "
                        "model predicted on the full clip."),
              f'<p class="headline">{esc(headline(view))}</p>'] + _figure3_section(view)
-    if view.get("per_kind"):
+    if view.per_kind:
         parts.append(_scroll(per_kind_table(view)))
     parts += ["<h3>Diagnostics</h3>"] + _diagnostics_section(view)
-    if (view.get("probes") or {}).get("accuracy"):
+    if view.probes and view.probes.accuracy:
         parts += ["<h3>Temporal probes</h3>", _scroll(probe_table(view)), bullets(probe_sentences(view))]
     parts += [f"<h3>Per {class_word(view)}</h3>"] + _per_class_section(view, headline_k(view))
     return parts
 
 
-def render_report(results: dict, inputs: Inputs) -> str:
+def render_report(results: Results, inputs: Inputs) -> str:
     """The whole page as a string (pure: no file is read or written)."""
-    prov = results.get("provenance") or {}
-    dataset = (prov.get("dataset") or {}).get("name") or "dataset"
+    dataset = results.provenance.dataset.get("name") or "dataset"
     k = headline_k(results)
     warning = weak_warning(results)
-    prediction = results.get("target") == "prediction"
+    prediction = results.by_prediction
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>motionprobe report — {esc(dataset)}</title><style>{CSS}</style></head><body>",
         "<h1>How much does this video model use motion?</h1>",
-        f'<p class="sub">{esc(results["num_clips"])} test clips of {esc(dataset)}, {esc(len(results["classes"]))} '
-        f"classes, {esc(num_frames(results))}-frame clips; {esc(int(100 * results['ci_level']))}% percentile-bootstrap "
-        f"intervals over clips ({esc(results['bootstrap'])} resamples). Percentages are {esc(scored(results))}"
+        f'<p class="sub">{esc(results.num_clips)} test clips of {esc(dataset)}, {esc(len(results.classes))} '
+        f"classes, {esc(results.num_frames)}-frame clips; {esc(int(100 * results.ci_level))}% percentile-bootstrap "
+        f"intervals over clips ({esc(results.bootstrap)} resamples). Percentages are {esc(scored(results))}"
         + (" (no labels: the model's own prediction on the full clip is the target)" if prediction else "") + ".</p>",
         f'<p id="weak-model" class="warning">{esc(warning)}</p>' if warning else "",
         f'<p id="headline" class="headline">{esc(headline(results))}</p>',
         *(paragraph(line) for line in bound_sentences(results)),
-        *(["<h2 id='card'>The run on one card</h2>", card_table(results["card"])] if results.get("card") else []),
+        *(["<h2 id='card'>The run on one card</h2>", card_table(results.card)] if results.card else []),
         f"<h2 id='table'>{esc(scored(results)[:1].upper() + scored(results)[1:])} by number of frames kept (Figure 3)</h2>",
         *_figure3_section(results),
     ]
-    if results.get("per_kind"):
+    if results.per_kind:
         parts += ["<h2 id='kinds'>Per planted kind of class</h2>", _scroll(per_kind_table(results)),
                   planted_truth_table(results)]
     parts += ["<h2 id='diagnostics'>Diagnostics</h2>", *_diagnostics_section(results), "<h2 id='figures'>Figures</h2>"]
     parts += [_figure_html(f, inputs.figure_links.get(f.name)) for f in inputs.figures if f.name not in PROBE_FIGURES]
-    if (results.get("probes") or {}).get("accuracy"):
+    if results.probes and results.probes.accuracy:
         parts += _probes_section(results, inputs)
     parts.append("<h2 id='pictures'>What the model was shown</h2>")
     parts += [paragraph(n, "note") for n in inputs.notes]
@@ -267,7 +267,7 @@ def render_report(results: dict, inputs: Inputs) -> str:
     if prediction:
         parts.append(paragraph("Rows group clips by the class the model predicted on the full clip (there are no labels)."))
     parts += _per_class_section(results, k)
-    if results.get("agreement"):
+    if results.agreement:
         parts += _agreement_section(results)
     parts += ["<h2 id='skipped'>Skipped clips</h2>", _skipped_html(results),
               "<h2 id='provenance'>Provenance</h2>", _provenance_html(results, inputs)]

@@ -31,6 +31,7 @@ import torch
 from ..analysis.engine import Generator, Model
 from ..analysis.methods import BEST
 from ..analysis.perclip import ID_COLUMNS, PROBE_COLUMN
+from ..analysis.results_type import Results
 from ..data.base import to_float
 from ..errors import ConfigError, UserError
 from .canvas import (
@@ -106,9 +107,10 @@ def verdict(pred: int, label: int, classes: list[str], target: str = "label") ->
     return f"predicts {classes[pred]} ({'right' if pred == label else 'wrong'})"
 
 
-def best_method(results: dict, record: ClipRecord, k: int) -> str:
+def best_method(results: Results, record: ClipRecord, k: int) -> str:
     """The method `best` used for this clip at k: the one chosen on the other half of the clips."""
-    folds = (results.get("bound_method") or {}).get(str(k), {}).get("chosen_per_fold") or [BEST, BEST]
+    choice = results.bound_method.get(str(k))
+    folds = choice.folds if choice else [BEST, BEST]
     return folds[record.fold] if record.fold is not None else " / ".join(dict.fromkeys(folds))
 
 
@@ -124,7 +126,7 @@ def _generate(generator: Generator, clip: torch.Tensor, subsets: list[tuple[int,
         return generator(frames, index).float().clamp(0, 1)
 
 
-def draw_pictures(results: dict, analysis_dir: str | Path, out_dir: str | Path, *, model: Model,
+def draw_pictures(results: Results, analysis_dir: str | Path, out_dir: str | Path, *, model: Model,
                   generators: dict[int, Generator], dataset: Any, k: int | None = None,
                   device: str | torch.device = "cpu") -> list[Picture]:
     """Strips and GIFs for the least and the most motion-dependent class; [] when no class has a bound.
@@ -159,8 +161,8 @@ def draw_pictures(results: dict, analysis_dir: str | Path, out_dir: str | Path, 
 
 
 def _draw_clip(role: str, row: ClassRow, record: ClipRecord, clip: torch.Tensor, model: Model, generator: Generator,
-               k: int, results: dict, out_dir: Path) -> list[Picture]:
-    classes, target = list(results["classes"]), results.get("target", "label")
+               k: int, results: Results, out_dir: Path) -> list[Picture]:
+    classes, target = list(results.classes), results.target or "label"
     full, oracle = f"full@{k}", f"oracle@{k}"
     chosen = {"full": record.frames[full], "oracle": record.frames[oracle]}
     generated = _generate(generator, clip, [chosen["full"], chosen["oracle"]])

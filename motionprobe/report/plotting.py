@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
 from ..analysis.methods import BEST  # noqa: E402
+from ..analysis.stats import Estimate  # noqa: E402
 from ..io import atomic_write_bytes  # noqa: E402
 
 DPI = 100
@@ -77,23 +78,23 @@ def class_ticks(ax: Axes, names: list[str]) -> None:
     ax.grid(axis="x", visible=False)
 
 
-def grouped_bars(ax: Axes, groups: list[tuple[str, dict | None, dict]], series: list[str], colors: dict[str, str],
+def grouped_bars(ax: Axes, groups: list[tuple[str, Estimate | None, dict]], series: list[str], colors: dict[str, str],
                  labels: dict[str, str], *, original_label: str, ylabel: str, capsize: float = 2.0,
                  error_lw: float = 0.8, original_lw: float = 1.6) -> None:
     """One group of bars per (label, original estimate, {series: estimate}), each bar with its 95% interval,
-    the original drawn as a line across its group; estimates are {"value", "ci"} in [0, 1], shown in %."""
+    the original drawn as a line across its group; estimates are in [0, 1], shown in %."""
     width = 0.8 / len(series)
     for g, (_, original, estimates) in enumerate(groups):
-        if original and original.get("value") is not None:
-            ax.hlines(100 * original["value"], g - 0.45, g + 0.45, color=colors["original"], lw=original_lw,
+        if original and original.value is not None:
+            ax.hlines(100 * original.value, g - 0.45, g + 0.45, color=colors["original"], lw=original_lw,
                       label=original_label if g == 0 else None, zorder=3)
         for j, name in enumerate(series):
             est = estimates.get(name)
-            if not est or est.get("value") is None:
+            if not est or est.value is None:
                 continue
-            v = 100 * est["value"]
+            v = 100 * est.value
             ax.bar(g - 0.4 + width * (j + 0.5), v, width * 0.9, color=colors.get(name, "#777777"),
-                   yerr=[[v - 100 * est["ci"][0]], [100 * est["ci"][1] - v]], capsize=capsize,
+                   yerr=[[v - 100 * est.ci[0]], [100 * est.ci[1] - v]], capsize=capsize,
                    error_kw={"lw": error_lw}, label=labels.get(name, name) if g == 0 else None)
     ax.set_xticks(range(len(groups)), [plain(label) for label, _, _ in groups])
     ax.grid(axis="x", visible=False)

@@ -1,4 +1,4 @@
-"""The temporal probes' figures (results["probes"]; the probes: motionprobe/probes.py).
+"""The temporal probes' figures (`Results.probes`; the probes: motionprobe/probes.py).
 
 - `probes_per_kind`: accuracy under each probe, overall and per planted kind, with the original clip's
   accuracy as the reference line of each group.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from ..analysis.results_type import Results
 from ..probes import CLASSIC
 from .plotting import COLORS, HEIGHT, STYLE, WIDTH, Figure, grouped_bars, plain, save, skip
 from .view import class_rows, score_word
@@ -25,19 +26,16 @@ KIND_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 SCATTER_PROBE = "shuffle"  # the probe most often read as "temporal sensitivity"
 
 
-def probes_per_kind(results: dict, path: str | Path) -> Figure:
+def probes_per_kind(results: Results, path: str | Path) -> Figure:
     """Accuracy (%) under each probe, with its interval, for all classes and each planted kind."""
     word = score_word(results)
-    name, title = "probes_per_kind", f"Temporal probes: {word} per probe" + (" and kind" if results.get("per_kind") else "")
-    probes = results.get("probes") or {}
-    if not probes.get("accuracy"):
+    name, title = "probes_per_kind", f"Temporal probes: {word} per probe" + (" and kind" if results.per_kind else "")
+    probes = results.probes
+    if probes is None or not probes.accuracy:
         return skip(name, title, "no temporal probe ran")
     # one severity per family (the classic probes): the graded ones have their own figure, graded_probes
-    names = [n for n in probes["accuracy"] if n in CLASSIC] or list(probes["accuracy"])
-    groups = [("all classes", results["accuracy"].get("original"), probes["accuracy"])]
-    for kind, per_probe in (probes.get("per_kind") or {}).items():
-        original = (((results.get("per_kind") or {}).get(kind) or {}).get("accuracy") or {}).get("original")
-        groups.append((kind, original, {p: e["accuracy"] for p, e in per_probe.items()}))
+    names = [n for n in probes.accuracy if n in CLASSIC] or list(probes.accuracy)
+    groups = results.probe_groups()
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(max(WIDTH, 1.2 * len(groups) + 2.5), HEIGHT), layout="constrained")
         grouped_bars(ax, groups, names, {**PROBE_COLORS, "original": COLORS["original"]}, {},
@@ -45,30 +43,30 @@ def probes_per_kind(results: dict, path: str | Path) -> Figure:
                      ylabel=f"clip {word} (%)", capsize=1.5, error_lw=0.7, original_lw=1.8)
         ax.set_title(f"{word} under each temporal probe (95% bootstrap intervals)")
         path = save(fig, Path(path))
-    caption = (f"Clip {word} when the same {results['num_frames']} frames are shown in another temporal order "
+    caption = (f"Clip {word} when the same {results.num_frames} frames are shown in another temporal order "
                "(shuffled, reversed, frozen, slowed, sped up, shuffled locally), for all classes and per planted kind; "
                f"the black line of each group is its original clips' {word}. A probe's drop mixes the motion the "
                "model uses with the probe's own artifacts: compare it with the motion bound.")
     return Figure(name, title, caption, path, shows=names)
 
 
-def probe_vs_bound(results: dict, path: str | Path) -> Figure:
+def probe_vs_bound(results: Results, path: str | Path) -> Figure:
     """Per analysable class: the motion bound at the probes' k (x) against the shuffle drop (y), in points."""
     name = "probe_vs_bound"
-    probes = results.get("probes") or {}
-    if not probes.get("accuracy"):
+    probes = results.probes
+    if probes is None or not probes.accuracy:
         return skip(name, "Shuffle drop vs motion bound", "no temporal probe ran")
-    probe = SCATTER_PROBE if SCATTER_PROBE in probes["accuracy"] else next(iter(probes["accuracy"]))
-    agreement = probes.get("bound_agreement") or {}
+    probe = SCATTER_PROBE if SCATTER_PROBE in probes.accuracy else next(iter(probes.accuracy))
+    agreement = probes.bound_agreement
     k = agreement.get("k")
     title = f"{probe.capitalize()} drop vs motion bound" + (f" at k = {k}" if k is not None else "")
     if k is None:
         return skip(name, title, "no per-class motion bound to compare with")
     points = []
     for row in class_rows(results, k):
-        drop = ((probes.get("per_class") or {}).get(row.name, {}).get(probe) or {}).get("drop") or {}
-        if row.analysable and row.motion_bound is not None and drop.get("value") is not None:
-            points.append((row, 100 * row.motion_bound, 100 * drop["value"]))
+        drop = probes.class_drop(row.name, probe)
+        if row.analysable and row.motion_bound is not None and drop is not None:
+            points.append((row, 100 * row.motion_bound, 100 * drop))
     if not points:
         return skip(name, title, "no analysable class has both a motion bound and a probe drop")
     rho = agreement.get(f"{probe}_spearman")

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from ..analysis.engine import Model
+from ..analysis.results_type import Probes, Results
 from ..data.base import read_at, to_float
 from ..errors import ConfigError
 from ..probes import CLASSIC, PROBE
@@ -48,24 +49,24 @@ def probed(name: str, clip: torch.Tensor, dataset: Any, position: int,
     return source[:, torch.from_numpy(order).to(clip.device)], {j: str(probe.read * int(i)) for j, i in enumerate(order)}
 
 
-def _confusion_text(probes: dict, name: str, class_name: str) -> str:
+def _confusion_text(probes: Probes, name: str, class_name: str) -> str:
     """" Its clips of X under the probe were called: a 3, b 1." from the confusion counts (first draw)."""
-    counts = ((probes.get("confusion") or {}).get(name) or {}).get(class_name) or {}
+    counts = (probes.confusion.get(name) or {}).get(class_name) or {}
     if not counts:
         return ""
     called = ", ".join(f"{c} {n}" for c, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     return f" Under this probe the clips of {class_name} were called: {called}."
 
 
-def draw_probe_strips(results: dict, analysis_dir: str | Path, out_dir: str | Path, *, model: Model, dataset: Any,
+def draw_probe_strips(results: Results, analysis_dir: str | Path, out_dir: str | Path, *, model: Model, dataset: Any,
                       device: str | torch.device = "cpu") -> tuple[list[Picture], list[str]]:
     """A strip PNG and GIF per classic probe that ran (one severity per family: the graded ones are the same
     transforms, drawn in the figures), and notes on the probes not drawn; ([], []) without probes."""
-    probes = results.get("probes") or {}
-    names = [n for n in probes.get("accuracy") or {} if n in CLASSIC]
+    probes = results.probes
+    names = [n for n in (probes.accuracy if probes else {}) if n in CLASSIC]
     if not names:
         return [], []
-    k = (probes.get("bound_agreement") or {}).get("k") or headline_k(results)
+    k = probes.bound_agreement.get("k") or headline_k(results)
     extremes = motion_extremes(results, k) if k is not None else None
     records = read_per_clip(Path(analysis_dir) / "per_clip.csv")
     record = probe_clip(records, extremes.most.name if extremes else None)
@@ -77,8 +78,8 @@ def draw_probe_strips(results: dict, analysis_dir: str | Path, out_dir: str | Pa
                                           "draw the pictures with the dataset the analysis ran on")
     pos = position[record.clip_id]
     clip = to_float(dataset[pos]["clip"]).to(device)
-    seed = int((results.get("provenance") or {}).get("seed", 0))
-    classes, target = list(results["classes"]), results.get("target", "label")
+    seed = results.seed
+    classes, target = list(results.classes), results.target or "label"
     with torch.inference_mode():
         original = int(model(clip[None]).argmax(dim=1))
     out_dir = Path(out_dir)
@@ -99,13 +100,12 @@ def draw_probe_strips(results: dict, analysis_dir: str | Path, out_dir: str | Pa
         rows = [Row(f"original: {verdict(original, record.label, classes, target)}", to_frames(clip)),
                 Row(f"{name}: {verdict(pred, record.label, classes, target)}", to_frames(frames), marks=marks)]
         title = f"{name}: {PROBE_WORDS.get(name, name)} — clip {record.clip_id} of {record.class_name}"
-        drop = (probes.get("drop") or {}).get(name) or {}
-        acc = (probes.get("accuracy") or {}).get(name) or {}
+        drop, acc = probes.drop.get(name), probes.accuracy.get(name)
         caption = (f"Clip {record.clip_id} of {record.class_name}, {why}: the original and {PROBE_WORDS.get(name, name)}"
                    f"{' (the first draw, as in the confusion counts)' if name in ('shuffle', 'local_shuffle') else ''}. "
                    "The number in each probed frame's corner is the original frame shown there"
                    f"{' (of the window twice as long)' if name == 'fast' else ''}. Over all clips this probe scores "
-                   f"{percent(acc.get('value'))}%, a drop of {percent(drop.get('value'))} points."
+                   f"{percent(acc.value if acc else None)}%, a drop of {percent(drop.value if drop else None)} points."
                    + _confusion_text(probes, name, record.class_name))
         stem = f"probe_{name}"
         pictures.append(Picture(name=stem, title=f"Temporal probe {name}", caption=caption,

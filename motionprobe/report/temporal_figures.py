@@ -1,4 +1,4 @@
-"""The graded probes' and the temporal-sampling figures (results["graded"], results["sampling"]).
+"""The graded probes' and the temporal-sampling figures (`Results.graded`, `Results.sampling`).
 
 - `graded_probes`: one panel per probe family (shuffle, reverse, freeze, speed), accuracy against the
   family's severities, mildest first, for all classes and each planted kind, the original at the left
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from ..analysis.results_type import Results
+from ..analysis.stats import Estimate
 from .plotting import COLORS, HEIGHT, STYLE, Figure, plain, save, skip
 from .view import score_word
 
@@ -21,37 +23,26 @@ KIND_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
 PANEL_WIDTH = 3.1
 
 
-def _groups(results: dict) -> list[tuple[str, dict | None, dict]]:
-    """(label, original estimate, {probe: estimate}) for all classes, then each planted kind."""
-    probes = results.get("probes") or {}
-    groups = [("all classes", results["accuracy"].get("original"), probes.get("accuracy") or {})]
-    for kind, per_probe in (probes.get("per_kind") or {}).items():
-        original = (((results.get("per_kind") or {}).get(kind) or {}).get("accuracy") or {}).get("original")
-        groups.append((kind, original, {p: e["accuracy"] for p, e in per_probe.items()}))
-    return groups
-
-
-def _line(ax, xs: list, estimates: list[dict | None], label: str, color: str, band: bool) -> None:
-    points = [(x, e) for x, e in zip(xs, estimates, strict=True) if e and e.get("value") is not None]
+def _line(ax, xs: list, estimates: list[Estimate | None], label: str, color: str, band: bool) -> None:
+    points = [(x, e) for x, e in zip(xs, estimates, strict=True) if e and e.value is not None]
     if not points:
         return
     x = [p for p, _ in points]
-    ax.plot(x, [100 * e["value"] for _, e in points], marker="o", ms=3.5, color=color, lw=2.0 if band else 1.2,
+    ax.plot(x, [100 * e.value for _, e in points], marker="o", ms=3.5, color=color, lw=2.0 if band else 1.2,
             label=plain(label))
     if band:
-        ax.fill_between(x, [100 * e["ci"][0] for _, e in points], [100 * e["ci"][1] for _, e in points], color=color,
+        ax.fill_between(x, [100 * e.ci[0] for _, e in points], [100 * e.ci[1] for _, e in points], color=color,
                         alpha=0.15, lw=0)
 
 
-def graded_probes(results: dict, path: str | Path) -> Figure:
+def graded_probes(results: Results, path: str | Path) -> Figure:
     """Accuracy (%) against severity, one panel per probe family."""
     name, title = "graded_probes", f"Graded temporal probes: {score_word(results)} against severity"
-    graded = results.get("graded") or {}
-    families = graded.get("families") or {}
+    families = results.graded.families if results.graded else {}
     if not families:
         return skip(name, title, "no graded temporal probe ran")
-    groups = _groups(results)
-    robustness = graded.get("robustness") or {}
+    groups = results.probe_groups()
+    robustness = results.graded.robustness
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(families), figsize=(PANEL_WIDTH * len(families) + 1.8, HEIGHT), sharey=True,
                                  layout="constrained", squeeze=False)
@@ -68,8 +59,8 @@ def graded_probes(results: dict, path: str | Path) -> Figure:
             ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
             ax.grid(axis="x", visible=False)
             est = robustness.get(family)
-            rob = (f"robustness {est['value']:.2f} [{est['ci'][0]:.2f}, {est['ci'][1]:.2f}]"
-                   if est and est.get("value") is not None else "robustness —")
+            rob = (f"robustness {est.value:.2f} [{est.ci[0]:.2f}, {est.ci[1]:.2f}]"
+                   if est and est.value is not None else "robustness —")
             ax.set_title(f"{family}\n{rob}")
             ax.set_ylim(0, 105)
         axes[0][0].set_ylabel(f"clip {score_word(results)} (%)")
@@ -85,21 +76,21 @@ def graded_probes(results: dict, path: str | Path) -> Figure:
     return Figure(name, title, caption, path, shows=list(families))
 
 
-def stride_curve(results: dict, path: str | Path) -> Figure:
+def stride_curve(results: Results, path: str | Path) -> Figure:
     """Accuracy (%) against the read's stride, and against temporal coverage."""
     name, title = "stride_curve", f"Stride and coverage curves: {score_word(results)}"
-    sampling = results.get("sampling") or {}
-    if not sampling.get("stride") and not sampling.get("coverage"):
+    sampling = results.sampling
+    if sampling is None or (not sampling.stride and not sampling.coverage):
         return skip(name, title, "no stride or coverage probe ran")
-    groups = _groups(results)
-    names = sampling.get("probes") or {}
-    demand = sampling.get("temporal_demand")
+    groups = results.probe_groups()
+    names = sampling.probes
+    demand = sampling.temporal_demand
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(11.0, HEIGHT), sharey=True, layout="constrained")
         for ax, curve, axis_label in ((axes[0], "stride", "stride (× the clip's own)"),
                                       (axes[1], "coverage", "temporal coverage (share of the clip)")):
             members = names.get(curve) or []
-            xs = [1.0] + [float(x) for x in list(sampling.get(curve) or {})[1:]]
+            xs = [1.0] + [float(x) for x in list(getattr(sampling, curve))[1:]]
             for g, (label, original, estimates) in enumerate(groups):
                 color = COLORS["original"] if g == 0 else KIND_COLORS[(g - 1) % len(KIND_COLORS)]
                 _line(ax, xs, [original] + [estimates.get(m) for m in members], label, color, band=g == 0)
@@ -111,15 +102,15 @@ def stride_curve(results: dict, path: str | Path) -> Figure:
             ax.set_xlabel(axis_label)
             ax.set_ylim(0, 105)
         axes[0].set_ylabel(f"clip {score_word(results)} (%)")
-        td = (f"temporal demand (stride 1 → {demand['to_stride']}) {100 * demand['value']:.1f} points "
-              f"[{100 * demand['ci'][0]:.1f}, {100 * demand['ci'][1]:.1f}]" if demand else "no stride above 1 ran")
+        td = (f"temporal demand (stride 1 → {demand.to_stride}) {100 * demand.value:.1f} points "
+              f"[{100 * demand.ci[0]:.1f}, {100 * demand.ci[1]:.1f}]" if demand else "no stride above 1 ran")
         axes[0].set_title(td)
         axes[1].set_title("the clip's first share stretched over its frames")
         handles, labels_ = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels_, loc="outside right center", frameon=False)
         path = save(fig, Path(path))
-    strides = ", ".join(list(sampling.get("stride") or {})[1:]) or "no other"
-    shares = ", ".join(f"{100 * float(c):g}%" for c in list(sampling.get("coverage") or {})[1:]) or "no smaller"
+    strides = ", ".join(list(sampling.stride)[1:]) or "no other"
+    shares = ", ".join(f"{100 * float(c):g}%" for c in list(sampling.coverage)[1:]) or "no smaller"
     caption = (f"Left: clip {score_word(results)} when the clip is read at {strides} times its stride from its video "
                "(the sped-up probes; a window running past a short video is filled by the short-video policy, counted "
                "in results.json). The temporal demand is infoRates' Temporal Demand Score: what is lost from stride 1 to "

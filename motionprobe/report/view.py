@@ -1,48 +1,19 @@
 """Reading results.json for presentation: which k to headline, what is scored, per-class rows, cells as text.
 
-Everything here is a pure function of the results dict (schema `motionprobe.results/1`,
-docs/results-schema.md), shared by the figures, the pictures and the HTML page.
+Everything here is a pure function of a `Results` (results.json, schema `motionprobe.results/1`,
+docs/results-schema.md), shared by the figures, the pictures and the HTML page. The methods' and bounds'
+names are declared with them (analysis/methods.py: `LEGEND`, `SHORT`, `BOUND`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..analysis.methods import BEST, METHOD
+from ..analysis.methods import BEST, BOUNDS, METHOD
 from ..analysis.results import what_is_scored
+from ..analysis.results_type import Results
+from ..analysis.stats import Estimate
 
-# Short names for legends and table headers; the long ones (results["methods"]) go in captions.
-LABELS = {
-    "original": "original (all frames)",
-    "uniform": "uniform (replicated)",
-    "uniform_select": "replicated, max response",
-    "uniform_mean": "replicated, mean response",
-    "uniform_contrast": "replicated, contrast",
-    "generator": "generator (perceptual)",
-    "full": "full analysis (generator + max response)",
-    "generator_mean": "generated, mean response",
-    "generator_contrast": "generated, contrast",
-    "oracle": "oracle (uses the label)",
-    "random": "generated, random candidate",
-    "pixel_generator": "pixel-loss generator",
-    BEST: "best (chosen without the test labels)",
-    "motion_bound": "motion bound (original − best)",
-    "paper_bound": "the paper's bound (original − full)",
-}
-# How the bounds are named in sentences: the tool's first, then the paper's.
-BOUND_NAMES = {
-    "motion_bound": "motion bound (original − best motion-free method, chosen without the test labels)",
-    "paper_bound": "the paper's bound (original − full analysis)",
-}
-BOUNDS = ("motion_bound", "paper_bound")  # the order every table, figure and sentence shows them in
-# Under their group's header (column_group) Figure 3's columns need only a short name.
-SHORT_LABELS = {
-    "uniform": "uniform subset", "uniform_select": "max response", "uniform_mean": "mean response",
-    "uniform_contrast": "contrast", "generator": "uniform subset", "full": "max response (the paper's full analysis)",
-    "generator_mean": "mean response", "generator_contrast": "contrast", "random": "random candidate",
-    "pixel_generator": "uniform subset", "oracle": "oracle", BEST: "best",
-    "motion_bound": "motion bound (original − best)", "paper_bound": "the paper's bound (original − full)",
-}
 # Figure 3's table columns, grouped by how the k frames become a clip, then the choice and the bounds.
 TABLE_COLUMNS = ("uniform", "uniform_select", "uniform_mean", "uniform_contrast", "generator", "full",
                  "generator_mean", "generator_contrast", "random", "pixel_generator", "oracle", BEST)
@@ -63,55 +34,41 @@ def column_group(column: str) -> str:
             "pixel_generator": "pixel generator"}[method.source]
 
 
-def scored(results: dict) -> str:
+def scored(results: Results) -> str:
     """What the percentages are: "clip accuracy", or "agreement with the full-clip prediction"."""
     return what_is_scored(results)
 
 
-def score_word(results: dict) -> str:
+def score_word(results: Results) -> str:
     """One word for column headers: "accuracy" or "agreement"."""
-    return "agreement" if results.get("target") == "prediction" else "accuracy"
+    return "agreement" if results.by_prediction else "accuracy"
 
 
-def class_word(results: dict) -> str:
+def class_word(results: Results) -> str:
     """What a per-class row groups by: the label, or (target "prediction") the model's full-clip prediction."""
-    return "predicted class" if results.get("target") == "prediction" else "class"
+    return "predicted class" if results.by_prediction else "class"
 
 
-def num_frames(results: dict) -> int:
-    """T, the frames of an original clip (8, 16, 32, ...): never assume 16."""
-    return int(results["num_frames"])
-
-
-def bound_ks(results: dict, bound: str = "motion_bound") -> list[int]:
-    """The k's (ints, ascending) with a value of `bound` (motion_bound, paper_bound)."""
-    return sorted(int(k) for k in (results.get(bound) or {}))
-
-
-def ks_with(results: dict, method: str) -> list[int]:
-    """The k's (ints, ascending) for which `method` has an accuracy."""
-    return sorted(int(k) for k in (results["accuracy"].get(method) or {}))
-
-
-def headline_k(results: dict) -> int | None:
+def headline_k(results: Results) -> int | None:
     """The k the headline uses: 1 when the motion bound exists there (the paper's headline), else the
     smallest k with one, else None.
 
-    >>> headline_k({"motion_bound": {"4": {}, "2": {}}})
+    >>> est = {"value": 0.1, "ci": [0.0, 0.2], "n": 4}
+    >>> headline_k(Results.from_json({"schema": "motionprobe.results/1", "motion_bound": {"4": est, "2": est}}))
     2
-    >>> headline_k({"motion_bound": {}}) is None
+    >>> headline_k(Results.from_json({"schema": "motionprobe.results/1", "motion_bound": {}})) is None
     True
     """
-    ks = bound_ks(results)
+    ks = results.bound_ks()
     if not ks:
         return None
     return 1 if 1 in ks else ks[0]
 
 
-def picture_k(results: dict) -> int | None:
+def picture_k(results: Results) -> int | None:
     """The k the pictures and the per-class figures use: they show generated clips, so the headline k
     when it had a generator, else the smallest k that had one (None without any)."""
-    ks = bound_ks(results, "paper_bound")
+    ks = results.bound_ks("paper_bound")
     if not ks:
         return None
     k = headline_k(results)
@@ -123,18 +80,17 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f}"
 
 
-def estimate_text(est: dict | None) -> str:
-    """An estimate {"value", "ci"} as "12.3 [10.0, 15.1]" (percent); "—" when absent."""
-    if not est or est.get("value") is None:
+def estimate_text(est: Estimate | None) -> str:
+    """An estimate as "12.3 [10.0, 15.1]" (percent); "—" when absent."""
+    if est is None or est.value is None:
         return "—"
-    lo, hi = est["ci"]
-    return f"{percent(est['value'])} [{percent(lo)}, {percent(hi)}]"
+    lo, hi = est.ci
+    return f"{percent(est.value)} [{percent(lo)}, {percent(hi)}]"
 
 
-def chosen_text(results: dict, k: int) -> str:
+def chosen_text(results: Results, k: int) -> str:
     """Which method `best` used at k: "full", or "uniform_contrast / full" when the two halves chose differently."""
-    choice = (results.get("bound_method") or {}).get(str(k)) or {}
-    return " / ".join(dict.fromkeys(choice.get("chosen_per_fold") or [])) or "—"
+    return " / ".join(results.chosen(k)) or "—"
 
 
 def not_analysable_text(original: float | None) -> str:
@@ -157,38 +113,32 @@ class ClassRow:
     paper_bound_ci: tuple[float, float] | None = None
     motion_bound_f1: float | None = None
     uniform_gap: float | None = None
-    generator_minus_uniform: dict | None = None  # estimates {value, ci, n}
-    best_minus_uniform: dict | None = None
+    generator_minus_uniform: Estimate | None = None
+    best_minus_uniform: Estimate | None = None
     fallback: bool = False  # the bound's method gives this class to many clips of other classes at k
 
     def bound(self, name: str) -> tuple[float | None, tuple[float, float] | None]:
         return getattr(self, name), getattr(self, f"{name}_ci")
 
 
-def _ci(entry: dict, name: str, key: str) -> tuple[float, float] | None:
-    ci = (entry.get(f"{name}_ci") or {}).get(key)
-    return tuple(ci) if ci and None not in ci else None
-
-
-def class_rows(results: dict, k: int) -> list[ClassRow]:
+def class_rows(results: Results, k: int) -> list[ClassRow]:
     """Per-class numbers at k for every class with clips (classes without clips have only nulls)."""
-    key = str(k)
     rows = []
-    for name in results["classes"]:
-        entry = results["per_class"].get(name)
-        if not entry or not entry.get("n") or entry.get("original") is None:
+    for name in results.classes:
+        entry = results.per_class.get(name)
+        if not entry or not entry.n or entry.original is None:
             continue
-        methods = {m: (entry.get(m) or {}).get(key) for m in (*METHOD, BEST)}
+        bounds = {b: entry.bound(b, k) for b in BOUNDS}
+        uniform_gap = entry.gap("uniform_gap", k)
         rows.append(ClassRow(
-            name=name, kind=entry.get("kind"), n=int(entry["n"]), original=entry["original"],
-            analysable=bool(entry.get("analysable", True)), methods=methods,
-            motion_bound=(entry.get("motion_bound") or {}).get(key), motion_bound_ci=_ci(entry, "motion_bound", key),
-            paper_bound=(entry.get("paper_bound") or {}).get(key), paper_bound_ci=_ci(entry, "paper_bound", key),
-            motion_bound_f1=(entry.get("motion_bound_f1") or {}).get(key),
-            uniform_gap=((entry.get("uniform_gap") or {}).get(key) or {}).get("value"),
-            generator_minus_uniform=(entry.get("generator_minus_uniform") or {}).get(key),
-            best_minus_uniform=(entry.get("best_minus_uniform") or {}).get(key),
-            fallback=k in (entry.get("fallback") or {}).get(BEST, [])))
+            name=name, kind=entry.kind, n=int(entry.n), original=entry.original, analysable=entry.analysable,
+            methods={m: entry.accuracy(m, k) for m in (*METHOD, BEST)},
+            motion_bound=bounds["motion_bound"][0], motion_bound_ci=bounds["motion_bound"][1],
+            paper_bound=bounds["paper_bound"][0], paper_bound_ci=bounds["paper_bound"][1],
+            motion_bound_f1=entry.motion_bound_f1.get(str(k)),
+            uniform_gap=uniform_gap.value if uniform_gap else None,
+            generator_minus_uniform=entry.gap("generator_minus_uniform", k),
+            best_minus_uniform=entry.gap("best_minus_uniform", k), fallback=entry.is_fallback(BEST, k)))
     return rows
 
 
@@ -209,7 +159,7 @@ class Extremes:
     most: ClassRow
 
 
-def motion_extremes(results: dict, k: int | None = None) -> Extremes | None:
+def motion_extremes(results: Results, k: int | None = None) -> Extremes | None:
     """Least and most motion-dependent analysable classes by the per-class motion bound (original − best) at k.
 
     A class the model does not recognise on its full clips is not analysable and never picked: its bound

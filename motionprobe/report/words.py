@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.methods import BEST
+from ..analysis.methods import BEST, BOUND
+from ..analysis.results_type import Probes, Results
+from ..analysis.stats import Estimate
 from ..probes import TABLE
 from .view import (
-    BOUND_NAMES,
-    bound_ks,
     chosen_text,
     class_rows,
     class_word,
@@ -34,97 +34,95 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _interval(est: dict) -> str:
-    return f"{percent(est['value'])} points [{percent(est['ci'][0])}, {percent(est['ci'][1])}]"
+def _interval(est: Estimate) -> str:
+    return f"{percent(est.value)} points [{percent(est.ci[0])}, {percent(est.ci[1])}]"
 
 
-def headline(results: dict) -> str:
+def headline(results: Results) -> str:
     """The one-sentence finding: the motion bound at the headline k with its interval, then the paper's bound.
 
     Without a `full` analysis at that k (no generator) the paper's bound is named as not measured there
     (with its value at the k's that have it).
     """
-    acc = results["accuracy"]
-    original = (acc.get("original") or {}).get("value")
+    acc = results.accuracy
+    original = acc.original.value if acc.original else None
     k = headline_k(results)
     if k is None:
         return f"Original {scored(results)} {percent(original)}%; no k was analysed."
-    key = str(k)
-    best = (acc.get(BEST) or {}).get(key) or {}
-    text = (f"Motion upper bound at k = {k}: {_interval(results['motion_bound'][key])} of {scored(results)} — "
-            f"original {percent(original)}% − best motion-free method {percent(best.get('value'))}% "
+    best = acc.at(BEST, k)
+    text = (f"Motion upper bound at k = {k}: {_interval(results.motion_bound[str(k)])} of {scored(results)} — "
+            f"original {percent(original)}% − best motion-free method {percent(best.value if best else None)}% "
             f"({chosen_text(results, k)}), chosen without the test labels.")
     if k != 1:
         text = f"k = 1 was not analysed. {text}"
-    paper = (results.get("paper_bound") or {}).get(key)
+    paper = results.paper_bound.get(str(k))
     if paper:
-        full = (acc.get("full") or {}).get(key) or {}
-        return text + (f" The paper's bound (original − full analysis {percent(full.get('value'))}%): "
+        full = acc.at("full", k)
+        return text + (f" The paper's bound (original − full analysis {percent(full.value if full else None)}%): "
                        f"{_interval(paper)}.")
-    others = bound_ks(results, "paper_bound")
+    others = results.bound_ks("paper_bound")
     if others:
         return text + (f" The paper's bound (original − full analysis) needs a generator at k = {k}; at k = "
-                       f"{others[0]} it is {_interval(results['paper_bound'][str(others[0])])}.")
+                       f"{others[0]} it is {_interval(results.paper_bound[str(others[0])])}.")
     return text + " The paper's bound (original − full analysis) was not measured: no generator was given."
 
 
-def weak_warning(results: dict) -> str | None:
+def weak_warning(results: Results) -> str | None:
     """A warning when the model's own accuracy on full clips is below the analysable floor."""
-    check = results.get("model_check") or {}
-    if not check.get("weak"):
+    check = results.model_check
+    if not check or not check.weak:
         return None
-    missing = check.get("not_analysable") or []
-    with_clips = sum(1 for e in results["per_class"].values() if e.get("n"))
-    return (f"Warning: the model recognises only {percent(check.get('original'))}% of the full test clips, below "
-            f"the floor of {percent(check.get('class_floor'), 0)}%. A bound says how much of the accuracy needs "
+    missing = check.not_analysable
+    with_clips = sum(1 for e in results.per_class.values() if e.n)
+    return (f"Warning: the model recognises only {percent(check.original)}% of the full test clips, below "
+            f"the floor of {percent(check.class_floor, 0)}%. A bound says how much of the accuracy needs "
             f"motion, and there is little accuracy here: read every number below as describing a model that "
             f"mostly fails. {len(missing)} of {with_clips} classes are not analysable.")
 
 
-def analysable_note(results: dict) -> str | None:
+def analysable_note(results: Results) -> str | None:
     """Which classes are not analysable, and what that changes on the page."""
-    check = results.get("model_check") or {}
-    missing = check.get("not_analysable") or []
+    check = results.model_check
+    missing = check.not_analysable if check else []
     if not missing:
         return None
     return (f"{len(missing)} {class_word(results)}(es) not analysable (the model recognises fewer than "
-            f"{percent(check.get('class_floor'), 0)}% of their full clips): {', '.join(missing)}. They are shown as "
+            f"{percent(check.class_floor, 0)}% of their full clips): {', '.join(missing)}. They are shown as "
             "such in the per-class tables and figures, and left out of the least/most-motion pictures, the class "
             "shares and the AUROCs: a small bound there means nothing was recognised to lose, not that no motion "
             "is needed.")
 
 
-def bound_sentences(results: dict) -> list[str]:
+def bound_sentences(results: Results) -> list[str]:
     """How the two bounds are made, and which method the motion bound chose per k."""
-    chosen = "; ".join(f"k = {k}: {chosen_text(results, k)}" for k in bound_ks(results))
-    lines = [f"The {BOUND_NAMES['motion_bound']} is the {scored(results)} the model loses when it sees only k of its "
-             f"{results['num_frames']} frames, completed into a clip (replicated, or regenerated by the temporal "
+    chosen = "; ".join(f"k = {k}: {chosen_text(results, k)}" for k in results.bound_ks())
+    lines = [f"The {BOUND['motion_bound'].sentence} is the {scored(results)} the model loses when it sees only k of "
+             f"its {results.num_frames} frames, completed into a clip (replicated, or regenerated by the temporal "
              "generator) and chosen by the best of the label-free methods: at most that much of it can come from "
-             f"motion. {_sentence(results.get('bound_rule', ''))}." + (f" Chosen: {chosen}." if chosen else "")]
-    if results.get("paper_bound"):
-        lines.append(f"{_sentence(BOUND_NAMES['paper_bound'])} fixes the method in advance: the generator with the "
+             f"motion. {_sentence(results.bound_rule)}." + (f" Chosen: {chosen}." if chosen else "")]
+    if results.paper_bound:
+        lines.append(f"{_sentence(BOUND['paper_bound'].sentence)} fixes the method in advance: the generator with the "
                      "max-response choice of frames, as in Huang et al. (CVPR 2018). The motion bound keeps it unless "
                      "another method beat it on the other half of the clips by more than noise, so it is never looser "
                      "beyond noise, and tighter where another method clearly recovers more.")
     return lines
 
 
-def diagnostics_lines(results: dict) -> list[str]:
+def diagnostics_lines(results: Results) -> list[str]:
     """Each diagnostic of the analysis as a sentence with its paired interval."""
     lines = []
-    for d in sorted(results.get("diagnostics") or [], key=lambda d: (d["class"], d["k"], d["kind"])):
-        text = _sentence(d["text"])
-        lines.append(f"{text} (difference {estimate_text(d['difference'])} points).")
+    for d in sorted(results.diagnostics, key=lambda d: (d.class_name, d.k, d.kind)):
+        lines.append(f"{_sentence(d.text)} (difference {estimate_text(d.difference)} points).")
     return lines
 
 
 FALLBACK_WORDS = {"uniform": "replicating the uniform subset", "full": "the full analysis", BEST: "the bound's method"}
 
 
-def fallback_lines(results: dict) -> list[str]:
+def fallback_lines(results: Results) -> list[str]:
     """One sentence per class a motion-free method falls back to (results.json `fallback`), at each k."""
     lines = []
-    for method, by_k in (results.get("fallback") or {}).items():
+    for method, by_k in results.fallback.items():
         for k, entries in by_k.items():
             for e in entries:
                 sources = ", ".join(f"{name} {count}" for name, count in list(e["from"].items())[:4])
@@ -135,20 +133,20 @@ def fallback_lines(results: dict) -> list[str]:
     return lines
 
 
-def probe_sentences(results: dict) -> list[str]:
+def probe_sentences(results: Results) -> list[str]:
     """What the probes say beyond their table: how the shuffle drop ranks classes against the motion bound,
     how much of it is the probe's own artifact, and which kinds each probe hurts most."""
-    probes = results.get("probes") or {}
-    if not probes.get("accuracy"):
+    probes = results.probes
+    if probes is None or not probes.accuracy:
         return []
     lines = []
-    agreement = probes.get("bound_agreement") or {}
+    agreement = probes.bound_agreement
     k = agreement.get("k")
-    if "shuffle" in probes["accuracy"] and k is not None:
+    if "shuffle" in probes.accuracy and k is not None:
         lines += _shuffle_against_bound(results, probes, k, agreement)
     for name in ("shuffle", "reverse"):
-        by_kind = sorted(((entry[name]["drop"]["value"], kind) for kind, entry in (probes.get("per_kind") or {}).items()
-                          if name in entry and entry[name]["drop"].get("value") is not None), reverse=True)
+        by_kind = sorted(((entry[name].drop.value, kind) for kind, entry in probes.per_kind.items()
+                          if name in entry and entry[name].drop and entry[name].drop.value is not None), reverse=True)
         if len(by_kind) >= 2:
             (top, top_kind), (low, low_kind) = by_kind[0], by_kind[-1]
             lines.append(f"The {name} probe costs the {top_kind} classes most ({percent(top)} points) and the "
@@ -156,40 +154,40 @@ def probe_sentences(results: dict) -> list[str]:
     return lines
 
 
-def temporal_sentences(results: dict) -> list[str]:
+def temporal_sentences(results: Results) -> list[str]:
     """What the graded probes and the stride curve say: robustness per family, the temporal demand, and how many
     reads ran past a short video (filled by the short-video policy) or could not be made."""
     lines = []
-    robustness = (results.get("graded") or {}).get("robustness") or {}
+    robustness = results.graded.robustness if results.graded else {}
     overall = robustness.get("overall")
-    if overall and overall.get("value") is not None:
-        ranked = sorted(((e["value"], f) for f, e in robustness.items() if f != "overall" and e.get("value") is not None))
+    if overall and overall.value is not None:
+        ranked = sorted(((e.value, f) for f, e in robustness.items() if f != "overall" and e and e.value is not None))
         lines.append(f"Relative temporal robustness (probe / original {score_word(results)}, averaged over each family's "
-                     f"severities, then over the families): {overall['value']:.2f} [{overall['ci'][0]:.2f}, "
-                     f"{overall['ci'][1]:.2f}]" + (f"; the {ranked[0][1]} family hurts most ({ranked[0][0]:.2f}) and the "
+                     f"severities, then over the families): {overall.value:.2f} [{overall.ci[0]:.2f}, "
+                     f"{overall.ci[1]:.2f}]" + (f"; the {ranked[0][1]} family hurts most ({ranked[0][0]:.2f}) and the "
                                                    f"{ranked[-1][1]} family least ({ranked[-1][0]:.2f})."
                                                    if len(ranked) >= 2 else "."))
-    sampling = results.get("sampling") or {}
-    demand = sampling.get("temporal_demand")
-    if demand and demand.get("value") is not None:
-        lines.append(f"Read at {demand['to_stride']} times its stride, the model loses {_interval(demand)} of its "
+    sampling = results.sampling
+    demand = sampling.temporal_demand if sampling else None
+    if demand and demand.value is not None:
+        lines.append(f"Read at {demand.to_stride} times its stride, the model loses {_interval(demand)} of its "
                      f"{score_word(results)} (the temporal demand, infoRates' Temporal Demand Score).")
-    for factor, read in (sampling.get("reads") or {}).items():
+    for factor, read in (sampling.reads if sampling else {}).items():
         if read.get("past_end") or read.get("left_out"):
             lines.append(f"At stride {factor}: {read['past_end']} clip(s) ran past their video's end and were filled "
                          f"by the short-video policy; {read['left_out']} could not be read so and are left out.")
     return lines
 
 
-def _shuffle_against_bound(results: dict, probes: dict, k: int, agreement: dict) -> list[str]:
+def _shuffle_against_bound(results: Results, probes: Probes, k: int, agreement: dict) -> list[str]:
     rho = agreement.get("shuffle_spearman")
     n = agreement.get("classes", 0)
     lines = [(f"Across the {n} analysable classes, the shuffle drop ranks the classes like the motion bound at k = {k} "
               f"with Spearman ρ = {rho:.2f}." if rho is not None else
               f"Too few analysable classes ({n}) to rank the shuffle drop against the motion bound (3 needed).")]
     rows = [r for r in class_rows(results, k) if r.analysable and r.motion_bound is not None
-            and r.motion_bound < SMALL_BOUND and r.name in probes.get("per_class", {})]
-    drops = [probes["per_class"][r.name].get("shuffle", {}).get("drop", {}).get("value") for r in rows]
+            and r.motion_bound < SMALL_BOUND and r.name in probes.per_class]
+    drops = [probes.class_drop(r.name, "shuffle") for r in rows]
     pairs = [(r, d) for r, d in zip(rows, drops, strict=True) if d is not None]
     if not pairs:
         return lines
