@@ -10,7 +10,7 @@ each of `--folds` fold seeds, reports the bound against the paper's at every k:
 Rules: `plain` (the most accurate candidate of the other half) and `guarded` (analysis/choice.py), each over
 every label-free method (`all`) or over the bound's candidates (`few`: analysis/methods.py BOUND_CANDIDATES).
 The last, `guarded/few`, is the analysis' own rule; under it, with the per-class choice the analysis makes
-(summary.choose_per_class), the table also gives, for datasets with planted kinds, the worst appearance class's
+(bound_choice.choose_per_class), the table also gives, for datasets with planted kinds, the worst appearance class's
 bound at the first k beyond the smaller of its paper bound and its replication gap, and the AUROC of the motion
 classes against the rest for per-class statistics of the predictions (analysis/classwise.py): the bound by
 accuracy (recall), by F1, by informedness and by guess-corrected recall. `--json` writes every figure.
@@ -23,13 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from motionprobe.analysis.bound_choice import choose_best, choose_per_class
 from motionprobe.analysis.choice import ALPHA, Guard, folds_of, guarded_choice
 from motionprobe.analysis.classwise import per_class_corrected, per_class_f1, per_class_informedness, per_class_recall
 from motionprobe.analysis.engine import Plan
 from motionprobe.analysis.methods import BEST, BOUND_CANDIDATES
+from motionprobe.analysis.outcomes import collect_outcomes
 from motionprobe.analysis.results_type import Results
 from motionprobe.analysis.stats import auroc
-from motionprobe.analysis.summary import choose_best, choose_per_class, collect_outcomes
 from motionprobe.analysis.table import TABLE_DIR
 from motionprobe.folders import AnalysisFolder
 from motionprobe.io import atomic_write_json, read_json

@@ -105,7 +105,7 @@ def test_folds_split_by_video_and_by_seed():
 def _outcomes(labels, methods, seed=0):
     """Hand-made per-clip outcomes at k = 1: `methods` maps a method to its per-clip correctness (1/0); a wrong
     prediction is the next class."""
-    from motionprobe.analysis.summary import Outcomes
+    from motionprobe.analysis.outcomes import Outcomes
 
     labels = np.asarray(labels)
     n = len(labels)

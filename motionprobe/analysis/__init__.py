@@ -4,9 +4,11 @@
 """
 
 from .engine import Plan, evaluate_clips, run_engine
+from .methods import METHODS
+from .outcomes import collect_outcomes
 from .run import analyze
 from .stats import Estimate, auroc, bootstrap_means, estimate_means
-from .summary import METHODS, collect_outcomes, summarize
+from .summary import summarize
 
 __all__ = ["METHODS", "Estimate", "Plan", "analyze", "auroc", "bootstrap_means", "collect_outcomes",
            "estimate_means", "evaluate_clips", "run_engine", "summarize"]

@@ -4,7 +4,7 @@ one candidate (or class) is chosen among the pool's.
 Every method but `oracle` is label-free and motion-invariant by construction: it sees the clip only
 through k-frame subsets, completed by replication or by the class-agnostic generator, and chooses
 with the model's own outputs. The motion bound is the original accuracy minus the best of them
-(`BOUND_CANDIDATES`), the best chosen without the test labels (analysis/summary.py); the paper's
+(`BOUND_CANDIDATES`), the best chosen without the test labels (analysis/bound_choice.py); the paper's
 bound (original − `full`) is reported beside it.
 
 >>> [m.name for m in METHOD_SPECS if m.source == "replicate"]

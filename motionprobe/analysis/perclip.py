@@ -20,8 +20,8 @@ import numpy as np
 
 from ..errors import UserError
 from .choice import bootstrap_guarded, folds_of, guarded_choice
+from .outcomes import Outcomes
 from .stats import bootstrap_means
-from .summary import Outcomes
 
 ID_COLUMNS = ("clip_id", "label", "class", "fold")  # per_clip.csv's columns that are no method
 PROBE_COLUMN = "probe:"  # per_clip.csv's probe columns: "probe:shuffle" is the share of shuffle's draws right

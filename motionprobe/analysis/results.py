@@ -11,10 +11,10 @@ import numpy as np
 from ..io import atomic_write_json, atomic_write_text, csv_text
 from ..selection import mask_subset
 from .methods import BEST, BOUNDS, METHOD, METHODS
+from .outcomes import Outcomes
 from .perclip import PROBE_COLUMN
 from .results_type import Results
 from .stats import Estimate
-from .summary import Outcomes
 
 TERMINAL_METHODS = ("uniform", "generator", "full", "oracle", "pixel_generator", BEST)  # the rest: results.json, report
 

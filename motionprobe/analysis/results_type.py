@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UserError
+from .bound_choice import BoundChoice
 from .methods import BOUNDS
 from .stats import Estimate
-from .summary import BoundChoice
 
 SCHEMA = "motionprobe.results/1"
 

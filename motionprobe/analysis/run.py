@@ -47,11 +47,12 @@ from ..probes import PROBE, check_probes, variants
 from ..selection import candidates as candidate_pool
 from .card import make_card
 from .engine import Generator, Model, Plan, fingerprint_object, open_table, run_engine
+from .outcomes import collect_outcomes
 from .perclip import PerClip
 from .results import write_per_class_csv, write_per_clip_csv, write_results
 from .results_type import SCHEMA, Results
 from .stats import CI_LEVEL
-from .summary import collect_outcomes, summarize
+from .summary import summarize
 from .table import TABLE_DIR, read_past_end, write_csv_gz
 from .temporal import temporal_blocks
 

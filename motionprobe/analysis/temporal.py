@@ -28,8 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..probes import COVERAGE_CURVE, FAMILIES, PROBE, STRIDE_CURVE, family_members
+from .outcomes import Outcomes
 from .stats import CI_LEVEL, Estimate, resample_counts
-from .summary import Outcomes
 
 
 def temporal_blocks(outcomes: Outcomes, classes: Sequence[str], kinds: dict[str, str] | None, summary: dict,

@@ -34,6 +34,8 @@ SYNTHETIC_EXPORT_FORMAT = "motionprobe.synthetic-export/1"  # the export's own f
 FORMATS = (FORMAT, SYNTHETIC_EXPORT_FORMAT)
 FILE_NAME = "truth.json"
 KINDS = ("appearance", "motion", "keyframe", "implied")
+NEEDS_MOTION = ("motion",)  # the kinds only motion decides: the positives when the bounds are scored on the truth
+ONE_FRAME_KINDS = ("keyframe", "implied")  # decided by one frame (at its place, or showing motion's trace)
 
 
 @dataclass(frozen=True)
