@@ -163,8 +163,7 @@ class _RunFolder:
         """(epochs done, epochs planned) when the folder's training stopped before the end it planned (a Ctrl-C, a
         kill); None when it finished, or when the folder was made without training (published weights).
 
-        meta.json says `complete`; a folder written before that field is complete when the epochs it records
-        reached the epochs it planned."""
+        meta.json says `complete`, and the epochs done and planned."""
         info = self._raw_meta()
         if info is None or info.get("complete") is True:
             return None
@@ -249,9 +248,6 @@ class ModelFolder(_RunFolder):
     def _epochs(self, info: dict[str, Any]) -> tuple[int | None, int | None]:
         done = info.get("epochs_done", (info.get("metrics") or {}).get("epochs"))
         planned = info.get("planned_epochs")
-        if planned is None and (self.path / "config.json").is_file():  # a folder written before planned_epochs
-            saved = read_json(self.path / "config.json")
-            planned = (saved.get("train") or {}).get("epochs") if isinstance(saved, dict) else None
         return (done if _is_count(done) else None), (planned if _is_count(planned) else None)
 
     def classes(self) -> list[str]:
@@ -356,11 +352,13 @@ class GeneratorFolder(_RunFolder):
     def load_for(self, k: int, loss: str, num_frames: int, device: str | torch.device = "cpu", *,
                  model_sha256: str | None = None) -> tuple[Any, dict]:
         """Load, refusing a generator made for another k, loss or clip length than asked for, or (given the
-        model's `model_sha256`) a perceptual generator trained against another model's features. A folder
-        written before generators recorded their model's hash has none and is not refused; the caller can
-        tell from `"model_sha256" not in meta`."""
+        model's `model_sha256`) a perceptual generator trained against another model's features, or one that
+        records no model to be checked against."""
         generator, meta = self.load(device)
         trained_against = meta.get("model_sha256")
+        if loss == "perceptual" and model_sha256 and not trained_against:
+            raise self._error("records no model hash, so nothing says which model's features it learned; train "
+                              "it again against this model (train-generator)")
         if loss == "perceptual" and model_sha256 and trained_against and trained_against != model_sha256:
             raise self._error(f"holds a generator trained against another model (weights sha256 {trained_against[:12]}…, "
                               f"{meta.get('model')}), not this one ({model_sha256[:12]}…); train one for this model")

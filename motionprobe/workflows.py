@@ -229,8 +229,7 @@ def train_generator(model_dir: PathLike | None, k: int, out: PathLike, cfg: Conf
 
 
 def load_generators(folders: Mapping[int, PathLike], ks: list[int], num_frames: int, loss: str,
-                    device: str, model: ModelFolder | None = None,
-                    log: Log = _stderr) -> tuple[dict[int, Any], dict[str, dict]]:
+                    device: str, model: ModelFolder | None = None) -> tuple[dict[int, Any], dict[str, dict]]:
     """The generator of each k (checked for k, loss and clip length, and a perceptual one for being trained
     against `model`'s weights) and their provenance for results.json."""
     generators, provenance = {}, {}
@@ -241,9 +240,6 @@ def load_generators(folders: Mapping[int, PathLike], ks: list[int], num_frames: 
                                              f"({','.join(map(str, ks))})")
         folder = GeneratorFolder(path, argument="generator" if loss == "perceptual" else "pixel_generator")
         generators[k], meta = folder.load_for(k, loss, num_frames, device, model_sha256=model_sha256)
-        if model_sha256 and "model_sha256" not in meta:
-            log(f"warning: {path} records no model hash (it was written before generators were bound to their "
-                f"model); assuming it was trained against {model.path}")
         # The settings it was trained with: an analysis records its generators', not its own config's wishes.
         provenance[str(k)] = {**folder.provenance(), "loss": loss, "generator": asdict(folder.config().generator),
                               **({"replicates": True} if meta.get("replicates") is True else {})}
@@ -278,7 +274,7 @@ def analyze(model_dir: PathLike, out: PathLike, cfg: Config | None = None, *,
     num_frames = model.spec.num_frames
     for k in ks:
         check_k(k, num_frames)
-    gens, gen_prov = load_generators(generators or {}, ks, num_frames, "perceptual", cfg.device, model_folder, log)
+    gens, gen_prov = load_generators(generators or {}, ks, num_frames, "perceptual", cfg.device, model_folder)
     pixel, pixel_prov = load_generators(pixel_generators or {}, ks, num_frames, "pixel", cfg.device)
     recorded = trained_generator_settings(cfg, gen_prov)
     missing = [k for k in ks if k not in gens]

@@ -152,16 +152,16 @@ def test_a_generator_is_bound_to_its_model_by_hash(folders, other_model, tmp_pat
     assert code == 2 and line.startswith(f"motionprobe: error: --generator: {folders.generator} holds a generator "
                                          f"trained against another model (weights sha256 {meta['model_sha256'][:12]}")
     assert not (tmp_path / "a").exists()
-    # A generator folder written before the hash was recorded: accepted, with one warning line.
-    legacy = tmp_path / "legacy"
-    shutil.copytree(folders.generator, legacy)
-    edit_json(legacy / "meta.json", lambda m: {k: v for k, v in m.items() if k != "model_sha256"})
-    code, _, err = cli(capsys, *[a if a != f"2={folders.generator}" else f"2={legacy}" for a in analyze],
+    # A generator folder that records no model hash cannot be checked against the model: refused, one line.
+    unbound = tmp_path / "unbound"
+    shutil.copytree(folders.generator, unbound)
+    edit_json(unbound / "meta.json", lambda m: {k: v for k, v in m.items() if k != "model_sha256"})
+    code, _, err = cli(capsys, *[a if a != f"2={folders.generator}" else f"2={unbound}" for a in analyze],
                        "--out", tmp_path / "b")
-    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
-    assert code == 0 and warnings == [f"warning: {legacy} records no model hash (it was written before generators were "
-                                      f"bound to their model); assuming it was trained against {other_model}"]
-    assert (tmp_path / "b" / "results.json").is_file()
+    assert code == 2 and error_line(err) == (f"motionprobe: error: --generator: {unbound} records no model hash, so "
+                                             "nothing says which model's features it learned; train it again against "
+                                             "this model (train-generator)")
+    assert not (tmp_path / "b").exists()
 
 
 def test_resuming_a_generator_against_another_model_is_refused(folders, other_model, tmp_path, capsys):

@@ -154,22 +154,17 @@ def test_a_summary_setting_is_no_new_analysis_and_is_recorded(folders, analysis,
 
 # -- 6. a folder whose training stopped midway is not taken for a finished one -----------------------------------
 
-def stopped(folder: Path, where: Path, *, legacy: bool = False) -> Path:
+def stopped(folder: Path, where: Path) -> Path:
     """A copy of a one-epoch model folder as if its training had stopped after epoch 1 of 5."""
     shutil.copytree(folder, where)
-    if legacy:  # written before meta.json said `complete`: the planned epochs are the config's
-        edit_json(where / "meta.json", lambda m: {k: v for k, v in m.items() if k not in ("complete", "planned_epochs")})
-        edit_json(where / "config.json", lambda c: {**c, "train": {**c["train"], "epochs": 5}})
-    else:
-        edit_json(where / "meta.json", lambda m: {**m, "complete": False, "planned_epochs": 5})
+    edit_json(where / "meta.json", lambda m: {**m, "complete": False, "planned_epochs": 5})
     return where
 
 
-@pytest.mark.parametrize("legacy", [False, True], ids=["complete: false", "before the field"])
-def test_a_model_stopped_midway_is_refused_by_every_verb_that_reads_it(folders, tmp_path, capsys, legacy):
+def test_a_model_stopped_midway_is_refused_by_every_verb_that_reads_it(folders, tmp_path, capsys):
     """Before: meta.json is written after every epoch, and a model stopped at epoch 1 of 5 was evaluated, analysed
     and predicted with, without a word."""
-    model = stopped(folders.model, tmp_path / "model", legacy=legacy)
+    model = stopped(folders.model, tmp_path / "model")
     video = write_video(tmp_path / "v.avi", frames=20)
     expected = (f"{model} holds a model whose training stopped after epoch 1 of 5; finish it first: rerun train-model "
                 "into it with --resume and the settings it was started with")
