@@ -356,9 +356,6 @@ class GeneratorFolder(_RunFolder):
         records no model to be checked against."""
         generator, meta = self.load(device)
         trained_against = meta.get("model_sha256")
-        if loss == "perceptual" and model_sha256 and not trained_against:
-            raise self._error("records no model hash, so nothing says which model's features it learned; train "
-                              "it again against this model (train-generator)")
         if loss == "perceptual" and model_sha256 and trained_against and trained_against != model_sha256:
             raise self._error(f"holds a generator trained against another model (weights sha256 {trained_against[:12]}…, "
                               f"{meta.get('model')}), not this one ({model_sha256[:12]}…); train one for this model")
@@ -369,6 +366,9 @@ class GeneratorFolder(_RunFolder):
             raise self._error(f"holds a generator trained with the {trained_loss} loss, not the {loss} loss")
         if int(meta.get("num_frames", num_frames)) != num_frames:
             raise self._error(f"holds a generator of {meta['num_frames']}-frame clips; the model takes {num_frames}")
+        if loss == "perceptual" and model_sha256 and not trained_against:
+            raise self._error("records no model hash, so nothing says which model's features it learned; train "
+                              "it again against this model (train-generator)")
         return generator, meta
 
     def save(self, generator: Any, cfg: config_mod.Config, **meta: Any) -> None:

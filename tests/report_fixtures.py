@@ -54,8 +54,10 @@ def save_folders(root: Path) -> dict[str, Path]:
     folders = {"model": root / "model", "gen_k1": root / "gen_k1", "gen_k2": root / "gen_k2",
                "pixel_k1": root / "pixel_k1"}
     ModelFolder(folders["model"]).save(model, cfg, list(CLASSES))
-    GeneratorFolder(folders["gen_k1"]).save(build_generator(1, cfg.generator, cfg.data.num_frames), cfg, loss="perceptual")
-    GeneratorFolder(folders["gen_k2"]).save(build_generator(2, cfg.generator, cfg.data.num_frames), cfg, loss="perceptual")
+    bound = ModelFolder(folders["model"]).sha256()  # a perceptual generator names the model it was trained against
+    for k in (1, 2):
+        GeneratorFolder(folders[f"gen_k{k}"]).save(build_generator(k, cfg.generator, cfg.data.num_frames), cfg,
+                                                   loss="perceptual", model_sha256=bound)
     GeneratorFolder(folders["pixel_k1"]).save(build_generator(1, cfg.generator, cfg.data.num_frames), cfg, loss="pixel")
     return folders
 

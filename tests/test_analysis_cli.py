@@ -21,8 +21,10 @@ def folders(tmp_path_factory):
     cfg = preset("tiny")
     torch.manual_seed(0)
     ModelFolder(root / "model").save(build_model(cfg.model, cfg.data, len(CLASSES)).eval(), cfg, list(CLASSES))
+    bound = {"model_sha256": ModelFolder(root / "model").sha256()}  # a perceptual generator names its model
     for name, k, loss in (("g1", 1, "perceptual"), ("g2", 2, "perceptual"), ("p1", 1, "pixel")):
-        GeneratorFolder(root / name).save(build_generator(k, cfg.generator, cfg.data.num_frames), cfg, loss=loss)
+        GeneratorFolder(root / name).save(build_generator(k, cfg.generator, cfg.data.num_frames), cfg, loss=loss,
+                                          **(bound if loss == "perceptual" else {}))
     return root
 
 

@@ -85,7 +85,8 @@ def folders(tmp_path_factory):
     cfg = preset("tiny")
     ModelFolder(root / "model").save(spread_model(cfg, zero_bias=False), cfg, list(CLASSES))
     for k in (1, 2):
-        GeneratorFolder(root / f"g{k}").save(build_generator(k, cfg.generator, cfg.data.num_frames), cfg, loss="perceptual")
+        GeneratorFolder(root / f"g{k}").save(build_generator(k, cfg.generator, cfg.data.num_frames), cfg, loss="perceptual",
+                                             model_sha256=ModelFolder(root / "model").sha256())
     return root
 
 
