@@ -1,5 +1,6 @@
 """The held-out check: a generator is kept only in the state the model agrees with most on clips it never saw,
-and only if a paired sign test says that state beats replication; otherwise it loads as exact replication.
+and only if a paired sign-flip test over the scored states says that state beats replication; otherwise it loads
+as exact replication.
 
 Agreement is scored against the model's own prediction on the real clip (no label), from several subsets per
 clip; replication is scored the same way.

@@ -170,8 +170,9 @@ def _diagnostics_section(results: Results) -> list[str]:
     replicating = sorted(int(k) for k, gen in results.provenance.generators().items() if gen.get("replicates"))
     if replicating:
         parts.append(paragraph(f"At k = {', '.join(map(str, replicating))} the trained generator did not beat "
-                               "replication on its held-out training clips (a paired sign test), so the analysis "
-                               "replicated the kept frames there: its generator rows equal the uniform ones."))
+                               "replication on its held-out training clips (a paired sign-flip test over its training "
+                               "states), so the analysis replicated the kept frames there: its generator rows equal "
+                               "the uniform ones."))
     fallback = fallback_lines(results)
     if fallback:
         parts += [paragraph("Fallback classes: without motion the model gives some classes to many clips of other "
