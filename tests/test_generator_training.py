@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from motionprobe import workflows
 from motionprobe.cli import main
 from motionprobe.config import preset
 from motionprobe.data.base import ClipDataset
@@ -205,9 +206,9 @@ def test_training_ends_at_the_decayed_learning_rate(model_dir, tmp_path):
     train_generator(cfg, model_dir, 1, tmp_path / "g", loss="pixel", progress=False)
     state = json.loads((tmp_path / "g" / "train_state.json").read_text())
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cfg.generator.lr / 4)
-    cfg = cfg.evolve(generator={"decay_fraction": 1.5})
+    cfg = cfg.evolve(generator={"decay_fraction": 1.5})  # the workflow checks the config before the loop runs
     with pytest.raises(UserError, match="generator.decay_fraction: expected 0..1"):
-        train_generator(cfg, model_dir, 1, tmp_path / "bad", loss="pixel", progress=False)
+        workflows.train_generator(model_dir, 1, tmp_path / "bad", cfg, loss="pixel", progress=False)
 
 
 def test_cli_trains_and_refuses_bad_frames(model_dir, tmp_path, capsys):
