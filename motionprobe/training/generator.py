@@ -303,9 +303,10 @@ class _Run:
         hits = clip_hits(self.generator, self.model, self.holdout, self.cfg.device, self.cfg.generator.batch_size)
         score = share(hits, self.holdout.indices.shape[1])
         selection["curve"].append([self.step, round(score, 6)])
-        if self.step > 0:  # every trained state's per-clip hits: the test compares the best with all of them
-            selection.setdefault("state_hits", []).append(hits.tolist())
-        if self.step > 0 and score > selection["agreement"] + 1e-12:
+        if self.step == 0:
+            return
+        selection.setdefault("state_hits", []).append(hits.tolist())  # the test compares the best with all of them
+        if score > selection["agreement"] + 1e-12:
             selection.update(step=self.step, agreement=score)
             if self.world.is_main:
                 save_tensors(self.out / SELECTED, {n: p.detach().cpu() for n, p in self.generator.state_dict().items()})
